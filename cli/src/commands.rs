@@ -1,0 +1,206 @@
+//! One function per subcommand: read arguments and files, call the library,
+//! render its answer.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use hallmark_core::{
+    Identity, IdentityRequest, Report, SignOptions, SourceType, TrustStore, Verdict, Verifier,
+};
+
+use crate::error::{shown, CliError, EXIT_FAILURE, EXIT_UNREADABLE, EXIT_USAGE};
+use crate::{passphrase, render};
+
+pub struct KeygenArgs {
+    pub name: String,
+    pub org: Option<String>,
+    pub email: Option<String>,
+    pub out: PathBuf,
+    pub no_passphrase: bool,
+    pub passphrase_file: Option<PathBuf>,
+    pub force: bool,
+}
+
+pub fn keygen(args: KeygenArgs) -> Result<u8, CliError> {
+    let key_path = args.out.join(hallmark_core::KEY_FILE);
+    if !args.force && fs::symlink_metadata(&key_path).is_ok() {
+        return Err(CliError::new(
+            "identity.exists",
+            format!("{} already exists", shown(&key_path)),
+            EXIT_FAILURE,
+        )
+        .hint("use --force to replace it, or choose another --out"));
+    }
+    let passphrase = if args.no_passphrase {
+        None
+    } else {
+        Some(passphrase::for_new_key(args.passphrase_file.as_deref())?)
+    };
+    let mut request = IdentityRequest::new(&args.name);
+    if let Some(org) = &args.org {
+        request = request.organization(org);
+    }
+    if let Some(email) = &args.email {
+        request = request.email(email);
+    }
+    let identity = Identity::generate(&request)?;
+    identity.save(&args.out, passphrase.as_ref(), args.force)?;
+    let dir = shown(&args.out);
+    println!("Made identity {} in {dir}/", render::escape(&identity.subject()));
+    println!(
+        "  {dir}/{}  Ed25519 key ({}, mode 0600)",
+        hallmark_core::KEY_FILE,
+        if passphrase.is_some() { "encrypted" } else { "NOT encrypted" }
+    );
+    println!("  {dir}/{}   signing certificate (valid one year) and CA", hallmark_core::CHAIN_FILE);
+    println!("  {dir}/{}    give this to verifiers: hallmark verify --trust {dir}/{}", hallmark_core::ROOT_FILE, hallmark_core::ROOT_FILE);
+    Ok(0)
+}
+
+pub struct SignArgs {
+    pub input: PathBuf,
+    pub output: Option<PathBuf>,
+    pub in_place: bool,
+    pub identity: PathBuf,
+    pub title: Option<String>,
+    pub ai_generated: bool,
+    pub source_type: Option<String>,
+    pub parent: Option<PathBuf>,
+    pub actions: Vec<String>,
+    pub passphrase_file: Option<PathBuf>,
+    pub force: bool,
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>, CliError> {
+    if path.is_dir() {
+        return Err(CliError::new(
+            "io.read",
+            format!("{}: is a directory", shown(&path.to_path_buf())),
+            EXIT_UNREADABLE,
+        )
+        .hint("give a file, not a directory"));
+    }
+    fs::read(path).map_err(|e| CliError::read(path, &e))
+}
+
+fn file_name(path: &Path) -> Option<String> {
+    path.file_name().map(|n| n.to_string_lossy().into_owned())
+}
+
+pub fn sign(args: SignArgs) -> Result<u8, CliError> {
+    let output = match (&args.output, args.in_place) {
+        (Some(out), false) => out.clone(),
+        (None, true) => args.input.clone(),
+        _ => return Err(CliError::usage("give exactly one of -o OUT and --in-place")),
+    };
+    let bytes = read_input(&args.input)?;
+    let parent = match &args.parent {
+        Some(p) => Some(read_input(p)?),
+        None => None,
+    };
+    let passphrase = if Identity::needs_passphrase(&args.identity)? {
+        Some(passphrase::for_unlock(args.passphrase_file.as_deref())?)
+    } else {
+        None
+    };
+    let identity = Identity::load(&args.identity, passphrase.as_ref())?;
+    let source_type = match (args.ai_generated, args.source_type) {
+        (true, _) => SourceType::TrainedAlgorithmicMedia,
+        (false, Some(uri)) => SourceType::Uri(uri),
+        (false, None) => SourceType::DigitalCapture,
+    };
+    let options = SignOptions {
+        title: args.title.or_else(|| file_name(&args.input)),
+        source_type,
+        actions: args.actions,
+        parent,
+        parent_title: args.parent.as_deref().and_then(file_name),
+        ..SignOptions::default()
+    };
+    let signed = hallmark_core::sign(&bytes, &identity, &options)?;
+    hallmark_core::write_atomically(&output, &signed, args.force || args.in_place)?;
+    println!(
+        "Signed {} as {} -> {} ({} bytes)",
+        shown(&args.input),
+        render::escape(&identity.subject()),
+        shown(&output),
+        signed.len()
+    );
+    Ok(0)
+}
+
+fn trust_store(trust: &[PathBuf], allowed: &[PathBuf]) -> Result<TrustStore, CliError> {
+    let mut store = TrustStore::empty();
+    for path in trust {
+        let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
+        store
+            .add_anchors_pem(&pem)
+            .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_USAGE))?;
+    }
+    for path in allowed {
+        let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
+        store
+            .add_allowed_pem(&pem)
+            .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_USAGE))?;
+    }
+    Ok(store)
+}
+
+/// Verify one path into a report; unreadable paths become `error` reports.
+fn verify_path(verifier: &Verifier, path: &Path) -> Report {
+    let max = verifier.limits().max_file_bytes;
+    let mut report = match fs::metadata(path) {
+        Err(e) => Report::error("io.read", e.to_string()),
+        Ok(meta) if meta.is_dir() => Report::error("io.read", "is a directory"),
+        Ok(meta) if meta.len() > max => Report::error(
+            "limits.file_size",
+            format!("the file is {} bytes, over the limit of {max} bytes", meta.len()),
+        ),
+        Ok(_) => match fs::read(path) {
+            Ok(bytes) => verifier.verify(&bytes),
+            Err(e) => Report::error("io.read", e.to_string()),
+        },
+    };
+    report.path = Some(path.display().to_string());
+    report
+}
+
+pub fn verify(
+    files: &[PathBuf],
+    trust: &[PathBuf],
+    allowed: &[PathBuf],
+    require_trusted: bool,
+    json: bool,
+) -> Result<u8, CliError> {
+    let verifier = Verifier::new(trust_store(trust, allowed)?);
+    let mut worst = 0u8;
+    for path in files {
+        let report = verify_path(&verifier, path);
+        let code = report.verdict.exit_code(require_trusted);
+        worst = worst.max(code);
+        if json {
+            println!("{}", report.to_json_line());
+        } else {
+            println!("{}", render::report_line(&path.display().to_string(), &report));
+            if report.verdict == Verdict::Valid && require_trusted {
+                println!("  below the requirement: --require trusted");
+            }
+        }
+    }
+    Ok(worst)
+}
+
+pub fn inspect(file: &Path, trust: &[PathBuf], json: bool) -> Result<u8, CliError> {
+    let verifier = Verifier::new(trust_store(trust, &[])?);
+    let bytes = read_input(file)?;
+    let mut inspection = hallmark_core::inspect(&verifier, &bytes);
+    inspection.report.path = Some(file.display().to_string());
+    if json {
+        let text = serde_json::to_string_pretty(&inspection)
+            .map_err(|e| CliError::new("internal", e.to_string(), EXIT_FAILURE))?;
+        println!("{text}");
+    } else {
+        print!("{}", render::inspection(&file.display().to_string(), &inspection));
+    }
+    Ok(inspection.report.verdict.exit_code(false))
+}

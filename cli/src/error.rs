@@ -1,0 +1,117 @@
+//! CLI errors: the library's code and sentence, the exit status, and a hint
+//! on what to do next.
+
+use std::path::{Path, PathBuf};
+
+/// Exit statuses (DESIGN.md): 1 failure or below requirement, 2 usage, 3 tampered/invalid, 4 unreadable input.
+pub const EXIT_FAILURE: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_UNREADABLE: u8 = 4;
+
+#[derive(Debug)]
+pub struct CliError {
+    pub code: String,
+    pub message: String,
+    pub hint: Option<String>,
+    pub exit: u8,
+}
+
+impl CliError {
+    pub fn new(code: impl Into<String>, message: impl Into<String>, exit: u8) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            hint: None,
+            exit,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        self.exit
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new("usage", message, EXIT_USAGE)
+    }
+
+    /// A file we were asked to read could not be read.
+    pub fn read(path: &Path, e: &std::io::Error) -> Self {
+        let hint = match e.kind() {
+            std::io::ErrorKind::NotFound => Some("check the path"),
+            std::io::ErrorKind::PermissionDenied => Some("check the file's permissions"),
+            _ if path.is_dir() => Some("give a file, not a directory"),
+            _ => None,
+        };
+        let message = if path.is_dir() {
+            format!("{}: is a directory", path.display())
+        } else {
+            format!("{}: {e}", path.display())
+        };
+        let err = Self::new("io.read", message, EXIT_UNREADABLE);
+        match hint {
+            Some(h) => err.hint(h),
+            None => err,
+        }
+    }
+}
+
+impl From<hallmark_core::IdentityError> for CliError {
+    fn from(e: hallmark_core::IdentityError) -> Self {
+        use hallmark_core::IdentityError as E;
+        let hint = match &e {
+            E::WrongPassphrase => Some("check HALLMARK_PASSPHRASE or --passphrase-file"),
+            E::PassphraseRequired => {
+                Some("set HALLMARK_PASSPHRASE, pass --passphrase-file FILE, or run on a terminal to be asked")
+            }
+            E::AlreadyExists(_) => Some("use --force to replace it, or choose another --out"),
+            E::KeyFileMalformed(_) | E::ChainMalformed(_) | E::KeyMismatch => {
+                Some("make a new identity with `hallmark keygen`")
+            }
+            _ => None,
+        };
+        let err = Self::new(e.code(), e.to_string(), EXIT_FAILURE);
+        match hint {
+            Some(h) => err.hint(h),
+            None => err,
+        }
+    }
+}
+
+impl From<hallmark_core::SignError> for CliError {
+    fn from(e: hallmark_core::SignError) -> Self {
+        use hallmark_core::SignError as E;
+        let exit = match &e {
+            E::Media(_) | E::Parent(_) => EXIT_UNREADABLE,
+            E::InvalidOption(_) => EXIT_USAGE,
+            _ => EXIT_FAILURE,
+        };
+        Self::new(e.code(), e.to_string(), exit)
+    }
+}
+
+impl From<hallmark_core::OutputError> for CliError {
+    fn from(e: hallmark_core::OutputError) -> Self {
+        let err = Self::new(e.code(), format!("{e}; the original is unchanged"), EXIT_FAILURE);
+        match e {
+            hallmark_core::OutputError::Exists(_) => Self::new(e.code(), e.to_string(), EXIT_FAILURE),
+            _ => err,
+        }
+    }
+}
+
+/// A path for messages.
+pub fn shown(path: &PathBuf) -> String {
+    crate::render::escape(&path.display().to_string())
+}
+
+impl CliError {
+    pub fn with_exit(mut self, exit: u8) -> Self {
+        self.exit = exit;
+        self
+    }
+}

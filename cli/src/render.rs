@@ -1,0 +1,145 @@
+//! Turning reports into what a person reads. Every string that came from a
+//! file is escaped: no control characters or bidi overrides reach the terminal.
+
+use hallmark_core::{Report, Verdict};
+
+use crate::error::CliError;
+
+/// Escape control characters, bidi controls and other invisibles as `\u{..}`.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let dangerous = c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+        if dangerous {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Shorten text from a file to a readable length.
+fn clip(text: &str, max: usize) -> String {
+    let escaped = escape(text);
+    if escaped.chars().count() <= max {
+        escaped
+    } else {
+        let cut: String = escaped.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+pub fn mark(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Trusted => "✔",
+        Verdict::Valid => "✓",
+        Verdict::Unsigned => "○",
+        Verdict::Tampered | Verdict::Invalid => "✘",
+        _ => "!",
+    }
+}
+
+/// One line per file: mark, verdict, path, and why.
+pub fn report_line(path: &str, report: &Report) -> String {
+    format!(
+        "{} {:<9} {}  {}",
+        mark(report.verdict),
+        report.verdict.as_str(),
+        escape(path),
+        clip(&report.summary, 300)
+    )
+}
+
+pub fn error_line(e: &CliError) -> String {
+    let mut line = format!("hallmark: error [{}]: {}", e.code, escape(&e.message));
+    if let Some(hint) = &e.hint {
+        line.push_str(&format!("\n  hint: {hint}"));
+    }
+    line
+}
+
+/// The human rendering of `hallmark inspect`.
+pub fn inspection(path: &str, inspection: &hallmark_core::Inspection) -> String {
+    let r = &inspection.report;
+    let mut out = String::new();
+    out.push_str(&report_line(path, r));
+    out.push('\n');
+    let field = |out: &mut String, name: &str, value: Option<&str>| {
+        if let Some(v) = value {
+            out.push_str(&format!("  {name:<20} {}\n", clip(v, 200)));
+        }
+    };
+    field(&mut out, "format", r.format.as_deref());
+    field(&mut out, "active manifest", inspection.active_manifest.as_deref());
+    field(&mut out, "title", r.title.as_deref());
+    field(&mut out, "claim generator", r.claim_generator.as_deref());
+    field(&mut out, "signed at", r.signed_at.as_deref());
+    field(&mut out, "digital source type", r.digital_source_type.as_deref());
+    if r.ai_generated {
+        out.push_str("  ai generated         yes\n");
+    }
+    if let Some(signer) = r.signer.as_ref().or(r.claimed_signer.as_ref()) {
+        let label = if r.signer.is_some() { "signer" } else { "claimed signer" };
+        field(&mut out, label, Some(&signer.display_name()));
+        field(&mut out, "issuer", signer.issuer.as_deref());
+    }
+    if !r.actions.is_empty() {
+        field(&mut out, "actions", Some(&r.actions.join(", ")));
+    }
+    for ingredient in &r.ingredients {
+        out.push_str(&format!(
+            "  ingredient           {} ({}, {})\n",
+            clip(ingredient.title.as_deref().unwrap_or("untitled"), 100),
+            ingredient.relationship.as_deref().unwrap_or("?"),
+            ingredient.verdict
+        ));
+    }
+    if let Some(store) = &inspection.manifest_store {
+        if let Some(manifests) = store.get("manifests").and_then(|m| m.as_object()) {
+            for (label, manifest) in manifests {
+                out.push_str(&format!("  manifest             {}\n", clip(label, 120)));
+                if let Some(assertions) = manifest.get("assertions").and_then(|a| a.as_array()) {
+                    for a in assertions {
+                        if let Some(l) = a.get("label").and_then(|l| l.as_str()) {
+                            out.push_str(&format!("    assertion          {}\n", clip(l, 120)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (i, cert) in inspection.certificates.iter().enumerate() {
+        out.push_str(&format!(
+            "  certificate {i}        {}\n    issued by          {}\n    valid              {} to {}\n    sha256             {}\n",
+            clip(&cert.subject, 200),
+            clip(&cert.issuer, 200),
+            cert.not_before,
+            cert.not_after,
+            cert.sha256
+        ));
+    }
+    for s in &r.status {
+        out.push_str(&format!(
+            "  status               {} {}{}\n",
+            s.kind,
+            clip(&s.code, 100),
+            s.explanation.as_deref().map(|e| format!(": {}", clip(e, 200))).unwrap_or_default()
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_terminal_and_bidi_controls() {
+        assert_eq!(escape("a\x1b[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(escape("x\u{202E}y"), "x\\u{202e}y");
+        assert_eq!(escape("nul\0"), "nul\\u{0}");
+        assert_eq!(escape("Jane Doe"), "Jane Doe");
+    }
+}

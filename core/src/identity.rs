@@ -1,0 +1,466 @@
+//! Signing identities: an Ed25519 CA that issues one Ed25519 signing
+//! certificate with the profile C2PA validators require, and the files they
+//! live in (`signing.key`, `chain.pem`, `root.pem`).
+//!
+//! The CA's secret key exists only while the identity is made: it signs the
+//! signing certificate and is dropped (and zeroized). Verifiers put
+//! `root.pem` in their trust list; to rotate, make a new identity.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::{Signer as _, SigningKey};
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+    IsCa, KeyIdMethod, KeyUsagePurpose, SanType, SerialNumber,
+};
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+use zeroize::Zeroizing;
+
+use crate::keyfile::{self, Passphrase};
+use crate::signer::Ed25519Signer;
+
+/// File names inside an identity directory.
+pub const KEY_FILE: &str = "signing.key";
+pub const CHAIN_FILE: &str = "chain.pem";
+pub const ROOT_FILE: &str = "root.pem";
+
+/// The document-signing EKU (RFC 9336), one of those C2PA allows.
+const EKU_DOCUMENT_SIGNING: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 3, 36];
+
+/// Why an identity could not be made, saved or loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdentityError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0} already exists")]
+    AlreadyExists(PathBuf),
+    #[error("the key file is not a usable key: {0}")]
+    KeyFileMalformed(String),
+    #[error("the key file is encrypted and no passphrase was given")]
+    PassphraseRequired,
+    #[error("wrong passphrase for the key file")]
+    WrongPassphrase,
+    #[error("the certificate chain is not usable: {0}")]
+    ChainMalformed(String),
+    #[error("the key file does not belong to the signing certificate in the chain")]
+    KeyMismatch,
+    #[error("invalid identity request: {0}")]
+    InvalidRequest(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl IdentityError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Io { .. } => "io",
+            Self::AlreadyExists(_) => "identity.exists",
+            Self::KeyFileMalformed(_) => "key.malformed",
+            Self::PassphraseRequired => "key.passphrase_required",
+            Self::WrongPassphrase => "key.wrong_passphrase",
+            Self::ChainMalformed(_) => "identity.chain_malformed",
+            Self::KeyMismatch => "identity.key_mismatch",
+            Self::InvalidRequest(_) => "identity.invalid_request",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IdentityError + '_ {
+    move |source| IdentityError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// When the signing certificate is valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Validity {
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+}
+
+impl Validity {
+    /// From a minute ago to 365 days from now: C2PA asks for short-lived leaves.
+    pub fn one_year_from_now() -> Self {
+        let now = OffsetDateTime::now_utc();
+        Self {
+            not_before: now - Duration::minutes(1),
+            not_after: now + Duration::days(365),
+        }
+    }
+}
+
+/// Who an identity is for.
+#[derive(Debug, Clone)]
+pub struct IdentityRequest {
+    name: String,
+    organization: Option<String>,
+    email: Option<String>,
+    validity: Validity,
+    seed: Option<[u8; 32]>,
+}
+
+impl IdentityRequest {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            organization: None,
+            email: None,
+            validity: Validity::one_year_from_now(),
+            seed: None,
+        }
+    }
+
+    pub fn organization(mut self, organization: impl Into<String>) -> Self {
+        self.organization = Some(organization.into());
+        self
+    }
+
+    pub fn email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// Override the signing certificate's validity (test fixtures: expired identities).
+    pub fn validity(mut self, validity: Validity) -> Self {
+        self.validity = validity;
+        self
+    }
+
+    /// Derive keys and serial numbers from a seed instead of the OS RNG, so
+    /// that test fixtures are reproducible. Never use for real identities.
+    pub fn deterministic_for_tests(mut self, seed: [u8; 32]) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    fn random(&self, purpose: &str) -> [u8; 32] {
+        match &self.seed {
+            Some(seed) => blake3::derive_key(&format!("hallmark fixtures 2026 {purpose}"), seed),
+            None => {
+                let mut out = [0u8; 32];
+                OsRng.fill_bytes(&mut out);
+                out
+            }
+        }
+    }
+
+    fn check(&self) -> Result<(), IdentityError> {
+        let fields = [Some(&self.name), self.organization.as_ref(), self.email.as_ref()];
+        for field in fields.into_iter().flatten() {
+            if field.trim().is_empty() || field.len() > 256 || field.chars().any(char::is_control) {
+                return Err(IdentityError::InvalidRequest(
+                    "name, organization and email must be 1 to 256 characters without control characters".into(),
+                ));
+            }
+        }
+        if self.validity.not_after <= self.validity.not_before {
+            return Err(IdentityError::InvalidRequest("validity ends before it starts".into()));
+        }
+        Ok(())
+    }
+}
+
+/// An Ed25519 key and the certificates that name it: `chain[0]` is the
+/// signing certificate, then its issuer.
+#[derive(Debug)]
+pub struct Identity {
+    key: SigningKey,
+    chain: Vec<Vec<u8>>,
+    root: Option<Vec<u8>>,
+}
+
+/// An ed25519-dalek key as rcgen sees it.
+struct CertKey<'a> {
+    key: &'a SigningKey,
+    public: [u8; 32],
+}
+
+impl<'a> CertKey<'a> {
+    fn new(key: &'a SigningKey) -> Self {
+        Self {
+            key,
+            public: key.verifying_key().to_bytes(),
+        }
+    }
+}
+
+impl rcgen::PublicKeyData for CertKey<'_> {
+    fn der_bytes(&self) -> &[u8] {
+        &self.public
+    }
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_ED25519
+    }
+}
+
+impl rcgen::SigningKey for CertKey<'_> {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        Ok(self.key.sign(msg).to_bytes().to_vec())
+    }
+}
+
+/// RFC 7093 method 1: the leftmost 160 bits of SHA-256 of the public key.
+fn key_id(key: &SigningKey) -> Vec<u8> {
+    Sha256::digest(key.verifying_key().as_bytes())[..20].to_vec()
+}
+
+fn serial(bytes: [u8; 32]) -> SerialNumber {
+    let mut serial = bytes[..16].to_vec();
+    serial[0] &= 0x7F; // positive
+    serial[0] |= 0x01; // and without a leading zero octet
+    SerialNumber::from_slice(&serial)
+}
+
+fn distinguished_name(common_name: &str, organization: Option<&str>) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, common_name);
+    if let Some(org) = organization {
+        dn.push(DnType::OrganizationName, org);
+    }
+    dn
+}
+
+fn cert_err(e: rcgen::Error) -> IdentityError {
+    IdentityError::Internal(format!("certificate generation: {e}"))
+}
+
+impl Identity {
+    /// Make a CA and a signing certificate issued by it.
+    pub fn generate(request: &IdentityRequest) -> Result<Self, IdentityError> {
+        request.check()?;
+        let ca_key = SigningKey::from_bytes(&Zeroizing::new(request.random("ca key")));
+        let key = SigningKey::from_bytes(&Zeroizing::new(request.random("signing key")));
+        let org = request.organization.as_deref();
+
+        let mut ca = CertificateParams::default();
+        ca.distinguished_name = distinguished_name(&format!("{} CA", org.unwrap_or(&request.name)), org);
+        ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        ca.not_before = request.validity.not_before;
+        ca.not_after = request.validity.not_before + Duration::days(3650);
+        ca.serial_number = Some(serial(request.random("ca serial")));
+        ca.key_identifier_method = KeyIdMethod::PreSpecified(key_id(&ca_key));
+        let ca_signing = CertKey::new(&ca_key);
+        let ca_cert = ca.self_signed(&ca_signing).map_err(cert_err)?;
+        let issuer = rcgen::Issuer::new(ca, ca_signing);
+
+        let mut leaf = CertificateParams::default();
+        leaf.distinguished_name = distinguished_name(&request.name, org);
+        leaf.is_ca = IsCa::ExplicitNoCa;
+        leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        leaf.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::EmailProtection,
+            ExtendedKeyUsagePurpose::Other(EKU_DOCUMENT_SIGNING.to_vec()),
+        ];
+        if let Some(email) = &request.email {
+            let email = email
+                .as_str()
+                .try_into()
+                .map_err(|_| IdentityError::InvalidRequest("email must be ASCII".into()))?;
+            leaf.subject_alt_names = vec![SanType::Rfc822Name(email)];
+        }
+        leaf.not_before = request.validity.not_before;
+        leaf.not_after = request.validity.not_after;
+        leaf.serial_number = Some(serial(request.random("signing serial")));
+        leaf.use_authority_key_identifier_extension = true;
+        leaf.key_identifier_method = KeyIdMethod::PreSpecified(key_id(&key));
+        let leaf_cert = leaf.signed_by(&CertKey::new(&key), &issuer).map_err(cert_err)?;
+
+        let ca_der = ca_cert.der().to_vec();
+        Ok(Self {
+            key,
+            chain: vec![leaf_cert.der().to_vec(), ca_der.clone()],
+            root: Some(ca_der),
+        })
+    }
+
+    /// A self-signed end-entity certificate: what C2PA forbids. Only for making
+    /// attack fixtures; validators must never trust what it signs.
+    #[doc(hidden)]
+    pub fn dangerous_self_signed(request: &IdentityRequest) -> Result<Self, IdentityError> {
+        request.check()?;
+        let key = SigningKey::from_bytes(&Zeroizing::new(request.random("signing key")));
+        let mut leaf = CertificateParams::default();
+        leaf.distinguished_name = distinguished_name(&request.name, request.organization.as_deref());
+        leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::EmailProtection];
+        leaf.not_before = request.validity.not_before;
+        leaf.not_after = request.validity.not_after;
+        leaf.serial_number = Some(serial(request.random("signing serial")));
+        leaf.key_identifier_method = KeyIdMethod::PreSpecified(key_id(&key));
+        let cert = leaf.self_signed(&CertKey::new(&key)).map_err(cert_err)?;
+        Ok(Self {
+            key,
+            chain: vec![cert.der().to_vec()],
+            root: None,
+        })
+    }
+
+    /// Load an identity from a key file and a chain (PEM texts).
+    pub fn from_pem(
+        key_pem: &str,
+        chain_pem: &str,
+        passphrase: Option<&Passphrase>,
+    ) -> Result<Self, IdentityError> {
+        let key = keyfile::decode(key_pem, passphrase)?;
+        let chain = parse_pem_certificates(chain_pem.as_bytes())
+            .map_err(IdentityError::ChainMalformed)?;
+        let leaf = chain
+            .first()
+            .ok_or_else(|| IdentityError::ChainMalformed("no certificate in the chain".into()))?;
+        let (_, cert) = x509_parser::parse_x509_certificate(leaf)
+            .map_err(|e| IdentityError::ChainMalformed(format!("signing certificate: {e}")))?;
+        if cert.public_key().subject_public_key.data.as_ref() != key.verifying_key().as_bytes() {
+            return Err(IdentityError::KeyMismatch);
+        }
+        Ok(Self {
+            key,
+            chain,
+            root: None,
+        })
+    }
+
+    /// Whether the key file in `dir` needs a passphrase.
+    pub fn needs_passphrase(dir: &Path) -> Result<bool, IdentityError> {
+        let path = dir.join(KEY_FILE);
+        let pem = Zeroizing::new(read_small(&path)?);
+        Ok(keyfile::is_encrypted(&pem))
+    }
+
+    /// Load `DIR/signing.key` and `DIR/chain.pem`.
+    pub fn load(dir: &Path, passphrase: Option<&Passphrase>) -> Result<Self, IdentityError> {
+        let key_path = dir.join(KEY_FILE);
+        let key_pem = Zeroizing::new(read_small(&key_path)?);
+        let chain_path = dir.join(CHAIN_FILE);
+        let chain_pem = read_small(&chain_path)?;
+        let mut identity = Self::from_pem(&key_pem, &chain_pem, passphrase)?;
+        let root_path = dir.join(ROOT_FILE);
+        if let Ok(root) = read_small(&root_path) {
+            identity.root = parse_pem_certificates(root.as_bytes())
+                .ok()
+                .and_then(|mut certs| certs.pop());
+        }
+        Ok(identity)
+    }
+
+    /// Write `signing.key` (mode 0600, encrypted when a passphrase is given),
+    /// `chain.pem` and `root.pem` into `dir`. Refuses to replace an existing
+    /// key unless `overwrite`.
+    pub fn save(
+        &self,
+        dir: &Path,
+        passphrase: Option<&Passphrase>,
+        overwrite: bool,
+    ) -> Result<(), IdentityError> {
+        fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let key_path = dir.join(KEY_FILE);
+        if !overwrite && fs::symlink_metadata(&key_path).is_ok() {
+            return Err(IdentityError::AlreadyExists(key_path));
+        }
+        let key_pem = keyfile::encode(&self.key, passphrase)?;
+        write_file(&key_path, key_pem.as_bytes(), true)?;
+        write_file(&dir.join(CHAIN_FILE), self.chain_pem().as_bytes(), false)?;
+        if let Some(root) = self.root_pem() {
+            write_file(&dir.join(ROOT_FILE), root.as_bytes(), false)?;
+        }
+        Ok(())
+    }
+
+    /// The chain, signing certificate first, as PEM.
+    pub fn chain_pem(&self) -> String {
+        self.chain.iter().map(|der| to_pem(der)).collect()
+    }
+
+    /// The CA certificate verifiers trust, as PEM (absent for loaded identities without root.pem).
+    pub fn root_pem(&self) -> Option<String> {
+        self.root.as_deref().map(to_pem)
+    }
+
+    /// DER certificates, signing certificate first.
+    pub fn chain_der(&self) -> &[Vec<u8>] {
+        &self.chain
+    }
+
+    /// The signer that c2pa calls.
+    pub fn signer(&self) -> Ed25519Signer {
+        Ed25519Signer::new(self.key.clone(), self.chain.clone())
+    }
+
+    /// The signing certificate's subject, as "CN (O)".
+    pub fn subject(&self) -> String {
+        crate::inspect::subject_of(self.chain.first().map(Vec::as_slice).unwrap_or_default())
+    }
+}
+
+/// Parse every CERTIFICATE block of a PEM bundle.
+pub(crate) fn parse_pem_certificates(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let mut certs = Vec::new();
+    for block in x509_parser::pem::Pem::iter_from_buffer(pem) {
+        let block = block.map_err(|e| format!("bad PEM: {e}"))?;
+        if block.label == "CERTIFICATE" {
+            x509_parser::parse_x509_certificate(&block.contents)
+                .map_err(|e| format!("bad certificate: {e}"))?;
+            certs.push(block.contents);
+        }
+    }
+    if certs.is_empty() {
+        return Err("no PEM CERTIFICATE block found".into());
+    }
+    Ok(certs)
+}
+
+pub(crate) fn to_pem(der: &[u8]) -> String {
+    use pkcs8::der::pem::{encode_string, LineEnding};
+    encode_string("CERTIFICATE", LineEnding::LF, der).unwrap_or_default()
+}
+
+fn read_small(path: &Path) -> Result<String, IdentityError> {
+    let meta = fs::metadata(path).map_err(io_err(path))?;
+    if meta.len() > 1024 * 1024 {
+        return Err(IdentityError::KeyFileMalformed(format!(
+            "{} is too large to be a key or certificate file",
+            path.display()
+        )));
+    }
+    let bytes = fs::read(path).map_err(io_err(path))?;
+    String::from_utf8(bytes).map_err(|_| {
+        IdentityError::KeyFileMalformed(format!("{} is not PEM text", path.display()))
+    })
+}
+
+/// Write through a temporary file in the same directory, created 0600 when
+/// `secret`, then rename: a crash never leaves a half-written key.
+fn write_file(path: &Path, bytes: &[u8], secret: bool) -> Result<(), IdentityError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".hallmark-")
+        .tempfile_in(dir)
+        .map_err(io_err(dir))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if secret { 0o600 } else { 0o644 };
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode)).map_err(io_err(path))?;
+    }
+    #[cfg(not(unix))]
+    let _ = secret;
+    tmp.write_all(bytes).map_err(io_err(path))?;
+    tmp.as_file().sync_all().map_err(io_err(path))?;
+    tmp.persist(path).map_err(|e| IdentityError::Io {
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! Hallmark core: sign and verify C2PA Content Credentials with Ed25519 identities.
+//!
+//! Everything that decides lives here; the CLI, the WASM build and the browser
+//! extension only translate arguments in and [`Report`]s out. The library never
+//! prints, prompts, reads environment variables or exits.
+//!
+//! ```no_run
+//! use hallmark_core::{Identity, IdentityRequest, SignOptions, TrustStore, Verdict, Verifier};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let identity = Identity::generate(&IdentityRequest::new("Jane Doe").organization("Example News"))?;
+//! let photo = std::fs::read("photo.jpg")?;
+//! let signed = hallmark_core::sign(&photo, &identity, &SignOptions::default())?;
+//!
+//! let trust = TrustStore::from_pem(identity.root_pem().as_bytes())?;
+//! let report = Verifier::new(trust).verify(&signed);
+//! assert_eq!(report.verdict, Verdict::Trusted);
+//! # Ok(()) }
+//! ```
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod identity;
+mod inspect;
+mod keyfile;
+mod media;
+mod output;
+mod report;
+mod sign;
+mod signer;
+mod trust;
+mod verify;
+
+pub use identity::{Identity, IdentityError, IdentityRequest, Validity};
+pub use inspect::{inspect, CertificateInfo, Inspection};
+pub use keyfile::Passphrase;
+pub use media::{probe, Limits, MediaError, MediaFormat, Probe};
+pub use output::{write_atomically, OutputError};
+pub use report::{ErrorInfo, IngredientReport, Report, SignerInfo, StatusEntry, Verdict};
+pub use sign::{sign, Action, SignError, SignOptions, SourceType};
+pub use identity::{CHAIN_FILE, KEY_FILE, ROOT_FILE};
+pub use signer::Ed25519Signer;
+pub use trust::{TrustError, TrustStore};
+pub use verify::Verifier;
+
+/// The name and version Hallmark writes as claim generator.
+pub const CLAIM_GENERATOR: &str = concat!("hallmark/", env!("CARGO_PKG_VERSION"));

@@ -1,0 +1,179 @@
+//! What kind of media a byte string is, and whether it is within the limits we
+//! are willing to process. Formats are sniffed from content, never from names.
+
+use std::io::Cursor;
+
+/// The media formats Hallmark signs and verifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MediaFormat {
+    Jpeg,
+    Png,
+    Webp,
+}
+
+impl MediaFormat {
+    /// Recognise a format from the first bytes of a file.
+    pub fn sniff(bytes: &[u8]) -> Option<Self> {
+        if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(Self::Jpeg)
+        } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(Self::Png)
+        } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+            Some(Self::Webp)
+        } else {
+            None
+        }
+    }
+
+    /// The IANA media type, as C2PA and the report use it.
+    pub fn mime(self) -> &'static str {
+        match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+            Self::Webp => "image/webp",
+        }
+    }
+
+    fn image_format(self) -> image::ImageFormat {
+        match self {
+            Self::Jpeg => image::ImageFormat::Jpeg,
+            Self::Png => image::ImageFormat::Png,
+            Self::Webp => image::ImageFormat::WebP,
+        }
+    }
+}
+
+/// Bounds on what an input may make us do. Checked before pixels are allocated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest file accepted, in bytes.
+    pub max_file_bytes: u64,
+    /// Largest width or height, in pixels.
+    pub max_dimension: u32,
+    /// Largest width × height.
+    pub max_pixels: u64,
+}
+
+impl Default for Limits {
+    /// 512 MiB files, 65,535 px a side, 100 megapixels.
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 512 * 1024 * 1024,
+            max_dimension: 65_535,
+            max_pixels: 100_000_000,
+        }
+    }
+}
+
+/// What a header read tells about an image, without decoding its pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    pub format: MediaFormat,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Why bytes were not accepted as media.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MediaError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("not a JPEG, PNG or WebP image (unrecognised content)")]
+    Unrecognized,
+    #[error("the file is {size} bytes, over the limit of {max} bytes")]
+    FileTooLarge { size: u64, max: u64 },
+    #[error("the {format} header can't be read: {detail}")]
+    Malformed { format: &'static str, detail: String },
+    #[error("the image claims {width}×{height} pixels, over the limit ({max_dimension} px a side, {max_pixels} pixels)")]
+    TooLarge {
+        width: u32,
+        height: u32,
+        max_dimension: u32,
+        max_pixels: u64,
+    },
+}
+
+impl MediaError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Empty => "input.empty",
+            Self::Unrecognized => "format.unrecognized",
+            Self::FileTooLarge { .. } => "limits.file_size",
+            Self::Malformed { .. } => "format.malformed",
+            Self::TooLarge { .. } => "limits.dimensions",
+        }
+    }
+}
+
+/// Sniff the format and read the image header, checking it against `limits`.
+pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, MediaError> {
+    if bytes.is_empty() {
+        return Err(MediaError::Empty);
+    }
+    let size = bytes.len() as u64;
+    if size > limits.max_file_bytes {
+        return Err(MediaError::FileTooLarge {
+            size,
+            max: limits.max_file_bytes,
+        });
+    }
+    let format = MediaFormat::sniff(bytes).ok_or(MediaError::Unrecognized)?;
+    let reader = image::ImageReader::with_format(Cursor::new(bytes), format.image_format());
+    let (width, height) = reader.into_dimensions().map_err(|e| MediaError::Malformed {
+        format: format.mime(),
+        detail: e.to_string(),
+    })?;
+    if width == 0 || height == 0 {
+        return Err(MediaError::Malformed {
+            format: format.mime(),
+            detail: "zero width or height".into(),
+        });
+    }
+    if width > limits.max_dimension
+        || height > limits.max_dimension
+        || u64::from(width) * u64::from(height) > limits.max_pixels
+    {
+        return Err(MediaError::TooLarge {
+            width,
+            height,
+            max_dimension: limits.max_dimension,
+            max_pixels: limits.max_pixels,
+        });
+    }
+    Ok(Probe {
+        format,
+        width,
+        height,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_by_content_not_name() {
+        assert_eq!(MediaFormat::sniff(b"\xFF\xD8\xFF\xE0"), Some(MediaFormat::Jpeg));
+        assert_eq!(MediaFormat::sniff(b"\x89PNG\r\n\x1a\n...."), Some(MediaFormat::Png));
+        assert_eq!(MediaFormat::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(MediaFormat::Webp));
+        assert_eq!(MediaFormat::sniff(b"RIFF\0\0\0\0WAVE"), None);
+        assert_eq!(MediaFormat::sniff(b"GIF89a"), None);
+    }
+
+    #[test]
+    fn empty_and_random_bytes_are_rejected_with_codes() {
+        let limits = Limits::default();
+        assert_eq!(probe(b"", &limits).map_err(|e| e.code()), Err("input.empty"));
+        assert_eq!(
+            probe(b"not an image at all", &limits).map_err(|e| e.code()),
+            Err("format.unrecognized")
+        );
+        assert_eq!(
+            probe(b"\xFF\xD8\xFF", &limits).map_err(|e| e.code()),
+            Err("format.malformed")
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! The one `Report` every shell shows: the contract of DESIGN.md. Fields are
+//! snake_case and stable; add fields, never rename.
+
+use serde::{Deserialize, Serialize};
+
+/// The outcome of verifying one file, decided in this order of precedence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Verdict {
+    /// The file can't be read or parsed as the format it claims.
+    Error,
+    /// No manifest store (or only a pointer to a remote one, not fetched).
+    Unsigned,
+    /// The signature holds but the content changed after signing.
+    Tampered,
+    /// Anything else that makes the active manifest invalid.
+    Invalid,
+    /// Valid, and the signer chains to a trust anchor or is on the allowed list.
+    Trusted,
+    /// Cryptographically intact; signer not trusted here.
+    Valid,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Unsigned => "unsigned",
+            Self::Tampered => "tampered",
+            Self::Invalid => "invalid",
+            Self::Trusted => "trusted",
+            Self::Valid => "valid",
+        }
+    }
+
+    /// `hallmark verify`'s exit status for this verdict under a requirement
+    /// (DESIGN.md): 0 pass, 1 unsigned or below requirement, 3 tampered or
+    /// invalid, 4 unreadable.
+    pub fn exit_code(self, require_trusted: bool) -> u8 {
+        match self {
+            Self::Trusted => 0,
+            Self::Valid if !require_trusted => 0,
+            Self::Valid | Self::Unsigned => 1,
+            Self::Tampered | Self::Invalid => 3,
+            Self::Error => 4,
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who signed, from the signing certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignerInfo {
+    pub name: Option<String>,
+    pub organization: Option<String>,
+    pub issuer: Option<String>,
+    pub certificate_sha256: String,
+    pub trusted: bool,
+}
+
+impl SignerInfo {
+    /// "Name (Organization)", or whichever is known.
+    pub fn display_name(&self) -> String {
+        match (&self.name, &self.organization) {
+            (Some(n), Some(o)) if n != o => format!("{n} ({o})"),
+            (Some(n), _) => n.clone(),
+            (None, Some(o)) => o.clone(),
+            (None, None) => "an unnamed signer".into(),
+        }
+    }
+}
+
+/// One validation status entry of the active manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusEntry {
+    pub code: String,
+    /// "success", "informational" or "failure".
+    pub kind: String,
+    pub explanation: Option<String>,
+}
+
+/// An ingredient of the active manifest and its own verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngredientReport {
+    pub title: Option<String>,
+    pub relationship: Option<String>,
+    pub verdict: Verdict,
+}
+
+/// Why a file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    pub code: String,
+    pub message: String,
+}
+
+/// What verification found, for one file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub path: Option<String>,
+    pub format: Option<String>,
+    pub verdict: Verdict,
+    pub summary: String,
+    /// The signer, shown only when the manifest belongs to this content
+    /// (verdicts trusted and valid).
+    pub signer: Option<SignerInfo>,
+    /// Who the manifest claims signed it, when it is tampered or invalid: never
+    /// presented as the signer of this file.
+    pub claimed_signer: Option<SignerInfo>,
+    pub signed_at: Option<String>,
+    pub claim_generator: Option<String>,
+    pub title: Option<String>,
+    pub digital_source_type: Option<String>,
+    pub ai_generated: bool,
+    pub actions: Vec<String>,
+    pub ingredients: Vec<IngredientReport>,
+    /// Pixel-level comparison when the hard binding fails (perceptual hashing).
+    pub pixels: Option<serde_json::Value>,
+    /// A pointer to a remote manifest that was not fetched.
+    pub remote_manifest: Option<String>,
+    pub status: Vec<StatusEntry>,
+    pub error: Option<ErrorInfo>,
+}
+
+impl Report {
+    /// An empty report with a verdict and summary; the rest filled by the verifier.
+    pub(crate) fn new(verdict: Verdict, summary: impl Into<String>) -> Self {
+        Self {
+            path: None,
+            format: None,
+            verdict,
+            summary: summary.into(),
+            signer: None,
+            claimed_signer: None,
+            signed_at: None,
+            claim_generator: None,
+            title: None,
+            digital_source_type: None,
+            ai_generated: false,
+            actions: Vec::new(),
+            ingredients: Vec::new(),
+            pixels: None,
+            remote_manifest: None,
+            status: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// A report for a file that could not be read.
+    pub fn error(code: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut report = Self::new(Verdict::Error, format!("Unreadable: {message}"));
+        report.error = Some(ErrorInfo {
+            code: code.into(),
+            message,
+        });
+        report
+    }
+
+    /// Codes of the failures, in order.
+    pub fn failure_codes(&self) -> Vec<&str> {
+        self.status
+            .iter()
+            .filter(|s| s.kind == "failure")
+            .map(|s| s.code.as_str())
+            .collect()
+    }
+
+    /// The report as one line of JSON.
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            format!("{{\"verdict\":\"error\",\"error\":{{\"code\":\"internal\",\"message\":\"{e}\"}}}}")
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_design() {
+        assert_eq!(Verdict::Trusted.exit_code(true), 0);
+        assert_eq!(Verdict::Valid.exit_code(false), 0);
+        assert_eq!(Verdict::Valid.exit_code(true), 1);
+        assert_eq!(Verdict::Unsigned.exit_code(false), 1);
+        assert_eq!(Verdict::Tampered.exit_code(false), 3);
+        assert_eq!(Verdict::Invalid.exit_code(false), 3);
+        assert_eq!(Verdict::Error.exit_code(false), 4);
+    }
+
+    #[test]
+    fn verdicts_serialize_snake_case() {
+        assert_eq!(serde_json::to_string(&Verdict::Tampered).unwrap(), "\"tampered\"");
+    }
+}

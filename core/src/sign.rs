@@ -1,0 +1,187 @@
+//! Signing: an image and an identity in, the same image with a C2PA manifest
+//! out, verified before it is handed back.
+
+use std::io::Cursor;
+
+use c2pa::{Builder, BuilderIntent};
+
+use crate::identity::Identity;
+use crate::media::{probe, Limits, MediaError};
+use crate::report::Verdict;
+use crate::trust::TrustStore;
+use crate::verify::Verifier;
+
+/// How the content came to be: the C2PA/IPTC digital source type.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SourceType {
+    /// A camera or scanner captured it (the default).
+    #[default]
+    DigitalCapture,
+    /// Generative AI made it.
+    TrainedAlgorithmicMedia,
+    /// Any other digital source type URI.
+    Uri(String),
+}
+
+impl SourceType {
+    pub fn uri(&self) -> &str {
+        match self {
+            Self::DigitalCapture => "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture",
+            Self::TrainedAlgorithmicMedia => {
+                "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+            }
+            Self::Uri(uri) => uri,
+        }
+    }
+}
+
+/// An action to record, such as `c2pa.cropped` or `c2pa.color_adjustments`.
+pub type Action = String;
+
+/// What to say about the content being signed.
+#[derive(Debug, Clone, Default)]
+pub struct SignOptions {
+    /// The title recorded in the manifest (usually the file name).
+    pub title: Option<String>,
+    pub source_type: SourceType,
+    /// Actions recorded after `c2pa.created` (or `c2pa.opened` with a parent).
+    pub actions: Vec<Action>,
+    /// The file this one was made from: recorded as parent ingredient, with `c2pa.edited`.
+    pub parent: Option<Vec<u8>>,
+    pub parent_title: Option<String>,
+    pub limits: Limits,
+    /// Skip verifying the result. Only for making attack fixtures.
+    #[doc(hidden)]
+    pub dangerous_skip_self_check: bool,
+}
+
+/// Why signing failed. The input is never modified.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    #[error("{0}")]
+    Media(#[from] MediaError),
+    #[error("the parent file: {0}")]
+    Parent(MediaError),
+    #[error("invalid option: {0}")]
+    InvalidOption(String),
+    #[error("the C2PA library could not sign: {0}")]
+    C2pa(String),
+    #[error("the signed file did not verify ({verdict}): {summary}")]
+    SelfCheck { verdict: Verdict, summary: String },
+}
+
+impl SignError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Media(e) | Self::Parent(e) => e.code(),
+            Self::InvalidOption(_) => "sign.invalid_option",
+            Self::C2pa(_) => "sign.c2pa",
+            Self::SelfCheck { .. } => "sign.self_check",
+        }
+    }
+}
+
+fn c2pa_err(e: c2pa::Error) -> SignError {
+    SignError::C2pa(e.to_string())
+}
+
+const MAX_TEXT: usize = 4096;
+
+fn check_text(what: &str, text: &str) -> Result<(), SignError> {
+    if text.len() > MAX_TEXT || text.contains('\0') {
+        return Err(SignError::InvalidOption(format!(
+            "{what} must be under {MAX_TEXT} bytes, without NUL"
+        )));
+    }
+    Ok(())
+}
+
+/// Sign `bytes` (JPEG, PNG or WebP) with `identity`, returning the signed file.
+///
+/// The result is verified before it is returned: its verdict must be
+/// `trusted` against the identity's own root (or `valid` when the identity has none).
+pub fn sign(bytes: &[u8], identity: &Identity, options: &SignOptions) -> Result<Vec<u8>, SignError> {
+    let media = probe(bytes, &options.limits)?;
+    let mime = media.format.mime();
+    if let Some(title) = &options.title {
+        check_text("the title", title)?;
+    }
+    for action in &options.actions {
+        check_text("an action", action)?;
+        if !action.contains('.') || action.chars().any(char::is_whitespace) {
+            return Err(SignError::InvalidOption(format!(
+                "\"{action}\" is not an action name such as c2pa.cropped"
+            )));
+        }
+    }
+    check_text("the source type", options.source_type.uri())?;
+
+    let mut builder = Builder::default();
+    let mut actions = Vec::new();
+    if let Some(parent) = &options.parent {
+        let parent_media = probe(parent, &options.limits).map_err(SignError::Parent)?;
+        let ingredient = serde_json::json!({
+            "title": options.parent_title.as_deref().unwrap_or("parent"),
+            "relationship": "parentOf",
+        });
+        builder
+            .add_ingredient_from_stream(
+                ingredient.to_string(),
+                parent_media.format.mime(),
+                &mut Cursor::new(parent),
+            )
+            .map_err(c2pa_err)?;
+        builder.set_intent(BuilderIntent::Edit);
+        actions.push(serde_json::json!({
+            "action": "c2pa.edited",
+            "digitalSourceType": options.source_type.uri(),
+        }));
+    } else {
+        actions.push(serde_json::json!({
+            "action": "c2pa.created",
+            "digitalSourceType": options.source_type.uri(),
+        }));
+    }
+    for action in &options.actions {
+        actions.push(serde_json::json!({ "action": action }));
+    }
+    let mut definition = serde_json::json!({
+        "claim_generator_info": [{"name": "hallmark", "version": env!("CARGO_PKG_VERSION")}],
+        "format": mime,
+        "assertions": [{"label": "c2pa.actions", "data": {"actions": actions}}],
+    });
+    if let Some(title) = &options.title {
+        definition["title"] = title.as_str().into();
+    }
+    builder = builder
+        .with_definition(definition.to_string())
+        .map_err(c2pa_err)?;
+    if options.parent.is_some() {
+        builder.set_intent(BuilderIntent::Edit);
+    }
+
+    let signer = identity.signer();
+    let mut output = Cursor::new(Vec::with_capacity(bytes.len() + 64 * 1024));
+    builder
+        .sign(&signer, mime, &mut Cursor::new(bytes), &mut output)
+        .map_err(c2pa_err)?;
+    let signed = output.into_inner();
+
+    if !options.dangerous_skip_self_check {
+        let trust = match identity.root_pem() {
+            Some(root) => TrustStore::from_pem(root.as_bytes()).unwrap_or_default(),
+            None => TrustStore::empty(),
+        };
+        let expected = if trust.is_empty() { Verdict::Valid } else { Verdict::Trusted };
+        let report = Verifier::new(trust).with_limits(options.limits).verify(&signed);
+        if report.verdict != expected {
+            return Err(SignError::SelfCheck {
+                verdict: report.verdict,
+                summary: report.summary,
+            });
+        }
+    }
+    Ok(signed)
+}

@@ -1,0 +1,315 @@
+//! Verification: bytes in, one [`Report`] out. Never panics, never fetches.
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use c2pa::validation_results::StatusCodes;
+use c2pa::{Context, Manifest, Reader, ValidationState};
+
+use crate::inspect::signer_info;
+use crate::media::{probe, Limits};
+use crate::report::{IngredientReport, Report, StatusEntry, Verdict};
+use crate::trust::TrustStore;
+
+/// Failure codes that mean "the content no longer matches the signed hash".
+const HARD_BINDING_MISMATCH: &[&str] = &[
+    "assertion.dataHash.mismatch",
+    "assertion.boxesHash.mismatch",
+    "assertion.bmffHash.mismatch",
+    "assertion.collectionHash.mismatch",
+];
+const UNTRUSTED: &str = "signingCredential.untrusted";
+const TRUSTED: &str = "signingCredential.trusted";
+
+/// Digital source types that mean generative AI made the content.
+const AI_SOURCE_TYPES: &[&str] = &[
+    "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
+    "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia",
+    "http://c2pa.org/digitalsourcetype/trainedAlgorithmicData",
+];
+
+/// Verifies files against one trust configuration. Cheap to share across threads.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    context: Arc<Context>,
+    limits: Limits,
+    has_trust: bool,
+}
+
+impl Verifier {
+    /// A verifier trusting what `trust` holds (nothing, when it is empty).
+    pub fn new(trust: TrustStore) -> Self {
+        let mut settings = serde_json::json!({
+            "verify": {
+                "verify_after_reading": true,
+                "verify_trust": true,
+                "remote_manifest_fetch": false,
+                "ocsp_fetch": false,
+            },
+            "core": { "decode_identity_assertions": false },
+        });
+        if let Some(anchors) = trust.anchors_pem() {
+            settings["trust"]["trust_anchors"] = anchors.into();
+        }
+        if let Some(allowed) = trust.allowed_pem() {
+            settings["trust"]["allowed_list"] = allowed.into();
+        }
+        // Settings we built from parsed certificates are always accepted; if c2pa
+        // ever refused them, verify with no trust rather than with a wrong one.
+        let context = Context::new()
+            .with_settings(settings)
+            .unwrap_or_else(|_| Context::new());
+        Self {
+            context: Arc::new(context),
+            limits: Limits::default(),
+            has_trust: !trust.is_empty(),
+        }
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The reference SDK's reader over `bytes`, when they hold a readable store.
+    pub(crate) fn reader(&self, bytes: &[u8]) -> Option<Reader> {
+        let media = probe(bytes, &self.limits).ok()?;
+        Reader::from_shared_context(&self.context)
+            .with_stream(media.format.mime(), Cursor::new(bytes))
+            .ok()
+    }
+
+    /// Verify the bytes of one file.
+    pub fn verify(&self, bytes: &[u8]) -> Report {
+        let media = match probe(bytes, &self.limits) {
+            Ok(media) => media,
+            Err(e) => return Report::error(e.code(), e.to_string()),
+        };
+        let mime = media.format.mime();
+        let reader =
+            Reader::from_shared_context(&self.context).with_stream(mime, Cursor::new(bytes));
+        let mut report = match reader {
+            Ok(reader) => self.report_from_reader(&reader),
+            Err(e) => report_from_error(e),
+        };
+        report.format = Some(mime.to_string());
+        report
+    }
+
+    fn report_from_reader(&self, reader: &Reader) -> Report {
+        let Some(manifest) = reader.active_manifest() else {
+            return Report::new(Verdict::Unsigned, "No Content Credentials (no active manifest)");
+        };
+        let empty = StatusCodes::default();
+        let codes = reader
+            .validation_results()
+            .and_then(|r| r.active_manifest())
+            .unwrap_or(&empty);
+        let status = status_entries(codes);
+        let verdict = match reader.validation_state() {
+            ValidationState::Trusted => Verdict::Trusted,
+            ValidationState::Valid => Verdict::Valid,
+            ValidationState::Invalid => invalid_kind(codes),
+        };
+        let signer = manifest
+            .signature_info()
+            .and_then(|info| signer_info(info.cert_chain(), verdict == Verdict::Trusted));
+
+        let mut report = Report::new(verdict, String::new());
+        let (actions, source_type) = actions_of(manifest);
+        report.ai_generated = source_type
+            .as_deref()
+            .is_some_and(|t| AI_SOURCE_TYPES.contains(&t));
+        report.actions = actions;
+        report.digital_source_type = source_type;
+        report.claim_generator = claim_generator(manifest);
+        report.title = manifest.title().map(str::to_string);
+        report.signed_at = manifest.signature_info().and_then(|i| i.time.clone());
+        report.ingredients = manifest
+            .ingredients()
+            .iter()
+            .map(|ingredient| IngredientReport {
+                title: ingredient.title().map(str::to_string),
+                relationship: serde_json::to_value(ingredient.relationship())
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string)),
+                verdict: match (ingredient.active_manifest(), ingredient.validation_results()) {
+                    (None, _) => Verdict::Unsigned,
+                    (Some(_), Some(results)) => match results.active_manifest() {
+                        Some(codes) => ingredient_verdict(codes),
+                        None => Verdict::Valid,
+                    },
+                    (Some(_), None) => Verdict::Valid,
+                },
+            })
+            .collect();
+        let first_failure = status.iter().find(|s| s.kind == "failure" && s.code != UNTRUSTED);
+        report.summary = match verdict {
+            Verdict::Trusted | Verdict::Valid => {
+                let who = signer
+                    .as_ref()
+                    .map_or_else(|| "an unnamed signer".into(), |s| s.display_name());
+                let trust = if verdict == Verdict::Trusted {
+                    "trusted".to_string()
+                } else if self.has_trust {
+                    "intact, but the signer is not in the trust list".to_string()
+                } else {
+                    "intact; no trust list given, so the signer is unverified".to_string()
+                };
+                let ai = if report.ai_generated { "; AI-generated" } else { "" };
+                format!("Signed by {who}; {trust}{ai}")
+            }
+            Verdict::Tampered => format!(
+                "Tampered: the content changed after it was signed ({}); the credentials do not vouch for this file",
+                first_failure.map_or("hash mismatch", |s| s.code.as_str())
+            ),
+            _ => format!(
+                "Invalid Content Credentials: {}",
+                first_failure.map_or_else(
+                    || "the manifest does not validate".to_string(),
+                    |s| match &s.explanation {
+                        Some(why) => format!("{} ({why})", s.code),
+                        None => s.code.clone(),
+                    }
+                )
+            ),
+        };
+        if matches!(verdict, Verdict::Trusted | Verdict::Valid) {
+            report.signer = signer;
+        } else {
+            report.claimed_signer = signer;
+        }
+        report.status = status;
+        report
+    }
+}
+
+/// Split the reference validator's Invalid into tampered (content changed
+/// under a sound signature) and invalid (anything else).
+fn invalid_kind(codes: &StatusCodes) -> Verdict {
+    let signature_ok = codes
+        .success()
+        .iter()
+        .any(|s| s.code() == "claimSignature.validated");
+    let failures = codes.failure();
+    let mismatch = failures
+        .iter()
+        .any(|s| HARD_BINDING_MISMATCH.contains(&s.code()));
+    let only_content = failures
+        .iter()
+        .all(|s| HARD_BINDING_MISMATCH.contains(&s.code()) || s.code() == UNTRUSTED);
+    if signature_ok && mismatch && only_content {
+        Verdict::Tampered
+    } else {
+        Verdict::Invalid
+    }
+}
+
+fn ingredient_verdict(codes: &StatusCodes) -> Verdict {
+    let failures = codes.failure();
+    if failures.iter().all(|s| s.code() == UNTRUSTED) {
+        if codes.success().iter().any(|s| s.code() == TRUSTED) {
+            Verdict::Trusted
+        } else {
+            Verdict::Valid
+        }
+    } else {
+        invalid_kind(codes)
+    }
+}
+
+fn status_entries(codes: &StatusCodes) -> Vec<StatusEntry> {
+    let mut out = Vec::new();
+    for (kind, list) in [
+        ("failure", codes.failure()),
+        ("informational", codes.informational()),
+    ] {
+        for s in list {
+            out.push(StatusEntry {
+                code: s.code().to_string(),
+                kind: kind.to_string(),
+                explanation: s.explanation().map(str::to_string),
+            });
+        }
+    }
+    out
+}
+
+/// The action names of the active manifest, and the first digital source type any of them states.
+fn actions_of(manifest: &Manifest) -> (Vec<String>, Option<String>) {
+    let mut actions = Vec::new();
+    let mut source_type = None;
+    for assertion in manifest.assertions() {
+        let label = assertion.label();
+        if label != "c2pa.actions" && label != "c2pa.actions.v2" {
+            continue;
+        }
+        let Ok(value) = assertion.value() else { continue };
+        let Some(list) = value.get("actions").and_then(|a| a.as_array()) else {
+            continue;
+        };
+        for action in list {
+            if let Some(name) = action.get("action").and_then(|a| a.as_str()) {
+                actions.push(name.to_string());
+            }
+            if source_type.is_none() {
+                source_type = action
+                    .get("digitalSourceType")
+                    .and_then(|t| t.as_str())
+                    .map(str::to_string);
+            }
+        }
+    }
+    (actions, source_type)
+}
+
+fn claim_generator(manifest: &Manifest) -> Option<String> {
+    if let Some(info) = manifest.claim_generator_info.as_ref().and_then(|v| v.first()) {
+        return Some(match info.version.as_deref() {
+            Some(version) => format!("{}/{version}", info.name),
+            None => info.name.clone(),
+        });
+    }
+    manifest.claim_generator().map(str::to_string)
+}
+
+/// Reader errors: no store is `unsigned`; a broken container is `error`;
+/// a store that can't be parsed is `invalid`.
+fn report_from_error(e: c2pa::Error) -> Report {
+    use c2pa::Error as E;
+    match e {
+        E::JumbfNotFound | E::ProvenanceMissing => {
+            Report::new(Verdict::Unsigned, "No Content Credentials")
+        }
+        E::RemoteManifestUrl(url) | E::RemoteManifestFetch(url) => {
+            let mut report = Report::new(
+                Verdict::Unsigned,
+                format!("No embedded Content Credentials; the file points to a remote manifest at {url} (not fetched: Hallmark never goes online)"),
+            );
+            report.remote_manifest = Some(url);
+            report
+        }
+        E::IoError(_)
+        | E::InvalidAsset(_)
+        | E::UnsupportedType
+        | E::JpegError(_)
+        | E::PngError(_)
+        | E::RiffError(_) => Report::error("format.malformed", format!("the file's structure can't be read: {e}")),
+        other => {
+            let mut report = Report::new(
+                Verdict::Invalid,
+                format!("Invalid Content Credentials: the manifest store can't be read ({other})"),
+            );
+            report.status.push(StatusEntry {
+                code: "manifest.malformed".into(),
+                kind: "failure".into(),
+                explanation: Some(other.to_string()),
+            });
+            report
+        }
+    }
+}
