@@ -242,10 +242,13 @@ impl Identity {
         request.check()?;
         let ca_key = SigningKey::from_bytes(&Zeroizing::new(request.random("ca key")));
         let key = SigningKey::from_bytes(&Zeroizing::new(request.random("signing key")));
-        let org = request.organization.as_deref();
+        // C2PA validators read the signer from the subject's O attribute and
+        // reject signatures whose certificate has none: an individual without
+        // an organization is their own.
+        let org = Some(request.organization.as_deref().unwrap_or(&request.name));
 
         let mut ca = CertificateParams::default();
-        ca.distinguished_name = distinguished_name(&format!("{} CA", org.unwrap_or(&request.name)), org);
+        ca.distinguished_name = distinguished_name(&format!("{} CA", org.unwrap_or_default()), org);
         ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         ca.not_before = request.validity.not_before;
@@ -293,7 +296,10 @@ impl Identity {
         request.check()?;
         let key = SigningKey::from_bytes(&Zeroizing::new(request.random("signing key")));
         let mut leaf = CertificateParams::default();
-        leaf.distinguished_name = distinguished_name(&request.name, request.organization.as_deref());
+        leaf.distinguished_name = distinguished_name(
+            &request.name,
+            Some(request.organization.as_deref().unwrap_or(&request.name)),
+        );
         leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::EmailProtection];
         leaf.not_before = request.validity.not_before;

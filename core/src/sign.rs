@@ -118,8 +118,25 @@ pub fn sign(bytes: &[u8], identity: &Identity, options: &SignOptions) -> Result<
     }
     check_text("the source type", options.source_type.uri())?;
 
-    let mut builder = Builder::default();
-    let mut actions = Vec::new();
+    let mut actions = vec![serde_json::json!({
+        "action": if options.parent.is_some() { "c2pa.edited" } else { "c2pa.created" },
+        "digitalSourceType": options.source_type.uri(),
+    })];
+    for action in &options.actions {
+        actions.push(serde_json::json!({ "action": action }));
+    }
+    let mut definition = serde_json::json!({
+        "claim_generator_info": [{"name": "hallmark", "version": env!("CARGO_PKG_VERSION")}],
+        "format": mime,
+        "assertions": [{"label": "c2pa.actions", "data": {"actions": actions}}],
+    });
+    if let Some(title) = &options.title {
+        definition["title"] = title.as_str().into();
+    }
+    // The definition first: setting it replaces any ingredient added before.
+    let mut builder = Builder::default()
+        .with_definition(definition.to_string())
+        .map_err(c2pa_err)?;
     if let Some(parent) = &options.parent {
         let parent_media = probe(parent, &options.limits).map_err(SignError::Parent)?;
         let ingredient = serde_json::json!({
@@ -133,32 +150,7 @@ pub fn sign(bytes: &[u8], identity: &Identity, options: &SignOptions) -> Result<
                 &mut Cursor::new(parent),
             )
             .map_err(c2pa_err)?;
-        builder.set_intent(BuilderIntent::Edit);
-        actions.push(serde_json::json!({
-            "action": "c2pa.edited",
-            "digitalSourceType": options.source_type.uri(),
-        }));
-    } else {
-        actions.push(serde_json::json!({
-            "action": "c2pa.created",
-            "digitalSourceType": options.source_type.uri(),
-        }));
-    }
-    for action in &options.actions {
-        actions.push(serde_json::json!({ "action": action }));
-    }
-    let mut definition = serde_json::json!({
-        "claim_generator_info": [{"name": "hallmark", "version": env!("CARGO_PKG_VERSION")}],
-        "format": mime,
-        "assertions": [{"label": "c2pa.actions", "data": {"actions": actions}}],
-    });
-    if let Some(title) = &options.title {
-        definition["title"] = title.as_str().into();
-    }
-    builder = builder
-        .with_definition(definition.to_string())
-        .map_err(c2pa_err)?;
-    if options.parent.is_some() {
+        // c2pa ties a `c2pa.opened` action to the parent ingredient.
         builder.set_intent(BuilderIntent::Edit);
     }
 
