@@ -20,6 +20,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod identity;
+pub mod pdq;
 mod inspect;
 mod keyfile;
 mod media;

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install what Hallmark's demo and tests need on a fresh Debian machine with
+# rustup: nothing here is skipped silently; a failed install stops the run.
+# Idempotent: what is already present is left alone.
+set -euo pipefail
+
+want_tests=${1:-}
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first" >&2; exit 1; }
+
+if [ "$want_tests" = "--tests" ]; then
+  apt_missing=()
+  command -v openssl >/dev/null || apt_missing+=(openssl)
+  command -v python3 >/dev/null || apt_missing+=(python3 python3-pip)
+  if [ ${#apt_missing[@]} -gt 0 ]; then
+    log "apt-get install ${apt_missing[*]}"
+    apt-get update -qq && apt-get install -y -qq "${apt_missing[@]}"
+  fi
+  rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+  # The reference tools we check interoperability against (never used by Hallmark itself).
+  if ! c2patool --version 2>/dev/null | grep -q '^c2patool 0\.27'; then
+    log "cargo install c2patool 0.27 (reference validator; takes a few minutes once)"
+    cargo install c2patool --version '^0.27' --locked
+  fi
+  if ! python3 -c 'import c2pa' 2>/dev/null; then
+    log "pip install c2pa-python (reference SDK binding)"
+    python3 -m pip install -q 'c2pa-python==0.38.1'
+  fi
+fi

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Set up and run every Hallmark test. Exits non-zero on any failure.
+#   ./scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh --tests
+export PATH="$HOME/.cargo/bin:$PATH"
+
+failed=()
+step() {
+  local name=$1; shift
+  printf '\n\033[1m==> %s\033[0m\n' "$name"
+  if "$@"; then echo "ok: $name"; else echo "FAILED: $name"; failed+=("$name"); fi
+}
+
+step "format (cargo fmt --check)" cargo fmt --all -- --check
+step "lints (cargo clippy -D warnings)" cargo clippy --workspace --all-targets --quiet -- -D warnings
+step "unit, integration and CLI tests (cargo test)" cargo test --workspace
+step "interoperability with c2patool and c2pa-python" \
+  python3 tests/interop/test_interop.py --hallmark target/debug/hallmark
+
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'FAILED steps: %s\n' "${failed[*]}"
+  exit 1
+fi
+echo "All test steps passed."
