@@ -88,6 +88,16 @@ pub fn inspection(path: &str, inspection: &hallmark_core::Inspection) -> String 
     if !r.actions.is_empty() {
         field(&mut out, "actions", Some(&r.actions.join(", ")));
     }
+    if let Some(claimed) = &r.claimed {
+        out.push_str("  the manifest claims (not vouched for: the file does not match it):
+");
+        field(&mut out, "  title", claimed.title.as_deref());
+        field(&mut out, "  claim generator", claimed.claim_generator.as_deref());
+        field(&mut out, "  source type", claimed.digital_source_type.as_deref());
+        if !claimed.actions.is_empty() {
+            field(&mut out, "  actions", Some(&claimed.actions.join(", ")));
+        }
+    }
     for ingredient in &r.ingredients {
         out.push_str(&format!(
             "  ingredient           {} ({}, {})\n",

@@ -245,14 +245,16 @@ impl Identity {
         // C2PA validators read the signer from the subject's O attribute and
         // reject signatures whose certificate has none: an individual without
         // an organization is their own.
-        let org = Some(request.organization.as_deref().unwrap_or(&request.name));
+        let org = request.organization.as_deref().unwrap_or(&request.name);
 
         let mut ca = CertificateParams::default();
-        ca.distinguished_name = distinguished_name(&format!("{} CA", org.unwrap_or_default()), org);
+        ca.distinguished_name = distinguished_name(&format!("{org} CA"), Some(org));
         ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         ca.not_before = request.validity.not_before;
-        ca.not_after = request.validity.not_before + Duration::days(3650);
+        // Ten years, and never less than the signing certificate it vouches for.
+        ca.not_after = (request.validity.not_before + Duration::days(3650))
+            .max(request.validity.not_after);
         ca.serial_number = Some(serial(request.random("ca serial")));
         ca.key_identifier_method = KeyIdMethod::PreSpecified(key_id(&ca_key));
         let ca_signing = CertKey::new(&ca_key);
@@ -260,7 +262,7 @@ impl Identity {
         let issuer = rcgen::Issuer::new(ca, ca_signing);
 
         let mut leaf = CertificateParams::default();
-        leaf.distinguished_name = distinguished_name(&request.name, org);
+        leaf.distinguished_name = distinguished_name(&request.name, Some(org));
         leaf.is_ca = IsCa::ExplicitNoCa;
         leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         leaf.extended_key_usages = vec![

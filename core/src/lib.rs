@@ -12,7 +12,8 @@
 //! let photo = std::fs::read("photo.jpg")?;
 //! let signed = hallmark_core::sign(&photo, &identity, &SignOptions::default())?;
 //!
-//! let trust = TrustStore::from_pem(identity.root_pem().as_bytes())?;
+//! let root = identity.root_pem().ok_or("a new identity has a root")?;
+//! let trust = TrustStore::from_pem(root.as_bytes())?;
 //! let report = Verifier::new(trust).verify(&signed);
 //! assert_eq!(report.verdict, Verdict::Trusted);
 //! # Ok(()) }
@@ -36,7 +37,7 @@ pub use inspect::{inspect, CertificateInfo, Inspection};
 pub use keyfile::Passphrase;
 pub use media::{probe, Limits, MediaError, MediaFormat, Probe};
 pub use output::{write_atomically, OutputError};
-pub use report::{ErrorInfo, IngredientReport, Report, SignerInfo, StatusEntry, Verdict};
+pub use report::{ClaimedFacts, ErrorInfo, IngredientReport, Report, SignerInfo, StatusEntry, Verdict};
 pub use sign::{sign, Action, SignError, SignOptions, SourceType};
 pub use identity::{CHAIN_FILE, KEY_FILE, ROOT_FILE};
 pub use signer::Ed25519Signer;

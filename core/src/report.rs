@@ -93,6 +93,17 @@ pub struct IngredientReport {
     pub verdict: Verdict,
 }
 
+/// What a manifest says about content it does not vouch for (verdicts
+/// tampered and invalid): kept apart so no shell shows it as fact.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ClaimedFacts {
+    pub title: Option<String>,
+    pub claim_generator: Option<String>,
+    pub digital_source_type: Option<String>,
+    pub ai_generated: bool,
+    pub actions: Vec<String>,
+}
+
 /// Why a file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorInfo {
@@ -113,6 +124,8 @@ pub struct Report {
     /// Who the manifest claims signed it, when it is tampered or invalid: never
     /// presented as the signer of this file.
     pub claimed_signer: Option<SignerInfo>,
+    /// What a tampered or invalid manifest claims (title, source type, actions…).
+    pub claimed: Option<ClaimedFacts>,
     pub signed_at: Option<String>,
     pub claim_generator: Option<String>,
     pub title: Option<String>,
@@ -138,6 +151,7 @@ impl Report {
             summary: summary.into(),
             signer: None,
             claimed_signer: None,
+            claimed: None,
             signed_at: None,
             claim_generator: None,
             title: None,

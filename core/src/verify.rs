@@ -8,7 +8,7 @@ use c2pa::{Context, Manifest, Reader, ValidationState};
 
 use crate::inspect::signer_info;
 use crate::media::{probe, Limits};
-use crate::report::{IngredientReport, Report, StatusEntry, Verdict};
+use crate::report::{ClaimedFacts, IngredientReport, Report, StatusEntry, Verdict};
 use crate::trust::TrustStore;
 
 /// Failure codes that mean "the content no longer matches the signed hash".
@@ -181,7 +181,16 @@ impl Verifier {
         if matches!(verdict, Verdict::Trusted | Verdict::Valid) {
             report.signer = signer;
         } else {
+            // Nothing a broken manifest says is shown as a fact about this file.
             report.claimed_signer = signer;
+            report.claimed = Some(ClaimedFacts {
+                title: report.title.take(),
+                claim_generator: report.claim_generator.take(),
+                digital_source_type: report.digital_source_type.take(),
+                ai_generated: std::mem::take(&mut report.ai_generated),
+                actions: std::mem::take(&mut report.actions),
+            });
+            report.signed_at = None;
         }
         report.status = status;
         report

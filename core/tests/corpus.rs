@@ -1,0 +1,164 @@
+//! Real files from the c2pa-rs test corpus against the reference validator's
+//! answers (`shared/corpus/c2pa-rs/expected-*.tsv`): Hallmark must give the
+//! same verdict and the same failure codes, with no trust list and with the
+//! c2pa-rs test roots as anchors.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use hallmark_core::{TrustStore, Verdict, Verifier};
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/c2pa-rs")
+}
+
+/// One row of an expected-*.tsv: file, verdict, and either failure codes
+/// (comma-separated, possibly none) or, for unsigned files, the reference
+/// reader's error text.
+#[derive(Debug)]
+struct Row {
+    file: String,
+    verdict: String,
+    third: String,
+}
+
+fn rows(tsv: &str) -> Vec<Row> {
+    let text = fs::read_to_string(corpus().join(tsv)).expect("read the expected tsv");
+    text.lines()
+        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let mut cols = line.split('\t');
+            let file = cols.next().expect("file column").to_string();
+            let verdict = cols.next().expect("verdict column").to_string();
+            let third = cols.next().unwrap_or_default().to_string();
+            Row {
+                file,
+                verdict,
+                third,
+            }
+        })
+        .collect()
+}
+
+/// Every corpus image, so that a file without an expected row is noticed.
+fn corpus_images() -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(corpus())
+        .expect("list the corpus")
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|n| n.ends_with(".jpg"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Check every row; return how many were checked and every mismatch found.
+fn check(tsv: &str, verifier: &Verifier) -> (usize, Vec<String>) {
+    let mut checked = 0;
+    let mut mismatches = Vec::new();
+    for row in rows(tsv) {
+        let bytes = fs::read(corpus().join(&row.file)).expect("read a corpus file");
+        let report = verifier.verify(&bytes);
+        if report.verdict.as_str() != row.verdict {
+            mismatches.push(format!(
+                "{}: verdict {} (expected {}): {}",
+                row.file, report.verdict, row.verdict, report.summary
+            ));
+        }
+        if row.verdict == "unsigned" {
+            // The third column is the reference reader's error text, not codes.
+            assert_eq!(report.verdict, Verdict::Unsigned, "{}", row.file);
+            assert!(
+                report.failure_codes().is_empty(),
+                "{}: {:?}",
+                row.file,
+                report.status
+            );
+            assert!(
+                report.signer.is_none() && report.claimed_signer.is_none(),
+                "{}",
+                row.file
+            );
+        } else {
+            let expected: Vec<&str> = row.third.split(',').filter(|c| !c.is_empty()).collect();
+            if report.failure_codes() != expected {
+                mismatches.push(format!(
+                    "{}: failure codes {:?} (expected {:?})",
+                    row.file,
+                    report.failure_codes(),
+                    expected
+                ));
+            }
+        }
+        checked += 1;
+    }
+    (checked, mismatches)
+}
+
+#[test]
+fn every_corpus_file_has_a_row_in_both_tables() {
+    let images = corpus_images();
+    assert_eq!(images.len(), 9, "{images:?}");
+    for tsv in ["expected-untrusted.tsv", "expected-trusted.tsv"] {
+        let mut files: Vec<String> = rows(tsv).into_iter().map(|r| r.file).collect();
+        files.sort();
+        assert_eq!(files, images, "{tsv}");
+    }
+}
+
+#[test]
+fn verdicts_without_trust_match_the_reference_validator() {
+    let (checked, mismatches) = check(
+        "expected-untrusted.tsv",
+        &Verifier::new(TrustStore::empty()),
+    );
+    assert_eq!(mismatches, Vec::<String>::new());
+    assert_eq!(checked, 9);
+}
+
+#[test]
+fn verdicts_trusting_the_c2pa_test_roots_match_the_reference_validator() {
+    let bundle =
+        fs::read(corpus().join("certs/trust/test_cert_root_bundle.pem")).expect("read the bundle");
+    let trust = TrustStore::from_pem(&bundle).expect("parse the bundle");
+    assert!(trust.anchor_count() > 1, "the bundle holds several roots");
+    let (checked, mismatches) = check("expected-trusted.tsv", &Verifier::new(trust));
+    assert_eq!(mismatches, Vec::<String>::new());
+    assert_eq!(checked, 9);
+}
+
+#[test]
+fn trusted_corpus_files_name_their_signer_and_tampered_ones_do_not() {
+    let bundle =
+        fs::read(corpus().join("certs/trust/test_cert_root_bundle.pem")).expect("read the bundle");
+    let verifier = Verifier::new(TrustStore::from_pem(&bundle).expect("parse the bundle"));
+    let report = verifier.verify(&fs::read(corpus().join("C.jpg")).expect("read C.jpg"));
+    assert_eq!(report.verdict, Verdict::Trusted);
+    let signer = report.signer.expect("a trusted file names its signer");
+    assert!(signer.trusted);
+    assert_eq!(signer.certificate_sha256.len(), 64);
+
+    let report = verifier.verify(&fs::read(corpus().join("XCA.jpg")).expect("read XCA.jpg"));
+    assert_eq!(report.verdict, Verdict::Tampered);
+    assert_eq!(
+        report.signer, None,
+        "a tampered file is not presented as signed"
+    );
+}
+
+#[test]
+fn cloud_manifest_is_unsigned_with_its_remote_pointer() {
+    let bytes = fs::read(corpus().join("cloud.jpg")).expect("read cloud.jpg");
+    let report = Verifier::new(TrustStore::empty()).verify(&bytes);
+    assert_eq!(report.verdict, Verdict::Unsigned);
+    let url = report
+        .remote_manifest
+        .as_deref()
+        .expect("the remote manifest URL");
+    assert!(url.starts_with("https://cai-manifests.adobe.com/"), "{url}");
+    assert!(report.summary.contains(url), "{}", report.summary);
+}
