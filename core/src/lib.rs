@@ -22,6 +22,9 @@
 
 mod identity;
 pub mod pdq;
+pub mod pixels;
+#[cfg(feature = "registry")]
+pub mod registry;
 mod inspect;
 mod keyfile;
 mod media;
@@ -37,7 +40,7 @@ pub use inspect::{inspect, CertificateInfo, Inspection};
 pub use keyfile::Passphrase;
 pub use media::{probe, Limits, MediaError, MediaFormat, Probe};
 pub use output::{write_atomically, OutputError};
-pub use report::{ClaimedFacts, ErrorInfo, IngredientReport, Report, SignerInfo, StatusEntry, Verdict};
+pub use report::{ClaimedFacts, SignedPixels, ErrorInfo, IngredientReport, RecoveredInfo, Report, SignerInfo, StatusEntry, Verdict};
 pub use sign::{sign, Action, SignError, SignOptions, SourceType};
 pub use identity::{CHAIN_FILE, KEY_FILE, ROOT_FILE};
 pub use signer::Ed25519Signer;

@@ -12,6 +12,9 @@ pub enum Verdict {
     Error,
     /// No manifest store (or only a pointer to a remote one, not fetched).
     Unsigned,
+    /// Unsigned, but its pixels match a file whose manifest a registry holds:
+    /// the credentials were stripped and are recovered from the registry.
+    Recovered,
     /// The signature holds but the content changed after signing.
     Tampered,
     /// Anything else that makes the active manifest invalid.
@@ -27,6 +30,7 @@ impl Verdict {
         match self {
             Self::Error => "error",
             Self::Unsigned => "unsigned",
+            Self::Recovered => "recovered",
             Self::Tampered => "tampered",
             Self::Invalid => "invalid",
             Self::Trusted => "trusted",
@@ -41,6 +45,10 @@ impl Verdict {
         match self {
             Self::Trusted => 0,
             Self::Valid if !require_trusted => 0,
+            // Only trusted or valid manifests are registered; the trust decision was
+            // the registry's, not this verifier's, so it never meets --require trusted.
+            Self::Recovered if !require_trusted => 0,
+            Self::Recovered => 1,
             Self::Valid | Self::Unsigned => 1,
             Self::Tampered | Self::Invalid => 3,
             Self::Error => 4,
@@ -104,6 +112,36 @@ pub struct ClaimedFacts {
     pub actions: Vec<String>,
 }
 
+/// The pixel digest and PDQ hash a manifest recorded at signing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedPixels {
+    pub digest: crate::pixels::PixelDigest,
+    pub pdq: crate::pdq::PdqHash,
+}
+
+/// Where stripped credentials were recovered from: the registered file whose
+/// pixels match (verdict `recovered`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveredInfo {
+    /// PDQ Hamming distance between this file and the registered one (0–256).
+    pub distance: u32,
+    /// This file shows exactly the registered file's pixels (same pixel digest).
+    pub pixel_digest_match: bool,
+    /// Who signed the registered file (`trusted` as decided at registration).
+    pub signer: SignerInfo,
+    /// The registered file's verdict when it was registered: trusted or valid.
+    pub registered_verdict: Verdict,
+    pub title: Option<String>,
+    pub signed_at: Option<String>,
+    /// The registered manifest's digital source type, and whether it means generative AI.
+    pub digital_source_type: Option<String>,
+    pub ai_generated: bool,
+    /// RFC 3339, UTC.
+    pub registered_at: String,
+    /// BLAKE3 of the registered file's bytes (hex): its content address in the registry.
+    pub asset_blake3: String,
+}
+
 /// Why a file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorInfo {
@@ -139,6 +177,12 @@ pub struct Report {
     pub remote_manifest: Option<String>,
     pub status: Vec<StatusEntry>,
     pub error: Option<ErrorInfo>,
+    /// Set when the verdict is `recovered`: the registry entry the pixels match.
+    #[serde(default)]
+    pub recovered: Option<RecoveredInfo>,
+    /// What the manifest recorded about the signed pixels; internal.
+    #[serde(skip)]
+    pub signed_pixels: Option<SignedPixels>,
 }
 
 impl Report {
@@ -163,6 +207,8 @@ impl Report {
             remote_manifest: None,
             status: Vec::new(),
             error: None,
+            recovered: None,
+            signed_pixels: None,
         }
     }
 
@@ -207,10 +253,13 @@ mod tests {
         assert_eq!(Verdict::Tampered.exit_code(false), 3);
         assert_eq!(Verdict::Invalid.exit_code(false), 3);
         assert_eq!(Verdict::Error.exit_code(false), 4);
+        assert_eq!(Verdict::Recovered.exit_code(false), 0);
+        assert_eq!(Verdict::Recovered.exit_code(true), 1);
     }
 
     #[test]
     fn verdicts_serialize_snake_case() {
         assert_eq!(serde_json::to_string(&Verdict::Tampered).unwrap(), "\"tampered\"");
+        assert_eq!(serde_json::to_string(&Verdict::Recovered).unwrap(), "\"recovered\"");
     }
 }

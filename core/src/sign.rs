@@ -7,6 +7,7 @@ use c2pa::{Builder, BuilderIntent};
 
 use crate::identity::Identity;
 use crate::media::{probe, Limits, MediaError};
+use crate::pixels::{decode_rgba8, PIXELS_ASSERTION, SOFT_BINDING_ALG};
 use crate::report::Verdict;
 use crate::trust::TrustStore;
 use crate::verify::Verifier;
@@ -125,10 +126,29 @@ pub fn sign(bytes: &[u8], identity: &Identity, options: &SignOptions) -> Result<
     for action in &options.actions {
         actions.push(serde_json::json!({ "action": action }));
     }
+    // Decoding every pixel also proves the image is whole before we vouch for it.
+    let image = decode_rgba8(bytes, &options.limits)?;
+    let pdq = image.pdq();
+    let digest = image.digest();
     let mut definition = serde_json::json!({
         "claim_generator_info": [{"name": "hallmark", "version": env!("CARGO_PKG_VERSION")}],
         "format": mime,
-        "assertions": [{"label": "c2pa.actions", "data": {"actions": actions}}],
+        "assertions": [
+            {"label": "c2pa.actions", "data": {"actions": actions}},
+            {"label": "c2pa.soft-binding", "data": {
+                "alg": SOFT_BINDING_ALG,
+                "name": "PDQ perceptual hash of the whole image (hex, word 15 first)",
+                "blocks": [{"scope": {}, "value": pdq.hash.to_hex()}],
+            }},
+            {"label": PIXELS_ASSERTION, "data": {
+                "digest": digest.to_hex(),
+                "digest_alg": "hallmark pixel digest v1: BLAKE3 of LE32 width, LE32 height, RGBA8",
+                "width": image.width,
+                "height": image.height,
+                "pdq": pdq.hash.to_hex(),
+                "pdq_quality": pdq.quality,
+            }},
+        ],
     });
     if let Some(title) = &options.title {
         definition["title"] = title.as_str().into();

@@ -8,7 +8,9 @@ use c2pa::{Context, Manifest, Reader, ValidationState};
 
 use crate::inspect::signer_info;
 use crate::media::{probe, Limits};
-use crate::report::{ClaimedFacts, IngredientReport, Report, StatusEntry, Verdict};
+use crate::pdq::PdqHash;
+use crate::pixels::{decode_rgba8, PixelDigest, PIXELS_ASSERTION};
+use crate::report::{ClaimedFacts, IngredientReport, Report, SignedPixels, StatusEntry, Verdict};
 use crate::trust::TrustStore;
 
 /// Failure codes that mean "the content no longer matches the signed hash".
@@ -96,6 +98,9 @@ impl Verifier {
             Ok(reader) => self.report_from_reader(&reader),
             Err(e) => report_from_error(e),
         };
+        if report.verdict == Verdict::Tampered {
+            self.compare_pixels(bytes, &mut report);
+        }
         report.format = Some(mime.to_string());
         report
     }
@@ -120,6 +125,7 @@ impl Verifier {
             .and_then(|info| signer_info(info.cert_chain(), verdict == Verdict::Trusted));
 
         let mut report = Report::new(verdict, String::new());
+        report.signed_pixels = signed_pixels(manifest);
         let (actions, source_type) = actions_of(manifest);
         report.ai_generated = source_type
             .as_deref()
@@ -194,6 +200,50 @@ impl Verifier {
         }
         report.status = status;
         report
+    }
+}
+
+/// What the manifest recorded about the signed pixels (Hallmark's own assertion).
+fn signed_pixels(manifest: &Manifest) -> Option<SignedPixels> {
+    let value = manifest
+        .assertions()
+        .iter()
+        .find(|a| a.label() == PIXELS_ASSERTION)?
+        .value()
+        .ok()?;
+    Some(SignedPixels {
+        digest: PixelDigest::from_hex(value.get("digest")?.as_str()?)?,
+        pdq: PdqHash::from_hex(value.get("pdq")?.as_str()?)?,
+    })
+}
+
+impl Verifier {
+    /// When the hard binding fails, tell "container rewritten, pixels intact"
+    /// from "pixels changed" by decoding what is there now.
+    fn compare_pixels(&self, bytes: &[u8], report: &mut Report) {
+        let Some(signed) = report.signed_pixels.take() else {
+            return;
+        };
+        let Ok(image) = decode_rgba8(bytes, &self.limits) else {
+            report.summary = format!(
+                "{}; the pixels can't be decoded any more",
+                report.summary
+            );
+            return;
+        };
+        let digest_match = image.digest().ct_eq(&signed.digest);
+        let distance = image.pdq().hash.distance(&signed.pdq);
+        report.pixels = Some(serde_json::json!({
+            "digest": if digest_match { "match" } else { "mismatch" },
+            "pdq_distance": distance,
+        }));
+        report.summary = if digest_match {
+            "Tampered: container rewritten, pixels intact (the file's bytes changed after signing, but every pixel is as signed)".to_string()
+        } else if distance <= crate::pdq::DEFAULT_MATCH_THRESHOLD {
+            format!("Tampered: pixels changed after signing (a perceptually similar picture, PDQ distance {distance} bits)")
+        } else {
+            format!("Tampered: pixels changed after signing (a different picture, PDQ distance {distance} bits); the credentials do not belong to this file")
+        };
     }
 }
 
