@@ -4,7 +4,9 @@
 
 mod commands;
 mod error;
+mod hash_cmd;
 mod passphrase;
+mod registry_cmd;
 mod render;
 
 use std::path::PathBuf;
@@ -15,7 +17,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::error::CliError;
 
 #[derive(Debug, Parser)]
-#[command(name = "hallmark", version, about = "Sign and verify Content Credentials (C2PA) with Ed25519 identities")]
+#[command(
+    name = "hallmark",
+    version,
+    about = "Sign and verify Content Credentials (C2PA) with Ed25519 identities"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -57,7 +63,12 @@ enum Command {
     Sign {
         input: PathBuf,
         /// Where to write the signed image.
-        #[arg(short, long, required_unless_present = "in_place", conflicts_with = "in_place")]
+        #[arg(
+            short,
+            long,
+            required_unless_present = "in_place",
+            conflicts_with = "in_place"
+        )]
         output: Option<PathBuf>,
         /// Replace the input with the signed image (atomically).
         #[arg(long)]
@@ -103,6 +114,40 @@ enum Command {
         /// One JSON report per line.
         #[arg(long)]
         json: bool,
+        /// A registry of signed manifests: unsigned files whose pixels match an entry become `recovered`.
+        #[arg(long, value_name = "DB")]
+        registry: Option<PathBuf>,
+        /// Largest PDQ Hamming distance that matches a registry entry (0–256).
+        #[arg(long, requires = "registry", default_value_t = hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD,
+              value_parser = registry_cmd::threshold_parser())]
+        threshold: u32,
+    },
+    /// Perceptual hash (PDQ) and pixel digest of images.
+    Hash {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        /// Also the hashes of the 8 rotations and reflections.
+        #[arg(long)]
+        dihedral: bool,
+    },
+    /// Match images against a bank of PDQ hashes (TSV: pdq_hex, label, note).
+    Match {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_name = "BANK.tsv")]
+        bank: PathBuf,
+        /// Largest Hamming distance that counts as the same picture.
+        #[arg(long, default_value_t = hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD)]
+        threshold: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The registry of signed manifests, which recovers stripped Content Credentials.
+    Registry {
+        #[command(subcommand)]
+        command: registry_cmd::RegistryCommand,
     },
     /// Show a file's whole manifest store: active manifest, ingredients, assertions, certificates.
     Inspect {
@@ -164,8 +209,39 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             allowed,
             require,
             json,
+            registry: Some(db),
+            threshold,
+        } => registry_cmd::verify(registry_cmd::VerifyArgs {
+            files: &files,
+            trust: &trust,
+            allowed: &allowed,
+            require_trusted: require == Require::Trusted,
+            json,
+            db: &db,
+            threshold,
+        }),
+        Command::Verify {
+            files,
+            trust,
+            allowed,
+            require,
+            json,
+            registry: None,
+            threshold: _,
         } => commands::verify(&files, &trust, &allowed, require == Require::Trusted, json),
         Command::Inspect { file, trust, json } => commands::inspect(&file, &trust, json),
+        Command::Registry { command } => registry_cmd::run(command),
+        Command::Hash {
+            files,
+            json,
+            dihedral,
+        } => hash_cmd::hash(&files, json, dihedral),
+        Command::Match {
+            files,
+            bank,
+            threshold,
+            json,
+        } => hash_cmd::match_files(&files, &bank, threshold, json),
     }
 }
 

@@ -20,15 +20,16 @@
 //! ```
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod bank;
 mod identity;
-pub mod pdq;
-pub mod pixels;
-#[cfg(feature = "registry")]
-pub mod registry;
 mod inspect;
 mod keyfile;
 mod media;
 mod output;
+pub mod pdq;
+pub mod pixels;
+#[cfg(feature = "registry")]
+pub mod registry;
 mod report;
 mod sign;
 mod signer;
@@ -36,13 +37,16 @@ mod trust;
 mod verify;
 
 pub use identity::{Identity, IdentityError, IdentityRequest, Validity};
+pub use identity::{CHAIN_FILE, KEY_FILE, ROOT_FILE};
 pub use inspect::{inspect, CertificateInfo, Inspection};
 pub use keyfile::Passphrase;
 pub use media::{probe, Limits, MediaError, MediaFormat, Probe};
 pub use output::{write_atomically, OutputError};
-pub use report::{ClaimedFacts, SignedPixels, ErrorInfo, IngredientReport, RecoveredInfo, Report, SignerInfo, StatusEntry, Verdict};
+pub use report::{
+    ClaimedFacts, ErrorInfo, IngredientReport, RecoveredInfo, Report, SignedPixels, SignerInfo,
+    StatusEntry, Verdict,
+};
 pub use sign::{sign, Action, SignError, SignOptions, SourceType};
-pub use identity::{CHAIN_FILE, KEY_FILE, ROOT_FILE};
 pub use signer::Ed25519Signer;
 pub use trust::{TrustError, TrustStore};
 pub use verify::Verifier;

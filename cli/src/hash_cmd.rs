@@ -1,0 +1,201 @@
+//! `hallmark hash` and `hallmark match`: perceptual hashes of files, and
+//! matching them against a bank of known hashes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use hallmark_core::bank::Bank;
+use hallmark_core::pdq::MIN_MATCH_QUALITY;
+use hallmark_core::pixels::{decode_rgba8, hash_image};
+use hallmark_core::Limits;
+
+use crate::error::{shown, CliError, EXIT_UNREADABLE, EXIT_USAGE};
+use crate::render::escape;
+
+fn read(path: &Path) -> Result<Vec<u8>, (String, String)> {
+    if path.is_dir() {
+        return Err(("io.read".into(), "is a directory".into()));
+    }
+    fs::read(path).map_err(|e| ("io.read".into(), e.to_string()))
+}
+
+fn error_json(path: &Path, code: &str, message: &str) -> String {
+    serde_json::json!({"path": path.display().to_string(), "error": {"code": code, "message": message}})
+        .to_string()
+}
+
+pub fn hash(files: &[PathBuf], json: bool, dihedral: bool) -> Result<u8, CliError> {
+    let limits = Limits::default();
+    let mut exit = 0;
+    for path in files {
+        let result = read(path).and_then(|bytes| {
+            let hashed =
+                hash_image(&bytes, &limits).map_err(|e| (e.code().to_string(), e.to_string()))?;
+            let variants = if dihedral {
+                let image = decode_rgba8(&bytes, &limits)
+                    .map_err(|e| (e.code().to_string(), e.to_string()))?;
+                Some(image.pdq_dihedral())
+            } else {
+                None
+            };
+            Ok((hashed, variants))
+        });
+        match result {
+            Ok((h, variants)) => {
+                if json {
+                    let mut out = serde_json::json!({
+                        "path": path.display().to_string(),
+                        "pdq": h.pdq.to_hex(),
+                        "quality": h.quality,
+                        "pixel_digest": h.pixel_digest.to_hex(),
+                        "width": h.width,
+                        "height": h.height,
+                    });
+                    if let Some(d) = variants {
+                        out["dihedral"] = d
+                            .all()
+                            .iter()
+                            .map(|(name, hash)| {
+                                ((*name).to_string(), serde_json::Value::from(hash.to_hex()))
+                            })
+                            .collect::<serde_json::Map<_, _>>()
+                            .into();
+                    }
+                    println!("{out}");
+                } else {
+                    println!(
+                        "{}  q={:<3} {}x{}  {}",
+                        h.pdq,
+                        h.quality,
+                        h.width,
+                        h.height,
+                        shown(path)
+                    );
+                    if let Some(d) = variants {
+                        for (name, hash) in d.all().iter().skip(1) {
+                            println!("  {hash}  {name}");
+                        }
+                    }
+                }
+            }
+            Err((code, message)) => {
+                exit = EXIT_UNREADABLE;
+                if json {
+                    println!("{}", error_json(path, &code, &message));
+                } else {
+                    eprintln!(
+                        "hallmark: error [{code}]: {}: {}",
+                        shown(path),
+                        escape(&message)
+                    );
+                }
+            }
+        }
+    }
+    Ok(exit)
+}
+
+pub fn load_bank(path: &Path) -> Result<Bank, CliError> {
+    let text =
+        fs::read_to_string(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
+    let (bank, errors) = Bank::parse_tsv(&text);
+    for e in &errors {
+        eprintln!(
+            "hallmark: warning [bank.line]: {}:{}: {} (line skipped)",
+            shown(&path.to_path_buf()),
+            e.line,
+            e.message
+        );
+    }
+    if bank.is_empty() {
+        return Err(CliError::new(
+            "bank.empty",
+            format!("{}: no usable hash in the bank", shown(&path.to_path_buf())),
+            EXIT_USAGE,
+        ));
+    }
+    Ok(bank)
+}
+
+pub fn match_files(
+    files: &[PathBuf],
+    bank_path: &Path,
+    threshold: u32,
+    json: bool,
+) -> Result<u8, CliError> {
+    if threshold > 128 {
+        return Err(CliError::usage("--threshold must be at most 128 bits"));
+    }
+    let bank = load_bank(bank_path)?;
+    let limits = Limits::default();
+    let mut exit = 0;
+    for path in files {
+        let image = read(path).and_then(|bytes| {
+            decode_rgba8(&bytes, &limits).map_err(|e| (e.code().to_string(), e.to_string()))
+        });
+        let image = match image {
+            Ok(image) => image,
+            Err((code, message)) => {
+                exit = EXIT_UNREADABLE;
+                if json {
+                    println!("{}", error_json(path, &code, &message));
+                } else {
+                    eprintln!(
+                        "hallmark: error [{code}]: {}: {}",
+                        shown(path),
+                        escape(&message)
+                    );
+                }
+                continue;
+            }
+        };
+        let hashes = image.pdq_dihedral();
+        let low_quality = hashes.quality < MIN_MATCH_QUALITY;
+        let best = if low_quality {
+            None
+        } else {
+            bank.best_dihedral_match(&hashes, threshold)
+        };
+        if json {
+            let matched = best.as_ref().map(|m| {
+                serde_json::json!({"label": m.entry.label, "note": m.entry.note, "distance": m.distance,
+                                   "transform": m.transform, "pdq": m.entry.hash.to_hex()})
+            });
+            let label = match (&best, low_quality) {
+                (_, true) => "low-quality".to_string(),
+                (Some(m), false) => m.entry.label.clone(),
+                (None, false) => "unknown".to_string(),
+            };
+            println!(
+                "{}",
+                serde_json::json!({"path": path.display().to_string(), "pdq": hashes.original.to_hex(),
+                                   "quality": hashes.quality, "label": label, "match": matched})
+            );
+        } else {
+            match (&best, low_quality) {
+                (_, true) => println!(
+                    "? low-quality  {}  quality {} < {MIN_MATCH_QUALITY}: too featureless to match",
+                    shown(path),
+                    hashes.quality
+                ),
+                (Some(m), false) => println!(
+                    "● {:<12} {}  distance {} ({}){}",
+                    escape(&m.entry.label),
+                    shown(path),
+                    m.distance,
+                    m.transform,
+                    if m.entry.note.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", escape(&m.entry.note))
+                    }
+                ),
+                (None, false) => println!(
+                    "○ unknown      {}  no bank hash within {threshold} bits",
+                    shown(path)
+                ),
+            }
+        }
+    }
+    Ok(exit)
+}
