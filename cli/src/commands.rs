@@ -46,14 +46,28 @@ pub fn keygen(args: KeygenArgs) -> Result<u8, CliError> {
     let identity = Identity::generate(&request)?;
     identity.save(&args.out, passphrase.as_ref(), args.force)?;
     let dir = shown(&args.out);
-    println!("Made identity {} in {dir}/", render::escape(&identity.subject()));
+    println!(
+        "Made identity {} in {dir}/",
+        render::escape(&identity.subject())
+    );
     println!(
         "  {dir}/{}  Ed25519 key ({}, mode 0600)",
         hallmark_core::KEY_FILE,
-        if passphrase.is_some() { "encrypted" } else { "NOT encrypted" }
+        if passphrase.is_some() {
+            "encrypted"
+        } else {
+            "NOT encrypted"
+        }
     );
-    println!("  {dir}/{}   signing certificate (valid one year) and CA", hallmark_core::CHAIN_FILE);
-    println!("  {dir}/{}    give this to verifiers: hallmark verify --trust {dir}/{}", hallmark_core::ROOT_FILE, hallmark_core::ROOT_FILE);
+    println!(
+        "  {dir}/{}   signing certificate (valid one year) and CA",
+        hallmark_core::CHAIN_FILE
+    );
+    println!(
+        "  {dir}/{}    give this to verifiers: hallmark verify --trust {dir}/{}",
+        hallmark_core::ROOT_FILE,
+        hallmark_core::ROOT_FILE
+    );
     Ok(0)
 }
 
@@ -71,16 +85,18 @@ pub struct SignArgs {
     pub force: bool,
 }
 
-fn read_input(path: &Path) -> Result<Vec<u8>, CliError> {
-    if path.is_dir() {
-        return Err(CliError::new(
-            "io.read",
-            format!("{}: is a directory", shown(&path.to_path_buf())),
-            EXIT_UNREADABLE,
-        )
-        .hint("give a file, not a directory"));
-    }
-    fs::read(path).map_err(|e| CliError::read(path, &e))
+/// Read an input file under the size limit; refuse directories and devices.
+pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>, CliError> {
+    hallmark_core::read_input(path, hallmark_core::Limits::default().max_file_bytes).map_err(|e| {
+        let err = CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_UNREADABLE);
+        match &e {
+            hallmark_core::InputError::Directory => err.hint("give a file, not a directory"),
+            hallmark_core::InputError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
+                err.hint("check the path")
+            }
+            _ => err,
+        }
+    })
 }
 
 fn file_name(path: &Path) -> Option<String> {
@@ -129,7 +145,7 @@ pub fn sign(args: SignArgs) -> Result<u8, CliError> {
     Ok(0)
 }
 
-fn trust_store(trust: &[PathBuf], allowed: &[PathBuf]) -> Result<TrustStore, CliError> {
+pub(crate) fn trust_store(trust: &[PathBuf], allowed: &[PathBuf]) -> Result<TrustStore, CliError> {
     let mut store = TrustStore::empty();
     for path in trust {
         let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
@@ -147,19 +163,11 @@ fn trust_store(trust: &[PathBuf], allowed: &[PathBuf]) -> Result<TrustStore, Cli
 }
 
 /// Verify one path into a report; unreadable paths become `error` reports.
-fn verify_path(verifier: &Verifier, path: &Path) -> Report {
+pub(crate) fn verify_path(verifier: &Verifier, path: &Path) -> Report {
     let max = verifier.limits().max_file_bytes;
-    let mut report = match fs::metadata(path) {
-        Err(e) => Report::error("io.read", e.to_string()),
-        Ok(meta) if meta.is_dir() => Report::error("io.read", "is a directory"),
-        Ok(meta) if meta.len() > max => Report::error(
-            "limits.file_size",
-            format!("the file is {} bytes, over the limit of {max} bytes", meta.len()),
-        ),
-        Ok(_) => match fs::read(path) {
-            Ok(bytes) => verifier.verify(&bytes),
-            Err(e) => Report::error("io.read", e.to_string()),
-        },
+    let mut report = match hallmark_core::read_input(path, max) {
+        Ok(bytes) => verifier.verify(&bytes),
+        Err(e) => Report::error(e.code(), e.to_string()),
     };
     report.path = Some(path.display().to_string());
     report
@@ -181,7 +189,10 @@ pub fn verify(
         if json {
             println!("{}", report.to_json_line());
         } else {
-            println!("{}", render::report_line(&path.display().to_string(), &report));
+            println!(
+                "{}",
+                render::report_line(&path.display().to_string(), &report)
+            );
             if report.verdict == Verdict::Valid && require_trusted {
                 println!("  below the requirement: --require trusted");
             }
@@ -200,7 +211,10 @@ pub fn inspect(file: &Path, trust: &[PathBuf], json: bool) -> Result<u8, CliErro
             .map_err(|e| CliError::new("internal", e.to_string(), EXIT_FAILURE))?;
         println!("{text}");
     } else {
-        print!("{}", render::inspection(&file.display().to_string(), &inspection));
+        print!(
+            "{}",
+            render::inspection(&file.display().to_string(), &inspection)
+        );
     }
     Ok(inspection.report.verdict.exit_code(false))
 }

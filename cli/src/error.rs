@@ -1,7 +1,7 @@
 //! CLI errors: the library's code and sentence, the exit status, and a hint
 //! on what to do next.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Exit statuses (DESIGN.md): 1 failure or below requirement, 2 usage, 3 tampered/invalid, 4 unreadable input.
 pub const EXIT_FAILURE: u8 = 1;
@@ -96,16 +96,16 @@ impl From<hallmark_core::SignError> for CliError {
 
 impl From<hallmark_core::OutputError> for CliError {
     fn from(e: hallmark_core::OutputError) -> Self {
-        let err = Self::new(e.code(), format!("{e}; the original is unchanged"), EXIT_FAILURE);
+        let err = Self::new(e.code(), e.to_string(), EXIT_FAILURE);
         match e {
-            hallmark_core::OutputError::Exists(_) => Self::new(e.code(), e.to_string(), EXIT_FAILURE),
-            _ => err,
+            hallmark_core::OutputError::Exists(_) => err.hint("use --force to replace it"),
+            _ => err.hint("nothing was replaced: any file already at the output path is unchanged"),
         }
     }
 }
 
 /// A path for messages.
-pub fn shown(path: &PathBuf) -> String {
+pub fn shown(path: &Path) -> String {
     crate::render::escape(&path.display().to_string())
 }
 

@@ -13,10 +13,8 @@ use crate::error::{shown, CliError, EXIT_UNREADABLE, EXIT_USAGE};
 use crate::render::escape;
 
 fn read(path: &Path) -> Result<Vec<u8>, (String, String)> {
-    if path.is_dir() {
-        return Err(("io.read".into(), "is a directory".into()));
-    }
-    fs::read(path).map_err(|e| ("io.read".into(), e.to_string()))
+    hallmark_core::read_input(path, Limits::default().max_file_bytes)
+        .map_err(|e| (e.code().to_string(), e.to_string()))
 }
 
 fn error_json(path: &Path, code: &str, message: &str) -> String {
@@ -102,7 +100,7 @@ pub fn load_bank(path: &Path) -> Result<Bank, CliError> {
     for e in &errors {
         eprintln!(
             "hallmark: warning [bank.line]: {}:{}: {} (line skipped)",
-            shown(&path.to_path_buf()),
+            shown(path),
             e.line,
             e.message
         );
@@ -110,7 +108,7 @@ pub fn load_bank(path: &Path) -> Result<Bank, CliError> {
     if bank.is_empty() {
         return Err(CliError::new(
             "bank.empty",
-            format!("{}: no usable hash in the bank", shown(&path.to_path_buf())),
+            format!("{}: no usable hash in the bank", shown(path)),
             EXIT_USAGE,
         ));
     }

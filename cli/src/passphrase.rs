@@ -37,7 +37,9 @@ pub fn for_unlock(file: Option<&Path>) -> Result<Passphrase, CliError> {
         "the signing key is encrypted and no passphrase was given",
         EXIT_FAILURE,
     )
-    .hint(format!("set {ENV}, pass --passphrase-file FILE, or run on a terminal to be asked")))
+    .hint(format!(
+        "set {ENV}, pass --passphrase-file FILE, or run on a terminal to be asked"
+    )))
 }
 
 /// A new passphrase, confirmed when typed.
@@ -56,7 +58,11 @@ pub fn for_new_key(file: Option<&Path>) -> Result<Passphrase, CliError> {
                 .map_err(|e| CliError::new("io.prompt", e.to_string(), EXIT_FAILURE))?,
         );
         if *first != *second {
-            return Err(CliError::new("key.passphrase_mismatch", "the passphrases differ", EXIT_FAILURE));
+            return Err(CliError::new(
+                "key.passphrase_mismatch",
+                "the passphrases differ",
+                EXIT_FAILURE,
+            ));
         }
         Passphrase::new(first.as_str())
     } else {
@@ -65,11 +71,17 @@ pub fn for_new_key(file: Option<&Path>) -> Result<Passphrase, CliError> {
             "no passphrase to encrypt the new key with",
             EXIT_FAILURE,
         )
-        .hint(format!("set {ENV}, pass --passphrase-file FILE, or use --no-passphrase")));
+        .hint(format!(
+            "set {ENV}, pass --passphrase-file FILE, or use --no-passphrase"
+        )));
     };
     if passphrase.is_empty() {
-        return Err(CliError::new("key.passphrase_empty", "the passphrase is empty", EXIT_FAILURE)
-            .hint("choose a passphrase, or use --no-passphrase to store the key unencrypted"));
+        return Err(CliError::new(
+            "key.passphrase_empty",
+            "the passphrase is empty",
+            EXIT_FAILURE,
+        )
+        .hint("choose a passphrase, or use --no-passphrase to store the key unencrypted"));
     }
     Ok(passphrase)
 }

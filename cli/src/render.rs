@@ -36,6 +36,7 @@ pub fn mark(verdict: Verdict) -> &'static str {
         Verdict::Trusted => "✔",
         Verdict::Valid => "✓",
         Verdict::Unsigned => "○",
+        Verdict::Recovered => "↺",
         Verdict::Tampered | Verdict::Invalid => "✘",
         _ => "!",
     }
@@ -72,16 +73,28 @@ pub fn inspection(path: &str, inspection: &hallmark_core::Inspection) -> String 
         }
     };
     field(&mut out, "format", r.format.as_deref());
-    field(&mut out, "active manifest", inspection.active_manifest.as_deref());
+    field(
+        &mut out,
+        "active manifest",
+        inspection.active_manifest.as_deref(),
+    );
     field(&mut out, "title", r.title.as_deref());
     field(&mut out, "claim generator", r.claim_generator.as_deref());
     field(&mut out, "signed at", r.signed_at.as_deref());
-    field(&mut out, "digital source type", r.digital_source_type.as_deref());
+    field(
+        &mut out,
+        "digital source type",
+        r.digital_source_type.as_deref(),
+    );
     if r.ai_generated {
         out.push_str("  ai generated         yes\n");
     }
     if let Some(signer) = r.signer.as_ref().or(r.claimed_signer.as_ref()) {
-        let label = if r.signer.is_some() { "signer" } else { "claimed signer" };
+        let label = if r.signer.is_some() {
+            "signer"
+        } else {
+            "claimed signer"
+        };
         field(&mut out, label, Some(&signer.display_name()));
         field(&mut out, "issuer", signer.issuer.as_deref());
     }
@@ -89,11 +102,21 @@ pub fn inspection(path: &str, inspection: &hallmark_core::Inspection) -> String 
         field(&mut out, "actions", Some(&r.actions.join(", ")));
     }
     if let Some(claimed) = &r.claimed {
-        out.push_str("  the manifest claims (not vouched for: the file does not match it):
-");
+        out.push_str(
+            "  the manifest claims (not vouched for: the file does not match it):
+",
+        );
         field(&mut out, "  title", claimed.title.as_deref());
-        field(&mut out, "  claim generator", claimed.claim_generator.as_deref());
-        field(&mut out, "  source type", claimed.digital_source_type.as_deref());
+        field(
+            &mut out,
+            "  claim generator",
+            claimed.claim_generator.as_deref(),
+        );
+        field(
+            &mut out,
+            "  source type",
+            claimed.digital_source_type.as_deref(),
+        );
         if !claimed.actions.is_empty() {
             field(&mut out, "  actions", Some(&claimed.actions.join(", ")));
         }
@@ -135,7 +158,10 @@ pub fn inspection(path: &str, inspection: &hallmark_core::Inspection) -> String 
             "  status               {} {}{}\n",
             s.kind,
             clip(&s.code, 100),
-            s.explanation.as_deref().map(|e| format!(": {}", clip(e, 200))).unwrap_or_default()
+            s.explanation
+                .as_deref()
+                .map(|e| format!(": {}", clip(e, 200)))
+                .unwrap_or_default()
         ));
     }
     out

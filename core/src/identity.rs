@@ -11,11 +11,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::{Signer as _, SigningKey};
-use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, KeyIdMethod, KeyUsagePurpose, SanType, SerialNumber,
-};
 use rand_core::{OsRng, RngCore};
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyIdMethod, KeyUsagePurpose, SanType, SerialNumber,
+};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
@@ -157,7 +157,11 @@ impl IdentityRequest {
     }
 
     fn check(&self) -> Result<(), IdentityError> {
-        let fields = [Some(&self.name), self.organization.as_ref(), self.email.as_ref()];
+        let fields = [
+            Some(&self.name),
+            self.organization.as_ref(),
+            self.email.as_ref(),
+        ];
         for field in fields.into_iter().flatten() {
             if field.trim().is_empty() || field.len() > 256 || field.chars().any(char::is_control) {
                 return Err(IdentityError::InvalidRequest(
@@ -166,7 +170,9 @@ impl IdentityRequest {
             }
         }
         if self.validity.not_after <= self.validity.not_before {
-            return Err(IdentityError::InvalidRequest("validity ends before it starts".into()));
+            return Err(IdentityError::InvalidRequest(
+                "validity ends before it starts".into(),
+            ));
         }
         Ok(())
     }
@@ -253,8 +259,8 @@ impl Identity {
         ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         ca.not_before = request.validity.not_before;
         // Ten years, and never less than the signing certificate it vouches for.
-        ca.not_after = (request.validity.not_before + Duration::days(3650))
-            .max(request.validity.not_after);
+        ca.not_after =
+            (request.validity.not_before + Duration::days(3650)).max(request.validity.not_after);
         ca.serial_number = Some(serial(request.random("ca serial")));
         ca.key_identifier_method = KeyIdMethod::PreSpecified(key_id(&ca_key));
         let ca_signing = CertKey::new(&ca_key);
@@ -281,7 +287,9 @@ impl Identity {
         leaf.serial_number = Some(serial(request.random("signing serial")));
         leaf.use_authority_key_identifier_extension = true;
         leaf.key_identifier_method = KeyIdMethod::PreSpecified(key_id(&key));
-        let leaf_cert = leaf.signed_by(&CertKey::new(&key), &issuer).map_err(cert_err)?;
+        let leaf_cert = leaf
+            .signed_by(&CertKey::new(&key), &issuer)
+            .map_err(cert_err)?;
 
         let ca_der = ca_cert.der().to_vec();
         Ok(Self {
@@ -323,8 +331,8 @@ impl Identity {
         passphrase: Option<&Passphrase>,
     ) -> Result<Self, IdentityError> {
         let key = keyfile::decode(key_pem, passphrase)?;
-        let chain = parse_pem_certificates(chain_pem.as_bytes())
-            .map_err(IdentityError::ChainMalformed)?;
+        let chain =
+            parse_pem_certificates(chain_pem.as_bytes()).map_err(IdentityError::ChainMalformed)?;
         let leaf = chain
             .first()
             .ok_or_else(|| IdentityError::ChainMalformed("no certificate in the chain".into()))?;
@@ -443,9 +451,8 @@ fn read_small(path: &Path) -> Result<String, IdentityError> {
         )));
     }
     let bytes = fs::read(path).map_err(io_err(path))?;
-    String::from_utf8(bytes).map_err(|_| {
-        IdentityError::KeyFileMalformed(format!("{} is not PEM text", path.display()))
-    })
+    String::from_utf8(bytes)
+        .map_err(|_| IdentityError::KeyFileMalformed(format!("{} is not PEM text", path.display())))
 }
 
 /// Write through a temporary file in the same directory, created 0600 when

@@ -50,9 +50,14 @@ pub(crate) fn encode(
     key: &SigningKey,
     passphrase: Option<&Passphrase>,
 ) -> Result<Zeroizing<String>, IdentityError> {
-    let plain = key
-        .to_pkcs8_der()
-        .map_err(|e| IdentityError::Internal(format!("PKCS#8 encoding: {e}")))?;
+    // PKCS#8 v1 (RFC 5208, no embedded public key): OpenSSL 3.0 rejects the
+    // v2 form ed25519-dalek writes by default. Decoding accepts both.
+    let plain = ed25519_dalek::pkcs8::KeypairBytes {
+        secret_key: key.to_bytes(),
+        public_key: None,
+    }
+    .to_pkcs8_der()
+    .map_err(|e| IdentityError::Internal(format!("PKCS#8 encoding: {e}")))?;
     let Some(passphrase) = passphrase else {
         return plain
             .to_pem("PRIVATE KEY", LineEnding::LF)
@@ -109,9 +114,8 @@ pub(crate) fn decode(
             )))
         }
     };
-    SigningKey::from_pkcs8_der(plain.as_bytes()).map_err(|e| {
-        IdentityError::KeyFileMalformed(format!("not an Ed25519 PKCS#8 key: {e}"))
-    })
+    SigningKey::from_pkcs8_der(plain.as_bytes())
+        .map_err(|e| IdentityError::KeyFileMalformed(format!("not an Ed25519 PKCS#8 key: {e}")))
 }
 
 #[cfg(test)]
@@ -132,7 +136,10 @@ mod tests {
             decode(&pem, Some(&Passphrase::new("wrong"))),
             Err(IdentityError::WrongPassphrase)
         ));
-        assert!(matches!(decode(&pem, None), Err(IdentityError::PassphraseRequired)));
+        assert!(matches!(
+            decode(&pem, None),
+            Err(IdentityError::PassphraseRequired)
+        ));
     }
 
     #[test]

@@ -22,9 +22,11 @@
 
 pub mod bank;
 mod identity;
+mod input;
 mod inspect;
 mod keyfile;
 mod media;
+pub mod mih;
 mod output;
 pub mod pdq;
 pub mod pixels;
@@ -38,6 +40,7 @@ mod verify;
 
 pub use identity::{Identity, IdentityError, IdentityRequest, Validity};
 pub use identity::{CHAIN_FILE, KEY_FILE, ROOT_FILE};
+pub use input::{read_input, InputError};
 pub use inspect::{inspect, CertificateInfo, Inspection};
 pub use keyfile::Passphrase;
 pub use media::{probe, Limits, MediaError, MediaFormat, Probe};

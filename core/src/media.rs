@@ -85,7 +85,10 @@ pub enum MediaError {
     #[error("the file is {size} bytes, over the limit of {max} bytes")]
     FileTooLarge { size: u64, max: u64 },
     #[error("the {format} header can't be read: {detail}")]
-    Malformed { format: &'static str, detail: String },
+    Malformed {
+        format: &'static str,
+        detail: String,
+    },
     #[error("the image claims {width}×{height} pixels, over the limit ({max_dimension} px a side, {max_pixels} pixels)")]
     TooLarge {
         width: u32,
@@ -122,10 +125,12 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, MediaError> {
     }
     let format = MediaFormat::sniff(bytes).ok_or(MediaError::Unrecognized)?;
     let reader = image::ImageReader::with_format(Cursor::new(bytes), format.image_format());
-    let (width, height) = reader.into_dimensions().map_err(|e| MediaError::Malformed {
-        format: format.mime(),
-        detail: e.to_string(),
-    })?;
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|e| MediaError::Malformed {
+            format: format.mime(),
+            detail: e.to_string().trim_end().to_string(),
+        })?;
     if width == 0 || height == 0 {
         return Err(MediaError::Malformed {
             format: format.mime(),
@@ -156,9 +161,18 @@ mod tests {
 
     #[test]
     fn sniffs_by_content_not_name() {
-        assert_eq!(MediaFormat::sniff(b"\xFF\xD8\xFF\xE0"), Some(MediaFormat::Jpeg));
-        assert_eq!(MediaFormat::sniff(b"\x89PNG\r\n\x1a\n...."), Some(MediaFormat::Png));
-        assert_eq!(MediaFormat::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(MediaFormat::Webp));
+        assert_eq!(
+            MediaFormat::sniff(b"\xFF\xD8\xFF\xE0"),
+            Some(MediaFormat::Jpeg)
+        );
+        assert_eq!(
+            MediaFormat::sniff(b"\x89PNG\r\n\x1a\n...."),
+            Some(MediaFormat::Png)
+        );
+        assert_eq!(
+            MediaFormat::sniff(b"RIFF\0\0\0\0WEBPVP8 "),
+            Some(MediaFormat::Webp)
+        );
         assert_eq!(MediaFormat::sniff(b"RIFF\0\0\0\0WAVE"), None);
         assert_eq!(MediaFormat::sniff(b"GIF89a"), None);
     }
@@ -166,7 +180,10 @@ mod tests {
     #[test]
     fn empty_and_random_bytes_are_rejected_with_codes() {
         let limits = Limits::default();
-        assert_eq!(probe(b"", &limits).map_err(|e| e.code()), Err("input.empty"));
+        assert_eq!(
+            probe(b"", &limits).map_err(|e| e.code()),
+            Err("input.empty")
+        );
         assert_eq!(
             probe(b"not an image at all", &limits).map_err(|e| e.code()),
             Err("format.unrecognized")

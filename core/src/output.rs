@@ -100,10 +100,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.jpg");
         fs::write(&path, b"old").unwrap();
-        assert!(matches!(write_atomically(&path, b"new", false), Err(OutputError::Exists(_))));
+        assert!(matches!(
+            write_atomically(&path, b"new", false),
+            Err(OutputError::Exists(_))
+        ));
         assert_eq!(fs::read(&path).unwrap(), b"old");
         write_atomically(&path, b"new", true).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temp file left");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
     }
 }

@@ -99,11 +99,12 @@ fn decode_limits(limits: &Limits) -> image::Limits {
 /// header before any pixel is allocated).
 pub fn decode_rgba8(bytes: &[u8], limits: &Limits) -> Result<Rgba8Image, MediaError> {
     let media = probe(bytes, limits)?;
-    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), image_format(media.format));
+    let mut reader =
+        image::ImageReader::with_format(Cursor::new(bytes), image_format(media.format));
     reader.limits(decode_limits(limits));
     let decoded = reader.decode().map_err(|e| MediaError::Malformed {
         format: media.format.mime(),
-        detail: e.to_string(),
+        detail: e.to_string().trim_end().to_string(),
     })?;
     let rgba = decoded.to_rgba8();
     Ok(Rgba8Image {
@@ -150,14 +151,16 @@ pub fn fast_pdq(bytes: &[u8], limits: &Limits) -> Result<Pdq, MediaError> {
     }
     let malformed = |detail: String| MediaError::Malformed {
         format: media.format.mime(),
-        detail,
+        detail: detail.trim_end().to_string(),
     };
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     decoder.set_max_decoding_buffer_size(
         usize::try_from(limits.max_pixels.saturating_mul(4)).unwrap_or(usize::MAX),
     );
     decoder.read_info().map_err(|e| malformed(e.to_string()))?;
-    let info = decoder.info().ok_or_else(|| malformed("no frame header".into()))?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| malformed("no frame header".into()))?;
     let (w, h) = (info.width, info.height);
     let shortest = w.min(h).max(1);
     let factor = (1..=3)
@@ -169,7 +172,9 @@ pub fn fast_pdq(bytes: &[u8], limits: &Limits) -> Result<Pdq, MediaError> {
         .scale(w.div_ceil(factor), h.div_ceil(factor))
         .map_err(|e| malformed(e.to_string()))?;
     let pixels = decoder.decode().map_err(|e| malformed(e.to_string()))?;
-    let info = decoder.info().ok_or_else(|| malformed("no frame header".into()))?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| malformed("no frame header".into()))?;
     let (rows, cols) = (usize::from(sh), usize::from(sw));
     let mut luma = match info.pixel_format {
         jpeg_decoder::PixelFormat::RGB24 => pdq::luma_from_rgb8(&pixels, 3),
@@ -191,7 +196,9 @@ pub fn fast_pdq(bytes: &[u8], limits: &Limits) -> Result<Pdq, MediaError> {
         }
     };
     if luma.len() < rows * cols {
-        return Err(malformed("decoded fewer pixels than the header promised".into()));
+        return Err(malformed(
+            "decoded fewer pixels than the header promised".into(),
+        ));
     }
     Ok(pdq::hash_luma(&mut luma, rows, cols))
 }
@@ -202,10 +209,21 @@ mod tests {
 
     #[test]
     fn digest_depends_on_pixels_and_dimensions_only() {
-        let a = Rgba8Image { width: 2, height: 1, pixels: vec![1, 2, 3, 255, 4, 5, 6, 255] };
-        let b = Rgba8Image { width: 1, height: 2, pixels: a.pixels.clone() };
+        let a = Rgba8Image {
+            width: 2,
+            height: 1,
+            pixels: vec![1, 2, 3, 255, 4, 5, 6, 255],
+        };
+        let b = Rgba8Image {
+            width: 1,
+            height: 2,
+            pixels: a.pixels.clone(),
+        };
         assert_ne!(a.digest(), b.digest());
         assert_eq!(a.digest(), a.clone().digest());
-        assert_eq!(PixelDigest::from_hex(&a.digest().to_hex()), Some(a.digest()));
+        assert_eq!(
+            PixelDigest::from_hex(&a.digest().to_hex()),
+            Some(a.digest())
+        );
     }
 }

@@ -235,7 +235,9 @@ impl Report {
     /// The report as one line of JSON.
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|e| {
-            format!("{{\"verdict\":\"error\",\"error\":{{\"code\":\"internal\",\"message\":\"{e}\"}}}}")
+            format!(
+                "{{\"verdict\":\"error\",\"error\":{{\"code\":\"internal\",\"message\":\"{e}\"}}}}"
+            )
         })
     }
 }
@@ -259,7 +261,13 @@ mod tests {
 
     #[test]
     fn verdicts_serialize_snake_case() {
-        assert_eq!(serde_json::to_string(&Verdict::Tampered).unwrap(), "\"tampered\"");
-        assert_eq!(serde_json::to_string(&Verdict::Recovered).unwrap(), "\"recovered\"");
+        assert_eq!(
+            serde_json::to_string(&Verdict::Tampered).unwrap(),
+            "\"tampered\""
+        );
+        assert_eq!(
+            serde_json::to_string(&Verdict::Recovered).unwrap(),
+            "\"recovered\""
+        );
     }
 }

@@ -103,7 +103,11 @@ fn check_text(what: &str, text: &str) -> Result<(), SignError> {
 ///
 /// The result is verified before it is returned: its verdict must be
 /// `trusted` against the identity's own root (or `valid` when the identity has none).
-pub fn sign(bytes: &[u8], identity: &Identity, options: &SignOptions) -> Result<Vec<u8>, SignError> {
+pub fn sign(
+    bytes: &[u8],
+    identity: &Identity,
+    options: &SignOptions,
+) -> Result<Vec<u8>, SignError> {
     let media = probe(bytes, &options.limits)?;
     let mime = media.format.mime();
     if let Some(title) = &options.title {
@@ -186,8 +190,14 @@ pub fn sign(bytes: &[u8], identity: &Identity, options: &SignOptions) -> Result<
             Some(root) => TrustStore::from_pem(root.as_bytes()).unwrap_or_default(),
             None => TrustStore::empty(),
         };
-        let expected = if trust.is_empty() { Verdict::Valid } else { Verdict::Trusted };
-        let report = Verifier::new(trust).with_limits(options.limits).verify(&signed);
+        let expected = if trust.is_empty() {
+            Verdict::Valid
+        } else {
+            Verdict::Trusted
+        };
+        let report = Verifier::new(trust)
+            .with_limits(options.limits)
+            .verify(&signed);
         if report.verdict != expected {
             return Err(SignError::SelfCheck {
                 verdict: report.verdict,

@@ -107,7 +107,10 @@ impl Verifier {
 
     fn report_from_reader(&self, reader: &Reader) -> Report {
         let Some(manifest) = reader.active_manifest() else {
-            return Report::new(Verdict::Unsigned, "No Content Credentials (no active manifest)");
+            return Report::new(
+                Verdict::Unsigned,
+                "No Content Credentials (no active manifest)",
+            );
         };
         let empty = StatusCodes::default();
         let codes = reader
@@ -143,7 +146,10 @@ impl Verifier {
                 relationship: serde_json::to_value(ingredient.relationship())
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string)),
-                verdict: match (ingredient.active_manifest(), ingredient.validation_results()) {
+                verdict: match (
+                    ingredient.active_manifest(),
+                    ingredient.validation_results(),
+                ) {
                     (None, _) => Verdict::Unsigned,
                     (Some(_), Some(results)) => match results.active_manifest() {
                         Some(codes) => ingredient_verdict(codes),
@@ -153,7 +159,9 @@ impl Verifier {
                 },
             })
             .collect();
-        let first_failure = status.iter().find(|s| s.kind == "failure" && s.code != UNTRUSTED);
+        let first_failure = status
+            .iter()
+            .find(|s| s.kind == "failure" && s.code != UNTRUSTED);
         report.summary = match verdict {
             Verdict::Trusted | Verdict::Valid => {
                 let who = signer
@@ -225,10 +233,7 @@ impl Verifier {
             return;
         };
         let Ok(image) = decode_rgba8(bytes, &self.limits) else {
-            report.summary = format!(
-                "{}; the pixels can't be decoded any more",
-                report.summary
-            );
+            report.summary = format!("{}; the pixels can't be decoded any more", report.summary);
             return;
         };
         let digest_match = image.digest().ct_eq(&signed.digest);
@@ -307,7 +312,9 @@ fn actions_of(manifest: &Manifest) -> (Vec<String>, Option<String>) {
         if label != "c2pa.actions" && label != "c2pa.actions.v2" {
             continue;
         }
-        let Ok(value) = assertion.value() else { continue };
+        let Ok(value) = assertion.value() else {
+            continue;
+        };
         let Some(list) = value.get("actions").and_then(|a| a.as_array()) else {
             continue;
         };
@@ -327,7 +334,11 @@ fn actions_of(manifest: &Manifest) -> (Vec<String>, Option<String>) {
 }
 
 fn claim_generator(manifest: &Manifest) -> Option<String> {
-    if let Some(info) = manifest.claim_generator_info.as_ref().and_then(|v| v.first()) {
+    if let Some(info) = manifest
+        .claim_generator_info
+        .as_ref()
+        .and_then(|v| v.first())
+    {
         return Some(match info.version.as_deref() {
             Some(version) => format!("{}/{version}", info.name),
             None => info.name.clone(),
@@ -357,7 +368,10 @@ fn report_from_error(e: c2pa::Error) -> Report {
         | E::UnsupportedType
         | E::JpegError(_)
         | E::PngError(_)
-        | E::RiffError(_) => Report::error("format.malformed", format!("the file's structure can't be read: {e}")),
+        | E::RiffError(_) => Report::error(
+            "format.malformed",
+            format!("the file's structure can't be read: {e}"),
+        ),
         other => {
             let mut report = Report::new(
                 Verdict::Invalid,

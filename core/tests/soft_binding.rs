@@ -29,7 +29,13 @@ fn container_rewrite_keeps_pixels_intact() {
         report.pixels,
         Some(serde_json::json!({"digest": "match", "pdq_distance": 0}))
     );
-    assert!(report.summary.contains("container rewritten, pixels intact"), "{}", report.summary);
+    assert!(
+        report
+            .summary
+            .contains("container rewritten, pixels intact"),
+        "{}",
+        report.summary
+    );
 }
 
 #[test]
@@ -40,7 +46,11 @@ fn flipped_pixel_byte_is_pixels_changed() {
     let pixels = report.pixels.expect("pixels compared");
     assert_eq!(pixels["digest"], "mismatch");
     assert!(pixels["pdq_distance"].as_u64().unwrap() <= 31);
-    assert!(report.summary.contains("pixels changed"), "{}", report.summary);
+    assert!(
+        report.summary.contains("pixels changed"),
+        "{}",
+        report.summary
+    );
 }
 
 #[test]
@@ -52,7 +62,11 @@ fn transplanted_manifest_is_a_different_picture() {
     let pixels = report.pixels.expect("pixels compared");
     assert_eq!(pixels["digest"], "mismatch");
     assert!(pixels["pdq_distance"].as_u64().unwrap() > 31, "{pixels}");
-    assert!(report.summary.contains("a different picture"), "{}", report.summary);
+    assert!(
+        report.summary.contains("a different picture"),
+        "{}",
+        report.summary
+    );
     assert!(!report.summary.contains("Jane Doe"));
 }
 
@@ -63,7 +77,10 @@ fn signed_files_carry_the_soft_binding() {
     let inspection = hallmark_core::inspect(&verifier, &bytes);
     let store = inspection.manifest_store.unwrap();
     let label = inspection.active_manifest.unwrap();
-    let assertions = store["manifests"][&label]["assertions"].as_array().unwrap().clone();
+    let assertions = store["manifests"][&label]["assertions"]
+        .as_array()
+        .unwrap()
+        .clone();
     let soft = assertions
         .iter()
         .find(|a| a["label"] == "c2pa.soft-binding")
@@ -74,7 +91,13 @@ fn signed_files_carry_the_soft_binding() {
         &Default::default(),
     )
     .unwrap();
-    assert_eq!(soft["data"]["blocks"][0]["value"], image.pdq().hash.to_hex());
-    let pixels = assertions.iter().find(|a| a["label"] == "org.hallmark.pixels").unwrap();
+    assert_eq!(
+        soft["data"]["blocks"][0]["value"],
+        image.pdq().hash.to_hex()
+    );
+    let pixels = assertions
+        .iter()
+        .find(|a| a["label"] == "org.hallmark.pixels")
+        .unwrap();
     assert_eq!(pixels["data"]["digest"], image.digest().to_hex());
 }

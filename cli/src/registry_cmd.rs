@@ -1,0 +1,295 @@
+//! `hallmark registry add|lookup` and `hallmark verify --registry`: the
+//! registry of signed manifests that recovers stripped Content Credentials.
+//! Every decision is `hallmark_core::registry`'s; this file reads arguments
+//! and files and renders what it returns.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD;
+use hallmark_core::registry::{Added, Entry, Recovery, Registry, RegistryError};
+use hallmark_core::{Verdict, Verifier};
+use serde_json::json;
+
+use crate::commands::{trust_store, verify_path};
+use crate::error::{CliError, EXIT_FAILURE, EXIT_UNREADABLE, EXIT_USAGE};
+use crate::render;
+
+/// Largest threshold accepted: PDQ hashes have 256 bits.
+const MAX_THRESHOLD: i64 = 256;
+
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Register signed files: only those whose credentials verify (trusted or valid) are kept.
+    Add {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The registry file (created if missing).
+        #[arg(long, value_name = "DB")]
+        db: PathBuf,
+        /// PEM bundle of trust anchors (repeatable): signers chaining to one are registered as trusted.
+        #[arg(long = "trust", value_name = "PEM")]
+        trust: Vec<PathBuf>,
+        /// PEM bundle of end-entity certificates trusted as they are (repeatable).
+        #[arg(long = "allowed", value_name = "PEM")]
+        allowed: Vec<PathBuf>,
+        /// One JSON object per file.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find the registered files whose pixels match each file (same pixels or near PDQ hash).
+    Lookup {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The registry file.
+        #[arg(long, value_name = "DB")]
+        db: PathBuf,
+        /// Largest PDQ Hamming distance that matches (0–256).
+        #[arg(long, default_value_t = DEFAULT_MATCH_THRESHOLD, value_parser = threshold_parser())]
+        threshold: u32,
+        /// One JSON object per file.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The `--threshold` parser, shared with `hallmark verify`.
+pub fn threshold_parser() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(0..=MAX_THRESHOLD)
+}
+
+pub fn run(command: RegistryCommand) -> Result<u8, CliError> {
+    match command {
+        RegistryCommand::Add {
+            files,
+            db,
+            trust,
+            allowed,
+            json,
+        } => {
+            let verifier = Verifier::new(trust_store(&trust, &allowed)?);
+            add(&files, &db, &verifier, json)
+        }
+        RegistryCommand::Lookup {
+            files,
+            db,
+            threshold,
+            json,
+        } => lookup(&files, &db, threshold, json),
+    }
+}
+
+/// Open `--db`/`--registry`: a file that is not a registry is a usage error.
+fn open(db: &Path) -> Result<Registry, CliError> {
+    Registry::open(db).map_err(|e| {
+        let err = CliError::new(e.code(), e.to_string(), EXIT_USAGE);
+        match e {
+            RegistryError::Corrupt { .. } | RegistryError::Foreign { .. } => {
+                err.hint("give the path of a registry made by `hallmark registry add`, or a new path to make one")
+            }
+            RegistryError::Version { .. } => err.hint("use the Hallmark that made this registry, or a newer one"),
+            RegistryError::Open { .. } => err.hint("check that the directory exists and is writable"),
+            _ => err,
+        }
+    })
+}
+
+/// Read one input under the verifier's size limit; `Err((code, message))` when it can't be.
+fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, (String, String)> {
+    match fs::metadata(path) {
+        Err(e) => Err(("io.read".into(), e.to_string())),
+        Ok(meta) if meta.is_dir() => Err(("io.read".into(), "is a directory".into())),
+        Ok(meta) if meta.len() > max => Err((
+            "limits.file_size".into(),
+            format!(
+                "the file is {} bytes, over the limit of {max} bytes",
+                meta.len()
+            ),
+        )),
+        Ok(_) => fs::read(path).map_err(|e| ("io.read".into(), e.to_string())),
+    }
+}
+
+fn entry_line(entry: &Entry) -> String {
+    let title = entry
+        .title
+        .as_deref()
+        .map(|t| format!(", \"{}\"", render::escape(t)))
+        .unwrap_or_default();
+    format!(
+        "entry {}: {}, {}{title}",
+        entry.id,
+        render::escape(&entry.signer.display_name()),
+        entry.verdict
+    )
+}
+
+fn add(files: &[PathBuf], db: &Path, verifier: &Verifier, json: bool) -> Result<u8, CliError> {
+    let mut registry = open(db)?;
+    let mut worst = 0u8;
+    for path in files {
+        let name = path.display().to_string();
+        let (status, entry, error, exit) = match read_file(path, verifier.limits().max_file_bytes) {
+            Err((code, message)) => ("rejected", None, Some((code, message)), EXIT_UNREADABLE),
+            Ok(bytes) => match registry.add(&bytes, verifier) {
+                Ok(Added::New(entry)) => ("added", Some(entry), None, 0),
+                Ok(Added::Existing(entry)) => ("exists", Some(entry), None, 0),
+                Err(e @ RegistryError::Rejected { .. }) => (
+                    "rejected",
+                    None,
+                    Some((e.code().to_string(), e.to_string())),
+                    EXIT_FAILURE,
+                ),
+                Err(e @ RegistryError::Media(_)) => (
+                    "rejected",
+                    None,
+                    Some((e.code().to_string(), e.to_string())),
+                    EXIT_UNREADABLE,
+                ),
+                // The registry itself failed (disk full, locked…): stop here.
+                Err(e) => return Err(CliError::new(e.code(), e.to_string(), EXIT_FAILURE)),
+            },
+        };
+        worst = worst.max(exit);
+        if json {
+            let value = json!({
+                "path": name,
+                "status": status,
+                "entry": entry,
+                "error": error.as_ref().map(|(code, message)| json!({"code": code, "message": message})),
+            });
+            println!("{value}");
+        } else {
+            let detail = match (&entry, &error) {
+                (Some(entry), _) if status == "exists" => {
+                    format!("already registered as {}", entry_line(entry))
+                }
+                (Some(entry), _) => entry_line(entry),
+                (None, Some((code, message))) => format!("[{code}] {}", render::escape(message)),
+                (None, None) => String::new(),
+            };
+            println!("{status:<9} {}  {detail}", render::escape(&name));
+        }
+    }
+    Ok(worst)
+}
+
+fn recovery_json(r: &Recovery) -> serde_json::Value {
+    json!({"distance": r.distance, "pixel_digest_match": r.pixel_digest_match, "entry": r.entry})
+}
+
+fn lookup(files: &[PathBuf], db: &Path, threshold: u32, json: bool) -> Result<u8, CliError> {
+    let registry = open(db)?;
+    let max = hallmark_core::Limits::default().max_file_bytes;
+    let mut worst = 0u8;
+    for path in files {
+        let name = path.display().to_string();
+        let found = read_file(path, max).and_then(|bytes| {
+            registry
+                .lookup_file(&bytes, threshold)
+                .map_err(|e| (e.code().to_string(), e.to_string()))
+        });
+        let exit = match &found {
+            Ok(found) if found.matches.is_empty() => EXIT_FAILURE,
+            Ok(_) => 0,
+            Err(_) => EXIT_UNREADABLE,
+        };
+        worst = worst.max(exit);
+        match (&found, json) {
+            (Ok(found), true) => {
+                let value = json!({
+                    "path": name,
+                    "pdq": found.hash.pdq.to_hex(),
+                    "quality": found.hash.quality,
+                    "pixel_digest": found.hash.pixel_digest.to_hex(),
+                    "matches": found.matches.iter().map(recovery_json).collect::<Vec<_>>(),
+                    "error": null,
+                });
+                println!("{value}");
+            }
+            (Err((code, message)), true) => {
+                let value = json!({"path": name, "matches": [], "error": {"code": code, "message": message}});
+                println!("{value}");
+            }
+            (Ok(found), false) => {
+                let low = found.hash.quality < hallmark_core::pdq::MIN_MATCH_QUALITY;
+                let note = if low {
+                    format!(
+                        " (PDQ quality {} under 50: only identical pixels match)",
+                        found.hash.quality
+                    )
+                } else {
+                    String::new()
+                };
+                let count = match found.matches.len() {
+                    0 => "no match".to_string(),
+                    1 => "1 match".to_string(),
+                    n => format!("{n} matches"),
+                };
+                println!("{}  {count}{note}", render::escape(&name));
+                for m in &found.matches {
+                    let how = if m.pixel_digest_match {
+                        "  identical pixels"
+                    } else {
+                        ""
+                    };
+                    println!(
+                        "  distance {:>3}  {}{how}",
+                        m.distance,
+                        entry_line(&m.entry)
+                    );
+                }
+            }
+            (Err((code, message)), false) => {
+                println!(
+                    "{}  unreadable: [{code}] {}",
+                    render::escape(&name),
+                    render::escape(message)
+                );
+            }
+        }
+    }
+    Ok(worst)
+}
+
+/// `hallmark verify --registry DB`: verify, then turn unsigned files whose
+/// pixels match a registered file into `recovered`.
+pub struct VerifyArgs<'a> {
+    pub files: &'a [PathBuf],
+    pub trust: &'a [PathBuf],
+    pub allowed: &'a [PathBuf],
+    pub require_trusted: bool,
+    pub json: bool,
+    pub db: &'a Path,
+    pub threshold: u32,
+}
+
+pub fn verify(args: VerifyArgs<'_>) -> Result<u8, CliError> {
+    let verifier = Verifier::new(trust_store(args.trust, args.allowed)?);
+    let registry = open(args.db)?.with_limits(*verifier.limits());
+    let mut worst = 0u8;
+    for path in args.files {
+        let mut report = verify_path(&verifier, path);
+        if report.verdict == Verdict::Unsigned {
+            if let Ok(bytes) = read_file(path, verifier.limits().max_file_bytes) {
+                report = registry.recover(&bytes, report, args.threshold);
+            }
+        }
+        let code = report.verdict.exit_code(args.require_trusted);
+        worst = worst.max(code);
+        if args.json {
+            println!("{}", report.to_json_line());
+        } else {
+            println!(
+                "{}",
+                render::report_line(&path.display().to_string(), &report)
+            );
+            let below = matches!(report.verdict, Verdict::Valid | Verdict::Recovered);
+            if below && args.require_trusted {
+                println!("  below the requirement: --require trusted");
+            }
+        }
+    }
+    Ok(worst)
+}

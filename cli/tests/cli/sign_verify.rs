@@ -1,0 +1,566 @@
+//! `hallmark sign` then `hallmark verify`: verdicts, exit statuses, the JSON
+//! report contract, formats, and what the manifest records.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::support::{
+    corpus, hallmark, jane, jpeg, leftovers, pem_certificates, png, sign, tamper_jpeg, verify_json,
+    webp, write, RunExt, DIGITAL_CAPTURE, NO_ARGS, TRAINED_ALGORITHMIC_MEDIA,
+};
+
+/// Every field DESIGN.md's report contract names.
+const REPORT_FIELDS: &[&str] = &[
+    "path",
+    "format",
+    "verdict",
+    "summary",
+    "signer",
+    "signed_at",
+    "claim_generator",
+    "title",
+    "digital_source_type",
+    "ai_generated",
+    "actions",
+    "ingredients",
+    "pixels",
+    "status",
+    "error",
+];
+
+fn signed_jpeg(dir: &Path, id: &Path) -> std::path::PathBuf {
+    let input = write(dir, "photo.jpg", &jpeg(64, 48));
+    let output = dir.join("signed.jpg");
+    let run = sign(id, &input, &output, NO_ARGS);
+    run.expect_code(0);
+    assert!(run.stdout.starts_with("Signed "), "{run:#?}");
+    assert!(
+        run.stdout.contains("as Jane Doe (Example News) -> "),
+        "{run:#?}"
+    );
+    output
+}
+
+#[test]
+fn signed_file_is_valid_without_trust_and_trusted_with_the_root() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id = jane(tmp.path());
+    let signed = signed_jpeg(tmp.path(), &id);
+    let root = id.join("root.pem");
+
+    let run = hallmark().arg("verify").arg(&signed).run();
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "✓ valid     {}  Signed by Jane Doe (Example News); intact; no trust list given, so the signer is unverified\n",
+            signed.display()
+        )
+    );
+
+    let run = hallmark()
+        .arg("verify")
+        .arg(&signed)
+        .arg("--trust")
+        .arg(&root)
+        .run();
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "✔ trusted   {}  Signed by Jane Doe (Example News); trusted\n",
+            signed.display()
+        )
+    );
+
+    let run = hallmark()
+        .arg("verify")
+        .arg(&signed)
+        .args(["--require", "trusted"])
+        .run();
+    run.expect_code(1);
+    assert!(run.stdout.starts_with("✓ valid "), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("\n  below the requirement: --require trusted\n"),
+        "{run:#?}"
+    );
+
+    hallmark()
+        .arg("verify")
+        .arg(&signed)
+        .args(["--require", "trusted", "--trust"])
+        .arg(&root)
+        .run()
+        .expect_code(0);
+
+    // Another identity's root is a trust list the signer is not on.
+    let other = crate::support::identity(&tmp.path().join("other"), "Mallory", "Elsewhere");
+    let report = verify_json(&[&signed], Some(&other.join("root.pem")))
+        .expect_code(0)
+        .json();
+    assert_eq!(report["verdict"], "valid");
+    assert_eq!(
+        report["summary"],
+        "Signed by Jane Doe (Example News); intact, but the signer is not in the trust list"
+    );
+}
+
+#[test]
+fn json_report_has_every_contract_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id = jane(tmp.path());
+    let signed = signed_jpeg(tmp.path(), &id);
+    let leaf_sha256 = hex(&Sha256::digest(&pem_certificates(&id.join("chain.pem"))[0]));
+
+    let trusted = verify_json(&[&signed], Some(&id.join("root.pem")))
+        .expect_code(0)
+        .json();
+    for field in REPORT_FIELDS {
+        assert!(
+            trusted.get(field).is_some(),
+            "field {field} missing: {trusted}"
+        );
+    }
+    assert_eq!(trusted["path"], signed.display().to_string());
+    assert_eq!(trusted["format"], "image/jpeg");
+    assert_eq!(trusted["verdict"], "trusted");
+    assert_eq!(
+        trusted["summary"],
+        "Signed by Jane Doe (Example News); trusted"
+    );
+    assert_eq!(
+        trusted["signer"],
+        json!({
+            "name": "Jane Doe",
+            "organization": "Example News",
+            "issuer": "Example News CA",
+            "certificate_sha256": leaf_sha256,
+            "trusted": true,
+        })
+    );
+    assert_eq!(trusted["claim_generator"], "hallmark/0.1.0");
+    assert_eq!(
+        trusted["title"], "photo.jpg",
+        "the input's file name by default"
+    );
+    assert_eq!(trusted["digital_source_type"], DIGITAL_CAPTURE);
+    assert_eq!(trusted["ai_generated"], false);
+    assert_eq!(trusted["actions"], json!(["c2pa.created"]));
+    assert_eq!(trusted["ingredients"], json!([]));
+    assert_eq!(trusted["pixels"], Value::Null);
+    assert_eq!(trusted["status"], json!([]), "nothing fails when trusted");
+    assert_eq!(trusted["error"], Value::Null);
+
+    let valid = verify_json(&[&signed], None).expect_code(0).json();
+    assert_eq!(valid["verdict"], "valid");
+    assert_eq!(valid["signer"]["trusted"], false);
+    assert_eq!(valid["signer"]["certificate_sha256"], leaf_sha256);
+    assert_eq!(
+        valid["status"],
+        json!([{"code": "signingCredential.untrusted", "kind": "failure",
+                "explanation": "signing certificate untrusted"}])
+    );
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn several_files_give_one_line_each_and_the_highest_exit_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id = jane(tmp.path());
+    let signed = signed_jpeg(tmp.path(), &id);
+    let tampered = write(
+        tmp.path(),
+        "tampered.jpg",
+        &tamper_jpeg(&fs::read(&signed).unwrap()),
+    );
+    let unsigned = write(tmp.path(), "unsigned.jpg", &jpeg(16, 16));
+    let missing = tmp.path().join("missing.jpg");
+
+    let verdicts = |run: &crate::support::Run| -> Vec<(String, String)> {
+        run.json_lines()
+            .iter()
+            .map(|r| {
+                (
+                    r["path"].as_str().unwrap().to_string(),
+                    r["verdict"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let name = |p: &Path| p.display().to_string();
+
+    let run = verify_json(&[&signed, &tampered, &unsigned, &missing], None);
+    run.expect_code(4);
+    assert_eq!(
+        verdicts(&run),
+        [
+            (name(&signed), "valid".to_string()),
+            (name(&tampered), "tampered".to_string()),
+            (name(&unsigned), "unsigned".to_string()),
+            (name(&missing), "error".to_string()),
+        ]
+    );
+    // Tampered (3) beats unsigned (1), in either order.
+    verify_json(&[&tampered, &unsigned], None).expect_code(3);
+    verify_json(&[&unsigned, &tampered], None).expect_code(3);
+    verify_json(&[&unsigned, &signed], None).expect_code(1);
+    verify_json(&[&signed, &signed], None).expect_code(0);
+    verify_json(&[&missing, &signed], None).expect_code(4);
+
+    let report = &verify_json(&[&tampered], None).expect_code(3).json();
+    assert_eq!(
+        report["signer"],
+        Value::Null,
+        "a tampered file has no signer"
+    );
+    assert_eq!(report["claimed_signer"]["name"], "Jane Doe");
+    let failures: Vec<&str> = report["status"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] == "failure")
+        .map(|s| s["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        failures,
+        ["signingCredential.untrusted", "assertion.dataHash.mismatch"]
+    );
+
+    let report = &verify_json(&[&unsigned], None).expect_code(1).json();
+    assert_eq!(report["summary"], "No Content Credentials");
+    assert_eq!(report["format"], "image/jpeg");
+}
+
+#[test]
+fn png_and_webp_sign_and_verify() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id = jane(tmp.path());
+    for (name, bytes, mime) in [
+        ("picture.png", png(40, 30), "image/png"),
+        ("picture.webp", webp(40, 30), "image/webp"),
+        (
+            "corpus.png",
+            fs::read(corpus("pdq/pen-and-coaster.png")).unwrap(),
+            "image/png",
+        ),
+    ] {
+        let input = write(tmp.path(), name, &bytes);
+        let output = tmp.path().join(format!("signed-{name}"));
+        sign(&id, &input, &output, NO_ARGS).expect_code(0);
+        let report = verify_json(&[&output], Some(&id.join("root.pem")))
+            .expect_code(0)
+            .json();
+        assert_eq!(report["format"], mime, "{name}");
+        assert_eq!(report["verdict"], "trusted", "{name}: {report}");
+        assert_eq!(report["title"], name);
+        assert_eq!(fs::read(&input).unwrap(), bytes, "the input is untouched");
+
+        let unsigned = verify_json(&[&input], None).expect_code(1).json();
+        assert_eq!(unsigned["verdict"], "unsigned", "{name}");
+        assert_eq!(unsigned["format"], mime);
+    }
+}
+
+#[test]
+fn corpus_files_get_the_reference_verdicts() {
+    let dir = corpus("c2pa-rs");
+    let trust = dir.join("certs/trust/test_cert_root_bundle.pem");
+    for (table, trust) in [
+        ("expected-untrusted.tsv", None),
+        ("expected-trusted.tsv", Some(&trust)),
+    ] {
+        let expected = fs::read_to_string(dir.join(table)).unwrap();
+        for line in expected.lines().filter(|l| !l.trim().is_empty()) {
+            let mut cols = line.split('\t');
+            let (file, verdict) = (cols.next().unwrap(), cols.next().unwrap());
+            let report = verify_json(&[&dir.join(file)], trust.map(|p| p.as_path()));
+            report.expect_no_panic();
+            let report = report.json();
+            assert_eq!(report["verdict"], verdict, "{table}: {file}: {report}");
+        }
+    }
+}
+
+#[test]
+fn ai_generated_and_source_type_are_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id = jane(tmp.path());
+    let input = write(tmp.path(), "gen.jpg", &jpeg(32, 32));
+
+    let ai = tmp.path().join("ai.jpg");
+    sign(&id, &input, &ai, &["--ai-generated"]).expect_code(0);
+    let report = verify_json(&[&ai], None).expect_code(0).json();
+    assert_eq!(report["ai_generated"], true);
+    assert_eq!(report["digital_source_type"], TRAINED_ALGORITHMIC_MEDIA);
+    assert_eq!(
+        report["summary"],
+        "Signed by Jane Doe (Example News); intact; no trust list given, so the signer is unverified; AI-generated"
+    );
+
+    let custom = tmp.path().join("custom.jpg");
+    let uri = "http://cv.iptc.org/newscodes/digitalsourcetype/digitalArt";
+    sign(&id, &input, &custom, &["--source-type", uri]).expect_code(0);
+    let report = verify_json(&[&custom], None).expect_code(0).json();
+    assert_eq!(report["ai_generated"], false);
+    assert_eq!(report["digital_source_type"], uri);
+
+    let both = tmp.path().join("both.jpg");
+    let run = sign(
+        &id,
+        &input,
+        &both,
+        &["--ai-generated", "--source-type", uri],
+    );
+    run.expect_code(2);
+    assert!(!both.exists());
+}
+
+#[test]
+fn title_and_actions_are_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id = jane(tmp.path());
+    let input = write(tmp.path(), "in.jpg", &jpeg(32, 32));
+    let out = tmp.path().join("out.jpg");
+    let extra = [
+        "--title",
+        "Harbour at dawn",
+        "--action",
+        "c2pa.cropped",
+        "--action",
+        "c2pa.color_adjustments",
+    ];
+    sign(&id, &input, &out, &extra).expect_code(0);
+    let report = verify_json(&[&out], None).expect_code(0).json();
+    assert_eq!(report["title"], "Harbour at dawn");
+    assert_eq!(
+        report["actions"],
+        json!(["c2pa.created", "c2pa.cropped", "c2pa.color_adjustments"])
+    );
+
+    let bad = tmp.path().join("bad.jpg");
+    sign(&id, &input, &bad, &["--action", "not an action"]).expect_error("sign.invalid_option", 2);
+    assert!(!bad.exists());
+}
+
+#[test]
+fn parent_is_recorded_as_an_ingredient() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id = jane(tmp.path());
+    let parent_in = write(tmp.path(), "raw.jpg", &jpeg(48, 48));
+    let parent = tmp.path().join("parent.jpg");
+    sign(&id, &parent_in, &parent, NO_ARGS).expect_code(0);
+    let edit = write(tmp.path(), "edit.jpg", &jpeg(40, 40));
+
+    let child = tmp.path().join("child.jpg");
+    let extra = [
+        std::ffi::OsStr::new("--parent"),
+        parent.as_os_str(),
+        "--action".as_ref(),
+        "c2pa.cropped".as_ref(),
+    ];
+    sign(&id, &edit, &child, &extra).expect_code(0);
+    let report = verify_json(&[&child], Some(&id.join("root.pem")))
+        .expect_code(0)
+        .json();
+    assert_eq!(report["verdict"], "trusted");
+    assert_eq!(
+        report["ingredients"],
+        json!([{"title": "parent.jpg", "relationship": "parentOf", "verdict": "valid"}])
+    );
+    assert_eq!(
+        report["actions"],
+        json!(["c2pa.opened", "c2pa.edited", "c2pa.cropped"])
+    );
+
+    // An unsigned parent is an unsigned ingredient.
+    let child2 = tmp.path().join("child2.jpg");
+    sign(
+        &id,
+        &edit,
+        &child2,
+        &[std::ffi::OsStr::new("--parent"), parent_in.as_os_str()],
+    )
+    .expect_code(0);
+    let report = verify_json(&[&child2], None).expect_code(0).json();
+    assert_eq!(
+        report["ingredients"],
+        json!([{"title": "raw.jpg", "relationship": "parentOf", "verdict": "unsigned"}])
+    );
+}
+
+#[test]
+fn sign_refuses_an_existing_output_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id = jane(tmp.path());
+    let input = write(tmp.path(), "in.jpg", &jpeg(32, 32));
+    let existing = write(tmp.path(), "out.jpg", b"precious bytes");
+
+    let run = sign(&id, &input, &existing, NO_ARGS);
+    run.expect_error("output.exists", 1);
+    assert_eq!(run.stdout, "");
+    assert_eq!(fs::read(&existing).unwrap(), b"precious bytes");
+    assert!(leftovers(tmp.path()).is_empty());
+
+    sign(&id, &input, &existing, &["--force"]).expect_code(0);
+    let report = verify_json(&[&existing], None).expect_code(0).json();
+    assert_eq!(report["verdict"], "valid");
+    assert!(leftovers(tmp.path()).is_empty());
+}
+
+#[test]
+fn in_place_replaces_the_input_keeping_its_mode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id = jane(tmp.path());
+    let original = jpeg(64, 64);
+    let file = write(tmp.path(), "photo.jpg", &original);
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
+
+    let run = hallmark()
+        .arg("sign")
+        .arg(&file)
+        .arg("--in-place")
+        .arg("--identity")
+        .arg(&id)
+        .run();
+    run.expect_code(0);
+    let signed = fs::read(&file).unwrap();
+    assert_ne!(signed, original);
+    assert!(signed.len() > original.len());
+    assert_eq!(
+        fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    assert_eq!(
+        crate::support::entries(tmp.path()),
+        ["id", "photo.jpg"],
+        "no temp file left"
+    );
+    let report = verify_json(&[&file], Some(&id.join("root.pem")))
+        .expect_code(0)
+        .json();
+    assert_eq!(report["verdict"], "trusted");
+    assert_eq!(report["title"], "photo.jpg");
+}
+
+#[test]
+fn output_and_in_place_are_exclusive_and_one_is_required() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id = jane(tmp.path());
+    let input = write(tmp.path(), "in.jpg", &jpeg(16, 16));
+    let both = hallmark()
+        .arg("sign")
+        .arg(&input)
+        .arg("--in-place")
+        .arg("-o")
+        .arg(tmp.path().join("x.jpg"))
+        .arg("--identity")
+        .arg(&id)
+        .run();
+    both.expect_code(2);
+    let neither = hallmark()
+        .arg("sign")
+        .arg(&input)
+        .arg("--identity")
+        .arg(&id)
+        .run();
+    neither.expect_code(2);
+    assert_eq!(fs::read(&input).unwrap(), jpeg(16, 16));
+    assert_eq!(crate::support::entries(tmp.path()), ["id", "in.jpg"]);
+}
+
+#[test]
+fn encrypted_identity_signs_with_env_or_file_passphrase() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id = tmp.path().join("id");
+    hallmark()
+        .args([
+            "keygen",
+            "--name",
+            "Jane Doe",
+            "--org",
+            "Example News",
+            "--out",
+        ])
+        .arg(&id)
+        .env("HALLMARK_PASSPHRASE", crate::support::PASSPHRASE)
+        .run()
+        .expect_code(0);
+    let input = write(tmp.path(), "in.jpg", &jpeg(16, 16));
+
+    let out = tmp.path().join("env.jpg");
+    let mut cmd = hallmark();
+    cmd.arg("sign")
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .arg("--identity")
+        .arg(&id);
+    cmd.env("HALLMARK_PASSPHRASE", crate::support::PASSPHRASE)
+        .run()
+        .expect_code(0);
+    assert_eq!(
+        verify_json(&[&out], None).expect_code(0).json()["verdict"],
+        "valid"
+    );
+
+    let pass = write(
+        tmp.path(),
+        "pass.txt",
+        format!("{}\n", crate::support::PASSPHRASE).as_bytes(),
+    );
+    let out = tmp.path().join("file.jpg");
+    sign(
+        &id,
+        &input,
+        &out,
+        &[std::ffi::OsStr::new("--passphrase-file"), pass.as_os_str()],
+    )
+    .expect_code(0);
+    assert_eq!(
+        verify_json(&[&out], None).expect_code(0).json()["verdict"],
+        "valid"
+    );
+
+    let out = tmp.path().join("none.jpg");
+    sign(&id, &input, &out, NO_ARGS).expect_error("key.passphrase_required", 1);
+    assert!(!out.exists());
+}
+
+#[test]
+fn verify_rejects_a_trust_file_that_is_not_pem() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id = jane(tmp.path());
+    let signed = signed_jpeg(tmp.path(), &id);
+    let bogus = write(tmp.path(), "bogus.pem", b"this is not a certificate\n");
+    let run = hallmark()
+        .arg("verify")
+        .arg(&signed)
+        .arg("--trust")
+        .arg(&bogus)
+        .run();
+    run.expect_error("trust.malformed", 2);
+    assert_eq!(run.stdout, "", "no verdict under a broken trust list");
+    let run = hallmark()
+        .arg("verify")
+        .arg(&signed)
+        .arg("--trust")
+        .arg(tmp.path().join("nope.pem"))
+        .run();
+    run.expect_error("io.read", 2);
+}
+
+#[test]
+fn verify_without_files_is_a_usage_error() {
+    let run = hallmark().arg("verify").run();
+    run.expect_code(2);
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.contains("<FILES>"), "{run:#?}");
+}

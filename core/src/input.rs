@@ -1,0 +1,77 @@
+//! Reading input files without trusting them: only regular files, and never
+//! more than the size limit, whatever the file system claims.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+/// Why an input file could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("is a directory")]
+    Directory,
+    #[error("not a regular file (a device, FIFO or socket)")]
+    NotRegular,
+    #[error("more than {max} bytes: over the file size limit")]
+    TooLarge { max: u64 },
+}
+
+impl InputError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Io(_) | Self::Directory | Self::NotRegular => "io.read",
+            Self::TooLarge { .. } => "limits.file_size",
+        }
+    }
+}
+
+/// Read a regular file of at most `max_bytes`. Reads at most one byte more
+/// than the limit, so endless or growing files can't exhaust memory.
+pub fn read_input(path: &Path, max_bytes: u64) -> Result<Vec<u8>, InputError> {
+    let file = File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(InputError::Directory);
+    }
+    if !meta.is_file() {
+        return Err(InputError::NotRegular);
+    }
+    if meta.len() > max_bytes {
+        return Err(InputError::TooLarge { max: max_bytes });
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(InputError::TooLarge { max: max_bytes });
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_devices_directories_and_oversize() {
+        assert!(matches!(
+            read_input(Path::new("/dev/zero"), 1024),
+            Err(InputError::NotRegular)
+        ));
+        assert!(matches!(
+            read_input(Path::new("/"), 1024),
+            Err(InputError::Directory)
+        ));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, [0u8; 100]).unwrap();
+        assert!(matches!(
+            read_input(&path, 99),
+            Err(InputError::TooLarge { max: 99 })
+        ));
+        assert_eq!(read_input(&path, 100).unwrap().len(), 100);
+    }
+}

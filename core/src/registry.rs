@@ -1,0 +1,527 @@
+//! The registry of signed manifests: an SQLite file that keeps, for every
+//! signed file registered with it, the C2PA manifest store, who signed it, its
+//! verdict at registration and the perceptual hash and pixel digest of its
+//! pixels, so that a copy whose Content Credentials were stripped (as most
+//! platforms do on upload) can be matched back to them ([`Registry::recover`]).
+//!
+//! Lookups by PDQ never scan the table: the hashes are loaded at open into an
+//! in-memory multi-index ([`HashIndex`] from [`crate::mih`], which needs no
+//! SQLite and serves banks of millions of hashes too), and candidates are checked by exact Hamming distance.
+//! Lookups by pixel digest use an SQLite index.
+//!
+//! ```no_run
+//! use hallmark_core::registry::Registry;
+//! use hallmark_core::{pdq, TrustStore, Verdict, Verifier};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let verifier = Verifier::new(TrustStore::from_pem(&std::fs::read("root.pem")?)?);
+//! let mut registry = Registry::open("registry.db")?;
+//! registry.add(&std::fs::read("signed.jpg")?, &verifier)?;
+//!
+//! let stripped = std::fs::read("from-social-media.jpg")?;
+//! let report = verifier.verify(&stripped);
+//! let report = registry.recover(&stripped, report, pdq::DEFAULT_MATCH_THRESHOLD);
+//! assert_eq!(report.verdict, Verdict::Recovered);
+//! # Ok(()) }
+//! ```
+
+mod recover;
+mod schema;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+
+pub use crate::mih::{HashIndex, IndexMatch};
+pub use recover::{FileLookup, Recovery};
+
+use crate::media::{probe, Limits, MediaError};
+use crate::pdq::{PdqHash, MIN_MATCH_QUALITY};
+use crate::pixels::{self, PixelDigest};
+use crate::report::{SignerInfo, Verdict};
+use crate::verify::Verifier;
+
+/// Why the registry could not be opened, or a file not added or looked up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// The file is not an SQLite database, or is damaged.
+    #[error("{path}: not a readable registry: the file is not an SQLite database or is damaged ({detail})")]
+    Corrupt { path: String, detail: String },
+    /// An SQLite database, but not one Hallmark made.
+    #[error("{path}: an SQLite database, but not a Hallmark registry")]
+    Foreign { path: String },
+    /// Made by a newer Hallmark.
+    #[error("{path}: registry schema version {found} is newer than this Hallmark reads (version {supported})")]
+    Version {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+    /// The file could not be opened or created.
+    #[error("{path}: can't open the registry: {detail}")]
+    Open { path: String, detail: String },
+    /// Only files whose credentials verify as trusted or valid are registered.
+    #[error("not registered: the file is {verdict} ({summary}); only trusted or valid files are registered")]
+    Rejected { verdict: Verdict, summary: String },
+    /// The signed file's pixels could not be decoded for hashing.
+    #[error("can't hash the file's pixels: {0}")]
+    Media(#[from] MediaError),
+    /// The manifest store could not be extracted from a file that verified.
+    #[error("can't extract the manifest store: {0}")]
+    ManifestStore(String),
+    /// Any other SQLite failure (disk full, locked, read-only…).
+    #[error("{path}: registry database error: {detail}")]
+    Database { path: String, detail: String },
+}
+
+impl RegistryError {
+    /// A stable code for the error, as the CLI and WASM show it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Corrupt { .. } => "registry.corrupt",
+            Self::Foreign { .. } => "registry.foreign",
+            Self::Version { .. } => "registry.version",
+            Self::Open { .. } => "registry.open",
+            Self::Rejected { .. } => "registry.rejected",
+            Self::Media(e) => e.code(),
+            Self::ManifestStore(_) => "registry.manifest_store",
+            Self::Database { .. } => "registry.database",
+        }
+    }
+}
+
+/// One registered signed file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// The row id, stable for the life of the registry file.
+    pub id: i64,
+    /// BLAKE3 of the signed file's bytes (hex): its content address.
+    pub asset_blake3: String,
+    /// The signed file's media type.
+    pub format: String,
+    #[serde(serialize_with = "as_hex::pdq")]
+    pub pdq: PdqHash,
+    /// PDQ quality (0–100); entries under 50 are found by pixel digest only.
+    pub quality: u8,
+    #[serde(serialize_with = "as_hex::digest")]
+    pub pixel_digest: PixelDigest,
+    pub width: u32,
+    pub height: u32,
+    /// The signer (`trusted` as decided at registration).
+    pub signer: SignerInfo,
+    /// The verdict at registration: trusted or valid.
+    pub verdict: Verdict,
+    pub title: Option<String>,
+    pub signed_at: Option<String>,
+    pub digital_source_type: Option<String>,
+    pub ai_generated: bool,
+    /// RFC 3339, UTC.
+    pub registered_at: String,
+}
+
+/// What [`Registry::add`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// The file was registered now.
+    New(Entry),
+    /// The same bytes were already registered: nothing changed.
+    Existing(Entry),
+}
+
+impl Added {
+    pub fn entry(&self) -> &Entry {
+        match self {
+            Self::New(e) | Self::Existing(e) => e,
+        }
+    }
+
+    pub fn into_entry(self) -> Entry {
+        match self {
+            Self::New(e) | Self::Existing(e) => e,
+        }
+    }
+}
+
+/// An entry whose PDQ hash is within the threshold of a query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Match {
+    pub entry: Entry,
+    /// Hamming distance between the query and the entry's PDQ hash.
+    pub distance: u32,
+}
+
+/// An open registry file and its in-memory PDQ index. The index holds the
+/// entries present at open plus those this handle added: reopen to see what
+/// other processes registered since.
+pub struct Registry {
+    conn: Connection,
+    path: String,
+    index: HashIndex,
+    /// Row id of each hash in `index`, by index id.
+    rows: Vec<i64>,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("path", &self.path)
+            .field("indexed", &self.rows.len())
+            .finish()
+    }
+}
+
+const ENTRY_COLUMNS: &str = "id, asset_blake3, format, pdq, pdq_quality, pixel_digest, width, height, \
+     signer_name, signer_organization, signer_issuer, certificate_sha256, verdict, title, signed_at, \
+     digital_source_type, ai_generated, registered_at";
+
+impl Registry {
+    /// Open the registry at `path`, creating it (and its schema) if the file
+    /// does not exist or is empty. A file that is not a Hallmark registry is
+    /// refused with a typed error; nothing in it is changed.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
+        let path_buf: PathBuf = path.as_ref().to_path_buf();
+        let shown = path_buf.display().to_string();
+        let conn = Connection::open(&path_buf).map_err(|e| RegistryError::Open {
+            path: shown.clone(),
+            detail: e.to_string(),
+        })?;
+        schema::prepare(&conn, &shown)?;
+        let mut registry = Self {
+            conn,
+            path: shown,
+            index: HashIndex::new(),
+            rows: Vec::new(),
+            limits: Limits::default(),
+        };
+        registry.load_index()?;
+        Ok(registry)
+    }
+
+    /// Decode limits for hashing files in [`Self::recover`] (default: [`Limits::default`]).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn db_error(&self, e: rusqlite::Error) -> RegistryError {
+        schema::classify(&self.path, e)
+    }
+
+    fn load_index(&mut self) -> Result<(), RegistryError> {
+        let path = self.path.clone();
+        let mut hashes = Vec::new();
+        let mut rows = Vec::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id, pdq, pdq_quality FROM manifests ORDER BY id")
+                .map_err(|e| schema::classify(&path, e))?;
+            let mut cursor = stmt.query([]).map_err(|e| schema::classify(&path, e))?;
+            while let Some(row) = cursor.next().map_err(|e| schema::classify(&path, e))? {
+                let id: i64 = row.get(0).map_err(|e| schema::classify(&path, e))?;
+                let text: String = row.get(1).map_err(|e| schema::classify(&path, e))?;
+                let quality: i64 = row.get(2).map_err(|e| schema::classify(&path, e))?;
+                let hash = PdqHash::from_hex(&text).ok_or_else(|| RegistryError::Corrupt {
+                    path: path.clone(),
+                    detail: format!("entry {id} has a malformed PDQ hash"),
+                })?;
+                if quality >= i64::from(MIN_MATCH_QUALITY) {
+                    hashes.push(hash);
+                    rows.push(id);
+                }
+            }
+        }
+        self.index = HashIndex::from_hashes(hashes);
+        rows.truncate(self.index.len());
+        self.rows = rows;
+        Ok(())
+    }
+
+    /// Number of registered files.
+    pub fn len(&self) -> Result<u64, RegistryError> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM manifests", [], |r| r.get(0))
+            .map_err(|e| self.db_error(e))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    pub fn is_empty(&self) -> Result<bool, RegistryError> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Register a signed file: verify it with `verifier` (only trusted and
+    /// valid files are accepted), extract its manifest store, hash its pixels
+    /// and store it all. Adding the same bytes twice changes nothing.
+    pub fn add(&mut self, bytes: &[u8], verifier: &Verifier) -> Result<Added, RegistryError> {
+        let asset = blake3::hash(bytes).to_hex().to_string();
+        if let Some(entry) = self.entry_by_asset(&asset)? {
+            return Ok(Added::Existing(entry));
+        }
+        let report = verifier.verify(bytes);
+        if !matches!(report.verdict, Verdict::Trusted | Verdict::Valid) {
+            return Err(RegistryError::Rejected {
+                verdict: report.verdict,
+                summary: report.summary,
+            });
+        }
+        let Some(signer) = report.signer.clone() else {
+            return Err(RegistryError::Rejected {
+                verdict: report.verdict,
+                summary: "the manifest names no signing certificate".into(),
+            });
+        };
+        let media = probe(bytes, verifier.limits())?;
+        let store = c2pa::jumbf_io::load_jumbf_from_memory(media.format.mime(), bytes)
+            .map_err(|e| RegistryError::ManifestStore(e.to_string()))?;
+        let hash = pixels::hash_image(bytes, verifier.limits())?;
+        let registered_at = rfc3339_now();
+
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| self.db_error(e))?;
+        tx.execute(
+            &format!(
+                "INSERT INTO manifests ({}) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                ENTRY_COLUMNS
+            ),
+            params![
+                asset,
+                media.format.mime(),
+                hash.pdq.to_hex(),
+                i64::from(hash.quality),
+                hash.pixel_digest.to_hex(),
+                i64::from(hash.width),
+                i64::from(hash.height),
+                signer.name,
+                signer.organization,
+                signer.issuer,
+                signer.certificate_sha256,
+                report.verdict.as_str(),
+                report.title,
+                report.signed_at,
+                report.digital_source_type,
+                report.ai_generated,
+                registered_at,
+            ],
+        )
+        .map_err(|e| self.db_error(e))?;
+        let id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO manifest_stores (entry_id, manifest_store) VALUES (?1, ?2)",
+            params![id, store],
+        )
+        .map_err(|e| self.db_error(e))?;
+        tx.commit().map_err(|e| self.db_error(e))?;
+
+        if hash.quality >= MIN_MATCH_QUALITY && self.index.push(hash.pdq).is_some() {
+            self.rows.push(id);
+        }
+        let entry = self.entry(id)?.ok_or_else(|| RegistryError::Database {
+            path: self.path.clone(),
+            detail: format!("entry {id} vanished right after it was written"),
+        })?;
+        Ok(Added::New(entry))
+    }
+
+    /// The entry with row id `id`.
+    pub fn entry(&self, id: i64) -> Result<Option<Entry>, RegistryError> {
+        self.query_one(
+            &format!("SELECT {ENTRY_COLUMNS} FROM manifests WHERE id = ?1"),
+            params![id],
+        )
+    }
+
+    /// The entry of exactly these signed bytes, if registered.
+    pub fn entry_for_bytes(&self, bytes: &[u8]) -> Result<Option<Entry>, RegistryError> {
+        self.entry_by_asset(blake3::hash(bytes).to_hex().as_str())
+    }
+
+    fn entry_by_asset(&self, asset_hex: &str) -> Result<Option<Entry>, RegistryError> {
+        self.query_one(
+            &format!("SELECT {ENTRY_COLUMNS} FROM manifests WHERE asset_blake3 = ?1"),
+            params![asset_hex],
+        )
+    }
+
+    fn query_one(
+        &self,
+        sql: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<Option<Entry>, RegistryError> {
+        let row = self
+            .conn
+            .query_row(sql, params, raw_entry)
+            .optional()
+            .map_err(|e| self.db_error(e))?;
+        row.map(|raw| raw.parse(&self.path)).transpose()
+    }
+
+    /// The C2PA manifest store (JUMBF bytes) registered with entry `id`.
+    pub fn manifest_store(&self, id: i64) -> Result<Option<Vec<u8>>, RegistryError> {
+        self.conn
+            .query_row(
+                "SELECT manifest_store FROM manifest_stores WHERE entry_id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.db_error(e))
+    }
+
+    /// Entries whose PDQ hash is within `threshold` bits of `hash`, nearest
+    /// first. Entries with PDQ quality under 50 are not matched by PDQ.
+    pub fn lookup(&self, hash: &PdqHash, threshold: u32) -> Result<Vec<Match>, RegistryError> {
+        let mut out = Vec::new();
+        for m in self.index.search(hash, threshold) {
+            let Some(&row) = self.rows.get(m.id) else {
+                continue;
+            };
+            if let Some(entry) = self.entry(row)? {
+                out.push(Match {
+                    entry,
+                    distance: m.distance,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Entries whose pixels are exactly these (same pixel digest), oldest first.
+    pub fn lookup_digest(&self, digest: &PixelDigest) -> Result<Vec<Entry>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM manifests WHERE pixel_digest = ?1 ORDER BY id"
+            ))
+            .map_err(|e| self.db_error(e))?;
+        let raws = stmt
+            .query_map(params![digest.to_hex()], raw_entry)
+            .map_err(|e| self.db_error(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.db_error(e))?;
+        raws.into_iter().map(|raw| raw.parse(&self.path)).collect()
+    }
+}
+
+/// A row as SQLite gives it, before its text fields are parsed.
+struct RawEntry {
+    id: i64,
+    asset_blake3: String,
+    format: String,
+    pdq: String,
+    quality: i64,
+    pixel_digest: String,
+    width: i64,
+    height: i64,
+    name: Option<String>,
+    organization: Option<String>,
+    issuer: Option<String>,
+    certificate_sha256: String,
+    verdict: String,
+    title: Option<String>,
+    signed_at: Option<String>,
+    digital_source_type: Option<String>,
+    ai_generated: bool,
+    registered_at: String,
+}
+
+fn raw_entry(r: &Row<'_>) -> rusqlite::Result<RawEntry> {
+    Ok(RawEntry {
+        id: r.get(0)?,
+        asset_blake3: r.get(1)?,
+        format: r.get(2)?,
+        pdq: r.get(3)?,
+        quality: r.get(4)?,
+        pixel_digest: r.get(5)?,
+        width: r.get(6)?,
+        height: r.get(7)?,
+        name: r.get(8)?,
+        organization: r.get(9)?,
+        issuer: r.get(10)?,
+        certificate_sha256: r.get(11)?,
+        verdict: r.get(12)?,
+        title: r.get(13)?,
+        signed_at: r.get(14)?,
+        digital_source_type: r.get(15)?,
+        ai_generated: r.get(16)?,
+        registered_at: r.get(17)?,
+    })
+}
+
+impl RawEntry {
+    fn parse(self, path: &str) -> Result<Entry, RegistryError> {
+        let id = self.id;
+        let corrupt = |what: &str| RegistryError::Corrupt {
+            path: path.to_string(),
+            detail: format!("entry {id} has a malformed {what}"),
+        };
+        let verdict = match self.verdict.as_str() {
+            "trusted" => Verdict::Trusted,
+            "valid" => Verdict::Valid,
+            _ => return Err(corrupt("verdict")),
+        };
+        Ok(Entry {
+            id,
+            pdq: PdqHash::from_hex(&self.pdq).ok_or_else(|| corrupt("PDQ hash"))?,
+            quality: u8::try_from(self.quality).map_err(|_| corrupt("PDQ quality"))?,
+            pixel_digest: PixelDigest::from_hex(&self.pixel_digest)
+                .ok_or_else(|| corrupt("pixel digest"))?,
+            width: u32::try_from(self.width).map_err(|_| corrupt("width"))?,
+            height: u32::try_from(self.height).map_err(|_| corrupt("height"))?,
+            signer: SignerInfo {
+                name: self.name,
+                organization: self.organization,
+                issuer: self.issuer,
+                certificate_sha256: self.certificate_sha256,
+                trusted: verdict == Verdict::Trusted,
+            },
+            verdict,
+            asset_blake3: self.asset_blake3,
+            format: self.format,
+            title: self.title,
+            signed_at: self.signed_at,
+            digital_source_type: self.digital_source_type,
+            ai_generated: self.ai_generated,
+            registered_at: self.registered_at,
+        })
+    }
+}
+
+/// Now, as RFC 3339 UTC to the second (`2026-05-01T12:00:00Z`).
+fn rfc3339_now() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    )
+}
+
+/// Serde helpers: hashes as the hex text the CLI prints.
+mod as_hex {
+    use serde::Serializer;
+
+    pub fn pdq<S: Serializer>(hash: &crate::pdq::PdqHash, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hash.to_hex())
+    }
+
+    pub fn digest<S: Serializer>(
+        digest: &crate::pixels::PixelDigest,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&digest.to_hex())
+    }
+}

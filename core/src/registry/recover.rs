@@ -1,0 +1,155 @@
+//! Recovering stripped Content Credentials: an unsigned file whose pixels
+//! match a registered signed file (the same pixel digest, or a PDQ hash
+//! within the threshold) becomes `recovered`, naming who signed the original.
+
+use super::{Entry, Registry, RegistryError};
+use crate::pdq::MIN_MATCH_QUALITY;
+use crate::pixels::{self, ImageHash};
+use crate::report::{RecoveredInfo, Report, StatusEntry, Verdict};
+
+/// A file's hashes and the registered files its pixels match, best first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileLookup {
+    pub hash: ImageHash,
+    pub matches: Vec<Recovery>,
+}
+
+/// A registered file that a file's pixels match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    pub entry: Entry,
+    /// PDQ Hamming distance between the file and the entry.
+    pub distance: u32,
+    /// The file shows exactly the entry's pixels.
+    pub pixel_digest_match: bool,
+    /// The file's own width and height, in pixels.
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Recovery {
+    /// Best first: identical pixels, then nearest, then trusted before valid, then oldest.
+    fn rank(&self) -> (bool, u32, bool, i64) {
+        (
+            !self.pixel_digest_match,
+            self.distance,
+            self.entry.verdict != Verdict::Trusted,
+            self.entry.id,
+        )
+    }
+
+    fn info(&self) -> RecoveredInfo {
+        let e = &self.entry;
+        RecoveredInfo {
+            distance: self.distance,
+            pixel_digest_match: self.pixel_digest_match,
+            signer: e.signer.clone(),
+            registered_verdict: e.verdict,
+            title: e.title.clone(),
+            signed_at: e.signed_at.clone(),
+            digital_source_type: e.digital_source_type.clone(),
+            ai_generated: e.ai_generated,
+            registered_at: e.registered_at.clone(),
+            asset_blake3: e.asset_blake3.clone(),
+        }
+    }
+
+    fn summary(&self) -> String {
+        let how = if self.pixel_digest_match {
+            "identical pixels; the metadata was stripped".to_string()
+        } else if (self.width, self.height) != (self.entry.width, self.entry.height) {
+            format!(
+                "distance {} bits (resized from {}×{} to {}×{})",
+                self.distance, self.entry.width, self.entry.height, self.width, self.height
+            )
+        } else {
+            format!("distance {} bits (pixels re-encoded)", self.distance)
+        };
+        let trust = match self.entry.verdict {
+            Verdict::Trusted => "trusted when registered",
+            _ => "valid when registered, signer not in the registry's trust list",
+        };
+        let ai = if self.entry.ai_generated {
+            "; AI-generated"
+        } else {
+            ""
+        };
+        format!(
+            "Credentials recovered from the registry: matches a file signed by {}, {how}; {trust}{ai}",
+            self.entry.signer.display_name()
+        )
+    }
+}
+
+impl Registry {
+    /// Every registered file that `bytes` shows, best first: entries with the
+    /// same pixel digest, and entries whose PDQ hash is within `threshold`
+    /// bits (PDQ only when the file's PDQ quality is at least 50).
+    pub fn lookup_file(&self, bytes: &[u8], threshold: u32) -> Result<FileLookup, RegistryError> {
+        let hash = pixels::hash_image(bytes, &self.limits)?;
+        let recovery = |entry: Entry, distance: u32, pixel_digest_match: bool| Recovery {
+            entry,
+            distance,
+            pixel_digest_match,
+            width: hash.width,
+            height: hash.height,
+        };
+        let mut matches: Vec<Recovery> = self
+            .lookup_digest(&hash.pixel_digest)?
+            .into_iter()
+            .map(|entry| {
+                let distance = entry.pdq.distance(&hash.pdq);
+                recovery(entry, distance, true)
+            })
+            .collect();
+        if hash.quality >= MIN_MATCH_QUALITY {
+            for m in self.lookup(&hash.pdq, threshold)? {
+                if !matches.iter().any(|r| r.entry.id == m.entry.id) {
+                    let same = m.entry.pixel_digest.ct_eq(&hash.pixel_digest);
+                    matches.push(recovery(m.entry, m.distance, same));
+                }
+            }
+        }
+        matches.sort_by_key(Recovery::rank);
+        Ok(FileLookup { hash, matches })
+    }
+
+    /// The registered file that `bytes` shows, if any: the best of [`Self::lookup_file`].
+    pub fn find_original(
+        &self,
+        bytes: &[u8],
+        threshold: u32,
+    ) -> Result<Option<Recovery>, RegistryError> {
+        Ok(self
+            .lookup_file(bytes, threshold)?
+            .matches
+            .into_iter()
+            .next())
+    }
+
+    /// Turn an `unsigned` report into `recovered` when the file's pixels match
+    /// a registered file (see [`Self::find_original`]). Other verdicts, and
+    /// unsigned files that match nothing, come back unchanged; a file that
+    /// can't be hashed or a registry that can't be read adds an informational
+    /// status entry instead.
+    pub fn recover(&self, bytes: &[u8], mut report: Report, threshold: u32) -> Report {
+        if report.verdict != Verdict::Unsigned {
+            return report;
+        }
+        match self.find_original(bytes, threshold) {
+            Ok(Some(recovery)) => {
+                report.verdict = Verdict::Recovered;
+                report.summary = recovery.summary();
+                report.ai_generated = recovery.entry.ai_generated;
+                report.recovered = Some(recovery.info());
+            }
+            Ok(None) => {}
+            Err(e) => report.status.push(StatusEntry {
+                code: e.code().to_string(),
+                kind: "informational".into(),
+                explanation: Some(format!("registry lookup failed: {e}")),
+            }),
+        }
+        report
+    }
+}

@@ -1,0 +1,104 @@
+//! The registry's SQLite schema: made on first open, recognised by its
+//! `application_id` afterwards, and versioned by `user_version`.
+//!
+//! Hashes and digests are stored as lowercase hex (the forms the CLI prints),
+//! so the file reads plainly in the `sqlite3` shell. Manifest stores live in
+//! their own table, so loading the PDQ index at open never reads them.
+
+use rusqlite::{Connection, ErrorCode};
+
+use super::RegistryError;
+
+/// `PRAGMA application_id` of a Hallmark registry: "HLMR".
+pub(super) const APPLICATION_ID: i64 = 0x484C_4D52;
+/// `PRAGMA user_version` this code writes and reads.
+pub(super) const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE manifests (
+    id                   INTEGER PRIMARY KEY,
+    asset_blake3         TEXT NOT NULL UNIQUE,   -- BLAKE3 of the signed file's bytes
+    format               TEXT NOT NULL,          -- media type
+    pdq                  TEXT NOT NULL,          -- 64 hex digits, the reference's form
+    pdq_quality          INTEGER NOT NULL,
+    pixel_digest         TEXT NOT NULL,          -- Hallmark pixel digest v1, hex
+    width                INTEGER NOT NULL,
+    height               INTEGER NOT NULL,
+    signer_name          TEXT,
+    signer_organization  TEXT,
+    signer_issuer        TEXT,
+    certificate_sha256   TEXT NOT NULL,
+    verdict              TEXT NOT NULL,          -- at registration: trusted or valid
+    title                TEXT,
+    signed_at            TEXT,
+    digital_source_type  TEXT,
+    ai_generated         INTEGER NOT NULL,
+    registered_at        TEXT NOT NULL           -- RFC 3339, UTC
+);
+CREATE INDEX manifests_pixel_digest ON manifests (pixel_digest);
+CREATE TABLE manifest_stores (
+    entry_id        INTEGER PRIMARY KEY REFERENCES manifests (id),
+    manifest_store  BLOB NOT NULL              -- the C2PA JUMBF manifest store, as embedded
+);
+";
+
+/// Turn an SQLite failure into the registry's error: damage and non-databases
+/// are `Corrupt`, failures to open are `Open`, the rest `Database`.
+pub(super) fn classify(path: &str, e: rusqlite::Error) -> RegistryError {
+    let path = path.to_string();
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => RegistryError::Corrupt {
+            path,
+            detail: e.to_string(),
+        },
+        Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => RegistryError::Open {
+            path,
+            detail: e.to_string(),
+        },
+        _ => RegistryError::Database {
+            path,
+            detail: e.to_string(),
+        },
+    }
+}
+
+/// Check that `conn` is a Hallmark registry, or make it one if it is a new,
+/// empty database. SQLite reads lazily: the first statement here is what
+/// finds a file that is not a database.
+pub(super) fn prepare(conn: &Connection, path: &str) -> Result<(), RegistryError> {
+    let err = |e| classify(path, e);
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(err)?;
+    let application_id: i64 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(err)?;
+    let objects: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+        .map_err(err)?;
+    if application_id == 0 && objects == 0 {
+        let tx = conn.unchecked_transaction().map_err(err)?;
+        tx.execute_batch(SCHEMA).map_err(err)?;
+        tx.execute_batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
+        ))
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        return Ok(());
+    }
+    if application_id != APPLICATION_ID {
+        return Err(RegistryError::Foreign {
+            path: path.to_string(),
+        });
+    }
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(err)?;
+    if version > SCHEMA_VERSION || version < 1 {
+        return Err(RegistryError::Version {
+            path: path.to_string(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
