@@ -3,7 +3,6 @@
 //! Every decision is `hallmark_core::registry`'s; this file reads arguments
 //! and files and renders what it returns.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
@@ -95,20 +94,9 @@ fn open(db: &Path) -> Result<Registry, CliError> {
     })
 }
 
-/// Read one input under the verifier's size limit; `Err((code, message))` when it can't be.
+/// Read one input (a regular file, under the size limit); `Err((code, message))` when it can't be.
 fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, (String, String)> {
-    match fs::metadata(path) {
-        Err(e) => Err(("io.read".into(), e.to_string())),
-        Ok(meta) if meta.is_dir() => Err(("io.read".into(), "is a directory".into())),
-        Ok(meta) if meta.len() > max => Err((
-            "limits.file_size".into(),
-            format!(
-                "the file is {} bytes, over the limit of {max} bytes",
-                meta.len()
-            ),
-        )),
-        Ok(_) => fs::read(path).map_err(|e| ("io.read".into(), e.to_string())),
-    }
+    hallmark_core::read_input(path, max).map_err(|e| (e.code().to_string(), e.to_string()))
 }
 
 fn entry_line(entry: &Entry) -> String {

@@ -7,8 +7,9 @@
 //! threshold 31 a query only has to look, in each chunk's table, at its own
 //! chunk value and the 16 values one bit away: 16 × 17 buckets, whose hashes
 //! are then checked with an exact popcount distance. This is the index of
-//! Meta's PDQ reference implementation (`MIHIndex`) and of Norouzi, Punjani
-//! and Fleet, "Fast Search in Hamming Space with Multi-Index Hashing" (CVPR 2012).
+//! Meta's PDQ reference implementation (`MIH256`, `pdq/cpp/index/mih.h`) and
+//! of Norouzi, Punjani and Fleet, "Fast Search in Hamming Space with
+//! Multi-Index Hashing" (CVPR 2012).
 //!
 //! Recall is exact: every hash within the threshold is found (the tests check
 //! it against an exhaustive scan). Each chunk's table is a bucket array over
