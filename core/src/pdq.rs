@@ -125,15 +125,28 @@ impl Dihedral {
 
 /// Luminance of 8-bit RGB pixels (`channels` bytes per pixel, the first
 /// three R, G, B), computed in f64 and rounded to f32 as NumPy-fed
-/// reference bindings do: Y = 0.299 R + 0.587 G + 0.114 B.
+/// reference bindings do: Y = 0.299 R + 0.587 G + 0.114 B. The products come
+/// from tables (the same f64 values), the sums in the same order.
 pub fn luma_from_rgb8(pixels: &[u8], channels: usize) -> Vec<f32> {
     let channels = channels.max(3);
-    pixels
-        .chunks_exact(channels)
-        .map(|p| {
-            (f64::from(p[0]) * 0.299 + f64::from(p[1]) * 0.587 + f64::from(p[2]) * 0.114) as f32
-        })
-        .collect()
+    let table = |k: f64| -> [f64; 256] { std::array::from_fn(|v| v as f64 * k) };
+    let (tr, tg, tb) = (table(0.299), table(0.587), table(0.114));
+    let n = pixels.len() / channels;
+    let mut luma = vec![0f32; n];
+    let workers = worker_count(n);
+    let band = n.div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        for (dst, src) in luma.chunks_mut(band).zip(pixels.chunks(band * channels)) {
+            let (tr, tg, tb) = (&tr, &tg, &tb);
+            scope.spawn(move || {
+                for (y, p) in dst.iter_mut().zip(src.chunks_exact(channels)) {
+                    *y = (tr[usize::from(p[0])] + tg[usize::from(p[1])] + tb[usize::from(p[2])])
+                        as f32;
+                }
+            });
+        }
+    });
+    luma
 }
 
 /// The 16×64 DCT-II basis, rows 1..=16 (the DC row is skipped), f32 as the reference stores it.
@@ -265,7 +278,10 @@ fn box_rows(input: &[f32], output: &mut [f32], rows: usize, cols: usize, window:
     let workers = worker_count(rows * cols);
     let band = rows.div_ceil(workers).div_ceil(K).max(1) * K;
     std::thread::scope(|scope| {
-        for (in_band, out_band) in input.chunks(band * cols).zip(output.chunks_mut(band * cols)) {
+        for (in_band, out_band) in input
+            .chunks(band * cols)
+            .zip(output.chunks_mut(band * cols))
+        {
             scope.spawn(move || {
                 let mut transposed = vec![0f32; cols * K];
                 for (src, dst) in in_band.chunks(K * cols).zip(out_band.chunks_mut(K * cols)) {

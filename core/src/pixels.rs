@@ -49,31 +49,74 @@ impl std::fmt::Debug for PixelDigest {
     }
 }
 
-/// A decoded image: canonical RGBA8, row-major.
+/// A decoded image, row-major 8-bit: RGB (`channels == 3`, as most JPEGs
+/// decode, kept to avoid a copy) or canonical RGBA (`channels == 4`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rgba8Image {
+pub struct DecodedImage {
     pub width: u32,
     pub height: u32,
+    pub channels: usize,
     pub pixels: Vec<u8>,
 }
 
-impl Rgba8Image {
+impl DecodedImage {
+    /// The pixel digest (module docs): always over canonical RGBA8.
     pub fn digest(&self) -> PixelDigest {
         let mut hasher = blake3::Hasher::new_derive_key(DIGEST_CONTEXT);
         hasher.update(&self.width.to_le_bytes());
         hasher.update(&self.height.to_le_bytes());
-        hasher.update(&self.pixels);
+        if self.channels == 4 {
+            hasher.update(&self.pixels);
+        } else {
+            let mut rgba = Vec::with_capacity(16 * 1024 * 4);
+            for chunk in self.pixels.chunks(16 * 1024 * 3) {
+                rgba.clear();
+                for p in chunk.chunks_exact(3) {
+                    rgba.extend_from_slice(&[p[0], p[1], p[2], 255]);
+                }
+                hasher.update(&rgba);
+            }
+        }
         PixelDigest(*hasher.finalize().as_bytes())
     }
 
     /// The PDQ hash of these pixels (alpha ignored, as the reference's RGB conversion does).
     pub fn pdq(&self) -> Pdq {
-        let mut luma = pdq::luma_from_rgb8(&self.pixels, 4);
+        let mut luma = pdq::luma_from_rgb8(&self.pixels, self.channels);
         pdq::hash_luma(&mut luma, self.height as usize, self.width as usize)
     }
 
+    /// The PDQ hash Hallmark records at signing and compares at verification.
+    /// Images whose short side exceeds 1024 px are first box-averaged by the
+    /// integer factor that keeps it at least 512 px (as a scaled JPEG decode
+    /// would); smaller images are hashed exactly as [`DecodedImage::pdq`] does.
+    /// Measured against the full hash: a few bits (see `core/tests/pdq_corpus.rs`).
+    pub fn binding_pdq(&self) -> Pdq {
+        let (w, h) = (self.width as usize, self.height as usize);
+        let factor = w.min(h) / 512;
+        if w.min(h) <= 1024 || factor < 2 {
+            return self.pdq();
+        }
+        let luma = pdq::luma_from_rgb8(&self.pixels, self.channels);
+        let (sw, sh) = (w / factor, h / factor);
+        let mut small = vec![0f32; sw * sh];
+        let scale = 1.0 / (factor * factor) as f32;
+        for (sy, row) in small.chunks_exact_mut(sw).enumerate() {
+            for y in sy * factor..(sy + 1) * factor {
+                let src = &luma[y * w..y * w + sw * factor];
+                for (out, block) in row.iter_mut().zip(src.chunks_exact(factor)) {
+                    *out += block.iter().sum::<f32>();
+                }
+            }
+            for v in row.iter_mut() {
+                *v *= scale;
+            }
+        }
+        pdq::hash_luma(&mut small, sh, sw)
+    }
+
     pub fn pdq_dihedral(&self) -> pdq::Dihedral {
-        let mut luma = pdq::luma_from_rgb8(&self.pixels, 4);
+        let mut luma = pdq::luma_from_rgb8(&self.pixels, self.channels);
         pdq::dihedral_luma(&mut luma, self.height as usize, self.width as usize)
     }
 }
@@ -97,7 +140,7 @@ fn decode_limits(limits: &Limits) -> image::Limits {
 
 /// Decode the whole image under `limits` (dimensions are checked from the
 /// header before any pixel is allocated).
-pub fn decode_rgba8(bytes: &[u8], limits: &Limits) -> Result<Rgba8Image, MediaError> {
+pub fn decode_rgba8(bytes: &[u8], limits: &Limits) -> Result<DecodedImage, MediaError> {
     let media = probe(bytes, limits)?;
     let mut reader =
         image::ImageReader::with_format(Cursor::new(bytes), image_format(media.format));
@@ -106,11 +149,16 @@ pub fn decode_rgba8(bytes: &[u8], limits: &Limits) -> Result<Rgba8Image, MediaEr
         format: media.format.mime(),
         detail: e.to_string().trim_end().to_string(),
     })?;
-    let rgba = decoded.to_rgba8();
-    Ok(Rgba8Image {
-        width: rgba.width(),
-        height: rgba.height(),
-        pixels: rgba.into_raw(),
+    let (width, height) = (decoded.width(), decoded.height());
+    let (channels, pixels) = match decoded {
+        image::DynamicImage::ImageRgb8(rgb) => (3, rgb.into_raw()),
+        other => (4, other.to_rgba8().into_raw()),
+    };
+    Ok(DecodedImage {
+        width,
+        height,
+        channels,
+        pixels,
     })
 }
 
@@ -209,16 +257,29 @@ mod tests {
 
     #[test]
     fn digest_depends_on_pixels_and_dimensions_only() {
-        let a = Rgba8Image {
+        let a = DecodedImage {
             width: 2,
             height: 1,
+            channels: 4,
             pixels: vec![1, 2, 3, 255, 4, 5, 6, 255],
         };
-        let b = Rgba8Image {
+        let b = DecodedImage {
             width: 1,
             height: 2,
+            channels: 4,
             pixels: a.pixels.clone(),
         };
+        let rgb = DecodedImage {
+            width: 2,
+            height: 1,
+            channels: 3,
+            pixels: vec![1, 2, 3, 4, 5, 6],
+        };
+        assert_eq!(
+            rgb.digest(),
+            a.digest(),
+            "RGB digests as its canonical RGBA"
+        );
         assert_ne!(a.digest(), b.digest());
         assert_eq!(a.digest(), a.clone().digest());
         assert_eq!(

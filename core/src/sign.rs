@@ -132,7 +132,7 @@ pub fn sign(
     }
     // Decoding every pixel also proves the image is whole before we vouch for it.
     let image = decode_rgba8(bytes, &options.limits)?;
-    let pdq = image.pdq();
+    let pdq = image.binding_pdq();
     let digest = image.digest();
     let mut definition = serde_json::json!({
         "claim_generator_info": [{"name": "hallmark", "version": env!("CARGO_PKG_VERSION")}],

@@ -237,7 +237,7 @@ impl Verifier {
             return;
         };
         let digest_match = image.digest().ct_eq(&signed.digest);
-        let distance = image.pdq().hash.distance(&signed.pdq);
+        let distance = image.binding_pdq().hash.distance(&signed.pdq);
         report.pixels = Some(serde_json::json!({
             "digest": if digest_match { "match" } else { "mismatch" },
             "pdq_distance": distance,

@@ -146,3 +146,24 @@ fn fast_path_stays_close_to_full_decode() {
     );
     assert!(median <= 4);
 }
+
+#[test]
+fn binding_hash_of_large_images_stays_close_to_the_full_hash() {
+    let img = image::open(corpus().join("bridge-1-original.jpg")).unwrap();
+    let mut worst = 0;
+    for (w, h) in [(4000, 3000), (3000, 4000), (2100, 1400)] {
+        let big = img
+            .resize_exact(w, h, image::imageops::FilterType::Triangle)
+            .to_rgba8();
+        let image = hallmark_core::pixels::DecodedImage {
+            width: w,
+            height: h,
+            channels: 4,
+            pixels: big.into_raw(),
+        };
+        let d = image.binding_pdq().hash.distance(&image.pdq().hash);
+        println!("{w}x{h}: binding hash vs full hash {d} bits");
+        worst = worst.max(d);
+    }
+    assert!(worst <= 10, "{worst}");
+}
