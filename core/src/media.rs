@@ -84,7 +84,7 @@ pub enum MediaError {
     Unrecognized,
     #[error("the file is {size} bytes, over the limit of {max} bytes")]
     FileTooLarge { size: u64, max: u64 },
-    #[error("the {format} header can't be read: {detail}")]
+    #[error("not a readable {format} image: {detail}")]
     Malformed {
         format: &'static str,
         detail: String,
@@ -107,6 +107,53 @@ impl MediaError {
             Self::FileTooLarge { .. } => "limits.file_size",
             Self::Malformed { .. } => "format.malformed",
             Self::TooLarge { .. } => "limits.dimensions",
+        }
+    }
+}
+
+/// Whether a JPEG's marker structure runs from SOI to EOI: walks the
+/// segments and the entropy-coded scans, so a file cut short (which lenient
+/// decoders silently pad with grey) is caught.
+pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return false;
+    }
+    let mut i = 2;
+    loop {
+        // Find the next marker (skipping fill bytes).
+        while i < bytes.len() && bytes[i] != 0xFF {
+            i += 1;
+        }
+        while i < bytes.len() && bytes[i] == 0xFF {
+            i += 1;
+        }
+        let Some(&marker) = bytes.get(i) else {
+            return false;
+        };
+        i += 1;
+        match marker {
+            0xD9 => return true,
+            0x01 | 0xD0..=0xD7 => continue,
+            _ => {
+                let Some(len) = bytes.get(i..i + 2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]]))) else {
+                    return false;
+                };
+                if len < 2 || i + len > bytes.len() {
+                    return false;
+                }
+                i += len;
+                if marker == 0xDA {
+                    // Entropy-coded data: runs to the next marker that is not
+                    // a stuffed 0xFF00 or a restart marker.
+                    loop {
+                        match bytes.get(i..i + 2) {
+                            None => return false,
+                            Some([0xFF, next]) if *next != 0x00 && !(0xD0..=0xD7).contains(next) => break,
+                            _ => i += 1,
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -175,6 +222,21 @@ mod tests {
         );
         assert_eq!(MediaFormat::sniff(b"RIFF\0\0\0\0WAVE"), None);
         assert_eq!(MediaFormat::sniff(b"GIF89a"), None);
+    }
+
+    #[test]
+    fn truncated_jpeg_is_incomplete() {
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
+            .encode(&[128u8; 16 * 16 * 3], 16, 16, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        assert!(jpeg_is_complete(&jpeg));
+        for cut in [jpeg.len() - 1, jpeg.len() - 2, jpeg.len() / 2, 3] {
+            assert!(!jpeg_is_complete(&jpeg[..cut]), "cut at {cut}");
+        }
+        let mut trailing = jpeg.clone();
+        trailing.extend_from_slice(b"trailing data after EOI");
+        assert!(jpeg_is_complete(&trailing));
     }
 
     #[test]

@@ -142,6 +142,12 @@ fn decode_limits(limits: &Limits) -> image::Limits {
 /// header before any pixel is allocated).
 pub fn decode_rgba8(bytes: &[u8], limits: &Limits) -> Result<DecodedImage, MediaError> {
     let media = probe(bytes, limits)?;
+    if media.format == MediaFormat::Jpeg && !crate::media::jpeg_is_complete(bytes) {
+        return Err(MediaError::Malformed {
+            format: media.format.mime(),
+            detail: "the file ends before the image does (truncated)".into(),
+        });
+    }
     let mut reader =
         image::ImageReader::with_format(Cursor::new(bytes), image_format(media.format));
     reader.limits(decode_limits(limits));
@@ -196,6 +202,12 @@ pub fn fast_pdq(bytes: &[u8], limits: &Limits) -> Result<Pdq, MediaError> {
     let media = probe(bytes, limits)?;
     if media.format != MediaFormat::Jpeg {
         return Ok(decode_rgba8(bytes, limits)?.pdq());
+    }
+    if !crate::media::jpeg_is_complete(bytes) {
+        return Err(MediaError::Malformed {
+            format: media.format.mime(),
+            detail: "the file ends before the image does (truncated)".into(),
+        });
     }
     let malformed = |detail: String| MediaError::Malformed {
         format: media.format.mime(),

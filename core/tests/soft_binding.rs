@@ -101,3 +101,16 @@ fn signed_files_carry_the_soft_binding() {
         .unwrap();
     assert_eq!(pixels["data"]["digest"], image.digest().to_hex());
 }
+
+#[test]
+fn a_truncated_jpeg_is_refused_for_signing_and_hashing() {
+    let identity = Identity::load(&fixtures().join("keys/newsroom"), None).unwrap();
+    let original = std::fs::read(fixtures().join("images/sample.jpg")).unwrap();
+    let cut = &original[..original.len() * 6 / 10];
+    let err = hallmark_core::sign(cut, &identity, &SignOptions::default()).unwrap_err();
+    assert_eq!(err.code(), "format.malformed");
+    assert!(err.to_string().contains("truncated"), "{err}");
+    let limits = hallmark_core::Limits::default();
+    assert!(hallmark_core::pixels::hash_image(cut, &limits).is_err());
+    assert!(hallmark_core::pixels::fast_pdq(cut, &limits).is_err());
+}
