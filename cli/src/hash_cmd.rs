@@ -17,9 +17,20 @@ fn read(path: &Path) -> Result<Vec<u8>, (String, String)> {
         .map_err(|e| (e.code().to_string(), e.to_string()))
 }
 
-fn error_json(path: &Path, code: &str, message: &str) -> String {
-    serde_json::json!({"path": path.display().to_string(), "error": {"code": code, "message": message}})
-        .to_string()
+/// An unreadable input: a JSON line in --json mode (the stream goes on), else a line on stderr.
+fn report_unreadable(path: &Path, code: &str, message: &str, json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"path": path.display().to_string(), "error": {"code": code, "message": message}})
+        );
+    } else {
+        eprintln!(
+            "hallmark: error [{code}]: {}: {}",
+            shown(path),
+            escape(message)
+        );
+    }
 }
 
 pub fn hash(files: &[PathBuf], json: bool, dihedral: bool) -> Result<u8, CliError> {
@@ -78,15 +89,7 @@ pub fn hash(files: &[PathBuf], json: bool, dihedral: bool) -> Result<u8, CliErro
             }
             Err((code, message)) => {
                 exit = EXIT_UNREADABLE;
-                if json {
-                    println!("{}", error_json(path, &code, &message));
-                } else {
-                    eprintln!(
-                        "hallmark: error [{code}]: {}: {}",
-                        shown(path),
-                        escape(&message)
-                    );
-                }
+                report_unreadable(path, &code, &message, json);
             }
         }
     }
@@ -135,15 +138,7 @@ pub fn match_files(
             Ok(image) => image,
             Err((code, message)) => {
                 exit = EXIT_UNREADABLE;
-                if json {
-                    println!("{}", error_json(path, &code, &message));
-                } else {
-                    eprintln!(
-                        "hallmark: error [{code}]: {}: {}",
-                        shown(path),
-                        escape(&message)
-                    );
-                }
+                report_unreadable(path, &code, &message, json);
                 continue;
             }
         };
