@@ -135,7 +135,10 @@ pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
             0xD9 => return true,
             0x01 | 0xD0..=0xD7 => continue,
             _ => {
-                let Some(len) = bytes.get(i..i + 2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]]))) else {
+                let Some(len) = bytes
+                    .get(i..i + 2)
+                    .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+                else {
                     return false;
                 };
                 if len < 2 || i + len > bytes.len() {
@@ -148,7 +151,11 @@ pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
                     loop {
                         match bytes.get(i..i + 2) {
                             None => return false,
-                            Some([0xFF, next]) if *next != 0x00 && !(0xD0..=0xD7).contains(next) => break,
+                            Some([0xFF, next])
+                                if *next != 0x00 && !(0xD0..=0xD7).contains(next) =>
+                            {
+                                break
+                            }
                             _ => i += 1,
                         }
                     }
@@ -228,7 +235,12 @@ mod tests {
     fn truncated_jpeg_is_incomplete() {
         let mut jpeg = Vec::new();
         image::codecs::jpeg::JpegEncoder::new(&mut jpeg)
-            .encode(&[128u8; 16 * 16 * 3], 16, 16, image::ExtendedColorType::Rgb8)
+            .encode(
+                &[128u8; 16 * 16 * 3],
+                16,
+                16,
+                image::ExtendedColorType::Rgb8,
+            )
             .unwrap();
         assert!(jpeg_is_complete(&jpeg));
         for cut in [jpeg.len() - 1, jpeg.len() - 2, jpeg.len() / 2, 3] {
