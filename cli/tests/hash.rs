@@ -1,5 +1,7 @@
 //! `hallmark hash` and `hallmark match`, run as a user would.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a panic is a failed test
+
 use std::path::PathBuf;
 use std::process::Command;
 

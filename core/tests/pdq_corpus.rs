@@ -1,5 +1,7 @@
 //! PDQ against Meta's reference hashes for ../shared/corpus/pdq (expected.tsv).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a panic is a failed test
+
 use hallmark_core::pdq::{self, PdqHash};
 
 fn corpus() -> std::path::PathBuf {
