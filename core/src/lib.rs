@@ -28,11 +28,15 @@ mod keyfile;
 mod media;
 pub mod mih;
 mod output;
+mod parallel;
 pub mod pdq;
 pub mod pixels;
+mod policy;
 #[cfg(feature = "registry")]
 pub mod registry;
 mod report;
+#[cfg(feature = "scan")]
+pub mod scan;
 mod sign;
 mod signer;
 mod trust;
@@ -45,6 +49,7 @@ pub use inspect::{inspect, CertificateInfo, Inspection};
 pub use keyfile::Passphrase;
 pub use media::{probe, Limits, MediaError, MediaFormat, Probe};
 pub use output::{write_atomically, OutputError};
+pub use policy::{Policy, PolicyError, PolicyOutcome};
 pub use report::{
     ClaimedFacts, ErrorInfo, IngredientReport, RecoveredInfo, Report, SignedPixels, SignerInfo,
     StatusEntry, Verdict,

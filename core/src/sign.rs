@@ -133,12 +133,7 @@ pub fn sign(
     // Decoding every pixel also proves the image is whole before we vouch for it.
     let image = decode_rgba8(bytes, &options.limits)?;
     // The digest and the hash read the same pixels: compute them side by side.
-    let (pdq, digest) = std::thread::scope(|scope| {
-        let digest = scope.spawn(|| image.digest());
-        let pdq = image.binding_pdq();
-        (pdq, digest.join())
-    });
-    let digest = digest.map_err(|_| SignError::C2pa("pixel digest thread failed".into()))?;
+    let (digest, pdq) = crate::parallel::join(|| image.digest(), || image.binding_pdq());
     let mut definition = serde_json::json!({
         "claim_generator_info": [{"name": "hallmark", "version": env!("CARGO_PKG_VERSION")}],
         "format": mime,

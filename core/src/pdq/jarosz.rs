@@ -2,6 +2,8 @@
 //! columns, twice) and decimation to 64×64, bit-identical to the reference's
 //! f32 arithmetic but laid out for caches, SIMD and all cores.
 
+use crate::parallel;
+
 /// Window of the first box-filter pass for scaling `old` samples down to `new`.
 pub fn jarosz_window(old: usize, new: usize) -> usize {
     old.div_ceil(2 * new)
@@ -95,52 +97,38 @@ pub fn downsample_64(luma: &mut [f32], rows: usize, cols: usize) -> [f32; 64 * 6
     out
 }
 
-pub(crate) fn worker_count(work: usize) -> usize {
-    // Threads only pay off on large images.
-    if work < 1 << 18 {
-        1
-    } else {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8)
-    }
-}
-
 /// Box filter along every row. Rows are taken 16 at a time and transposed,
 /// so the running sums of 16 rows advance together (vectorised) instead of
 /// one long dependency chain per row; bands of rows run on separate threads.
 fn box_rows(input: &[f32], output: &mut [f32], rows: usize, cols: usize, window: usize) {
     const K: usize = 16;
-    let workers = worker_count(rows * cols);
+    let workers = parallel::workers(rows * cols);
     let band = rows.div_ceil(workers).div_ceil(K).max(1) * K;
-    std::thread::scope(|scope| {
-        for (in_band, out_band) in input
-            .chunks(band * cols)
-            .zip(output.chunks_mut(band * cols))
-        {
-            scope.spawn(move || {
-                let mut transposed = vec![0f32; cols * K];
-                for (src, dst) in in_band.chunks(K * cols).zip(out_band.chunks_mut(K * cols)) {
-                    let k = src.len() / cols;
-                    if k < K {
-                        for (s, d) in src.chunks_exact(cols).zip(dst.chunks_exact_mut(cols)) {
-                            box_1d(s, d, 0, cols, 1, window);
-                        }
-                        continue;
-                    }
-                    for c in 0..cols {
-                        for r in 0..K {
-                            transposed[c * K + r] = src[r * cols + c];
-                        }
-                    }
-                    let filtered = box_cols_band(&transposed, cols, K, 0, K, window);
-                    for c in 0..cols {
-                        for r in 0..K {
-                            dst[r * cols + c] = filtered[c * K + r];
-                        }
-                    }
+    let jobs: Vec<_> = input
+        .chunks(band * cols)
+        .zip(output.chunks_mut(band * cols))
+        .collect();
+    parallel::for_each(jobs, |(in_band, out_band)| {
+        let mut transposed = vec![0f32; cols * K];
+        for (src, dst) in in_band.chunks(K * cols).zip(out_band.chunks_mut(K * cols)) {
+            let k = src.len() / cols;
+            if k < K {
+                for (s, d) in src.chunks_exact(cols).zip(dst.chunks_exact_mut(cols)) {
+                    box_1d(s, d, 0, cols, 1, window);
                 }
-            });
+                continue;
+            }
+            for c in 0..cols {
+                for r in 0..K {
+                    transposed[c * K + r] = src[r * cols + c];
+                }
+            }
+            let filtered = box_cols_band(&transposed, cols, K, 0, K, window);
+            for c in 0..cols {
+                for r in 0..K {
+                    dst[r * cols + c] = filtered[c * K + r];
+                }
+            }
         }
     });
 }
@@ -148,27 +136,17 @@ fn box_rows(input: &[f32], output: &mut [f32], rows: usize, cols: usize, window:
 /// Box filter along every column, swept row by row: per column the same
 /// f32 operations in the same order as [`box_1d`], vectorised across columns.
 fn box_cols(input: &[f32], output: &mut [f32], rows: usize, cols: usize, window: usize) {
-    let workers = worker_count(rows * cols);
+    let workers = parallel::workers(rows * cols);
     let band = cols.div_ceil(workers).max(1);
-    let mut outputs: Vec<(usize, Vec<f32>)> = Vec::new();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..cols)
-            .step_by(band)
-            .map(|start| {
-                let width = band.min(cols - start);
-                scope.spawn(move || {
-                    (
-                        start,
-                        box_cols_band(input, rows, cols, start, width, window),
-                    )
-                })
-            })
-            .collect();
-        for h in handles {
-            if let Ok(result) = h.join() {
-                outputs.push(result);
-            }
-        }
+    // Each band writes its own rows × width block; copied into place below.
+    let mut outputs: Vec<(usize, Vec<f32>)> = (0..cols)
+        .step_by(band)
+        .map(|start| (start, Vec::new()))
+        .collect();
+    let jobs: Vec<_> = outputs.iter_mut().collect();
+    parallel::for_each(jobs, |(start, out)| {
+        let width = band.min(cols - *start);
+        *out = box_cols_band(input, rows, cols, *start, width, window);
     });
     for (start, band_out) in outputs {
         let width = band_out.len() / rows.max(1);

@@ -8,7 +8,6 @@
 use std::fmt;
 
 mod jarosz;
-pub(crate) use jarosz::worker_count;
 pub use jarosz::{downsample_64, jarosz_window};
 
 /// Images smaller than this on either side hash to zero with quality 0.
@@ -137,17 +136,14 @@ pub fn luma_from_rgb8(pixels: &[u8], channels: usize) -> Vec<f32> {
     let (tr, tg, tb) = (table(0.299), table(0.587), table(0.114));
     let n = pixels.len() / channels;
     let mut luma = vec![0f32; n];
-    let workers = worker_count(n);
-    let band = n.div_ceil(workers).max(1);
-    std::thread::scope(|scope| {
-        for (dst, src) in luma.chunks_mut(band).zip(pixels.chunks(band * channels)) {
-            let (tr, tg, tb) = (&tr, &tg, &tb);
-            scope.spawn(move || {
-                for (y, p) in dst.iter_mut().zip(src.chunks_exact(channels)) {
-                    *y = (tr[usize::from(p[0])] + tg[usize::from(p[1])] + tb[usize::from(p[2])])
-                        as f32;
-                }
-            });
+    let band = n.div_ceil(crate::parallel::workers(n)).max(1);
+    let jobs: Vec<_> = luma
+        .chunks_mut(band)
+        .zip(pixels.chunks(band * channels))
+        .collect();
+    crate::parallel::for_each(jobs, |(dst, src)| {
+        for (y, p) in dst.iter_mut().zip(src.chunks_exact(channels)) {
+            *y = (tr[usize::from(p[0])] + tg[usize::from(p[1])] + tb[usize::from(p[2])]) as f32;
         }
     });
     luma
