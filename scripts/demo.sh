@@ -41,4 +41,5 @@ run_expect 3 hallmark verify "$D/tampered.jpg" --trust "$D/identity/root.pem"
 run_expect 1 hallmark verify fixtures/images/sample.jpg
 
 echo
-echo "Done. Files are in $D/; try: hallmark inspect $D/signed.jpg"
+echo "Done. Files are in $D/; try: $D/bin/hallmark inspect $D/signed.jpg"
+echo "(to install hallmark on your PATH: cargo install --path cli)"
