@@ -164,13 +164,7 @@ pub(crate) fn trust_store(trust: &[PathBuf], allowed: &[PathBuf]) -> Result<Trus
 
 /// Verify one path into a report; unreadable paths become `error` reports.
 pub(crate) fn verify_path(verifier: &Verifier, path: &Path) -> Report {
-    let max = verifier.limits().max_file_bytes;
-    let mut report = match hallmark_core::read_input(path, max) {
-        Ok(bytes) => verifier.verify(&bytes),
-        Err(e) => Report::error(e.code(), e.to_string()),
-    };
-    report.path = Some(path.display().to_string());
-    report
+    verifier.verify_file(path)
 }
 
 pub fn verify(

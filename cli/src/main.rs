@@ -8,6 +8,7 @@ mod hash_cmd;
 mod passphrase;
 mod registry_cmd;
 mod render;
+mod scan_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -149,6 +150,29 @@ enum Command {
         #[command(subcommand)]
         command: registry_cmd::RegistryCommand,
     },
+    /// Verify every image in folders against a policy; report as a table, JSON lines, CSV or JUnit.
+    Scan {
+        /// Files and folders (walked recursively; links to folders are not followed).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// PEM bundle of trust anchors (repeatable).
+        #[arg(long = "trust", value_name = "PEM")]
+        trust: Vec<PathBuf>,
+        /// PEM bundle of end-entity certificates trusted as they are (repeatable).
+        #[arg(long = "allowed", value_name = "PEM")]
+        allowed: Vec<PathBuf>,
+        /// A TOML policy: which verdicts pass, trust, AI-generated content, source types, actions.
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: scan_cmd::ScanFormat,
+        /// Write the report to FILE (atomically) instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Replace an existing -o FILE.
+        #[arg(long, requires = "output")]
+        force: bool,
+    },
     /// Show a file's whole manifest store: active manifest, ingredients, assertions, certificates.
     Inspect {
         file: PathBuf,
@@ -229,6 +253,23 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             registry: None,
             threshold: _,
         } => commands::verify(&files, &trust, &allowed, require == Require::Trusted, json),
+        Command::Scan {
+            paths,
+            trust,
+            allowed,
+            policy,
+            format,
+            output,
+            force,
+        } => scan_cmd::scan(scan_cmd::ScanArgs {
+            paths: &paths,
+            trust: &trust,
+            allowed: &allowed,
+            policy: policy.as_deref(),
+            format,
+            output: output.as_deref(),
+            force,
+        }),
         Command::Inspect { file, trust, json } => commands::inspect(&file, &trust, json),
         Command::Registry { command } => registry_cmd::run(command),
         Command::Hash {

@@ -21,7 +21,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// Shorten text from a file to a readable length.
-fn clip(text: &str, max: usize) -> String {
+pub fn clip(text: &str, max: usize) -> String {
     let escaped = escape(text);
     if escaped.chars().count() <= max {
         escaped

@@ -85,6 +85,17 @@ impl Verifier {
             .ok()
     }
 
+    /// Read a file under the size limit and verify it, as `hallmark verify`
+    /// does; a file that can't be read gives an `error` report. `path` is set.
+    pub fn verify_file(&self, path: &std::path::Path) -> Report {
+        let mut report = match crate::input::read_input(path, self.limits.max_file_bytes) {
+            Ok(bytes) => self.verify(&bytes),
+            Err(e) => Report::error(e.code(), e.to_string()),
+        };
+        report.path = Some(path.display().to_string());
+        report
+    }
+
     /// Verify the bytes of one file.
     pub fn verify(&self, bytes: &[u8]) -> Report {
         let media = match probe(bytes, &self.limits) {
