@@ -145,8 +145,11 @@ pub fn sign(args: SignArgs) -> Result<u8, CliError> {
     Ok(0)
 }
 
+/// The anchors of the user's trust list (`hallmark trust`), plus `--trust`
+/// and `--allowed` for this run.
 pub(crate) fn trust_store(trust: &[PathBuf], allowed: &[PathBuf]) -> Result<TrustStore, CliError> {
     let mut store = TrustStore::empty();
+    crate::trust_cmd::load_into(&mut store)?;
     for path in trust {
         let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
         store

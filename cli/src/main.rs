@@ -9,6 +9,7 @@ mod passphrase;
 mod registry_cmd;
 mod render;
 mod scan_cmd;
+mod trust_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +33,27 @@ struct Cli {
 enum Require {
     Valid,
     Trusted,
+}
+
+#[derive(Debug, Subcommand)]
+enum TrustAction {
+    /// Trust every certificate of a PEM bundle (a root.pem, or the C2PA trust list).
+    Add {
+        pem: PathBuf,
+        /// The entry's name (default: the file's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Replace an entry of the same name.
+        #[arg(long)]
+        force: bool,
+    },
+    /// List the trusted entries and their certificates.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop trusting an entry.
+    Remove { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,6 +195,11 @@ enum Command {
         #[arg(long, requires = "output")]
         force: bool,
     },
+    /// Manage your trust list: anchors used by verify, scan and registry.
+    Trust {
+        #[command(subcommand)]
+        action: TrustAction,
+    },
     /// Show a file's whole manifest store: active manifest, ingredients, assertions, certificates.
     Inspect {
         file: PathBuf,
@@ -271,6 +298,11 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             force,
         }),
         Command::Inspect { file, trust, json } => commands::inspect(&file, &trust, json),
+        Command::Trust { action } => match action {
+            TrustAction::Add { pem, name, force } => trust_cmd::add(&pem, name, force),
+            TrustAction::List { json } => trust_cmd::list(json),
+            TrustAction::Remove { name } => trust_cmd::remove(&name),
+        },
         Command::Registry { command } => registry_cmd::run(command),
         Command::Hash {
             files,

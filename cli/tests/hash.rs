@@ -13,6 +13,7 @@ fn corpus(name: &str) -> PathBuf {
 
 fn hallmark(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+        .env("HALLMARK_CONFIG_DIR", "/nonexistent/hallmark-test-config")
         .args(args)
         .output()
         .unwrap();

@@ -22,6 +22,7 @@ fn newsroom_root() -> PathBuf {
 
 fn hallmark(args: &[PathBuf]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+        .env("HALLMARK_CONFIG_DIR", "/nonexistent/hallmark-test-config")
         .args(args)
         .stdin(Stdio::null())
         .output()

@@ -81,7 +81,7 @@ pub(crate) fn signer_info(chain_pem: &str, trusted: bool) -> Option<SignerInfo> 
     })
 }
 
-fn certificate_info(der: &[u8]) -> Option<CertificateInfo> {
+pub(crate) fn certificate_info(der: &[u8]) -> Option<CertificateInfo> {
     let (_, cert) = X509Certificate::from_der(der).ok()?;
     Some(CertificateInfo {
         subject: cert.subject().to_string(),

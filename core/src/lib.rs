@@ -40,6 +40,7 @@ pub mod scan;
 mod sign;
 mod signer;
 mod trust;
+mod trust_dir;
 mod verify;
 
 pub use identity::{Identity, IdentityError, IdentityRequest, Validity};
@@ -57,6 +58,7 @@ pub use report::{
 pub use sign::{sign, Action, SignError, SignOptions, SourceType};
 pub use signer::Ed25519Signer;
 pub use trust::{TrustError, TrustStore};
+pub use trust_dir::{TrustDir, TrustDirError, TrustEntry};
 pub use verify::Verifier;
 
 /// The name and version Hallmark writes as claim generator.

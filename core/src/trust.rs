@@ -46,6 +46,11 @@ impl TrustStore {
         Ok(n)
     }
 
+    /// Add already-parsed DER certificates as anchors.
+    pub(crate) fn add_anchors_der(&mut self, certs: Vec<Vec<u8>>) {
+        self.anchors.extend(certs);
+    }
+
     /// Add end-entity certificates that are trusted as they are.
     pub fn add_allowed_pem(&mut self, pem: &[u8]) -> Result<usize, TrustError> {
         let certs = parse_pem_certificates(pem).map_err(TrustError::Malformed)?;

@@ -14,10 +14,13 @@ pub const DIGITAL_CAPTURE: &str = "http://cv.iptc.org/newscodes/digitalsourcetyp
 pub const TRAINED_ALGORITHMIC_MEDIA: &str =
     "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia";
 
-/// The binary under test, with no passphrase in its environment and no terminal on stdin.
+/// The binary under test, with no passphrase in its environment, no terminal
+/// on stdin, and no user trust list (a configuration directory that doesn't exist).
 pub fn hallmark() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hallmark"));
-    cmd.env_remove("HALLMARK_PASSPHRASE").stdin(Stdio::null());
+    cmd.env_remove("HALLMARK_PASSPHRASE")
+        .env("HALLMARK_CONFIG_DIR", "/nonexistent/hallmark-test-config")
+        .stdin(Stdio::null());
     cmd
 }
 

@@ -1,0 +1,135 @@
+//! `hallmark trust add|list|remove`: the user's trust list, kept in
+//! `$HALLMARK_CONFIG_DIR/trust` (default `$XDG_CONFIG_HOME/hallmark/trust`,
+//! else `~/.config/hallmark/trust`), one PEM bundle per name.
+
+use std::path::{Path, PathBuf};
+
+use hallmark_core::{TrustDir, TrustDirError};
+
+use crate::error::{shown, CliError, EXIT_FAILURE, EXIT_USAGE};
+use crate::render::escape;
+
+/// Where the user's configuration lives.
+pub fn config_dir() -> Option<PathBuf> {
+    let from = |var: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    from("HALLMARK_CONFIG_DIR")
+        .or_else(|| from("XDG_CONFIG_HOME").map(|d| d.join("hallmark")))
+        .or_else(|| from("HOME").map(|d| d.join(".config").join("hallmark")))
+}
+
+/// The user's trust directory (it may not exist yet).
+pub fn trust_dir() -> Option<TrustDir> {
+    config_dir().map(|d| TrustDir::new(d.join("trust")))
+}
+
+fn err(e: TrustDirError) -> CliError {
+    let exit = match e {
+        TrustDirError::Io { .. } => EXIT_FAILURE,
+        _ => EXIT_USAGE,
+    };
+    let hint = match &e {
+        TrustDirError::Exists(_) => Some("use --force to replace it, or choose another --name"),
+        TrustDirError::NotFound(_) => Some("see `hallmark trust list`"),
+        _ => None,
+    };
+    let cli = CliError::new(e.code(), escape(&e.to_string()), exit);
+    match hint {
+        Some(h) => cli.hint(h),
+        None => cli,
+    }
+}
+
+fn require_dir() -> Result<TrustDir, CliError> {
+    trust_dir().ok_or_else(|| {
+        CliError::new(
+            "trust.no_config_dir",
+            "no configuration directory",
+            EXIT_USAGE,
+        )
+        .hint("set HALLMARK_CONFIG_DIR or HOME")
+    })
+}
+
+fn default_name(pem: &Path) -> String {
+    let stem = pem
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    name.trim_start_matches('.').chars().take(64).collect()
+}
+
+pub fn add(pem: &Path, name: Option<String>, force: bool) -> Result<u8, CliError> {
+    let dir = require_dir()?;
+    let bytes = hallmark_core::read_input(pem, 16 * 1024 * 1024)
+        .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(pem)), EXIT_USAGE))?;
+    let name = name.unwrap_or_else(|| default_name(pem));
+    let n = dir.add(&name, &bytes, force).map_err(err)?;
+    println!(
+        "Trusting {n} certificate{} as \"{}\" (stored in {})",
+        if n == 1 { "" } else { "s" },
+        escape(&name),
+        shown(dir.path())
+    );
+    Ok(0)
+}
+
+pub fn list(json: bool) -> Result<u8, CliError> {
+    let dir = require_dir()?;
+    let entries = dir.list().map_err(err)?;
+    if json {
+        for entry in &entries {
+            println!("{}", serde_json::to_string(entry).unwrap_or_default());
+        }
+    } else if entries.is_empty() {
+        println!(
+            "No trust anchors in {} (add one: hallmark trust add ROOT.pem)",
+            shown(dir.path())
+        );
+    } else {
+        for entry in &entries {
+            println!(
+                "{}  ({} certificates)",
+                escape(&entry.name),
+                entry.certificates.len()
+            );
+            for cert in entry.certificates.iter().take(20) {
+                println!("  {}  valid to {}", escape(&cert.subject), cert.not_after);
+            }
+            if entry.certificates.len() > 20 {
+                println!("  … and {} more", entry.certificates.len() - 20);
+            }
+        }
+    }
+    Ok(0)
+}
+
+pub fn remove(name: &str) -> Result<u8, CliError> {
+    let dir = require_dir()?;
+    dir.remove(name).map_err(err)?;
+    println!("Removed \"{}\" from the trust list", escape(name));
+    Ok(0)
+}
+
+/// Add the user's stored anchors to `store` (nothing when there are none).
+pub fn load_into(store: &mut hallmark_core::TrustStore) -> Result<(), CliError> {
+    if let Some(dir) = trust_dir() {
+        dir.load_into(store).map_err(|e| {
+            err(e).hint("fix or remove the entry: hallmark trust list / hallmark trust remove NAME")
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! `hallmark trust add|list|remove`: a trust list that verify uses without --trust.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a panic is a failed test
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(rel)
+}
+
+fn hallmark(config: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+        .env("HALLMARK_CONFIG_DIR", config)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn verdict(config: &Path, file: &Path) -> String {
+    let (_, out, _) = hallmark(config, &["verify", "--json", file.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    v["verdict"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn added_roots_make_signers_trusted_until_removed() {
+    let config = tempfile::tempdir().unwrap();
+    let signed = fixture("signed/newsroom.jpg");
+    assert_eq!(verdict(config.path(), &signed), "valid");
+
+    let root = fixture("keys/newsroom/root.pem");
+    let (code, out, err) = hallmark(
+        config.path(),
+        &[
+            "trust",
+            "add",
+            root.to_str().unwrap(),
+            "--name",
+            "example-news",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Trusting 1 certificate as \"example-news\""),
+        "{out}"
+    );
+    assert!(config.path().join("trust/example-news.pem").is_file());
+    assert_eq!(verdict(config.path(), &signed), "trusted");
+
+    let (code, out, _) = hallmark(config.path(), &["trust", "list", "--json"]);
+    assert_eq!(code, 0);
+    let entry: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(entry["name"], "example-news");
+    assert_eq!(
+        entry["certificates"][0]["subject"],
+        "CN=Example News CA, O=Example News"
+    );
+
+    // Same name again: refused without --force, replaced with it.
+    let (code, _, err) = hallmark(
+        config.path(),
+        &[
+            "trust",
+            "add",
+            root.to_str().unwrap(),
+            "--name",
+            "example-news",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("[trust.exists]"), "{err}");
+    let (code, _, _) = hallmark(
+        config.path(),
+        &[
+            "trust",
+            "add",
+            root.to_str().unwrap(),
+            "--name",
+            "example-news",
+            "--force",
+        ],
+    );
+    assert_eq!(code, 0);
+
+    let (code, _, _) = hallmark(config.path(), &["trust", "remove", "example-news"]);
+    assert_eq!(code, 0);
+    assert_eq!(verdict(config.path(), &signed), "valid");
+    let (code, _, err) = hallmark(config.path(), &["trust", "remove", "example-news"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("[trust.not_found]"), "{err}");
+}
+
+#[test]
+fn bundles_import_in_one_step_and_bad_input_is_refused() {
+    let config = tempfile::tempdir().unwrap();
+    let bundle = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpus/c2pa-rs/certs/trust/test_cert_root_bundle.pem");
+    let (code, out, err) = hallmark(config.path(), &["trust", "add", bundle.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("as \"test_cert_root_bundle\""), "{out}");
+    let corpus_file = bundle.parent().unwrap().join("../../C.jpg");
+    assert_eq!(verdict(config.path(), &corpus_file), "trusted");
+
+    let garbage = config.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate\n").unwrap();
+    let (code, _, err) = hallmark(config.path(), &["trust", "add", garbage.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("[trust.malformed]"), "{err}");
+    let root = fixture("keys/newsroom/root.pem");
+    let (code, _, err) = hallmark(
+        config.path(),
+        &[
+            "trust",
+            "add",
+            root.to_str().unwrap(),
+            "--name",
+            "../escape",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("[trust.bad_name]"), "{err}");
+    assert!(!config.path().join("escape.pem").exists());
+}
