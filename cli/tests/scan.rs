@@ -406,3 +406,40 @@ fn a_bad_policy_file_is_a_usage_error_with_its_line() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_2_gb_sparse_file_and_a_vanished_file_are_reported_and_the_scan_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    fs::create_dir(&inbox).unwrap();
+    let big = inbox.join("huge.jpg");
+    fs::File::create(&big).unwrap().set_len(2 << 30).unwrap();
+    fs::copy(fixtures().join("signed/newsroom.jpg"), inbox.join("ok.jpg")).unwrap();
+    let gone = dir.path().join("deleted-before-scan.jpg");
+    let out = hallmark(&[
+        "scan".into(),
+        inbox.clone(),
+        gone.clone(),
+        "--format".into(),
+        "jsonl".into(),
+        "--trust".into(),
+        newsroom_root(),
+    ]);
+    assert_eq!(out.status.code(), Some(4), "unreadable files set exit 4");
+    let reports: HashMap<String, Value> = stdout(&out)
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (v["path"].as_str().unwrap().to_string(), v)
+        })
+        .collect();
+    assert_eq!(reports.len(), 3, "{reports:?}");
+    let huge = &reports[&big.display().to_string()];
+    assert_eq!(huge["verdict"], "error");
+    assert_eq!(huge["error"]["code"], "limits.file_size");
+    assert_eq!(reports[&gone.display().to_string()]["verdict"], "error");
+    assert_eq!(
+        reports[&inbox.join("ok.jpg").display().to_string()]["verdict"],
+        "trusted"
+    );
+}
