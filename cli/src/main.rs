@@ -279,7 +279,16 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             json,
             registry: None,
             threshold: _,
-        } => commands::verify(&files, &trust, &allowed, require == Require::Trusted, json),
+        } => {
+            let verifier = hallmark_core::Verifier::new(commands::trust_store(&trust, &allowed)?);
+            Ok(commands::verify(
+                &verifier,
+                &files,
+                require == Require::Trusted,
+                json,
+                None,
+            ))
+        }
         Command::Scan {
             paths,
             trust,

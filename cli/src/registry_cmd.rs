@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD;
 use hallmark_core::registry::{Added, Entry, Recovery, Registry, RegistryError};
-use hallmark_core::{Verdict, Verifier};
+use hallmark_core::Verifier;
 use serde_json::json;
 
-use crate::commands::{trust_store, verify_path};
+use crate::commands::trust_store;
 use crate::error::{CliError, EXIT_FAILURE, EXIT_UNREADABLE, EXIT_USAGE};
 use crate::render;
 
@@ -256,28 +256,11 @@ pub struct VerifyArgs<'a> {
 pub fn verify(args: VerifyArgs<'_>) -> Result<u8, CliError> {
     let verifier = Verifier::new(trust_store(args.trust, args.allowed)?);
     let registry = open(args.db)?.with_limits(*verifier.limits());
-    let mut worst = 0u8;
-    for path in args.files {
-        let mut report = verify_path(&verifier, path);
-        if report.verdict == Verdict::Unsigned {
-            if let Ok(bytes) = read_file(path, verifier.limits().max_file_bytes) {
-                report = registry.recover(&bytes, report, args.threshold);
-            }
-        }
-        let code = report.verdict.exit_code(args.require_trusted);
-        worst = worst.max(code);
-        if args.json {
-            println!("{}", report.to_json_line());
-        } else {
-            println!(
-                "{}",
-                render::report_line(&path.display().to_string(), &report)
-            );
-            let below = matches!(report.verdict, Verdict::Valid | Verdict::Recovered);
-            if below && args.require_trusted {
-                println!("  below the requirement: --require trusted");
-            }
-        }
-    }
-    Ok(worst)
+    Ok(crate::commands::verify(
+        &verifier,
+        args.files,
+        args.require_trusted,
+        args.json,
+        Some((&registry, args.threshold)),
+    ))
 }

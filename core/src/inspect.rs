@@ -97,8 +97,8 @@ pub(crate) fn certificate_info(der: &[u8]) -> Option<CertificateInfo> {
 
 /// Verify `bytes` and describe their whole manifest store.
 pub fn inspect(verifier: &Verifier, bytes: &[u8]) -> Inspection {
-    let report = verifier.verify(bytes);
-    let reader = match verifier.reader(bytes) {
+    let (report, reader) = verifier.verify_with_reader(bytes);
+    let reader = match reader {
         Some(reader) => reader,
         None => {
             return Inspection {

@@ -77,14 +77,6 @@ impl Verifier {
         &self.limits
     }
 
-    /// The reference SDK's reader over `bytes`, when they hold a readable store.
-    pub(crate) fn reader(&self, bytes: &[u8]) -> Option<Reader> {
-        let media = probe(bytes, &self.limits).ok()?;
-        Reader::from_shared_context(&self.context)
-            .with_stream(media.format.mime(), Cursor::new(bytes))
-            .ok()
-    }
-
     /// Read a file under the size limit and verify it, as `hallmark verify`
     /// does; a file that can't be read gives an `error` report. `path` is set.
     pub fn verify_file(&self, path: &std::path::Path) -> Report {
@@ -98,22 +90,28 @@ impl Verifier {
 
     /// Verify the bytes of one file.
     pub fn verify(&self, bytes: &[u8]) -> Report {
+        self.verify_with_reader(bytes).0
+    }
+
+    /// Verify, and keep the reference SDK's reader when the bytes hold a
+    /// readable manifest store (for `inspect`, which shows all of it).
+    pub(crate) fn verify_with_reader(&self, bytes: &[u8]) -> (Report, Option<Reader>) {
         let media = match probe(bytes, &self.limits) {
             Ok(media) => media,
-            Err(e) => return Report::error(e.code(), e.to_string()),
+            Err(e) => return (Report::error(e.code(), e.to_string()), None),
         };
         let mime = media.format.mime();
         let reader =
             Reader::from_shared_context(&self.context).with_stream(mime, Cursor::new(bytes));
-        let mut report = match reader {
-            Ok(reader) => self.report_from_reader(&reader),
-            Err(e) => report_from_error(e),
+        let (mut report, reader) = match reader {
+            Ok(reader) => (self.report_from_reader(&reader), Some(reader)),
+            Err(e) => (report_from_error(e), None),
         };
         if report.verdict == Verdict::Tampered {
             self.compare_pixels(bytes, &mut report);
         }
         report.format = Some(mime.to_string());
-        report
+        (report, reader)
     }
 
     fn report_from_reader(&self, reader: &Reader) -> Report {
