@@ -13,6 +13,10 @@ if [ "$want_tests" = "--tests" ]; then
   apt_missing=()
   command -v openssl >/dev/null || apt_missing+=(openssl)
   command -v python3 >/dev/null || apt_missing+=(python3 python3-pip)
+  # The HTML report is opened in Debian's Chromium (Playwright's download fails offline).
+  [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+  # script(1) gives the progress-bar test a terminal.
+  command -v script >/dev/null || apt_missing+=(bsdutils)
   if [ ${#apt_missing[@]} -gt 0 ]; then
     log "apt-get install ${apt_missing[*]}"
     apt-get update -qq && apt-get install -y -qq "${apt_missing[@]}"
@@ -23,6 +27,10 @@ if [ "$want_tests" = "--tests" ]; then
   if ! c2patool --version 2>/dev/null | grep -q '^c2patool 0\.27'; then
     log "cargo install c2patool 0.27 (reference validator; takes a few minutes once)"
     cargo install c2patool --version '^0.27' --locked
+  fi
+  if ! python3 -c 'import PIL' 2>/dev/null; then
+    log "pip install pillow (reads the browser test's screenshot)"
+    python3 -m pip install -q 'pillow>=10'
   fi
   if ! python3 -c 'import c2pa' 2>/dev/null; then
     log "pip install c2pa-python (reference SDK binding)"

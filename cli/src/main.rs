@@ -9,6 +9,7 @@ mod passphrase;
 mod registry_cmd;
 mod render;
 mod scan_cmd;
+mod scan_html;
 mod trust_cmd;
 
 use std::path::PathBuf;
@@ -172,7 +173,7 @@ enum Command {
         #[command(subcommand)]
         command: registry_cmd::RegistryCommand,
     },
-    /// Verify every image in folders against a policy; report as a table, JSON lines, CSV or JUnit.
+    /// Verify every image in folders against a policy; report as a table, JSON lines, CSV, JUnit or HTML.
     Scan {
         /// Files and folders (walked recursively; links to folders are not followed).
         #[arg(required = true)]
@@ -194,6 +195,20 @@ enum Command {
         /// Replace an existing -o FILE.
         #[arg(long, requires = "output")]
         force: bool,
+        /// A registry of signed manifests: unsigned files whose pixels match an entry become `recovered`.
+        #[arg(long, value_name = "DB")]
+        registry: Option<PathBuf>,
+        /// Largest PDQ Hamming distance that matches a registry entry (0–256).
+        #[arg(long, requires = "registry", default_value_t = hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD,
+              value_parser = registry_cmd::threshold_parser())]
+        threshold: u32,
+        /// Verify every file again: neither read nor write the result cache
+        /// (kept in $HALLMARK_CACHE_DIR, else $XDG_CACHE_HOME/hallmark, else ~/.cache/hallmark).
+        #[arg(long)]
+        no_cache: bool,
+        /// No progress line on stderr (it is shown only on a terminal anyway).
+        #[arg(long)]
+        no_progress: bool,
     },
     /// Manage your trust list: anchors used by verify, scan and registry.
     Trust {
@@ -297,6 +312,10 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             format,
             output,
             force,
+            registry,
+            threshold,
+            no_cache,
+            no_progress,
         } => scan_cmd::scan(scan_cmd::ScanArgs {
             paths: &paths,
             trust: &trust,
@@ -305,6 +324,10 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             format,
             output: output.as_deref(),
             force,
+            registry: registry.as_deref(),
+            threshold,
+            no_cache,
+            progress: !no_progress,
         }),
         Command::Inspect { file, trust, json } => commands::inspect(&file, &trust, json),
         Command::Trust { action } => match action {

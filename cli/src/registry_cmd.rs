@@ -80,7 +80,7 @@ pub fn run(command: RegistryCommand) -> Result<u8, CliError> {
 }
 
 /// Open `--db`/`--registry`: a file that is not a registry is a usage error.
-fn open(db: &Path) -> Result<Registry, CliError> {
+pub(crate) fn open(db: &Path) -> Result<Registry, CliError> {
     Registry::open(db).map_err(|e| {
         let err = CliError::new(e.code(), e.to_string(), EXIT_USAGE);
         match e {

@@ -1,22 +1,30 @@
 //! `hallmark scan`: verify folders against a policy and render the results as
-//! a table, JSON lines, CSV or JUnit XML. The library walks, verifies and
-//! judges; this file only renders. Every string from a file or a manifest is
-//! escaped for its format: no raw control characters reach any output.
+//! a table, JSON lines, CSV, JUnit XML or an HTML page. The library walks,
+//! verifies, caches and judges; this file only renders. Every string from a
+//! file or a manifest is escaped for its format: no raw control characters
+//! reach any output. Output is written as results arrive (to a temporary file
+//! beside `-o FILE`, renamed into place at the end), so memory stays flat.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use clap::ValueEnum;
-use hallmark_core::scan::{ScanEntry, ScanSummary, Skip};
-use hallmark_core::{Policy, Report, Verifier};
+use hallmark_core::scan::{ScanCache, ScanEntry, ScanOptions, ScanSummary, Skip};
+use hallmark_core::{AtomicFile, Policy, Report, Verifier};
 
 use crate::commands::trust_store;
 use crate::error::{shown, CliError, EXIT_FAILURE, EXIT_USAGE};
 use crate::render;
+use crate::scan_html::HtmlSpool;
 
 /// Largest policy file read.
 const MAX_POLICY_BYTES: u64 = 1024 * 1024;
+/// Longest side of the thumbnails in the HTML report (shown at half that, sharp on high-DPI screens).
+const THUMBNAIL_SIDE: u32 = 240;
+/// The cache file in the cache directory.
+const CACHE_FILE: &str = "scan-cache.sqlite";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ScanFormat {
@@ -28,6 +36,8 @@ pub enum ScanFormat {
     Csv,
     /// A JUnit XML test suite: one test case per file, for CI.
     Junit,
+    /// One self-contained page: a thumbnail, a verdict badge and the details of every file.
+    Html,
 }
 
 pub struct ScanArgs<'a> {
@@ -38,9 +48,66 @@ pub struct ScanArgs<'a> {
     pub format: ScanFormat,
     pub output: Option<&'a Path>,
     pub force: bool,
+    pub registry: Option<&'a Path>,
+    pub threshold: u32,
+    pub no_cache: bool,
+    pub progress: bool,
 }
 
 pub const CSV_HEADER: &str = "path,format,verdict,pass,signer,issuer,ai_generated,summary,reasons";
+
+/// Where the scan cache lives: `$HALLMARK_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/hallmark`, else `~/.cache/hallmark`.
+pub fn cache_dir() -> Option<PathBuf> {
+    let from = |var: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    from("HALLMARK_CACHE_DIR")
+        .or_else(|| from("XDG_CACHE_HOME").map(|d| d.join("hallmark")))
+        .or_else(|| from("HOME").map(|d| d.join(".cache").join("hallmark")))
+}
+
+/// Open the cache, or say on stderr why this scan runs without one.
+fn open_cache(fingerprint: [u8; 32]) -> Option<ScanCache> {
+    let Some(dir) = cache_dir() else {
+        eprintln!("hallmark: note: no cache directory (set HALLMARK_CACHE_DIR or HOME); scanning without a cache");
+        return None;
+    };
+    let made = {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+        }
+        #[cfg(not(unix))]
+        {
+            std::fs::create_dir_all(&dir)
+        }
+    };
+    if let Err(e) = made {
+        eprintln!(
+            "hallmark: note: can't create the cache directory {}: {e}; scanning without a cache",
+            shown(&dir)
+        );
+        return None;
+    }
+    match ScanCache::open(dir.join(CACHE_FILE), fingerprint) {
+        Ok(cache) => Some(cache),
+        Err(e) => {
+            eprintln!(
+                "hallmark: note: [{}] {}; scanning without a cache (remove the file to start a new one)",
+                e.code(),
+                render::escape(&e.to_string())
+            );
+            None
+        }
+    }
+}
 
 pub fn scan(args: ScanArgs<'_>) -> Result<u8, CliError> {
     let policy = match args.policy {
@@ -48,34 +115,148 @@ pub fn scan(args: ScanArgs<'_>) -> Result<u8, CliError> {
         None => Policy::default(),
     };
     let verifier = Verifier::new(trust_store(args.trust, args.allowed)?);
-    if let Some(out) = args.output {
-        if !args.force && std::fs::symlink_metadata(out).is_ok() {
-            return Err(CliError::new(
-                "output.exists",
-                format!("{} already exists", shown(out)),
-                EXIT_FAILURE,
-            )
-            .hint("use --force to replace it, or choose another -o"));
-        }
+    let registry = match args.registry {
+        Some(path) => Some(crate::registry_cmd::open(path)?.with_limits(*verifier.limits())),
+        None => None,
+    };
+    let mut fingerprint = verifier.fingerprint();
+    if let Some(registry) = &registry {
+        let state = registry
+            .state()
+            .map_err(|e| CliError::new(e.code(), render::escape(&e.to_string()), EXIT_FAILURE))?;
+        let extra = format!("registry\0{state}\0{}", args.threshold);
+        fingerprint = ScanCache::fingerprint_with(fingerprint, extra.as_bytes());
     }
-    let mut sink = Sink::new(args.output.is_some());
+    let mut out = Out::open(args.output, args.force)?;
+    let cache = if args.no_cache {
+        None
+    } else {
+        open_cache(fingerprint)
+    };
+    let registry = registry.map(Mutex::new);
+    let options = ScanOptions {
+        cache: cache.as_ref(),
+        registry: registry.as_ref().map(|r| (r, args.threshold)),
+        thumbnail_side: (args.format == ScanFormat::Html).then_some(THUMBNAIL_SIDE),
+    };
+    let spool_error = |e: io::Error| {
+        CliError::new(
+            "io.write",
+            format!("can't write a temporary file for the report: {e}"),
+            EXIT_FAILURE,
+        )
+    };
+    let mut html = match args.format {
+        ScanFormat::Html => Some(HtmlSpool::new().map_err(spool_error)?),
+        _ => None,
+    };
+    let mut junit = match args.format {
+        ScanFormat::Junit => Some(io::BufWriter::new(
+            tempfile::tempfile().map_err(spool_error)?,
+        )),
+        _ => None,
+    };
     if args.format == ScanFormat::Csv {
-        sink.line(CSV_HEADER);
+        out.line(CSV_HEADER);
     }
-    let mut junit_cases = String::new();
-    let summary =
-        hallmark_core::scan::scan(&verifier, &policy, args.paths, |entry| match args.format {
-            ScanFormat::Table => sink.line(&table_line(&entry)),
-            ScanFormat::Jsonl => sink.line(&jsonl_line(&entry)),
-            ScanFormat::Csv => sink.line(&csv_row(&entry)),
-            ScanFormat::Junit => junit_cases.push_str(&junit_case(&entry)),
-        });
-    if args.format == ScanFormat::Junit {
-        sink.text(&junit_document(&summary, &junit_cases));
+    let progress = Progress::new(args.progress);
+    let mut spool_failed: Option<io::Error> = None;
+    let summary = hallmark_core::scan::scan(&verifier, &policy, args.paths, options, |entry| {
+        progress.tick(&entry);
+        let mut spooled = Ok(());
+        match args.format {
+            ScanFormat::Table => progress.suspend(|| out.line(&table_line(&entry))),
+            ScanFormat::Jsonl => progress.suspend(|| out.line(&jsonl_line(&entry))),
+            ScanFormat::Csv => progress.suspend(|| out.line(&csv_row(&entry))),
+            ScanFormat::Junit => {
+                if let Some(spool) = &mut junit {
+                    spooled = spool.write_all(junit_case(&entry).as_bytes());
+                }
+            }
+            ScanFormat::Html => {
+                if let Some(spool) = &mut html {
+                    spooled = spool.add(&entry);
+                }
+            }
+        }
+        if let Err(e) = spooled {
+            spool_failed.get_or_insert(e);
+        }
+    });
+    progress.finish();
+    if let Some(e) = spool_failed {
+        return Err(spool_error(e));
     }
-    sink.finish(args.output, args.force)?;
+    if let Some(spool) = junit {
+        let mut cases = spool
+            .into_inner()
+            .map_err(|e| spool_error(e.into_error()))?;
+        cases.rewind().map_err(spool_error)?;
+        out.text(&junit_head(&summary));
+        out.copy(&mut cases).map_err(spool_error)?;
+        out.text("</testsuite>\n");
+    }
+    if let Some(spool) = html {
+        spool
+            .finish(&summary, &mut OutWriter(&mut out))
+            .map_err(spool_error)?;
+    }
+    out.finish()?;
     eprint!("{}", summary_text(&summary));
     Ok(summary.exit_code)
+}
+
+/// The progress line on stderr: only on a terminal, and only when asked for.
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    fn new(wanted: bool) -> Self {
+        use std::io::IsTerminal;
+        if !wanted || !io::stderr().is_terminal() {
+            return Self(None);
+        }
+        let bar = indicatif::ProgressBar::with_draw_target(
+            None,
+            indicatif::ProgressDrawTarget::stderr_with_hz(10),
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {pos} checked, {msg} · {per_sec} · {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.set_message("0 fail");
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        Self(Some(bar))
+    }
+
+    fn tick(&self, entry: &ScanEntry) {
+        if let Some(bar) = &self.0 {
+            if !entry.policy.pass {
+                let failed: u64 = bar
+                    .message()
+                    .split(' ')
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                bar.set_message(format!("{} fail", failed + 1));
+            }
+            bar.inc(1);
+        }
+    }
+
+    fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.0 {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 fn load_policy(path: &Path) -> Result<Policy, CliError> {
@@ -96,52 +277,91 @@ fn load_policy(path: &Path) -> Result<Policy, CliError> {
     })
 }
 
-/// Where rendered results go: straight to stdout, or gathered for `-o`.
-struct Sink {
-    buffer: Option<String>,
-    stdout: std::io::Stdout,
-    failed: Option<std::io::Error>,
+/// Where rendered results go: stdout, or a file that appears only when complete.
+/// The first write error is kept and reported at the end; a closed stdout
+/// (`| head`) is not an error.
+enum Out {
+    Stdout(io::Stdout, Option<io::Error>),
+    File(Box<AtomicFile>, Option<io::Error>),
 }
 
-impl Sink {
-    fn new(to_file: bool) -> Self {
-        Self {
-            buffer: to_file.then(String::new),
-            stdout: std::io::stdout(),
-            failed: None,
+impl Out {
+    fn open(output: Option<&Path>, force: bool) -> Result<Self, CliError> {
+        match output {
+            None => Ok(Self::Stdout(io::stdout(), None)),
+            Some(path) => match AtomicFile::create(path, force) {
+                Ok(file) => Ok(Self::File(Box::new(file), None)),
+                Err(hallmark_core::OutputError::Exists(_)) => Err(CliError::new(
+                    "output.exists",
+                    format!("{} already exists", shown(path)),
+                    EXIT_FAILURE,
+                )
+                .hint("use --force to replace it, or choose another -o")),
+                Err(e) => Err(e.into()),
+            },
         }
     }
 
-    fn line(&mut self, line: &str) {
-        self.text(line);
-        self.text("\n");
+    fn write_bytes(&mut self, bytes: &[u8]) {
+        let (result, failed) = match self {
+            Self::Stdout(out, failed) if failed.is_none() => (out.lock().write_all(bytes), failed),
+            Self::File(file, failed) if failed.is_none() => (file.write_all(bytes), failed),
+            _ => return,
+        };
+        if let Err(e) = result {
+            *failed = Some(e);
+        }
     }
 
     fn text(&mut self, text: &str) {
-        match &mut self.buffer {
-            Some(buffer) => buffer.push_str(text),
-            None if self.failed.is_none() => {
-                if let Err(e) = self.stdout.lock().write_all(text.as_bytes()) {
-                    self.failed = Some(e);
-                }
+        self.write_bytes(text.as_bytes());
+    }
+
+    fn line(&mut self, line: &str) {
+        self.write_bytes(format!("{line}\n").as_bytes());
+    }
+
+    fn copy(&mut self, from: &mut impl io::Read) -> io::Result<()> {
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let n = from.read(&mut buffer)?;
+            if n == 0 {
+                return Ok(());
             }
-            None => {}
+            self.write_bytes(&buffer[..n]);
         }
     }
 
-    fn finish(mut self, output: Option<&Path>, force: bool) -> Result<(), CliError> {
-        if let (Some(path), Some(buffer)) = (output, &self.buffer) {
-            hallmark_core::write_atomically(path, buffer.as_bytes(), force)?;
+    fn finish(self) -> Result<(), CliError> {
+        match self {
+            Self::Stdout(out, failed) => {
+                let flushed = out.lock().flush();
+                match failed.map_or(flushed, Err) {
+                    Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(CliError::new(
+                        "io.write",
+                        format!("can't write the report to stdout: {e}"),
+                        EXIT_FAILURE,
+                    )),
+                    _ => Ok(()),
+                }
+            }
+            Self::File(file, Some(e)) => Err(file.error(e).into()),
+            Self::File(file, None) => Ok(file.commit()?),
         }
-        let flushed = self.stdout.lock().flush();
-        match self.failed.take().map_or(flushed, Err) {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::new(
-                "io.write",
-                format!("can't write the report to stdout: {e}"),
-                EXIT_FAILURE,
-            )),
-            _ => Ok(()),
-        }
+    }
+}
+
+/// `Out` as an `io::Write` (errors are kept by `Out` and reported at its finish).
+struct OutWriter<'a>(&'a mut Out);
+
+impl Write for OutWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write_bytes(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -276,11 +496,10 @@ fn junit_case(entry: &ScanEntry) -> String {
     case
 }
 
-fn junit_document(summary: &ScanSummary, cases: &str) -> String {
+fn junit_head(summary: &ScanSummary) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <testsuite name=\"hallmark scan\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n\
-         {cases}</testsuite>\n",
+         <testsuite name=\"hallmark scan\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n",
         summary.checked, summary.failed
     )
 }
@@ -311,7 +530,7 @@ pub fn summary_text(summary: &ScanSummary) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "Scanned {} file{}: {}; {} pass, {} fail the policy",
+        "Scanned {} file{}: {}; {} pass, {} fail the policy{}",
         summary.checked,
         if summary.checked == 1 { "" } else { "s" },
         if counts.is_empty() {
@@ -320,7 +539,12 @@ pub fn summary_text(summary: &ScanSummary) -> String {
             counts.join(", ")
         },
         summary.passed,
-        summary.failed
+        summary.failed,
+        if summary.cached > 0 {
+            format!(" ({} from the cache)", summary.cached)
+        } else {
+            String::new()
+        }
     );
     let skipped: Vec<String> = [
         (Skip::NotImage, "not an image"),

@@ -20,9 +20,23 @@ fn newsroom_root() -> PathBuf {
     fixtures().join("keys/newsroom/root.pem")
 }
 
+/// A cache directory of its own for each run (so runs don't see each other's
+/// results), unless a test passes one.
+fn fresh_cache_dir() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scan-cache-{}-{n}", std::process::id()))
+}
+
 fn hallmark(args: &[PathBuf]) -> Output {
+    hallmark_cached(args, &fresh_cache_dir())
+}
+
+fn hallmark_cached(args: &[PathBuf], cache: &Path) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
         .env("HALLMARK_CONFIG_DIR", "/nonexistent/hallmark-test-config")
+        .env("HALLMARK_CACHE_DIR", cache)
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -442,4 +456,321 @@ fn a_2_gb_sparse_file_and_a_vanished_file_are_reported_and_the_scan_goes_on() {
         reports[&inbox.join("ok.jpg").display().to_string()]["verdict"],
         "trusted"
     );
+}
+
+/// The cards of an HTML report: (path, verdict, pass, has a thumbnail), in document order.
+fn html_cards(html: &str) -> Vec<(String, String, bool, bool)> {
+    let unescape = |s: &str| {
+        s.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
+    };
+    html.split("<article ")
+        .skip(1)
+        .map(|card| {
+            let attr = |name: &str| {
+                let start = card.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                card[start..start + card[start..].find('"').unwrap()].to_string()
+            };
+            let path_start = card.find("<p class=\"path\">").unwrap() + 16;
+            let path_end = path_start + card[path_start..].find("</p>").unwrap();
+            (
+                unescape(&card[path_start..path_end]),
+                attr("data-verdict"),
+                attr("data-pass") == "true",
+                card.contains("src=\"data:image/jpeg;base64,"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn html_has_a_card_per_file_failures_first_with_thumbnails_and_no_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, images) = mixed_folder(dir.path());
+    let report = dir.path().join("report.html");
+    let out = scan(&root, &[p("--format"), p("html"), p("-o"), &report]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(out.stdout.is_empty());
+    let html = fs::read_to_string(&report).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.trim_end().ends_with("</html>"));
+    assert!(!html.to_lowercase().contains("<script"), "no script");
+    assert!(
+        html.contains("default-src 'none'"),
+        "a CSP that loads nothing"
+    );
+    assert!(
+        !html.contains("http://127") && !html.contains("src=\"http"),
+        "nothing remote"
+    );
+    assert!(
+        !html.contains('\u{1b}'),
+        "no raw escape from the hostile name"
+    );
+
+    let cards = html_cards(&html);
+    assert_eq!(
+        cards.len(),
+        images.len() + 1,
+        "every image and the link loop"
+    );
+    // Paths are shown as on a terminal: control characters escaped.
+    let shown = |p: &str| p.replace('\n', "\\u{a}").replace('\u{1b}', "\\u{1b}");
+    let expected: HashMap<String, Value> = verify_reports(&images)
+        .into_iter()
+        .map(|(path, report)| (shown(&path), report))
+        .collect();
+    for (path, verdict, _, _) in &cards {
+        if path.ends_with("/loop") {
+            assert_eq!(verdict, "error");
+            continue;
+        }
+        assert_eq!(
+            Some(verdict.as_str()),
+            expected[path]["verdict"].as_str(),
+            "{path}"
+        );
+    }
+    let hostile = shown(&root.join(HOSTILE).display().to_string());
+    assert!(
+        cards
+            .iter()
+            .any(|(p, v, ..)| *p == hostile && v == "trusted"),
+        "the hostile name is shown escaped"
+    );
+    // Failing files come first.
+    let first_pass = cards.iter().position(|c| c.2).unwrap();
+    assert!(cards[first_pass..].iter().all(|c| c.2));
+    assert!(cards[..first_pass].iter().all(|c| !c.2));
+    assert!(first_pass > 0);
+    // Every decodable picture has a thumbnail: signed, tampered by a pixel, stripped.
+    for name in [
+        "newsroom.jpg",
+        "newsroom.png",
+        "newsroom.webp",
+        "nested/pixel-flip.jpg",
+        "nested/stripped.jpg",
+    ] {
+        let path = root.join(name).display().to_string();
+        let card = cards.iter().find(|c| c.0 == path).unwrap();
+        assert!(card.3, "{name} has a thumbnail");
+    }
+    let empty = root.join("nested/empty.jpg").display().to_string();
+    assert!(!cards.iter().find(|c| c.0 == empty).unwrap().3);
+    // The counts in the header match the cards.
+    let trusted = cards.iter().filter(|c| c.1 == "trusted").count();
+    assert!(html.contains(&format!(
+        "data-verdict=\"trusted\" data-count=\"{trusted}\""
+    )));
+}
+
+#[test]
+fn a_second_scan_comes_from_the_cache_with_identical_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, _) = mixed_folder(dir.path());
+    let cache = dir.path().join("cache");
+    let args = |extra: &[&str]| {
+        let mut args: Vec<PathBuf> = vec![
+            "scan".into(),
+            root.clone(),
+            "--trust".into(),
+            newsroom_root(),
+            "--format".into(),
+            "jsonl".into(),
+        ];
+        args.extend(extra.iter().map(PathBuf::from));
+        args
+    };
+    let sorted = |out: &Output| {
+        let mut lines: Vec<String> = stdout(out).lines().map(String::from).collect();
+        lines.sort();
+        lines
+    };
+    let cold = hallmark_cached(&args(&[]), &cache);
+    let warm = hallmark_cached(&args(&[]), &cache);
+    let uncached = hallmark_cached(&args(&["--no-cache"]), &cache);
+    assert_eq!(cold.status.code(), Some(4));
+    assert_eq!(warm.status.code(), Some(4));
+    assert_eq!(sorted(&warm), sorted(&cold));
+    assert_eq!(sorted(&uncached), sorted(&cold));
+    let cold_err = String::from_utf8_lossy(&cold.stderr);
+    let warm_err = String::from_utf8_lossy(&warm.stderr);
+    assert!(!cold_err.contains("from the cache"), "{cold_err}");
+    let images = stdout(&cold).lines().count() - 1; // all but the link loop
+    assert!(
+        warm_err.contains(&format!("fail the policy ({images} from the cache)")),
+        "{warm_err}"
+    );
+    assert!(!String::from_utf8_lossy(&uncached.stderr).contains("from the cache"));
+    assert!(cache.join("scan-cache.sqlite").is_file());
+
+    // Another trust list: nothing from the cache, and verdicts follow the new trust.
+    let untrusting = hallmark_cached(
+        &[
+            "scan".into(),
+            root.clone(),
+            "--format".into(),
+            "jsonl".into(),
+        ],
+        &cache,
+    );
+    assert!(!String::from_utf8_lossy(&untrusting.stderr).contains("from the cache"));
+    assert!(!stdout(&untrusting).contains("\"verdict\":\"trusted\""));
+
+    // A damaged cache is set aside with a note; the scan itself is unaffected.
+    fs::write(
+        cache.join("scan-cache.sqlite"),
+        b"garbage, not a database at all......",
+    )
+    .unwrap();
+    let damaged = hallmark_cached(&args(&[]), &cache);
+    assert_eq!(damaged.status.code(), Some(4));
+    assert_eq!(sorted(&damaged), sorted(&cold));
+    let err = String::from_utf8_lossy(&damaged.stderr);
+    assert!(
+        err.contains("[cache.corrupt]") && err.contains("scanning without a cache"),
+        "{err}"
+    );
+}
+
+#[test]
+fn scan_with_a_registry_recovers_stripped_copies_and_the_policy_bounds_the_distance() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("registry.db");
+    let add = hallmark(&[
+        "registry".into(),
+        "add".into(),
+        fixtures().join("signed/newsroom.jpg"),
+        "--db".into(),
+        db.clone(),
+        "--trust".into(),
+        newsroom_root(),
+    ]);
+    assert_eq!(add.status.code(), Some(0), "{add:?}");
+    let inbox = dir.path().join("inbox");
+    fs::create_dir(&inbox).unwrap();
+    fs::copy(
+        fixtures().join("attacks/stripped.jpg"),
+        inbox.join("stripped.jpg"),
+    )
+    .unwrap();
+    fs::copy(fixtures().join("images/other.jpg"), inbox.join("other.jpg")).unwrap();
+    let policy = policy_file(
+        dir.path(),
+        "pass = [\"trusted\", \"recovered\"]\nrecovered_max_distance = 0\n",
+    );
+    let cache = dir.path().join("cache");
+    let run = |extra: &[&Path]| {
+        let mut args = vec![
+            "scan".into(),
+            inbox.clone(),
+            "--format".into(),
+            "jsonl".into(),
+            "--registry".into(),
+            db.clone(),
+        ];
+        args.extend(extra.iter().map(|a| a.to_path_buf()));
+        hallmark_cached(&args, &cache)
+    };
+    for round in ["cold", "warm"] {
+        let out = run(&[p("--policy"), &policy]);
+        assert_eq!(out.status.code(), Some(1), "{round}: other.jpg is unsigned");
+        let reports: HashMap<String, Value> = stdout(&out)
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (
+                    v["path"]
+                        .as_str()
+                        .unwrap()
+                        .rsplit('/')
+                        .next()
+                        .unwrap()
+                        .to_string(),
+                    v,
+                )
+            })
+            .collect();
+        let stripped = &reports["stripped.jpg"];
+        assert_eq!(stripped["verdict"], "recovered", "{round}");
+        assert_eq!(stripped["recovered"]["distance"], 0);
+        assert_eq!(stripped["recovered"]["signer"]["name"], "Jane Doe");
+        assert_eq!(stripped["policy"]["pass"], true);
+        assert_eq!(reports["other.jpg"]["verdict"], "unsigned");
+    }
+    // The same verdicts as `hallmark verify --registry`.
+    let verify = hallmark(&[
+        "verify".into(),
+        "--json".into(),
+        inbox.join("stripped.jpg"),
+        "--registry".into(),
+        db.clone(),
+    ]);
+    let verified: Value = serde_json::from_str(stdout(&verify).trim()).unwrap();
+    assert_eq!(verified["verdict"], "recovered");
+    // A registry that grew is a new registry: cached results for the old one are not used.
+    let add = hallmark(&[
+        "registry".into(),
+        "add".into(),
+        fixtures().join("signed/stranger.jpg"),
+        "--db".into(),
+        db.clone(),
+    ]);
+    assert_eq!(add.status.code(), Some(0), "{add:?}");
+    let out = run(&[]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("from the cache"));
+}
+
+#[test]
+fn progress_shows_on_a_terminal_and_never_in_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, _) = mixed_folder(dir.path());
+    let piped = scan(&root, &[p("--format"), p("jsonl")]);
+    let stderr = String::from_utf8_lossy(&piped.stderr);
+    assert!(
+        !stderr.contains('\r') && !stderr.contains('\u{1b}'),
+        "{stderr:?}"
+    );
+    assert!(!stderr.contains("checked,"), "{stderr:?}");
+
+    // `script` gives the command a terminal (util-linux, in every Debian).
+    let typescript = dir.path().join("typescript");
+    let command = format!(
+        "{} scan {} --trust {} --format jsonl -o {} --no-cache",
+        env!("CARGO_BIN_EXE_hallmark"),
+        root.display(),
+        newsroom_root().display(),
+        dir.path().join("out.jsonl").display()
+    );
+    let status = Command::new("script")
+        .args(["-q", "-e", "-c", &command])
+        .arg(&typescript)
+        .env("HALLMARK_CONFIG_DIR", "/nonexistent/hallmark-test-config")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .expect("script(1) from util-linux runs");
+    assert_eq!(status.code(), Some(4));
+    let seen = String::from_utf8_lossy(&fs::read(&typescript).unwrap()).into_owned();
+    assert!(seen.contains(" checked, "), "progress drawn: {seen:?}");
+    assert!(seen.contains("Scanned "), "{seen:?}");
+    let quiet = dir.path().join("quiet");
+    let status = Command::new("script")
+        .args([
+            "-q",
+            "-e",
+            "-c",
+            &format!("{command} --force --no-progress"),
+        ])
+        .arg(&quiet)
+        .env("HALLMARK_CONFIG_DIR", "/nonexistent/hallmark-test-config")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(4));
+    assert!(!String::from_utf8_lossy(&fs::read(&quiet).unwrap()).contains(" checked, "));
 }

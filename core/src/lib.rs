@@ -49,7 +49,7 @@ pub use input::{read_input, InputError};
 pub use inspect::{inspect, CertificateInfo, Inspection};
 pub use keyfile::Passphrase;
 pub use media::{probe, Limits, MediaError, MediaFormat, Probe};
-pub use output::{write_atomically, OutputError};
+pub use output::{write_atomically, AtomicFile, OutputError};
 pub use policy::{Policy, PolicyError, PolicyOutcome};
 pub use report::{
     ClaimedFacts, ErrorInfo, IngredientReport, RecoveredInfo, Report, SignedPixels, SignerInfo,

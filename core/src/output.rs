@@ -1,9 +1,12 @@
 //! Writing results without ever losing data: a temporary file beside the
 //! destination, synced and read back, then renamed over it in one step.
+//! [`AtomicFile`] does the same for output written as it is produced.
 
 use std::fs;
-use std::io::Write;
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
 
 /// Why an output could not be written. The destination is left as it was.
 #[derive(Debug, thiserror::Error)]
@@ -34,50 +37,122 @@ impl OutputError {
 /// Write `bytes` to `path` atomically. Replaces an existing file only when
 /// `overwrite`, keeping its permissions.
 pub fn write_atomically(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), OutputError> {
-    let io = |source| OutputError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let existing = fs::metadata(path).ok();
-    if existing.is_some() && !overwrite {
-        return Err(OutputError::Exists(path.to_path_buf()));
+    let mut file = AtomicFile::create(path, overwrite)?;
+    file.write_all(bytes).map_err(|e| file.error(e))?;
+    file.commit()
+}
+
+/// A file written bit by bit that appears at its path only when
+/// [`commit`](Self::commit) succeeds: until then it is a temporary file
+/// beside it, removed if the writer is dropped. Commit syncs it, reads it
+/// back against a BLAKE3 of everything written, and renames it into place.
+#[derive(Debug)]
+pub struct AtomicFile {
+    path: PathBuf,
+    dir: PathBuf,
+    overwrite: bool,
+    existing: Option<fs::Permissions>,
+    out: BufWriter<NamedTempFile>,
+    written: blake3::Hasher,
+}
+
+impl AtomicFile {
+    /// Start writing `path`. Fails at once when it exists and `overwrite` is false.
+    pub fn create(path: &Path, overwrite: bool) -> Result<Self, OutputError> {
+        let existing = fs::metadata(path).ok();
+        if existing.is_some() && !overwrite {
+            return Err(OutputError::Exists(path.to_path_buf()));
+        }
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".hallmark-")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(|source| OutputError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            dir,
+            overwrite,
+            existing: existing.map(|m| m.permissions()),
+            out: BufWriter::with_capacity(256 * 1024, tmp),
+            written: blake3::Hasher::new(),
+        })
     }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".hallmark-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    if fs::read(tmp.path()).map_err(io)? != bytes {
-        return Err(OutputError::ReadBack(path.to_path_buf()));
+
+    /// The destination.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
-    let permissions = match &existing {
-        Some(meta) => Some(meta.permissions()),
-        None => default_permissions(),
-    };
-    if let Some(permissions) = permissions {
-        fs::set_permissions(tmp.path(), permissions).map_err(io)?;
+
+    /// An I/O error while writing, as an [`OutputError`] naming the destination.
+    pub fn error(&self, source: std::io::Error) -> OutputError {
+        OutputError::Io {
+            path: self.path.clone(),
+            source,
+        }
     }
-    if overwrite {
-        tmp.persist(path).map_err(|e| io(e.error))?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                OutputError::Exists(path.to_path_buf())
-            } else {
-                io(e.error)
+
+    /// Sync, read back, and rename into place (replacing the destination only
+    /// when created with `overwrite`). On any error the destination is untouched.
+    pub fn commit(self) -> Result<(), OutputError> {
+        let path = self.path;
+        let io = |source| OutputError::Io {
+            path: path.clone(),
+            source,
+        };
+        let tmp = self.out.into_inner().map_err(|e| io(e.into_error()))?;
+        tmp.as_file().sync_all().map_err(io)?;
+        let mut reread = blake3::Hasher::new();
+        let mut file = fs::File::open(tmp.path()).map_err(io)?;
+        let mut buffer = vec![0u8; 256 * 1024];
+        loop {
+            let n = file.read(&mut buffer).map_err(io)?;
+            if n == 0 {
+                break;
             }
-        })?;
+            reread.update(&buffer[..n]);
+        }
+        if reread.finalize() != self.written.finalize() {
+            return Err(OutputError::ReadBack(path));
+        }
+        let permissions = self.existing.or_else(default_permissions);
+        if let Some(permissions) = permissions {
+            fs::set_permissions(tmp.path(), permissions).map_err(io)?;
+        }
+        if self.overwrite {
+            tmp.persist(&path).map_err(|e| io(e.error))?;
+        } else {
+            tmp.persist_noclobber(&path).map_err(|e| {
+                if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                    OutputError::Exists(path.clone())
+                } else {
+                    io(e.error)
+                }
+            })?;
+        }
+        if let Ok(d) = fs::File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
     }
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.written.update(&buf[..n]);
+        Ok(n)
     }
-    Ok(())
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 #[cfg(unix)]
@@ -93,6 +168,7 @@ fn default_permissions() -> Option<fs::Permissions> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
     #[test]
@@ -112,5 +188,32 @@ mod tests {
             1,
             "no temp file left"
         );
+    }
+
+    #[test]
+    fn an_atomic_file_appears_only_when_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.html");
+        let mut file = AtomicFile::create(&path, false).unwrap();
+        file.write_all(b"<html>").unwrap();
+        assert!(!path.exists());
+        drop(file);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "nothing left");
+
+        let mut file = AtomicFile::create(&path, false).unwrap();
+        for _ in 0..10_000 {
+            file.write_all(b"<p>row</p>\n").unwrap();
+        }
+        file.commit().unwrap();
+        assert_eq!(fs::read(&path).unwrap().len(), 110_000);
+        assert!(matches!(
+            AtomicFile::create(&path, false),
+            Err(OutputError::Exists(_))
+        ));
+        let mut file = AtomicFile::create(&path, true).unwrap();
+        file.write_all(b"new").unwrap();
+        file.commit().unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

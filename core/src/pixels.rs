@@ -203,14 +203,97 @@ pub fn fast_pdq(bytes: &[u8], limits: &Limits) -> Result<Pdq, MediaError> {
     if media.format != MediaFormat::Jpeg {
         return Ok(decode_rgba8(bytes, limits)?.pdq());
     }
+    let scaled = decode_jpeg_scaled(bytes, limits, |w, h| w.min(h) >= FAST_MIN_SIDE)?;
+    let mut luma = match scaled.channels {
+        1 => scaled.pixels.iter().map(|&v| f32::from(v)).collect(),
+        _ => pdq::luma_from_rgb8(&scaled.pixels, 3),
+    };
+    Ok(pdq::hash_luma(&mut luma, scaled.rows, scaled.cols))
+}
+
+/// Longest side of a thumbnail that [`thumbnail`] is allowed to make.
+pub const MAX_THUMBNAIL_SIDE: u32 = 1024;
+
+/// A small JPEG preview of an image, at most `max_side` pixels on its longest
+/// side (clamped to 16..=[`MAX_THUMBNAIL_SIDE`]); never larger than the image.
+/// JPEG is decoded at reduced scale, so a 12 MP photo costs a few
+/// milliseconds; other formats are decoded fully under `limits`.
+pub fn thumbnail(bytes: &[u8], limits: &Limits, max_side: u32) -> Result<Vec<u8>, MediaError> {
+    let max_side = max_side.clamp(16, MAX_THUMBNAIL_SIDE);
+    let media = probe(bytes, limits)?;
+    let encode_failed = |e: image::ImageError| MediaError::Malformed {
+        format: media.format.mime(),
+        detail: format!("can't make a thumbnail: {e}"),
+    };
+    let rgb: image::RgbImage = if media.format == MediaFormat::Jpeg {
+        let target = u16::try_from(max_side).unwrap_or(u16::MAX);
+        let scaled = decode_jpeg_scaled(bytes, limits, |w, h| w.max(h) >= target)?;
+        let (w, h) = (
+            u32::try_from(scaled.cols).unwrap_or(u32::MAX),
+            u32::try_from(scaled.rows).unwrap_or(u32::MAX),
+        );
+        let pixels = match scaled.channels {
+            1 => scaled.pixels.iter().flat_map(|&v| [v, v, v]).collect(),
+            _ => scaled.pixels,
+        };
+        image::RgbImage::from_raw(w, h, pixels).ok_or_else(|| MediaError::Malformed {
+            format: media.format.mime(),
+            detail: "decoded fewer pixels than the header promised".into(),
+        })?
+    } else {
+        let image = decode_rgba8(bytes, limits)?;
+        let (w, h) = (image.width, image.height);
+        let rgba = match image.channels {
+            3 => image::DynamicImage::ImageRgb8(
+                image::RgbImage::from_raw(w, h, image.pixels).unwrap_or_default(),
+            ),
+            _ => image::DynamicImage::ImageRgba8(
+                image::RgbaImage::from_raw(w, h, image.pixels).unwrap_or_default(),
+            ),
+        };
+        rgba.to_rgb8()
+    };
+    let (w, h) = rgb.dimensions();
+    let scale = f64::from(max_side) / f64::from(w.max(h).max(1));
+    let rgb = if scale < 1.0 {
+        let tw = ((f64::from(w) * scale).round() as u32).max(1);
+        let th = ((f64::from(h) * scale).round() as u32).max(1);
+        image::imageops::thumbnail(&rgb, tw, th)
+    } else {
+        rgb
+    };
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 75)
+        .encode_image(&rgb)
+        .map_err(encode_failed)?;
+    Ok(out)
+}
+
+/// A JPEG decoded at reduced scale: 1 (grey) or 3 (RGB) channels.
+struct ScaledJpeg {
+    rows: usize,
+    cols: usize,
+    channels: usize,
+    pixels: Vec<u8>,
+}
+
+/// Decode a JPEG with IDCT scaling at the smallest of 1/8, 1/4, 1/2 for which
+/// `keeps(width, height)` still holds (full size if none does). CMYK is
+/// converted to RGB; 16-bit grey is cut to 8 bits.
+fn decode_jpeg_scaled(
+    bytes: &[u8],
+    limits: &Limits,
+    keeps: impl Fn(u16, u16) -> bool,
+) -> Result<ScaledJpeg, MediaError> {
+    let format = MediaFormat::Jpeg.mime();
     if !crate::media::jpeg_is_complete(bytes) {
         return Err(MediaError::Malformed {
-            format: media.format.mime(),
+            format,
             detail: "the file ends before the image does (truncated)".into(),
         });
     }
     let malformed = |detail: String| MediaError::Malformed {
-        format: media.format.mime(),
+        format,
         detail: detail.trim_end().to_string(),
     };
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
@@ -222,11 +305,10 @@ pub fn fast_pdq(bytes: &[u8], limits: &Limits) -> Result<Pdq, MediaError> {
         .info()
         .ok_or_else(|| malformed("no frame header".into()))?;
     let (w, h) = (info.width, info.height);
-    let shortest = w.min(h).max(1);
     let factor = (1..=3)
         .rev()
         .map(|s| 1u16 << s)
-        .find(|f| shortest / f >= FAST_MIN_SIDE)
+        .find(|f| keeps(w / f, h / f))
         .unwrap_or(1);
     let (sw, sh) = decoder
         .scale(w.div_ceil(factor), h.div_ceil(factor))
@@ -236,31 +318,39 @@ pub fn fast_pdq(bytes: &[u8], limits: &Limits) -> Result<Pdq, MediaError> {
         .info()
         .ok_or_else(|| malformed("no frame header".into()))?;
     let (rows, cols) = (usize::from(sh), usize::from(sw));
-    let mut luma = match info.pixel_format {
-        jpeg_decoder::PixelFormat::RGB24 => pdq::luma_from_rgb8(&pixels, 3),
-        jpeg_decoder::PixelFormat::L8 => pixels.iter().map(|&v| f32::from(v)).collect(),
-        jpeg_decoder::PixelFormat::L16 => pixels
-            .chunks_exact(2)
-            .map(|p| f32::from(u16::from_be_bytes([p[0], p[1]]) >> 8))
-            .collect(),
-        jpeg_decoder::PixelFormat::CMYK32 => {
+    let (channels, pixels) = match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => (3, pixels),
+        jpeg_decoder::PixelFormat::L8 => (1, pixels),
+        jpeg_decoder::PixelFormat::L16 => (
+            1,
+            pixels
+                .chunks_exact(2)
+                .map(|p| (u16::from_be_bytes([p[0], p[1]]) >> 8) as u8)
+                .collect(),
+        ),
+        jpeg_decoder::PixelFormat::CMYK32 => (
             // Adobe CMYK JPEGs are stored inverted; convert as the image crate does.
-            let rgb: Vec<u8> = pixels
+            3,
+            pixels
                 .chunks_exact(4)
                 .flat_map(|p| {
                     let k = u16::from(p[3]);
                     [p[0], p[1], p[2]].map(|c| ((u16::from(c) * k) / 255) as u8)
                 })
-                .collect();
-            pdq::luma_from_rgb8(&rgb, 3)
-        }
+                .collect(),
+        ),
     };
-    if luma.len() < rows * cols {
+    if pixels.len() < rows * cols * channels {
         return Err(malformed(
             "decoded fewer pixels than the header promised".into(),
         ));
     }
-    Ok(pdq::hash_luma(&mut luma, rows, cols))
+    Ok(ScaledJpeg {
+        rows,
+        cols,
+        channels,
+        pixels,
+    })
 }
 
 #[cfg(test)]

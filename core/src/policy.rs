@@ -23,6 +23,10 @@ pub struct Policy {
     pub required_source_types: Vec<String>,
     /// Every action listed here (e.g. `c2pa.created`) must be in the manifest.
     pub required_actions: Vec<String>,
+    /// A `recovered` file passes only when its PDQ distance to the registered
+    /// original is at most this many bits (0: identical pixels). `None`: any
+    /// distance the registry lookup accepted.
+    pub recovered_max_distance: Option<u32>,
 }
 
 impl Default for Policy {
@@ -33,6 +37,7 @@ impl Default for Policy {
             allow_ai_generated: true,
             required_source_types: Vec::new(),
             required_actions: Vec::new(),
+            recovered_max_distance: None,
         }
     }
 }
@@ -137,6 +142,18 @@ impl Policy {
             _ => (report.digital_source_type.as_deref(), report.ai_generated),
         };
         let mut reasons = Vec::new();
+        if let (Some(max), Some(r), Verdict::Recovered) =
+            (self.recovered_max_distance, &report.recovered, verdict)
+        {
+            if r.distance > max {
+                reasons.push(format!(
+                    "the copy is {} bits from the registered original (the policy allows {max})",
+                    r.distance
+                ));
+            }
+        }
+        // As `verify --require trusted`: a recovered file never meets it (its
+        // trust was decided by whoever registered the original).
         if self.require_trusted && verdict != Verdict::Trusted {
             reasons.push(
                 "the signer is not trusted here (the policy requires a trusted signer)".to_string(),
@@ -178,6 +195,7 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
     fn signed(verdict: Verdict, source: &str, actions: &[&str]) -> Report {
@@ -238,6 +256,53 @@ mod tests {
         assert!(bad.reasons[1].starts_with("AI-generated content is not allowed"));
         assert!(bad.reasons[2].contains("not one the policy requires"));
         assert_eq!(bad.reasons[3], "required action c2pa.cropped is missing");
+    }
+
+    #[test]
+    fn recovered_copies_pass_by_distance_and_registered_trust() {
+        let recovered = |distance: u32, registered_verdict: Verdict| {
+            let mut r = Report::new(Verdict::Recovered, "recovered");
+            r.recovered = Some(crate::report::RecoveredInfo {
+                distance,
+                pixel_digest_match: distance == 0,
+                signer: crate::report::SignerInfo {
+                    name: Some("Desk".into()),
+                    organization: None,
+                    issuer: None,
+                    certificate_sha256: "00".repeat(32),
+                    trusted: registered_verdict == Verdict::Trusted,
+                },
+                registered_verdict,
+                title: None,
+                signed_at: None,
+                digital_source_type: Some(CAPTURE.into()),
+                ai_generated: false,
+                registered_at: "2026-11-25T00:00:00Z".into(),
+                asset_blake3: "00".repeat(32),
+            });
+            r
+        };
+        let p =
+            Policy::from_toml("pass = [\"trusted\", \"recovered\"]\nrecovered_max_distance = 10\n")
+                .unwrap();
+        assert!(p.evaluate(&recovered(0, Verdict::Trusted)).pass);
+        assert!(p.evaluate(&recovered(10, Verdict::Trusted)).pass);
+        let far = p.evaluate(&recovered(11, Verdict::Trusted));
+        assert_eq!(
+            far.reasons,
+            ["the copy is 11 bits from the registered original (the policy allows 10)"]
+        );
+        let strict = Policy {
+            require_trusted: true,
+            ..p.clone()
+        };
+        let untrusted = strict.evaluate(&recovered(3, Verdict::Trusted));
+        assert!(!untrusted.pass);
+        assert!(untrusted.reasons[0].contains("not trusted"));
+        assert!(Policy::default()
+            .evaluate(&recovered(0, Verdict::Trusted))
+            .reasons[0]
+            .starts_with("verdict `recovered` does not pass"));
     }
 
     #[test]

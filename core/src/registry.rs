@@ -210,6 +210,11 @@ impl Registry {
         &self.path
     }
 
+    /// The decode limits files are hashed under.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
     fn db_error(&self, e: rusqlite::Error) -> RegistryError {
         schema::classify(&self.path, e)
     }
@@ -242,6 +247,25 @@ impl Registry {
         rows.truncate(self.index.len());
         self.rows = rows;
         Ok(())
+    }
+
+    /// A summary of what the registry holds that changes whenever an entry is
+    /// added, by this handle or another process: for keying cached results.
+    pub fn state(&self) -> Result<String, RegistryError> {
+        let (n, max_id, last): (i64, Option<i64>, Option<String>) = self
+            .conn
+            .query_row(
+                "SELECT count(*), max(id), max(registered_at) FROM manifests",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(|e| self.db_error(e))?;
+        Ok(format!(
+            "{}\0{n}\0{}\0{}",
+            self.path,
+            max_id.unwrap_or(0),
+            last.unwrap_or_default()
+        ))
     }
 
     /// Number of registered files.

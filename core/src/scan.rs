@@ -4,34 +4,42 @@
 //! whatever the size of the folder.
 //!
 //! Each file is verified exactly as `hallmark verify` verifies it
-//! ([`Verifier::verify_file`]), so verdicts are identical.
+//! ([`Verifier::verify`], then the registry for unsigned files), so verdicts
+//! are identical. With a [`ScanCache`], files seen before with the same
+//! bytes and the same trust configuration are not verified again.
 //!
 //! ```no_run
 //! use hallmark_core::{Policy, TrustStore, Verifier};
 //!
 //! let verifier = Verifier::new(TrustStore::empty());
-//! let summary = hallmark_core::scan::scan(&verifier, &Policy::default(), &["inbox".into()], |entry| {
+//! let options = hallmark_core::scan::ScanOptions::default();
+//! let roots = ["inbox".into()];
+//! let summary = hallmark_core::scan::scan(&verifier, &Policy::default(), &roots, options, |entry| {
 //!     println!("{} {}", entry.report.verdict, entry.policy.pass);
 //! });
 //! std::process::exit(summary.exit_code.into());
 //! ```
 
+mod cache;
 mod walk;
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use crate::media::MediaFormat;
 use crate::policy::{Policy, PolicyOutcome};
+use crate::registry::{Registry, RegistryError};
 use crate::report::{Report, Verdict};
 use crate::verify::Verifier;
+use cache::{Stat, Store};
 use walk::{Found, Walk};
 
+pub use cache::{CacheError, ScanCache, MAX_AGE_SECS};
 pub use walk::Skip;
 
 /// How many failing files a summary names; the rest are only counted.
@@ -45,12 +53,32 @@ const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "jpe", "png", "webp"];
 /// the caller is slower than the verifiers.
 const IN_FLIGHT: usize = 64;
 
+/// Results written to the cache in one transaction.
+const CACHE_BATCH: usize = 256;
+
+/// What a scan does besides verifying.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ScanOptions<'a> {
+    /// Reuse and store results.
+    pub cache: Option<&'a ScanCache>,
+    /// Look unsigned files up in a registry, with this PDQ threshold, as
+    /// `hallmark verify --registry` does.
+    pub registry: Option<(&'a Mutex<Registry>, u32)>,
+    /// Make a JPEG thumbnail of every image, this many pixels on its longest side.
+    pub thumbnail_side: Option<u32>,
+}
+
 /// One verified file and whether it passes the policy.
 #[derive(Debug, Clone)]
 pub struct ScanEntry {
     /// `path` is set to the file's path as walked (a root joined with the names below it).
     pub report: Report,
     pub policy: PolicyOutcome,
+    /// A small JPEG of the image, when [`ScanOptions::thumbnail_side`] asked
+    /// for one and the image could be decoded.
+    pub thumbnail: Option<Vec<u8>>,
+    /// The report came from the cache.
+    pub cached: bool,
 }
 
 impl ScanEntry {
@@ -71,6 +99,8 @@ pub struct ScanSummary {
     /// The first [`FAILING_LISTED`] failing files: verdict and path.
     pub failing: Vec<(Verdict, String)>,
     pub skipped: BTreeMap<Skip, u64>,
+    /// Reports that came from the cache.
+    pub cached: u64,
     /// The highest exit status of any file (0 when there were none).
     pub exit_code: u8,
 }
@@ -79,6 +109,7 @@ impl ScanSummary {
     fn add(&mut self, entry: &ScanEntry) {
         let verdict = entry.report.verdict;
         self.checked += 1;
+        self.cached += u64::from(entry.cached);
         *self.by_verdict.entry(verdict).or_default() += 1;
         if entry.policy.pass {
             self.passed += 1;
@@ -99,7 +130,7 @@ impl ScanSummary {
 }
 
 enum Outcome {
-    Entry(Box<ScanEntry>),
+    Entry(Box<ScanEntry>, Option<Store>),
     Skipped(Skip),
 }
 
@@ -116,54 +147,197 @@ pub fn scan(
     verifier: &Verifier,
     policy: &Policy,
     roots: &[PathBuf],
+    options: ScanOptions<'_>,
     mut on_entry: impl FnMut(ScanEntry),
 ) -> ScanSummary {
     let mut summary = ScanSummary::default();
+    let mut pending: Vec<Store> = Vec::new();
     let (tx, rx) = mpsc::sync_channel(IN_FLIGHT);
+    let job = Job {
+        verifier,
+        policy,
+        options,
+    };
     std::thread::scope(|s| {
-        s.spawn(move || {
+        s.spawn(|| {
             Walk::new(roots)
                 .par_bridge()
                 .for_each_with(tx, |tx, found| {
                     // A closed channel means the caller has gone: stop quietly.
-                    let _ = tx.send(process(verifier, policy, found));
+                    let _ = tx.send(job.process(found));
                 });
         });
         // `rx` is moved into the loop: if `on_entry` panics it is dropped, and the workers end.
         for outcome in rx {
             match outcome {
-                Outcome::Entry(entry) => {
+                Outcome::Entry(entry, store) => {
                     summary.add(&entry);
                     on_entry(*entry);
+                    if let (Some(cache), Some(store)) = (options.cache, store) {
+                        pending.push(store);
+                        if pending.len() >= CACHE_BATCH {
+                            cache.store(&pending);
+                            pending.clear();
+                        }
+                    }
                 }
                 Outcome::Skipped(why) => *summary.skipped.entry(why).or_default() += 1,
             }
         }
     });
+    if let Some(cache) = options.cache {
+        cache.store(&pending);
+        cache.prune();
+    }
     summary
 }
 
-fn process(verifier: &Verifier, policy: &Policy, found: Found) -> Outcome {
-    let report = match found {
-        Found::Skipped(why) => return Outcome::Skipped(why),
-        Found::File { path, named } => {
-            if !named && !looks_like_image(&path) {
-                return Outcome::Skipped(Skip::NotImage);
+/// What every worker shares.
+#[derive(Clone, Copy)]
+struct Job<'a> {
+    verifier: &'a Verifier,
+    policy: &'a Policy,
+    options: ScanOptions<'a>,
+}
+
+impl Job<'_> {
+    fn process(&self, found: Found) -> Outcome {
+        match found {
+            Found::Skipped(why) => Outcome::Skipped(why),
+            Found::File { path, named } => {
+                if !named && !looks_like_image(&path) {
+                    return Outcome::Skipped(Skip::NotImage);
+                }
+                self.check(path)
             }
-            verifier.verify_file(&path)
+            Found::Problem {
+                path,
+                code,
+                message,
+            } => self.entry(&path, Report::error(code, message), None, false, None),
         }
-        Found::Problem {
-            path,
-            code,
-            message,
-        } => {
-            let mut report = Report::error(code, message);
-            report.path = Some(path.display().to_string());
-            report
+    }
+
+    fn entry(
+        &self,
+        path: &Path,
+        mut report: Report,
+        thumbnail: Option<Vec<u8>>,
+        cached: bool,
+        store: Option<Store>,
+    ) -> Outcome {
+        report.path = Some(path.display().to_string());
+        let policy = self.policy.evaluate(&report);
+        let entry = ScanEntry {
+            report,
+            policy,
+            thumbnail,
+            cached,
+        };
+        Outcome::Entry(Box::new(entry), store)
+    }
+
+    /// Whether a cached result answers everything this scan asks.
+    fn complete(&self, hit: &cache::Hit) -> bool {
+        match self.options.thumbnail_side {
+            None => true,
+            Some(side) => hit.thumb_side == side || hit.report.verdict == Verdict::Error,
         }
+    }
+
+    fn thumbnail(&self, bytes: &[u8], report: &Report) -> Option<Vec<u8>> {
+        let side = self.options.thumbnail_side?;
+        if report.verdict == Verdict::Error {
+            return None;
+        }
+        crate::pixels::thumbnail(bytes, self.verifier.limits(), side).ok()
+    }
+
+    fn check(&self, path: PathBuf) -> Outcome {
+        let cache = self.options.cache;
+        let stat = cache
+            .and_then(|_| std::fs::metadata(&path).ok())
+            .and_then(|meta| Stat::of(&meta));
+        // An unchanged file seen before: not even read.
+        if let (Some(cache), Some(stat)) = (cache, stat) {
+            if let Some(hit) = cache
+                .content_of(&path, stat)
+                .and_then(|content| cache.get(&content))
+            {
+                if self.complete(&hit) {
+                    return self.entry(&path, hit.report, hit.thumbnail, true, None);
+                }
+            }
+        }
+        let bytes = match crate::input::read_input(&path, self.verifier.limits().max_file_bytes) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                return self.entry(
+                    &path,
+                    Report::error(e.code(), e.to_string()),
+                    None,
+                    false,
+                    None,
+                )
+            }
+        };
+        let content = cache.map(|_| *blake3::hash(&bytes).as_bytes());
+        let side = self.options.thumbnail_side.unwrap_or(0);
+        // The same bytes seen before (elsewhere, or with another stat).
+        if let (Some(cache), Some(content)) = (cache, content) {
+            if let Some(hit) = cache.get(&content) {
+                let complete = self.complete(&hit);
+                let thumbnail = if complete {
+                    hit.thumbnail
+                } else {
+                    self.thumbnail(&bytes, &hit.report)
+                };
+                let result = (!complete).then(|| (to_json(&hit.report), thumbnail.clone(), side));
+                let store = Store {
+                    path: path.clone(),
+                    stat,
+                    content,
+                    result,
+                };
+                return self.entry(&path, hit.report, thumbnail, true, Some(store));
+            }
+        }
+        let mut report = self.verifier.verify(&bytes);
+        if let Some((registry, threshold)) = self.options.registry {
+            report = recover(registry, threshold, &bytes, report);
+        }
+        let thumbnail = self.thumbnail(&bytes, &report);
+        let store = content.map(|content| Store {
+            path: path.clone(),
+            stat,
+            content,
+            result: Some((to_json(&report), thumbnail.clone(), side)),
+        });
+        self.entry(&path, report, thumbnail, false, store)
+    }
+}
+
+/// The report as cached: its JSON without the path (the same bytes may be at many paths).
+fn to_json(report: &Report) -> String {
+    let mut report = report.clone();
+    report.path = None;
+    serde_json::to_string(&report).unwrap_or_default()
+}
+
+/// [`Registry::recover`], hashing the file before taking the lock.
+fn recover(registry: &Mutex<Registry>, threshold: u32, bytes: &[u8], report: Report) -> Report {
+    if report.verdict != Verdict::Unsigned {
+        return report;
+    }
+    let limits = match registry.lock() {
+        Ok(registry) => *registry.limits(),
+        Err(_) => return report,
     };
-    let policy = policy.evaluate(&report);
-    Outcome::Entry(Box::new(ScanEntry { report, policy }))
+    let hash = crate::pixels::hash_image(bytes, &limits).map_err(RegistryError::from);
+    match registry.lock() {
+        Ok(registry) => registry.recover_hashed(hash, report, threshold),
+        Err(_) => report,
+    }
 }
 
 /// Sniff the first 16 bytes; a file that can't be opened is verified, so its error is reported.

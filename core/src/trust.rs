@@ -71,6 +71,20 @@ impl TrustStore {
         self.allowed.len()
     }
 
+    /// BLAKE3 over every anchor and allowed certificate, in order.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut h = blake3::Hasher::new();
+        for (label, certs) in [(b"anchors", &self.anchors), (b"allowed", &self.allowed)] {
+            h.update(label);
+            h.update(&(certs.len() as u64).to_le_bytes());
+            for cert in certs {
+                h.update(&(cert.len() as u64).to_le_bytes());
+                h.update(cert);
+            }
+        }
+        *h.finalize().as_bytes()
+    }
+
     pub(crate) fn anchors_pem(&self) -> Option<String> {
         (!self.anchors.is_empty()).then(|| self.anchors.iter().map(|c| to_pem(c)).collect())
     }

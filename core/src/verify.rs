@@ -36,6 +36,8 @@ pub struct Verifier {
     context: Arc<Context>,
     limits: Limits,
     has_trust: bool,
+    /// BLAKE3 of the trust configuration (see [`Verifier::fingerprint`]).
+    trust_digest: [u8; 32],
 }
 
 impl Verifier {
@@ -65,7 +67,24 @@ impl Verifier {
             context: Arc::new(context),
             limits: Limits::default(),
             has_trust: !trust.is_empty(),
+            trust_digest: trust.digest(),
         }
+    }
+
+    /// What a report depends on besides the file: this version of Hallmark and
+    /// of the C2PA SDK, the trust anchors and allowed list, and the limits.
+    /// Equal fingerprints give equal reports for equal bytes (until
+    /// certificates expire), which is what a result cache keys on.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let mut h = blake3::Hasher::new();
+        h.update(b"hallmark verifier fingerprint v1\0");
+        h.update(crate::CLAIM_GENERATOR.as_bytes());
+        h.update(b"\0");
+        h.update(c2pa::VERSION.as_bytes());
+        h.update(b"\0");
+        h.update(&self.trust_digest);
+        h.update(format!("{:?}", self.limits).as_bytes());
+        *h.finalize().as_bytes()
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Self {

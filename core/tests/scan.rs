@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use hallmark_core::scan::{scan, ScanEntry, ScanSummary, Skip};
+use hallmark_core::scan::{scan, ScanCache, ScanEntry, ScanOptions, ScanSummary, Skip};
 use hallmark_core::{Policy, TrustStore, Verdict, Verifier};
 
 fn fixtures() -> PathBuf {
@@ -77,8 +77,17 @@ fn run(
     policy: &Policy,
     roots: &[PathBuf],
 ) -> (HashMap<String, ScanEntry>, ScanSummary) {
+    run_with(verifier, policy, roots, ScanOptions::default())
+}
+
+fn run_with(
+    verifier: &Verifier,
+    policy: &Policy,
+    roots: &[PathBuf],
+    options: ScanOptions<'_>,
+) -> (HashMap<String, ScanEntry>, ScanSummary) {
     let mut entries = HashMap::new();
-    let summary = scan(verifier, policy, roots, |entry| {
+    let summary = scan(verifier, policy, roots, options, |entry| {
         let path = entry
             .report
             .path
@@ -176,6 +185,7 @@ fn results_arrive_on_the_calling_thread_as_they_finish() {
         &trusting_newsroom(),
         &Policy::default(),
         std::slice::from_ref(&mixed.root),
+        ScanOptions::default(),
         |_| {
             assert_eq!(std::thread::current().id(), caller);
             seen += 1;
@@ -266,4 +276,115 @@ fn links_to_other_folders_are_counted_not_followed() {
         entries.values().next().unwrap().report.verdict,
         Verdict::Trusted
     );
+}
+
+/// What a report says, without where it came from.
+fn verdicts(entries: &HashMap<String, ScanEntry>) -> Vec<(String, Verdict, String)> {
+    let mut v: Vec<_> = entries
+        .iter()
+        .map(|(p, e)| (p.clone(), e.report.verdict, e.report.summary.clone()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_warm_cache_gives_the_same_reports_without_verifying_again() {
+    let mixed = mixed_folder();
+    let verifier = trusting_newsroom();
+    let roots = std::slice::from_ref(&mixed.root);
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache_path = cache_dir.path().join("cache.sqlite");
+    let (fresh, fresh_summary) = run(&verifier, &Policy::default(), roots);
+
+    let cache = ScanCache::open(&cache_path, verifier.fingerprint()).unwrap();
+    let options = ScanOptions {
+        cache: Some(&cache),
+        ..ScanOptions::default()
+    };
+    let (cold, cold_summary) = run_with(&verifier, &Policy::default(), roots, options);
+    assert_eq!(cold_summary.cached, 0);
+    assert_eq!(verdicts(&cold), verdicts(&fresh));
+    drop(cache);
+
+    let cache = ScanCache::open(&cache_path, verifier.fingerprint()).unwrap();
+    let options = ScanOptions {
+        cache: Some(&cache),
+        ..ScanOptions::default()
+    };
+    let (warm, warm_summary) = run_with(&verifier, &Policy::default(), roots, options);
+    for (path, entry) in &warm {
+        let mut expected = fresh[path].report.clone();
+        expected.signed_pixels = None;
+        assert_eq!(entry.report, expected, "{path}");
+        assert_eq!(entry.policy, fresh[path].policy, "{path}");
+    }
+    // Every image is cached; what the walk could not read (a loop, a broken link) is not.
+    assert_eq!(warm_summary.cached, mixed.images.len() as u64);
+    assert_eq!(warm_summary.by_verdict, fresh_summary.by_verdict);
+    assert_eq!(warm_summary.exit_code, fresh_summary.exit_code);
+
+    // A changed file is verified again, whatever its stat says.
+    let victim = mixed.root.join("signed/newsroom.jpg");
+    let mut bytes = fs::read(&victim).unwrap();
+    let at = bytes.len() * 3 / 4;
+    bytes[at] ^= 0x55;
+    fs::write(&victim, &bytes).unwrap();
+    let (changed, changed_summary) = run_with(&verifier, &Policy::default(), roots, options);
+    let key = victim.display().to_string();
+    assert_eq!(fresh[&key].report.verdict, Verdict::Trusted);
+    assert_eq!(changed[&key].report.verdict, Verdict::Tampered);
+    assert!(!changed[&key].cached);
+    assert_eq!(changed_summary.cached, mixed.images.len() as u64 - 1);
+
+    // Another trust configuration shares nothing.
+    let stranger = Verifier::new(TrustStore::empty());
+    let other = ScanCache::open(&cache_path, stranger.fingerprint()).unwrap();
+    let options = ScanOptions {
+        cache: Some(&other),
+        ..ScanOptions::default()
+    };
+    let (untrusting, summary) = run_with(&stranger, &Policy::default(), roots, options);
+    assert_eq!(summary.cached, 0);
+    assert!(!untrusting
+        .values()
+        .any(|e| e.report.verdict == Verdict::Trusted));
+}
+
+#[test]
+fn thumbnails_are_small_jpegs_of_every_decodable_image() {
+    let mixed = mixed_folder();
+    let verifier = trusting_newsroom();
+    let roots = std::slice::from_ref(&mixed.root);
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = ScanCache::open(cache_dir.path().join("c.sqlite"), verifier.fingerprint()).unwrap();
+    let options = ScanOptions {
+        cache: Some(&cache),
+        thumbnail_side: Some(96),
+        ..ScanOptions::default()
+    };
+    for round in ["cold", "warm"] {
+        let (entries, summary) = run_with(&verifier, &Policy::default(), roots, options);
+        let mut made = 0;
+        for (path, entry) in &entries {
+            if entry.report.verdict == Verdict::Error {
+                assert!(entry.thumbnail.is_none(), "{path}");
+                continue;
+            }
+            let Some(jpeg) = &entry.thumbnail else {
+                continue;
+            };
+            let thumb = image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg)
+                .unwrap_or_else(|e| panic!("{round} {path}: {e}"));
+            assert!(thumb.width().max(thumb.height()) <= 96, "{path}");
+            assert!(thumb.width().max(thumb.height()) >= 8, "{path}");
+            made += 1;
+        }
+        let photo = mixed.root.join("signed/newsroom.jpg").display().to_string();
+        assert!(entries[&photo].thumbnail.is_some(), "{round}");
+        assert!(made >= 20, "{round}: {made} thumbnails");
+        if round == "warm" {
+            assert_eq!(summary.cached, mixed.images.len() as u64);
+        }
+    }
 }

@@ -87,6 +87,16 @@ impl Registry {
     /// bits (PDQ only when the file's PDQ quality is at least 50).
     pub fn lookup_file(&self, bytes: &[u8], threshold: u32) -> Result<FileLookup, RegistryError> {
         let hash = pixels::hash_image(bytes, &self.limits)?;
+        self.lookup_hash(hash, threshold)
+    }
+
+    /// [`Self::lookup_file`] for a file already hashed with [`pixels::hash_image`]
+    /// (so the slow part can run outside a lock on the registry).
+    pub fn lookup_hash(
+        &self,
+        hash: ImageHash,
+        threshold: u32,
+    ) -> Result<FileLookup, RegistryError> {
         let recovery = |entry: Entry, distance: u32, pixel_digest_match: bool| Recovery {
             entry,
             distance,
@@ -132,11 +142,27 @@ impl Registry {
     /// unsigned files that match nothing, come back unchanged; a file that
     /// can't be hashed or a registry that can't be read adds an informational
     /// status entry instead.
-    pub fn recover(&self, bytes: &[u8], mut report: Report, threshold: u32) -> Report {
+    pub fn recover(&self, bytes: &[u8], report: Report, threshold: u32) -> Report {
         if report.verdict != Verdict::Unsigned {
             return report;
         }
-        match self.find_original(bytes, threshold) {
+        let hash = pixels::hash_image(bytes, &self.limits).map_err(RegistryError::from);
+        self.recover_hashed(hash, report, threshold)
+    }
+
+    /// [`Self::recover`] for a file already hashed with [`pixels::hash_image`]
+    /// under [`Self::limits`] (pass the hashing error, if any, to have it noted).
+    pub fn recover_hashed(
+        &self,
+        hash: Result<ImageHash, RegistryError>,
+        mut report: Report,
+        threshold: u32,
+    ) -> Report {
+        if report.verdict != Verdict::Unsigned {
+            return report;
+        }
+        let found = hash.and_then(|hash| self.lookup_hash(hash, threshold));
+        match found.map(|lookup| lookup.matches.into_iter().next()) {
             Ok(Some(recovery)) => {
                 report.verdict = Verdict::Recovered;
                 report.summary = recovery.summary();
