@@ -97,21 +97,32 @@ impl DecodedImage {
         if w.min(h) <= 1024 || factor < 2 {
             return self.pdq();
         }
-        let luma = pdq::luma_from_rgb8(&self.pixels, self.channels);
+        // Luma is made a row at a time and box-summed at once (no full-size
+        // luma buffer): the same values, summed in the same order, as
+        // `luma_from_rgb8` followed by a box filter.
+        let channels = self.channels.max(3);
         let (sw, sh) = (w / factor, h / factor);
         let mut small = vec![0f32; sw * sh];
         let scale = 1.0 / (factor * factor) as f32;
-        for (sy, row) in small.chunks_exact_mut(sw).enumerate() {
-            for y in sy * factor..(sy + 1) * factor {
-                let src = &luma[y * w..y * w + sw * factor];
-                for (out, block) in row.iter_mut().zip(src.chunks_exact(factor)) {
-                    *out += block.iter().sum::<f32>();
+        let band = sh.div_ceil(crate::parallel::workers(w * h)).max(1);
+        let jobs: Vec<_> = small.chunks_mut(band * sw).enumerate().collect();
+        crate::parallel::for_each(jobs, |(band_index, out)| {
+            let mut luma = vec![0f32; sw * factor];
+            for (i, row) in out.chunks_exact_mut(sw).enumerate() {
+                let sy = band_index * band + i;
+                for y in sy * factor..(sy + 1) * factor {
+                    let start = y * w * channels;
+                    let src = &self.pixels[start..start + sw * factor * channels];
+                    pdq::luma_row(src, channels, &mut luma);
+                    for (out, block) in row.iter_mut().zip(luma.chunks_exact(factor)) {
+                        *out += block.iter().sum::<f32>();
+                    }
+                }
+                for v in row.iter_mut() {
+                    *v *= scale;
                 }
             }
-            for v in row.iter_mut() {
-                *v *= scale;
-            }
-        }
+        });
         pdq::hash_luma(&mut small, sh, sw)
     }
 
@@ -356,6 +367,44 @@ fn decode_jpeg_scaled(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binding_pdq_equals_luma_then_box_filter_bit_for_bit() {
+        let (w, h) = (2203usize, 1301usize);
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let pixels: Vec<u8> = (0..w * h * 3)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                ((i / 3 % w) as u64 / 9 + (i / 3 / w) as u64 / 5 + (state & 31)) as u8
+            })
+            .collect();
+        let image = DecodedImage {
+            width: w as u32,
+            height: h as u32,
+            channels: 3,
+            pixels,
+        };
+        // The formulation signing used before the fused version: full luma, then boxes.
+        let factor = h / 512;
+        let luma = pdq::luma_from_rgb8(&image.pixels, 3);
+        let (sw, sh) = (w / factor, h / factor);
+        let mut small = vec![0f32; sw * sh];
+        for (sy, row) in small.chunks_exact_mut(sw).enumerate() {
+            for y in sy * factor..(sy + 1) * factor {
+                let src = &luma[y * w..y * w + sw * factor];
+                for (out, block) in row.iter_mut().zip(src.chunks_exact(factor)) {
+                    *out += block.iter().sum::<f32>();
+                }
+            }
+            for v in row.iter_mut() {
+                *v *= 1.0 / (factor * factor) as f32;
+            }
+        }
+        let expected = pdq::hash_luma(&mut small, sh, sw);
+        assert_eq!(image.binding_pdq(), expected);
+    }
 
     #[test]
     fn digest_depends_on_pixels_and_dimensions_only() {

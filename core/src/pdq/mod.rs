@@ -149,6 +149,15 @@ pub fn luma_from_rgb8(pixels: &[u8], channels: usize) -> Vec<f32> {
     luma
 }
 
+/// One row (or any run) of pixels to luma, as [`luma_from_rgb8`] computes it.
+pub(crate) fn luma_row(src: &[u8], channels: usize, dst: &mut [f32]) {
+    let table = |k: f64| -> [f64; 256] { std::array::from_fn(|v| v as f64 * k) };
+    let (tr, tg, tb) = (table(0.299), table(0.587), table(0.114));
+    for (y, p) in dst.iter_mut().zip(src.chunks_exact(channels)) {
+        *y = (tr[usize::from(p[0])] + tg[usize::from(p[1])] + tb[usize::from(p[2])]) as f32;
+    }
+}
+
 /// The 16×64 DCT-II basis, rows 1..=16 (the DC row is skipped), f32 as the reference stores it.
 fn dct_matrix() -> &'static [f32; 16 * 64] {
     static MATRIX: std::sync::OnceLock<[f32; 16 * 64]> = std::sync::OnceLock::new();
