@@ -15,6 +15,9 @@ if [ "$want_tests" = "--tests" ]; then
   command -v python3 >/dev/null || apt_missing+=(python3 python3-pip)
   # The HTML report is opened in Debian's Chromium (Playwright's download fails offline).
   [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+  # The WASM tests run in Node (node --test); wasm/build.sh fetches wasm-opt with npm.
+  command -v node >/dev/null || apt_missing+=(nodejs)
+  command -v npm >/dev/null || apt_missing+=(npm)
   # script(1) gives the progress-bar test a terminal.
   command -v script >/dev/null || apt_missing+=(bsdutils)
   if [ ${#apt_missing[@]} -gt 0 ]; then

@@ -19,6 +19,8 @@ step "lints (cargo clippy -D warnings)" cargo clippy --workspace --all-targets -
 step "unit, integration and CLI tests (cargo test)" cargo test --workspace
 step "interoperability with c2patool and c2pa-python" \
   python3 tests/interop/test_interop.py --hallmark target/debug/hallmark
+step "WASM build and tests: types, and every corpus file against the native CLI (wasm/test.sh)" \
+  wasm/test.sh --hallmark target/debug/hallmark
 step "the HTML scan report in Chromium (screenshot in target/test-artifacts)" \
   python3 tests/browser/scan_report.py --hallmark target/debug/hallmark
 

@@ -61,5 +61,8 @@ pub use trust::{TrustError, TrustStore};
 pub use trust_dir::{TrustDir, TrustDirError, TrustEntry};
 pub use verify::Verifier;
 
+/// The version of the C2PA SDK (c2pa-rs) this build verifies with.
+pub const C2PA_VERSION: &str = c2pa::VERSION;
+
 /// The name and version Hallmark writes as claim generator.
 pub const CLAIM_GENERATOR: &str = concat!("hallmark/", env!("CARGO_PKG_VERSION"));

@@ -165,6 +165,31 @@ pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
     }
 }
 
+fn check_dimensions(width: u32, height: u32, limits: &Limits) -> Result<(), MediaError> {
+    if width > limits.max_dimension
+        || height > limits.max_dimension
+        || u64::from(width) * u64::from(height) > limits.max_pixels
+    {
+        return Err(MediaError::TooLarge {
+            width,
+            height,
+            max_dimension: limits.max_dimension,
+            max_pixels: limits.max_pixels,
+        });
+    }
+    Ok(())
+}
+
+/// Width and height from a PNG's first chunk, when it is a well-formed IHDR.
+fn png_ihdr_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    let ihdr = bytes.get(8..24)?;
+    if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") || ihdr[..8] != *b"\0\0\0\x0dIHDR" {
+        return None;
+    }
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    Some((be(&ihdr[8..12]), be(&ihdr[12..16])))
+}
+
 /// Sniff the format and read the image header, checking it against `limits`.
 pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, MediaError> {
     if bytes.is_empty() {
@@ -178,6 +203,12 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, MediaError> {
         });
     }
     let format = MediaFormat::sniff(bytes).ok_or(MediaError::Unrecognized)?;
+    // A PNG's size is checked from its IHDR before the decoder sees it: some
+    // decoders size buffers from the header at once, which overflows a
+    // 32-bit usize (wasm32) and would hide a dimension bomb as "malformed".
+    if let Some((width, height)) = png_ihdr_dimensions(bytes) {
+        check_dimensions(width, height, limits)?;
+    }
     let reader = image::ImageReader::with_format(Cursor::new(bytes), format.image_format());
     let (width, height) = reader
         .into_dimensions()
@@ -191,17 +222,7 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, MediaError> {
             detail: "zero width or height".into(),
         });
     }
-    if width > limits.max_dimension
-        || height > limits.max_dimension
-        || u64::from(width) * u64::from(height) > limits.max_pixels
-    {
-        return Err(MediaError::TooLarge {
-            width,
-            height,
-            max_dimension: limits.max_dimension,
-            max_pixels: limits.max_pixels,
-        });
-    }
+    check_dimensions(width, height, limits)?;
     Ok(Probe {
         format,
         width,
@@ -266,5 +287,20 @@ mod tests {
             probe(b"\xFF\xD8\xFF", &limits).map_err(|e| e.code()),
             Err("format.malformed")
         );
+    }
+
+    #[test]
+    fn a_png_dimension_bomb_is_refused_from_its_ihdr() {
+        // IHDR claiming 70,000 × 1 (over the side limit), with no valid CRC or data after it.
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend_from_slice(&70_000u32.to_be_bytes());
+        png.extend_from_slice(&1u32.to_be_bytes());
+        png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            probe(&png, &Limits::default()).map_err(|e| e.code()),
+            Err("limits.dimensions")
+        );
+        assert_eq!(png_ihdr_dimensions(&png), Some((70_000, 1)));
+        assert_eq!(png_ihdr_dimensions(b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDX........"), None);
     }
 }
