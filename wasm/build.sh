@@ -36,8 +36,8 @@ raw=target/wasm32-unknown-unknown/wasm-release/hallmark_wasm.wasm
 out=wasm/pkg
 rm -rf "$out.tmp"
 wasm-bindgen "$raw" --out-dir "$out.tmp" --target web --typescript --omit-default-module-path
-log "wasm-opt -Os --strip-debug --strip-producers"
-"$wasm_opt" -Os --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+log "wasm-opt -Oz --strip-debug --strip-producers"
+"$wasm_opt" -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals "$out.tmp/hallmark_wasm_bg.wasm" -o "$out.tmp/hallmark_wasm_bg.opt.wasm"
 mv "$out.tmp/hallmark_wasm_bg.opt.wasm" "$out.tmp/hallmark_wasm_bg.wasm"
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)

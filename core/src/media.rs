@@ -301,6 +301,9 @@ mod tests {
             Err("limits.dimensions")
         );
         assert_eq!(png_ihdr_dimensions(&png), Some((70_000, 1)));
-        assert_eq!(png_ihdr_dimensions(b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDX........"), None);
+        assert_eq!(
+            png_ihdr_dimensions(b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDX........"),
+            None
+        );
     }
 }
