@@ -21,6 +21,8 @@ step "interoperability with c2patool and c2pa-python" \
   python3 tests/interop/test_interop.py --hallmark target/debug/hallmark
 step "WASM build and tests: types, and every corpus file against the native CLI (wasm/test.sh)" \
   wasm/test.sh --hallmark target/debug/hallmark
+step "browser extension in Chromium (npm test in browser-extension/; screenshots in browser-extension/test-artifacts)" \
+  bash -c 'cd browser-extension && npm install --no-audit --no-fund --silent && HALLMARK_BIN=../target/debug/hallmark npm test'
 step "the HTML scan report in Chromium (screenshot in target/test-artifacts)" \
   python3 tests/browser/scan_report.py --hallmark target/debug/hallmark
 

@@ -327,6 +327,20 @@ pub fn match_bank(pdq_hex: &str, bank_tsv: &str, threshold: u32) -> Result<JsVal
     to_js(&MatchResult { matches, bad_lines })
 }
 
+/// BLAKE3 of the bytes, 64 hex digits: the key the extension caches results under.
+#[wasm_bindgen(js_name = blake3Hex)]
+pub fn blake3_hex(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}
+
+/// A JPEG preview at most `maxSide` pixels on its longest side (16 to 1024),
+/// decoded under the CLI's limits (JPEG at reduced scale). Throws `{code, message}`.
+#[wasm_bindgen]
+pub fn thumbnail(bytes: &[u8], max_side: u32) -> Result<Vec<u8>, JsValue> {
+    hallmark_core::pixels::thumbnail(bytes, &Limits::default(), max_side)
+        .map_err(|e| thrown(e.code(), e.to_string()))
+}
+
 /// `hallmark/<version>` and the C2PA SDK's version.
 #[wasm_bindgen]
 pub fn version() -> String {

@@ -1,0 +1,87 @@
+// Settings, kept in chrome.storage.local: trust anchors (PEM), mode, whether
+// unsigned images get a badge, and hash banks (TSV). PEM text is checked by
+// the WASM module before it is saved, so a broken bundle is never half-used.
+import { initSync, verify, matchBank } from "../wasm/hallmark_wasm.js";
+
+const $ = (id) => document.getElementById(id);
+const DEFAULTS = { trustPem: "", mode: "all", showUnsigned: true, banks: [] };
+const MAX_BANK_BYTES = 64 * 1024 * 1024;
+
+async function load() {
+  const response = await fetch(chrome.runtime.getURL("wasm/hallmark_wasm_bg.wasm"));
+  initSync({ module: await response.arrayBuffer() });
+  const s = { ...DEFAULTS, ...(await chrome.storage.local.get(Object.keys(DEFAULTS))) };
+  $("trust").value = s.trustPem;
+  for (const radio of document.querySelectorAll("input[name=mode]")) radio.checked = radio.value === s.mode;
+  $("show-unsigned").checked = s.showUnsigned;
+  showBanks(s.banks);
+}
+
+function status(id, text, ok) {
+  $(id).textContent = text;
+  $(id).className = ok ? "ok" : "error";
+}
+
+/** Check a PEM bundle by verifying an empty input with it: bad PEM throws {code, message}. */
+function checkPem(pem) {
+  if (!pem.trim()) return null;
+  try {
+    verify(new Uint8Array(0), { trustAnchorsPem: pem });
+    return null;
+  } catch (e) {
+    return e.message ?? String(e);
+  }
+}
+
+$("trust-file").addEventListener("change", async (e) => {
+  const file = e.target.files[0];
+  if (file) $("trust").value = await file.text();
+});
+
+$("save-trust").addEventListener("click", async () => {
+  const pem = $("trust").value;
+  const problem = checkPem(pem);
+  if (problem) return status("trust-status", `Not saved: ${problem}`, false);
+  await chrome.storage.local.set({ trustPem: pem });
+  const n = (pem.match(/-----BEGIN CERTIFICATE-----/g) ?? []).length;
+  status("trust-status", `Saved: ${n} certificate${n === 1 ? "" : "s"}`, true);
+});
+
+for (const radio of document.querySelectorAll("input[name=mode]")) {
+  radio.addEventListener("change", () => chrome.storage.local.set({ mode: radio.value }));
+}
+$("show-unsigned").addEventListener("change", (e) => chrome.storage.local.set({ showUnsigned: e.target.checked }));
+
+$("bank-file").addEventListener("change", async (e) => {
+  const file = e.target.files[0];
+  if (!file) return;
+  if (file.size > MAX_BANK_BYTES) return status("bank-status", "Not added: over 64 MB", false);
+  const tsv = await file.text();
+  const { matches, bad_lines } = matchBank("0".repeat(64), tsv, 256);
+  if (!matches.length) return status("bank-status", `Not added: no valid line (${bad_lines.length} bad)`, false);
+  const { banks } = { ...DEFAULTS, ...(await chrome.storage.local.get("banks")) };
+  banks.push({ name: file.name, tsv, entries: matches.length });
+  await chrome.storage.local.set({ banks });
+  status("bank-status", `Added ${matches.length} hashes${bad_lines.length ? `, ${bad_lines.length} bad lines skipped` : ""}`, true);
+  showBanks(banks);
+});
+
+function showBanks(banks) {
+  const list = $("banks");
+  list.replaceChildren();
+  banks.forEach((bank, i) => {
+    const li = document.createElement("li");
+    li.textContent = `${bank.name}: ${bank.entries} hashes `;
+    const remove = document.createElement("button");
+    remove.textContent = "Remove";
+    remove.addEventListener("click", async () => {
+      banks.splice(i, 1);
+      await chrome.storage.local.set({ banks });
+      showBanks(banks);
+    });
+    li.append(remove);
+    list.append(li);
+  });
+}
+
+load();

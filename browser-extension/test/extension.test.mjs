@@ -1,0 +1,294 @@
+// The unpacked extension (dist/) in Debian's Chromium, driven by
+// playwright-core, against the local test site (test/site.mjs). Asserts the
+// badge state drawn over each image (read from the closed shadow roots
+// through the DevTools protocol, as the page itself never can), the details
+// card, feed-filter mode, a hostile page, the popup, and that no request
+// leaves for anything but the page's own images. Screenshots go to
+// browser-extension/test-artifacts/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+import { makeImages, pages, serve, HOSTILE_TITLE } from "./site.mjs";
+
+const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const root = path.resolve(here, "..");
+const dist = path.join(here, "dist");
+const artifacts = path.join(here, "test-artifacts");
+const hallmark = process.env.HALLMARK_BIN ?? path.join(root, "target/debug/hallmark");
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+let tmp, servers, context, worker, origin, crossOrigin;
+const requests = [];
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(dist, "manifest.json")), "run `npm run build` first");
+  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} missing: apt-get install chromium`);
+  assert.ok(fs.existsSync(hallmark), `${hallmark} missing: cargo build -p hallmark-cli`);
+  fs.mkdirSync(artifacts, { recursive: true });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hallmark-ext-"));
+  const site = path.join(tmp, "site");
+  fs.mkdirSync(site);
+  makeImages(site, root, hallmark);
+  let sitePages = {};
+  const main = await serve(site, () => sitePages, requests);
+  const cross = await serve(site, () => ({}), requests);
+  servers = [main, cross];
+  origin = `http://127.0.0.1:${main.address().port}`;
+  crossOrigin = `http://127.0.0.1:${cross.address().port}`;
+  sitePages = pages(crossOrigin);
+  context = await chromium.launchPersistentContext(path.join(tmp, "profile"), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+      `--disable-extensions-except=${dist}`,
+      `--load-extension=${dist}`,
+    ],
+  });
+  worker = context.serviceWorkers()[0] ?? (await context.waitForEvent("serviceworker", { timeout: 20000 }));
+  // The worker is announced before its extension APIs are bound: wait for them.
+  for (let i = 0; !(await worker.evaluate(() => typeof chrome !== "undefined" && !!chrome.storage)); i++) {
+    assert.ok(i < 100, "the service worker never got its chrome.* APIs");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const pem = fs.readFileSync(path.join(root, "fixtures/keys/newsroom/root.pem"), "utf8");
+  await worker.evaluate((trustPem) => chrome.storage.local.set({ trustPem, mode: "all", showUnsigned: true }), pem);
+});
+
+after(async () => {
+  await context?.close();
+  for (const s of servers ?? []) s.close();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Every badge host drawn on the page, read through closed shadow roots: {left, top, state, text, veil, card}. */
+async function drawn(page) {
+  const cdp = await context.newCDPSession(page);
+  const { root: doc } = await cdp.send("DOM.getDocument", { depth: -1, pierce: true });
+  await cdp.detach();
+  const attrs = (n) => Object.fromEntries((n.attributes ?? []).reduce((a, v, i, all) => (i % 2 ? a : [...a, [v, all[i + 1]]]), []));
+  const text = (n) => (n.nodeType === 3 ? n.nodeValue : (n.children ?? []).map(text).join(""));
+  const find = (n, pred, out = []) => {
+    if (pred(n)) out.push(n);
+    for (const c of [...(n.children ?? []), ...(n.shadowRoots ?? []), ...(n.contentDocument ? [n.contentDocument] : [])]) find(c, pred, out);
+    return out;
+  };
+  // Our hosts: elements with a closed shadow root holding a badge or a veil (their tag name is random).
+  const isHost = (n) =>
+    n.shadowRoots?.[0]?.shadowRootType === "closed" &&
+    find(n.shadowRoots[0], (c) => /\b(badge|veil)\b/.test(attrs(c).class ?? "")).length > 0;
+  return find(doc, isHost).map((host) => {
+    const style = attrs(host).style ?? "";
+    const px = (prop) => Number((style.match(new RegExp(`(?:^|;)\\s*${prop}:\\s*([\\d.]+)px`)) ?? [])[1]);
+    const shadow = host.shadowRoots?.[0];
+    const byClass = (cls) => (shadow ? find(shadow, (n) => (attrs(n).class ?? "").split(" ").includes(cls))[0] : undefined);
+    const badge = byClass("badge");
+    const veil = byClass("veil");
+    const card = byClass("card");
+    return {
+      left: px("left"),
+      top: px("top"),
+      mode: shadow?.shadowRootType,
+      state: badge ? attrs(badge)["data-state"] : null,
+      text: badge ? text(badge) : null,
+      veil: veil && !("hidden" in attrs(veil)) ? attrs(veil)["data-state"] : null,
+      card: card ? { open: !("hidden" in attrs(card)), text: text(card) } : null,
+      backendNodeId: badge?.backendNodeId,
+    };
+  });
+}
+
+/** The badge drawn over the image in figure #id (matched by position). */
+async function badgeOf(page, id) {
+  const at = await page.evaluate((id) => {
+    const img = document.querySelector(`#${id} img`);
+    if (!img) return null;
+    const r = img.getBoundingClientRect();
+    return { left: r.left + scrollX, top: r.top + scrollY };
+  }, id);
+  if (!at) return undefined;
+  return (await drawn(page)).find((b) => Math.abs(b.left - at.left) < 1 && Math.abs(b.top - at.top) < 1);
+}
+
+async function waitForBadges(page, ids, timeout = 20000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const missing = [];
+    for (const id of ids) if (!(await badgeOf(page, id))?.state) missing.push(id);
+    if (!missing.length) return;
+    if (Date.now() > deadline) assert.fail(`no badge on ${missing.join(", ")}`);
+    await page.waitForTimeout(100);
+  }
+}
+
+const EXPECTED = {
+  trusted: ["trusted", "Jane Doe (Example News)"],
+  unknown: ["unknown", "Unknown signer"],
+  tampered: ["tampered", "Tampered"],
+  ai: ["ai", "AI-generated"],
+  unsigned: ["unsigned", "Unsigned"],
+  picture: ["trusted", "Jane Doe (Example News)"],
+  cross: ["unknown", "Unknown signer"],
+  hostile: ["trusted", "Jane Doe (Example News)"],
+  added: ["trusted", "Jane Doe (Example News)"],
+  lazy: ["trusted", "Jane Doe (Example News)"],
+};
+
+test("every image gets the badge its credentials call for", async () => {
+  const page = await context.newPage();
+  const t0 = Date.now();
+  await page.goto(`${origin}/index.html`);
+  const onScreen = Object.keys(EXPECTED).filter((id) => id !== "lazy");
+  await waitForBadges(page, onScreen);
+  console.log(`# badges on ${onScreen.length} images drawn ${Date.now() - t0} ms after navigation`);
+  // The lazy image loads, and is badged, only when scrolled near.
+  assert.equal(await page.evaluate(() => document.querySelector("#lazy img").complete && document.querySelector("#lazy img").naturalWidth > 0), false);
+  await page.locator("#lazy img").scrollIntoViewIfNeeded();
+  await waitForBadges(page, ["lazy"]);
+  await page.evaluate(() => scrollTo(0, 0));
+  for (const [id, [state, text]] of Object.entries(EXPECTED)) {
+    const b = await badgeOf(page, id);
+    assert.equal(b.state, state, `${id}: ${JSON.stringify(b)}`);
+    assert.equal(b.text.slice(1), text, id); // after the mark
+    assert.equal(b.mode, "closed", "badges live in closed shadow roots");
+  }
+  // Images under 64 px get none; the srcset/picture badge follows currentSrc (the WebP).
+  const tiny = await page.evaluate(() => {
+    const r = document.querySelector("#tiny img").getBoundingClientRect();
+    return { left: r.left + scrollX, top: r.top + scrollY };
+  });
+  assert.ok(!(await drawn(page)).some((b) => Math.abs(b.left - tiny.left) < 1 && Math.abs(b.top - tiny.top) < 1));
+  assert.equal(await page.evaluate(() => document.querySelector("#picture img").currentSrc.endsWith("picture.webp")), true);
+  await page.screenshot({ path: path.join(artifacts, "page.png") });
+
+  // The details card: strings from the manifest are text, never markup.
+  const hostile = await badgeOf(page, "hostile");
+  const cdp = await context.newCDPSession(page);
+  const { model } = await cdp.send("DOM.getBoxModel", { backendNodeId: hostile.backendNodeId });
+  await cdp.detach();
+  const [x, y] = [model.content[0] + 5, model.content[1] + 5];
+  await page.mouse.click(x, y);
+  const opened = await badgeOf(page, "hostile");
+  assert.equal(opened.card.open, true);
+  assert.ok(opened.card.text.includes(HOSTILE_TITLE), opened.card.text);
+  assert.ok(opened.card.text.includes("Example News CA"));
+  assert.ok(opened.card.text.includes("c2pa.created"));
+  assert.equal(await page.title(), "Hallmark test site", "no manifest markup ran");
+  await page.screenshot({ path: path.join(artifacts, "details-card.png") });
+  const tampered = await badgeOf(page, "tampered");
+  assert.ok(tampered.card.text.includes("pixels changed"), tampered.card.text);
+
+  // The popup: counts per state for this tab, and a thumbnail a line.
+  const extensionId = new URL(worker.url()).host;
+  const popup = await context.newPage();
+  await popup.goto(`chrome-extension://${extensionId}/src/popup.html?tab=-1`);
+  const stats = await popup.evaluate(() => chrome.runtime.sendMessage({ type: "stats" }));
+  const tabId = stats.tabs.find((t) => t.images === 10)?.tabId;
+  assert.ok(tabId, JSON.stringify(stats));
+  assert.ok(stats.wasmMemoryBytes > 0);
+  await popup.setViewportSize({ width: 360, height: 640 });
+  await popup.goto(`chrome-extension://${extensionId}/src/popup.html?tab=${tabId}`);
+  await popup.waitForSelector("#list li");
+  const counts = Object.fromEntries(
+    await popup.$$eval(".counts .count", (els) => els.map((e) => [e.dataset.state, Number(e.dataset.count)])),
+  );
+  assert.deepEqual(counts, { tampered: 1, ai: 1, unknown: 2, trusted: 5, unsigned: 1 });
+  const thumbs = await popup.$$eval("#list img", (els) => els.filter((e) => e.src.startsWith("data:image/jpeg") && e.naturalWidth > 0).length);
+  assert.equal(thumbs, 10);
+  await popup.screenshot({ path: path.join(artifacts, "popup.png") });
+  await popup.close();
+  await page.close();
+});
+
+test("a hostile page can neither hide, restyle nor reach into a badge", async () => {
+  const page = await context.newPage();
+  await page.goto(`${origin}/hostile.html`);
+  const deadline = Date.now() + 15000;
+  let b;
+  while (Date.now() < deadline) {
+    b = (await drawn(page))[0];
+    if (b?.state) break;
+    await page.waitForTimeout(100);
+  }
+  await page.waitForTimeout(2000); // let the page's attack run
+  b = (await drawn(page)).find((d) => d.state);
+  assert.equal(b?.state, "tampered", JSON.stringify(b));
+  assert.equal(await page.title(), "Hostile page", "the page never saw a shadow root");
+  // Drawn and visible where the image is: the badge's box is on screen.
+  const cdp = await context.newCDPSession(page);
+  const { model } = await cdp.send("DOM.getBoxModel", { backendNodeId: b.backendNodeId });
+  await cdp.detach();
+  assert.ok(model.width > 30 && model.height > 10, JSON.stringify(model));
+  const visible = await page.evaluate(
+    ([x, y]) => {
+      const hit = document.elementFromPoint(x, y);
+      return hit?.tagName;
+    },
+    [model.content[0] + 4, model.content[1] + 4],
+  );
+  assert.match(visible, /^HM-[0-9A-F]{12}$/, "our badge is what sits on top");
+  await page.screenshot({ path: path.join(artifacts, "hostile-page.png") });
+  await page.close();
+});
+
+test("a page that keeps removing badges is flagged in the toolbar, and not frozen", async () => {
+  const page = await context.newPage();
+  await page.goto(`${origin}/remover.html`);
+  const extensionId = new URL(worker.url()).host;
+  const probe = await context.newPage();
+  await probe.goto(`chrome-extension://${extensionId}/src/popup.html?tab=-1`);
+  let stats;
+  for (let i = 0; i < 100; i++) {
+    stats = await probe.evaluate(() => chrome.runtime.sendMessage({ type: "stats" }));
+    if (stats.tabs.some((t) => t.hostile)) break;
+    await page.waitForTimeout(100);
+  }
+  const flagged = stats.tabs.find((t) => t.hostile);
+  assert.ok(flagged, JSON.stringify(stats));
+  assert.equal(await worker.evaluate((tabId) => chrome.action.getBadgeText({ tabId }), flagged.tabId), "!");
+  assert.equal(await page.title(), "Remover page", "the page still runs");
+  await probe.goto(`chrome-extension://${extensionId}/src/popup.html?tab=${flagged.tabId}`);
+  await probe.waitForSelector("#hostile:not([hidden])");
+  await probe.close();
+  await page.close();
+});
+
+test("feed-filter mode blurs unsigned, AI-generated and tampered images until clicked", async () => {
+  await worker.evaluate(() => chrome.storage.local.set({ mode: "filter" }));
+  const page = await context.newPage();
+  await page.goto(`${origin}/index.html`);
+  await waitForBadges(page, ["trusted", "unsigned", "ai", "tampered", "unknown"]);
+  const veils = {};
+  for (const id of ["trusted", "unknown", "unsigned", "ai", "tampered"]) veils[id] = (await badgeOf(page, id)).veil;
+  assert.deepEqual(veils, { trusted: null, unknown: null, unsigned: "unsigned", ai: "ai", tampered: "tampered" });
+  await page.screenshot({ path: path.join(artifacts, "feed-filter.png") });
+  // A click on the veil shows the image.
+  const box = await page.locator("#unsigned img").boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  assert.equal((await badgeOf(page, "unsigned")).veil, null);
+  await worker.evaluate(() => chrome.storage.local.set({ mode: "all" }));
+  await page.close();
+});
+
+test("no request leaves but for the pages and their own images", () => {
+  const allowed = new Set([
+    "/index.html", "/hostile.html", "/remover.html", "/favicon.ico",
+    "/trusted.jpg", "/unknown.jpg", "/tampered.jpg", "/ai.jpg", "/unsigned.jpg", "/picture.webp",
+    "/cross.jpg", "/hostile.jpg", "/tiny.jpg", "/lazy.jpg", "/added.png",
+  ]);
+  const stray = requests.filter((r) => !allowed.has(r.path));
+  assert.deepEqual(stray, [], "requests beyond the pages' own resources");
+  assert.ok(requests.some((r) => r.path === "/cross.jpg" && r.port !== requests[0].port), "the cross-origin image came from the second server");
+  // The fallback of <picture> was never fetched: Chromium chose the WebP, and so did the extension.
+  assert.ok(!requests.some((r) => r.path === "/fallback.jpg"));
+});

@@ -1,0 +1,118 @@
+// The local test site: two HTTP servers on 127.0.0.1 (the second serves a
+// cross-origin image), pages built from the project's fixtures, and a log of
+// every request either server receives.
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import { execFileSync } from "node:child_process";
+
+const TYPES = { ".html": "text/html; charset=utf-8", ".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp" };
+
+export const HOSTILE_TITLE = `<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>`;
+
+/** Copy the images the pages show into `dir`; sign one with a hostile title with the CLI. */
+export function makeImages(dir, root, hallmark) {
+  const fx = (p) => path.join(root, "fixtures", p);
+  const copies = {
+    "trusted.jpg": "signed/newsroom.jpg",
+    "unknown.jpg": "signed/stranger.jpg",
+    "tampered.jpg": "attacks/pixel-flip.jpg",
+    "ai.jpg": "signed/ai-generated.jpg",
+    "unsigned.jpg": "images/sample.jpg",
+    "lazy.jpg": "signed/edited.jpg",
+    "added.png": "signed/newsroom.png",
+    "picture.webp": "signed/newsroom.webp",
+    "fallback.jpg": "images/other.jpg",
+    "cross.jpg": "signed/stranger.jpg",
+    "tiny.jpg": "signed/newsroom.jpg",
+  };
+  for (const [name, from] of Object.entries(copies)) fs.copyFileSync(fx(from), path.join(dir, name));
+  execFileSync(
+    hallmark,
+    ["sign", fx("images/other.jpg"), "-o", path.join(dir, "hostile.jpg"), "--identity", fx("keys/newsroom"), "--title", HOSTILE_TITLE],
+    { env: { ...process.env, HALLMARK_CONFIG_DIR: "/nonexistent" }, stdio: "pipe" },
+  );
+}
+
+export function pages(crossOrigin) {
+  const img = (src, extra = "") => `<img src="${src}" width="320" height="240" ${extra}>`;
+  const index = `<!DOCTYPE html><html><head><title>Hallmark test site</title>
+<style>body{margin:0;font:14px sans-serif} .row{display:flex;flex-wrap:wrap;gap:24px;padding:16px} figure{margin:0}</style></head>
+<body><div class="row">
+<figure id="trusted">${img("trusted.jpg")}</figure>
+<figure id="unknown">${img("unknown.jpg")}</figure>
+<figure id="tampered">${img("tampered.jpg")}</figure>
+<figure id="ai">${img("ai.jpg")}</figure>
+<figure id="unsigned">${img("unsigned.jpg")}</figure>
+<figure id="picture"><picture><source srcset="picture.webp" type="image/webp">${img("fallback.jpg")}</picture></figure>
+<figure id="cross">${img(`${crossOrigin}/cross.jpg`)}</figure>
+<figure id="hostile">${img("hostile.jpg")}</figure>
+<figure id="tiny"><img src="tiny.jpg" width="40" height="30"></figure>
+</div>
+<div style="height:3000px"></div>
+<figure id="lazy">${img("lazy.jpg", 'loading="lazy"')}</figure>
+<script>
+  setTimeout(() => {
+    const f = document.createElement("figure");
+    f.id = "added";
+    f.innerHTML = '<img src="added.png" width="320" height="240">';
+    document.querySelector(".row").append(f);
+  }, 300);
+</script>
+</body></html>`;
+  // A page that tries to hide, restyle, reach into and forge badges by name.
+  const hostile = `<!DOCTYPE html><html><head><title>Hostile page</title>
+<style>
+  hallmark-badge, html > :not(head):not(body) { display: none !important; opacity: 0 !important; transform: scale(0) !important; visibility: hidden !important; }
+  .fake { position: absolute; left: 22px; top: 22px; background: #1e7d34; color: #fff; padding: 3px 8px; border-radius: 12px; font: bold 12px sans-serif; }
+</style></head>
+<body style="margin:16px">
+<div style="position:relative"><img id="t" src="tampered.jpg" width="320" height="240"><span class="fake">✔ Trusted by Everyone</span></div>
+<script>
+  // Try to reach into, and restyle once, whatever the extension adds; no fight to the death.
+  setTimeout(() => {
+    for (const b of document.querySelectorAll("html > :not(head):not(body)")) {
+      if (b.shadowRoot) document.title = "shadow root exposed";
+      b.style.setProperty("display", "none", "important");
+      b.style.setProperty("left", "-9999px", "important");
+      b.setAttribute("hidden", "");
+    }
+  }, 1500);
+</script>
+</body></html>`;
+  // A page that removes every element added to it, again and again.
+  const remover = `<!DOCTYPE html><html><head><title>Remover page</title></head>
+<body style="margin:16px"><img id="t" src="unsigned.jpg" width="320" height="240">
+<script>
+  new MutationObserver(() => {
+    for (const n of [...document.documentElement.children]) if (n !== document.head && n !== document.body) n.remove();
+  }).observe(document.documentElement, { childList: true });
+</script>
+</body></html>`;
+  return { "/index.html": index, "/hostile.html": hostile, "/remover.html": remover };
+}
+
+/** Start a server on 127.0.0.1 serving `pages` and the files of `dir`; records every request path. */
+export function serve(dir, getPages, log) {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, "http://127.0.0.1");
+    log.push({ port: server.address().port, path: url.pathname });
+    const page = getPages()[url.pathname];
+    if (page) {
+      res.writeHead(200, { "content-type": TYPES[".html"], "cache-control": "no-store" });
+      return res.end(page);
+    }
+    const file = path.join(dir, path.basename(url.pathname));
+    if (url.pathname.split("/").length === 2 && fs.existsSync(file)) {
+      res.writeHead(200, {
+        "content-type": TYPES[path.extname(file)] ?? "application/octet-stream",
+        "cache-control": "max-age=3600",
+        "access-control-allow-origin": "*",
+      });
+      return res.end(fs.readFileSync(file));
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
