@@ -11,6 +11,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { execFileSync } from "node:child_process";
 import { chromium } from "playwright-core";
 
 import { makeImages, pages, serve, HOSTILE_TITLE } from "./site.mjs";
@@ -277,6 +278,23 @@ test("feed-filter mode blurs unsigned, AI-generated and tampered images until cl
   await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   assert.equal((await badgeOf(page, "unsigned")).veil, null);
   await worker.evaluate(() => chrome.storage.local.set({ mode: "all" }));
+  await page.close();
+});
+
+test("an image whose PDQ hash is in a hash bank gets the bank's label", async () => {
+  const [h] = JSON.parse(
+    `[${execFileSync(hallmark, ["hash", "--json", path.join(root, "fixtures/images/sample.jpg")], { encoding: "utf8" }).trim()}]`,
+  );
+  const tsv = `# a fact-checker's bank\n${h.pdq}\tknown-fake\tcirculated with a false caption\n`;
+  await worker.evaluate((tsv) => chrome.storage.local.set({ banks: [{ name: "bank.tsv", tsv, entries: 1 }] }), tsv);
+  const page = await context.newPage();
+  await page.goto(`${origin}/index.html`);
+  await waitForBadges(page, ["unsigned", "trusted"]);
+  const b = await badgeOf(page, "unsigned");
+  assert.equal(b.state, "matched", JSON.stringify(b));
+  assert.equal(b.text.slice(1), "known-fake");
+  assert.equal((await badgeOf(page, "trusted")).state, "trusted", "a trusted file keeps its badge");
+  await worker.evaluate(() => chrome.storage.local.set({ banks: [] }));
   await page.close();
 });
 
