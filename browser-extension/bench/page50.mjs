@@ -79,7 +79,6 @@ for (let run = 0; run < runs; run++) {
 const probe = await context.newPage();
 await probe.goto(`chrome-extension://${new URL(worker.url()).host}/src/popup.html?tab=-1`);
 const stats = await probe.evaluate(() => chrome.runtime.sendMessage({ type: "stats" }));
-const heap = await probe.evaluate(() => performance.memory?.usedJSHeapSize ?? 0); // the extension pages' heap
 const sorted = [...times].sort((a, b) => a - b);
 console.log(JSON.stringify({
   images: 50,
@@ -88,7 +87,6 @@ console.log(JSON.stringify({
   median_ms: sorted[Math.floor(sorted.length / 2)],
   worker_wasm_memory_mb: +(stats.wasmMemoryBytes / 2 ** 20).toFixed(1),
   worker_cached_results: stats.cachedDigests,
-  extension_page_js_heap_mb: +(heap / 2 ** 20).toFixed(1),
 }, null, 2));
 await context.close();
 server.close();
