@@ -41,7 +41,8 @@ before(async () => {
   servers = [main, cross];
   origin = `http://127.0.0.1:${main.address().port}`;
   crossOrigin = `http://127.0.0.1:${cross.address().port}`;
-  sitePages = pages(crossOrigin);
+  const stranger = fs.readFileSync(path.join(root, "fixtures/signed/stranger.jpg")).toString("base64");
+  sitePages = pages(crossOrigin, `data:image/jpeg;base64,${stranger}`);
   context = await chromium.launchPersistentContext(path.join(tmp, "profile"), {
     executablePath: CHROMIUM,
     headless: true,
@@ -141,6 +142,7 @@ const EXPECTED = {
   picture: ["trusted", "Jane Doe (Example News)"],
   cross: ["unknown", "Unknown signer"],
   hostile: ["trusted", "Jane Doe (Example News)"],
+  data: ["unknown", "Unknown signer"],
   added: ["trusted", "Jane Doe (Example News)"],
   lazy: ["trusted", "Jane Doe (Example News)"],
 };
@@ -194,7 +196,7 @@ test("every image gets the badge its credentials call for", async () => {
   const popup = await context.newPage();
   await popup.goto(`chrome-extension://${extensionId}/src/popup.html?tab=-1`);
   const stats = await popup.evaluate(() => chrome.runtime.sendMessage({ type: "stats" }));
-  const tabId = stats.tabs.find((t) => t.images === 10)?.tabId;
+  const tabId = stats.tabs.find((t) => t.images === 11)?.tabId;
   assert.ok(tabId, JSON.stringify(stats));
   assert.ok(stats.wasmMemoryBytes > 0);
   await popup.setViewportSize({ width: 360, height: 640 });
@@ -203,9 +205,9 @@ test("every image gets the badge its credentials call for", async () => {
   const counts = Object.fromEntries(
     await popup.$$eval(".counts .count", (els) => els.map((e) => [e.dataset.state, Number(e.dataset.count)])),
   );
-  assert.deepEqual(counts, { tampered: 1, ai: 1, unknown: 2, trusted: 5, unsigned: 1 });
+  assert.deepEqual(counts, { tampered: 1, ai: 1, unknown: 3, trusted: 5, unsigned: 1 });
   const thumbs = await popup.$$eval("#list img", (els) => els.filter((e) => e.src.startsWith("data:image/jpeg") && e.naturalWidth > 0).length);
-  assert.equal(thumbs, 10);
+  assert.equal(thumbs, 11);
   await popup.screenshot({ path: path.join(artifacts, "popup.png") });
   await popup.close();
   await page.close();
@@ -295,6 +297,36 @@ test("an image whose PDQ hash is in a hash bank gets the bank's label", async ()
   assert.equal(b.text.slice(1), "known-fake");
   assert.equal((await badgeOf(page, "trusted")).state, "trusted", "a trusted file keeps its badge");
   await worker.evaluate(() => chrome.storage.local.set({ banks: [] }));
+  await page.close();
+});
+
+test("the options page saves a trust bundle, refuses a broken one, and the badges follow", async () => {
+  const extensionId = new URL(worker.url()).host;
+  const options = await context.newPage();
+  await options.goto(`chrome-extension://${extensionId}/src/options.html`);
+  await options.waitForFunction(() => document.querySelector("input[name=mode]:checked"));
+  // A broken bundle is refused and nothing changes.
+  await options.fill("#trust", "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n");
+  await options.click("#save-trust");
+  await options.waitForFunction(() => document.querySelector("#trust-status").textContent.startsWith("Not saved"));
+  assert.equal(await options.getAttribute("#trust-status", "class"), "error");
+  // The stranger's root and the newsroom's, pasted as one bundle (as the C2PA trust list comes).
+  const bundle = ["fixtures/keys/newsroom/root.pem", "fixtures/keys/stranger/root.pem"]
+    .map((p) => fs.readFileSync(path.join(root, p), "utf8"))
+    .join("\n");
+  await options.fill("#trust", bundle);
+  await options.click("#save-trust");
+  await options.waitForFunction(() => document.querySelector("#trust-status").textContent === "Saved: 2 certificates");
+  await options.screenshot({ path: path.join(artifacts, "options.png") });
+  const page = await context.newPage();
+  await page.goto(`${origin}/index.html`);
+  await waitForBadges(page, ["unknown", "trusted"]);
+  assert.equal((await badgeOf(page, "unknown")).state, "trusted", "the stranger is trusted now");
+  // Back to the newsroom root alone for the other tests.
+  await options.fill("#trust", fs.readFileSync(path.join(root, "fixtures/keys/newsroom/root.pem"), "utf8"));
+  await options.click("#save-trust");
+  await options.waitForFunction(() => document.querySelector("#trust-status").textContent === "Saved: 1 certificate");
+  await options.close();
   await page.close();
 });
 

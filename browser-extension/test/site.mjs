@@ -34,7 +34,7 @@ export function makeImages(dir, root, hallmark) {
   );
 }
 
-export function pages(crossOrigin) {
+export function pages(crossOrigin, dataUrl) {
   const img = (src, extra = "") => `<img src="${src}" width="320" height="240" ${extra}>`;
   const index = `<!DOCTYPE html><html><head><title>Hallmark test site</title>
 <style>body{margin:0;font:14px sans-serif} .row{display:flex;flex-wrap:wrap;gap:24px;padding:16px} figure{margin:0}</style></head>
@@ -48,6 +48,7 @@ export function pages(crossOrigin) {
 <figure id="cross">${img(`${crossOrigin}/cross.jpg`)}</figure>
 <figure id="hostile">${img("hostile.jpg")}</figure>
 <figure id="tiny"><img src="tiny.jpg" width="40" height="30"></figure>
+<figure id="data">${img(dataUrl)}</figure>
 </div>
 <div style="height:3000px"></div>
 <figure id="lazy">${img("lazy.jpg", 'loading="lazy"')}</figure>
