@@ -19,6 +19,8 @@ step "lints (cargo clippy -D warnings)" cargo clippy --workspace --all-targets -
 step "unit, integration and CLI tests (cargo test)" cargo test --workspace
 step "interoperability with c2patool and c2pa-python" \
   python3 tests/interop/test_interop.py --hallmark target/debug/hallmark
+step "crash safety: sign --in-place killed at 100 random moments never damages the file" \
+  python3 scripts/crash_safety.py --hallmark target/debug/hallmark --runs 100
 step "WASM build and tests: types, and every corpus file against the native CLI (wasm/test.sh)" \
   wasm/test.sh --hallmark target/debug/hallmark
 step "browser extension in Chromium (npm test in browser-extension/; screenshots in browser-extension/test-artifacts)" \
