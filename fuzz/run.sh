@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Run every fuzz target for a while with cargo-fuzz (nightly, AddressSanitizer).
+#   fuzz/run.sh [SECONDS_PER_TARGET]     (default 60; CI runs a short smoke)
+# Seeds: the project's fixtures and ../shared/corpus. A crash stops the run
+# with its input saved under fuzz/artifacts/TARGET/; add it as a regression test.
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds=${1:-60}
+export PATH="$HOME/.cargo/bin:$PATH"
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+
+seed() { # seed TARGET FILES...
+  local dir=corpus/$1; shift
+  mkdir -p "$dir"
+  for f in "$@"; do [ -f "$f" ] && cp -n "$f" "$dir/" 2>/dev/null || true; done
+}
+images=(../fixtures/images/* ../fixtures/signed/* ../fixtures/attacks/* ../../shared/corpus/c2pa-rs/*.jpg ../../shared/corpus/pdq/*.jpg)
+seed verify "${images[@]}"
+seed hash "${images[@]}"
+seed bank ../../shared/corpus/pdq/expected.tsv
+seed registry
+seed keyfile ../fixtures/keys/*/signing.key
+seed policy ../docs/policy.example.toml
+
+cargo +nightly fuzz build -O
+for target in verify hash bank registry keyfile policy; do
+  echo "==> fuzz $target for ${seconds}s"
+  cargo +nightly fuzz run -O "$target" "corpus/$target" -- \
+    -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>&1 \
+    | grep -E '^(#[0-9]+\s+DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|.*panicked)' || true
+  [ -z "$(ls -A "artifacts/$target" 2>/dev/null)" ] || { echo "fuzz $target: crash saved in fuzz/artifacts/$target" >&2; exit 1; }
+done
+echo "all fuzz targets ran ${seconds}s each without a crash"
