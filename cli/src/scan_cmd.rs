@@ -207,13 +207,17 @@ pub fn scan(args: ScanArgs<'_>) -> Result<u8, CliError> {
 }
 
 /// The progress line on stderr: only on a terminal, and only when asked for.
-struct Progress(Option<indicatif::ProgressBar>);
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    failed: std::cell::Cell<u64>,
+}
 
 impl Progress {
     fn new(wanted: bool) -> Self {
         use std::io::IsTerminal;
+        let failed = std::cell::Cell::new(0);
         if !wanted || !io::stderr().is_terminal() {
-            return Self(None);
+            return Self { bar: None, failed };
         }
         let bar = indicatif::ProgressBar::with_draw_target(
             None,
@@ -227,33 +231,31 @@ impl Progress {
         );
         bar.set_message("0 fail");
         bar.enable_steady_tick(std::time::Duration::from_millis(200));
-        Self(Some(bar))
+        Self {
+            bar: Some(bar),
+            failed,
+        }
     }
 
     fn tick(&self, entry: &ScanEntry) {
-        if let Some(bar) = &self.0 {
+        if let Some(bar) = &self.bar {
             if !entry.policy.pass {
-                let failed: u64 = bar
-                    .message()
-                    .split(' ')
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(0);
-                bar.set_message(format!("{} fail", failed + 1));
+                self.failed.set(self.failed.get() + 1);
+                bar.set_message(format!("{} fail", self.failed.get()));
             }
             bar.inc(1);
         }
     }
 
     fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
-        match &self.0 {
+        match &self.bar {
             Some(bar) => bar.suspend(f),
             None => f(),
         }
     }
 
     fn finish(&self) {
-        if let Some(bar) = &self.0 {
+        if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
     }
@@ -504,6 +506,21 @@ fn junit_head(summary: &ScanSummary) -> String {
     )
 }
 
+/// "3 not an image", … for each reason files were skipped (none when nothing was).
+pub fn skipped_counts(summary: &ScanSummary) -> Vec<String> {
+    [
+        (Skip::NotImage, "not an image"),
+        (Skip::NotRegular, "not a regular file"),
+        (Skip::SymlinkedDirectory, "link to a folder, not followed"),
+    ]
+    .iter()
+    .filter_map(|&(why, label)| {
+        let n = summary.skipped(why);
+        (n > 0).then(|| format!("{n} {label}"))
+    })
+    .collect()
+}
+
 /// The summary on stderr: failing files first, then counts per verdict and what was skipped.
 pub fn summary_text(summary: &ScanSummary) -> String {
     let mut out = String::new();
@@ -546,17 +563,7 @@ pub fn summary_text(summary: &ScanSummary) -> String {
             String::new()
         }
     );
-    let skipped: Vec<String> = [
-        (Skip::NotImage, "not an image"),
-        (Skip::NotRegular, "not a regular file"),
-        (Skip::SymlinkedDirectory, "link to a folder, not followed"),
-    ]
-    .iter()
-    .filter_map(|&(why, label)| {
-        let n = summary.skipped(why);
-        (n > 0).then(|| format!("{n} {label}"))
-    })
-    .collect();
+    let skipped = skipped_counts(summary);
     if !skipped.is_empty() {
         let _ = writeln!(out, "Skipped: {}", skipped.join(", "));
     }

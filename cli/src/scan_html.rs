@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::io::{self, Seek, Write};
 
 use base64::Engine as _;
-use hallmark_core::scan::{ScanEntry, ScanSummary, Skip};
+use hallmark_core::scan::{ScanEntry, ScanSummary};
 use hallmark_core::{Report, SignerInfo, Verdict};
 
 use crate::render;
@@ -168,17 +168,7 @@ fn section_title(id: &str, title: &str, n: u64) -> String {
 }
 
 fn foot(summary: &ScanSummary) -> String {
-    let skipped: Vec<String> = [
-        (Skip::NotImage, "not an image"),
-        (Skip::NotRegular, "not a regular file"),
-        (Skip::SymlinkedDirectory, "link to a folder, not followed"),
-    ]
-    .iter()
-    .filter_map(|&(why, label)| {
-        let n = summary.skipped(why);
-        (n > 0).then(|| format!("{n} {label}"))
-    })
-    .collect();
+    let skipped = crate::scan_cmd::skipped_counts(summary);
     let mut out = String::from("<footer>\n");
     if !skipped.is_empty() {
         let _ = writeln!(
@@ -195,10 +185,6 @@ fn row(out: &mut String, label: &str, value: Option<&str>) {
     if let Some(value) = value.filter(|v| !v.is_empty()) {
         let _ = write!(out, "<dt>{label}</dt><dd>{}</dd>", html_text(value));
     }
-}
-
-fn signer_text(signer: &SignerInfo) -> String {
-    signer.display_name()
 }
 
 /// One file's card.
@@ -245,7 +231,7 @@ pub fn card(entry: &ScanEntry) -> String {
         html_text(path),
         html_text(&r.summary)
     );
-    let signer = r.signer.as_ref().map(signer_text);
+    let signer = r.signer.as_ref().map(SignerInfo::display_name);
     row(&mut out, "Signer", signer.as_deref());
     row(
         &mut out,
@@ -253,13 +239,13 @@ pub fn card(entry: &ScanEntry) -> String {
         r.signer.as_ref().and_then(|s| s.issuer.as_deref()),
     );
     if let Some(claimed) = &r.claimed_signer {
-        row(&mut out, "Claims signer", Some(&signer_text(claimed)));
+        row(&mut out, "Claims signer", Some(&claimed.display_name()));
     }
     if let Some(rec) = &r.recovered {
         row(
             &mut out,
             "Registered signer",
-            Some(&signer_text(&rec.signer)),
+            Some(&rec.signer.display_name()),
         );
         row(
             &mut out,
