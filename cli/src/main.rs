@@ -4,6 +4,7 @@
 
 mod commands;
 mod error;
+mod feed_cmd;
 mod hash_cmd;
 mod passphrase;
 mod registry_cmd;
@@ -167,6 +168,11 @@ enum Command {
         threshold: u32,
         #[arg(long)]
         json: bool,
+    },
+    /// Classify feeds: match images against banks of known hashes, on CPU or GPU.
+    Feed {
+        #[command(subcommand)]
+        command: feed_cmd::FeedCommand,
     },
     /// The registry of signed manifests, which recovers stripped Content Credentials.
     Registry {
@@ -336,6 +342,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             TrustAction::Remove { name } => trust_cmd::remove(&name),
         },
         Command::Registry { command } => registry_cmd::run(command),
+        Command::Feed { command } => feed_cmd::run(command),
         Command::Hash {
             files,
             json,

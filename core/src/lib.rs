@@ -21,6 +21,8 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod bank;
+#[cfg(feature = "scan")]
+pub mod feed;
 mod identity;
 mod input;
 mod inspect;

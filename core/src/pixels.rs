@@ -206,20 +206,53 @@ pub fn hash_image(bytes: &[u8], limits: &Limits) -> Result<ImageHash, MediaError
 /// averages 1/64 of each side anyway, so 1/8-scale IDCT loses almost nothing.
 const FAST_MIN_SIDE: u16 = 256;
 
-/// PDQ of a file as fast as possible: JPEG is decoded at reduced scale (IDCT
-/// scaling to 1/2, 1/4 or 1/8, keeping at least 256 px a side); other formats
-/// fully. Hashes may differ by a few bits from a full decode.
-pub fn fast_pdq(bytes: &[u8], limits: &Limits) -> Result<Pdq, MediaError> {
+/// Pixels ready for PDQ, as [`decode_for_pdq`] gives them: 8-bit, row-major,
+/// 1 (grey), 3 (RGB) or 4 (RGBA, alpha ignored) channels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PdqPixels {
+    pub rows: usize,
+    pub cols: usize,
+    pub channels: usize,
+    pub pixels: Vec<u8>,
+}
+
+impl PdqPixels {
+    /// PDQ of these pixels, on the CPU (the reference's arithmetic).
+    pub fn pdq(&self) -> Pdq {
+        let mut luma = match self.channels {
+            1 => self.pixels.iter().map(|&v| f32::from(v)).collect(),
+            c => pdq::luma_from_rgb8(&self.pixels, c),
+        };
+        pdq::hash_luma(&mut luma, self.rows, self.cols)
+    }
+}
+
+/// Decode for PDQ as fast as possible: JPEG at reduced scale (IDCT scaling to
+/// 1/2, 1/4 or 1/8, keeping at least 256 px a side); other formats fully.
+pub fn decode_for_pdq(bytes: &[u8], limits: &Limits) -> Result<PdqPixels, MediaError> {
     let media = probe(bytes, limits)?;
     if media.format != MediaFormat::Jpeg {
-        return Ok(decode_rgba8(bytes, limits)?.pdq());
+        let image = decode_rgba8(bytes, limits)?;
+        return Ok(PdqPixels {
+            rows: image.height as usize,
+            cols: image.width as usize,
+            channels: image.channels,
+            pixels: image.pixels,
+        });
     }
     let scaled = decode_jpeg_scaled(bytes, limits, |w, h| w.min(h) >= FAST_MIN_SIDE)?;
-    let mut luma = match scaled.channels {
-        1 => scaled.pixels.iter().map(|&v| f32::from(v)).collect(),
-        _ => pdq::luma_from_rgb8(&scaled.pixels, 3),
-    };
-    Ok(pdq::hash_luma(&mut luma, scaled.rows, scaled.cols))
+    Ok(PdqPixels {
+        rows: scaled.rows,
+        cols: scaled.cols,
+        channels: scaled.channels,
+        pixels: scaled.pixels,
+    })
+}
+
+/// PDQ of a file as fast as possible ([`decode_for_pdq`]): hashes of JPEGs may
+/// differ by a few bits from a full decode.
+pub fn fast_pdq(bytes: &[u8], limits: &Limits) -> Result<Pdq, MediaError> {
+    Ok(decode_for_pdq(bytes, limits)?.pdq())
 }
 
 /// Longest side of a thumbnail that [`thumbnail`] is allowed to make.

@@ -1,0 +1,288 @@
+//! `hallmark feed classify`: images in (arguments, or lines on stdin), one
+//! JSON line out per image, in input order. Bank problems come first, as
+//! JSON lines too; the stream never stops for a bad input.
+
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Subcommand, ValueEnum};
+use hallmark_core::feed::{BankSet, Classifier, DeviceChoice, Engine, FeedInput};
+use hallmark_core::Verifier;
+
+use crate::error::{shown, CliError, EXIT_UNREADABLE, EXIT_USAGE};
+
+/// Bank problems listed one by one per bank; the rest are counted.
+const PROBLEMS_LISTED: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Device {
+    /// CUDA when this build has the gpu feature and a device is visible, else cpu.
+    Auto,
+    /// The CPU engine (the reference PDQ arithmetic; identical in every build).
+    Cpu,
+    /// libtorch on CUDA device 0 (gpu feature).
+    Cuda,
+    /// libtorch on the CPU (gpu feature): the tensor code without a GPU.
+    TorchCpu,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedCommand {
+    /// Hash images and match them against banks of known hashes: one JSON line per image.
+    Classify {
+        /// Image files; `-` (or none) reads one input a line from stdin: a path,
+        /// a JSON string, or a JSON object with "path" (and an "id" echoed back).
+        inputs: Vec<PathBuf>,
+        /// A bank of PDQ hashes: TSV (pdq_hex, label, note) or SQLite (table
+        /// hashes(pdq, label, note)). LABEL=FILE labels every hash of FILE. Repeatable.
+        #[arg(long = "bank", value_name = "[LABEL=]FILE", required = true)]
+        banks: Vec<String>,
+        /// A registry of signed originals: matches are labelled known-original,
+        /// and unsigned images that match become `recovered`.
+        #[arg(long, value_name = "DB")]
+        registry: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "auto")]
+        device: Device,
+        /// Images decoded, hashed and matched together.
+        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
+        batch: u32,
+        /// Largest Hamming distance that counts as the same picture.
+        #[arg(long, default_value_t = hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD,
+              value_parser = clap::value_parser!(u32).range(0..=i64::from(hallmark_core::feed::MAX_THRESHOLD)))]
+        threshold: u32,
+        /// PEM bundle of trust anchors for the provenance verdict (repeatable).
+        #[arg(long = "trust", value_name = "PEM")]
+        trust: Vec<PathBuf>,
+        /// PEM bundle of end-entity certificates trusted as they are (repeatable).
+        #[arg(long = "allowed", value_name = "PEM")]
+        allowed: Vec<PathBuf>,
+        /// Skip verifying embedded manifests (provenance is null): hashing and matching only.
+        #[arg(long)]
+        no_provenance: bool,
+        /// Output is always JSON lines; accepted for symmetry with other commands.
+        #[arg(long, hide = true)]
+        json: bool,
+    },
+}
+
+pub fn run(command: FeedCommand) -> Result<u8, CliError> {
+    match command {
+        FeedCommand::Classify {
+            inputs,
+            banks,
+            registry,
+            device,
+            batch,
+            threshold,
+            trust,
+            allowed,
+            no_provenance,
+            json: _,
+        } => classify(ClassifyArgs {
+            inputs,
+            banks,
+            registry,
+            device,
+            batch,
+            threshold,
+            trust,
+            allowed,
+            no_provenance,
+        }),
+    }
+}
+
+struct ClassifyArgs {
+    inputs: Vec<PathBuf>,
+    banks: Vec<String>,
+    registry: Option<PathBuf>,
+    device: Device,
+    batch: u32,
+    threshold: u32,
+    trust: Vec<PathBuf>,
+    allowed: Vec<PathBuf>,
+    no_provenance: bool,
+}
+
+/// `LABEL=FILE` or `FILE` (a file whose own name has `=` is taken whole when it exists).
+fn bank_spec(spec: &str) -> (Option<&str>, &str) {
+    if Path::new(spec).exists() {
+        return (None, spec);
+    }
+    match spec.split_once('=') {
+        Some((label, file)) if !label.is_empty() && !file.is_empty() => (Some(label), file),
+        _ => (None, spec),
+    }
+}
+
+/// Longest input line read from stdin; a longer one is reported and skipped.
+const MAX_INPUT_LINE: u64 = 64 * 1024;
+
+/// One line of stdin, at most [`MAX_INPUT_LINE`] bytes, and how many bytes
+/// were consumed (0 at the end of input).
+fn read_line(reader: &mut impl BufRead) -> (Result<String, String>, usize) {
+    let mut buf = Vec::new();
+    let read = match reader.take(MAX_INPUT_LINE + 1).read_until(b'\n', &mut buf) {
+        Ok(n) => n,
+        Err(e) => return (Err(format!("reading stdin: {e}")), 0),
+    };
+    if buf.len() as u64 > MAX_INPUT_LINE && buf.last() != Some(&b'\n') {
+        let mut skipped = read;
+        loop {
+            buf.clear();
+            match reader.take(MAX_INPUT_LINE).read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => skipped += n,
+            }
+            if buf.last() == Some(&b'\n') {
+                break;
+            }
+        }
+        return (
+            Err(format!("the line is longer than {MAX_INPUT_LINE} bytes")),
+            skipped,
+        );
+    }
+    match String::from_utf8(buf) {
+        Ok(text) => (Ok(text), read),
+        Err(_) => (Err("the line is not UTF-8".into()), read),
+    }
+}
+
+fn print_line(out: &mut impl Write, value: &serde_json::Value) -> Result<(), CliError> {
+    let text = value.to_string();
+    writeln!(out, "{text}").map_err(|e| CliError::new("output.write", e.to_string(), 1))
+}
+
+fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut banks = BankSet::new();
+    let mut bad_lines = 0u64;
+    for spec in &args.banks {
+        let (label, file) = bank_spec(spec);
+        let problems = banks
+            .load(Path::new(file), file, label)
+            .map_err(|e| CliError::new(e.code(), e.to_string(), EXIT_USAGE))?;
+        for p in problems.iter().take(PROBLEMS_LISTED) {
+            print_line(
+                &mut out,
+                &serde_json::json!({"bank": p.bank, "line": p.line,
+                                    "error": {"code": p.code, "message": p.message}}),
+            )?;
+        }
+        if problems.len() > PROBLEMS_LISTED {
+            print_line(
+                &mut out,
+                &serde_json::json!({"bank": file, "line": null,
+                    "error": {"code": "bank.lines", "message":
+                        format!("{} more lines skipped", problems.len() - PROBLEMS_LISTED)}}),
+            )?;
+        }
+        bad_lines += problems.len() as u64;
+    }
+    if banks.is_empty() && args.registry.is_none() {
+        return Err(CliError::new(
+            "bank.empty",
+            "no usable hash in any bank",
+            EXIT_USAGE,
+        ));
+    }
+    let registry = match &args.registry {
+        Some(db) if !db.exists() => {
+            return Err(CliError::new(
+                "registry.open",
+                format!("{}: no such registry", shown(db)),
+                EXIT_USAGE,
+            ))
+        }
+        Some(db) => Some(crate::registry_cmd::open(db)?),
+        None => None,
+    };
+    let choice = match args.device {
+        Device::Auto => DeviceChoice::Auto,
+        Device::Cpu => DeviceChoice::Cpu,
+        Device::Cuda => DeviceChoice::Cuda,
+        Device::TorchCpu => DeviceChoice::TorchCpu,
+    };
+    let engine = Engine::new(choice, &banks)
+        .map_err(|e| CliError::new(e.code(), e.to_string(), EXIT_USAGE))?;
+    let verifier = if args.no_provenance {
+        None
+    } else {
+        Some(Verifier::new(crate::commands::trust_store(
+            &args.trust,
+            &args.allowed,
+        )?))
+    };
+    eprintln!(
+        "hallmark: feed: {} hashes from {} bank(s){} on {}",
+        banks.len(),
+        args.banks.len(),
+        if bad_lines > 0 {
+            format!(" ({bad_lines} bad lines skipped)")
+        } else {
+            String::new()
+        },
+        engine.name()
+    );
+    let mut classifier = Classifier::new(&banks, engine).with_threshold(args.threshold);
+    if let Some(v) = &verifier {
+        classifier = classifier.with_verifier(v);
+    }
+    if let Some(r) = &registry {
+        classifier = classifier.with_registry(r);
+    }
+
+    let from_stdin = args.inputs.is_empty() || args.inputs.iter().any(|p| p == Path::new("-"));
+    let mut write_error = None;
+    let mut emit = |record: hallmark_core::feed::FeedRecord| {
+        if write_error.is_none() {
+            let value = serde_json::to_value(&record).unwrap_or_default();
+            if let Err(e) = print_line(&mut out, &value) {
+                write_error = Some(e);
+            }
+        }
+    };
+    let errors = if from_stdin {
+        let mut reader = std::io::stdin().lock();
+        let mut number = 0u64;
+        let lines = std::iter::from_fn(move || loop {
+            let (line, read) = read_line(&mut reader);
+            if read == 0 {
+                return None;
+            }
+            number += 1;
+            let input = match line {
+                Ok(text) => FeedInput::from_line(&text, number),
+                Err(message) => Some(FeedInput {
+                    line: Some(number),
+                    problem: Some(hallmark_core::ErrorInfo {
+                        code: "feed.input".into(),
+                        message,
+                    }),
+                    ..FeedInput::default()
+                }),
+            };
+            if input.is_some() {
+                return input;
+            }
+        });
+        let files = args
+            .inputs
+            .iter()
+            .filter(|p| *p != Path::new("-"))
+            .cloned()
+            .map(FeedInput::path);
+        classifier.classify_stream(files.chain(lines), args.batch as usize, &mut emit)
+    } else {
+        let files = args.inputs.iter().cloned().map(FeedInput::path);
+        classifier.classify_stream(files, args.batch as usize, &mut emit)
+    };
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    out.flush()
+        .map_err(|e| CliError::new("output.write", e.to_string(), 1))?;
+    Ok(if errors > 0 { EXIT_UNREADABLE } else { 0 })
+}

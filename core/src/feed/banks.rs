@@ -1,0 +1,416 @@
+//! Banks for feeds: many hash lists (TSV or SQLite), merged into one packed
+//! set that the CPU index and the tensor matcher both search.
+//!
+//! Memory per hash: 32 bytes packed, a label index and the note's span in one
+//! shared arena, so ten million hashes fit in about half a gigabyte.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use crate::pdq::PdqHash;
+
+/// Longest label or note kept, in bytes (longer ones are cut at a character boundary).
+pub const MAX_FIELD: usize = 1024;
+/// Most distinct labels a bank set holds (labels are categories, not notes).
+pub const MAX_LABELS: usize = 4096;
+/// Longest bank line read, in bytes: a longer one is reported and skipped.
+const MAX_LINE: usize = 64 * 1024;
+/// The label of an entry whose line gives none.
+pub const DEFAULT_LABEL: &str = "match";
+
+/// A bank line (or SQLite row) that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BankProblem {
+    /// The bank's file name as given.
+    pub bank: String,
+    /// The 1-based line (TSV) or row id (SQLite); 0 for the file as a whole.
+    pub line: u64,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// Why a bank could not be opened at all.
+#[derive(Debug, thiserror::Error)]
+pub enum BankError {
+    #[error("{bank}: {message}")]
+    Unreadable { bank: String, message: String },
+    #[error("too many distinct labels (more than {MAX_LABELS}): labels name categories such as known-fake; put details in the note")]
+    TooManyLabels,
+}
+
+impl BankError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unreadable { .. } => "bank.unreadable",
+            Self::TooManyLabels => "bank.labels",
+        }
+    }
+}
+
+/// One hash of a [`BankSet`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    label: u32,
+    source: u32,
+    note_start: u64,
+    note_len: u32,
+}
+
+/// A bank entry as matching reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BankRef<'a> {
+    pub hash: PdqHash,
+    pub label: &'a str,
+    pub note: &'a str,
+    /// The bank file it came from, as given.
+    pub bank: &'a str,
+}
+
+/// Every hash of every bank, in load order (bank by bank, line by line): the
+/// id of a hash is its position, and ties between equally near hashes go to
+/// the lower id.
+#[derive(Debug, Clone, Default)]
+pub struct BankSet {
+    lanes: Vec<[u64; 4]>,
+    slots: Vec<Slot>,
+    labels: Vec<String>,
+    sources: Vec<String>,
+    notes: String,
+}
+
+fn clean(field: &str) -> &str {
+    let field = field.trim();
+    if field.len() <= MAX_FIELD {
+        return field;
+    }
+    let mut cut = MAX_FIELD;
+    while !field.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &field[..cut]
+}
+
+/// Control characters (tabs, escapes, NUL, RTL overrides are not controls but
+/// are kept as text) are dropped: a note is data, never terminal input.
+fn without_controls(field: &str) -> String {
+    field.chars().filter(|c| !c.is_control()).collect()
+}
+
+impl BankSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.lanes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lanes.is_empty()
+    }
+
+    /// The packed hashes, by id ([`PdqHash::lanes`] form).
+    pub fn lanes(&self) -> &[[u64; 4]] {
+        &self.lanes
+    }
+
+    /// The entry with this id.
+    pub fn get(&self, id: usize) -> Option<BankRef<'_>> {
+        let slot = self.slots.get(id)?;
+        let start = usize::try_from(slot.note_start).ok()?;
+        let note = self
+            .notes
+            .get(start..start + slot.note_len as usize)
+            .unwrap_or_default();
+        Some(BankRef {
+            hash: PdqHash::from_lanes(*self.lanes.get(id)?),
+            label: self
+                .labels
+                .get(slot.label as usize)
+                .map_or("", String::as_str),
+            note,
+            bank: self
+                .sources
+                .get(slot.source as usize)
+                .map_or("", String::as_str),
+        })
+    }
+
+    fn label_index(&mut self, label: &str) -> Result<u32, BankError> {
+        let label = without_controls(clean(label));
+        let label = if label.is_empty() {
+            DEFAULT_LABEL.to_string()
+        } else {
+            label
+        };
+        if let Some(i) = self.labels.iter().position(|l| *l == label) {
+            return Ok(i as u32);
+        }
+        if self.labels.len() >= MAX_LABELS {
+            return Err(BankError::TooManyLabels);
+        }
+        self.labels.push(label);
+        Ok((self.labels.len() - 1) as u32)
+    }
+
+    fn push(&mut self, hash: PdqHash, label: u32, source: u32, note: &str) {
+        let note = without_controls(clean(note));
+        self.slots.push(Slot {
+            label,
+            source,
+            note_start: self.notes.len() as u64,
+            note_len: note.len() as u32,
+        });
+        self.notes.push_str(&note);
+        self.lanes.push(hash.lanes());
+    }
+
+    /// Add a bank file: SQLite (recognised by its header) or TSV. `label`,
+    /// when given, is the label of every entry of this bank (overriding the
+    /// file's own). Returns the lines that were skipped; the rest are added.
+    pub fn load(
+        &mut self,
+        path: &Path,
+        name: &str,
+        label: Option<&str>,
+    ) -> Result<Vec<BankProblem>, BankError> {
+        let unreadable = |message: String| BankError::Unreadable {
+            bank: name.to_string(),
+            message,
+        };
+        let mut file = File::open(path).map_err(|e| unreadable(e.to_string()))?;
+        let mut magic = [0u8; 16];
+        let n = read_prefix(&mut file, &mut magic).map_err(|e| unreadable(e.to_string()))?;
+        drop(file);
+        let source = self.sources.len() as u32;
+        self.sources.push(name.to_string());
+        let forced = label.map(|l| self.label_index(l)).transpose()?;
+        if magic[..n] == *b"SQLite format 3\0" {
+            self.load_sqlite(path, name, source, forced)
+        } else {
+            let file = File::open(path).map_err(|e| unreadable(e.to_string()))?;
+            self.load_tsv(BufReader::new(file), name, source, forced)
+        }
+    }
+
+    /// Add TSV lines (`pdq_hex<TAB>label<TAB>note`; `#` comments and blank
+    /// lines skipped) from any reader.
+    pub fn load_tsv(
+        &mut self,
+        mut reader: impl BufRead,
+        name: &str,
+        source: u32,
+        forced: Option<u32>,
+    ) -> Result<Vec<BankProblem>, BankError> {
+        let mut problems = Vec::new();
+        let mut buf = Vec::new();
+        let mut number = 0u64;
+        loop {
+            buf.clear();
+            number += 1;
+            let read = (&mut reader)
+                .take(MAX_LINE as u64 + 1)
+                .read_until(b'\n', &mut buf)
+                .map_err(|e| BankError::Unreadable {
+                    bank: name.to_string(),
+                    message: format!("line {number}: {e}"),
+                })?;
+            if read == 0 {
+                break;
+            }
+            let problem = |code: &'static str, message: String| BankProblem {
+                bank: name.to_string(),
+                line: number,
+                code,
+                message,
+            };
+            if buf.len() > MAX_LINE && buf.last() != Some(&b'\n') {
+                problems.push(problem(
+                    "bank.line",
+                    format!("longer than {MAX_LINE} bytes"),
+                ));
+                // Skip the rest of the line.
+                loop {
+                    buf.clear();
+                    let more = (&mut reader)
+                        .take(MAX_LINE as u64)
+                        .read_until(b'\n', &mut buf)
+                        .map_err(|e| BankError::Unreadable {
+                            bank: name.to_string(),
+                            message: e.to_string(),
+                        })?;
+                    if more == 0 || buf.last() == Some(&b'\n') {
+                        break;
+                    }
+                }
+                continue;
+            }
+            let Ok(line) = std::str::from_utf8(&buf) else {
+                problems.push(problem("bank.line", "not UTF-8 text".into()));
+                continue;
+            };
+            let line = line.trim_end_matches(['\n', '\r']);
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut fields = line.splitn(3, '\t');
+            let hex = fields.next().unwrap_or_default();
+            let Some(hash) = PdqHash::from_hex(hex) else {
+                problems.push(problem(
+                    "bank.line",
+                    "the first field is not a PDQ hash of 64 hex digits".into(),
+                ));
+                continue;
+            };
+            let label = match forced {
+                Some(l) => l,
+                None => self.label_index(fields.next().unwrap_or_default())?,
+            };
+            if forced.is_some() {
+                fields.next();
+            }
+            self.push(hash, label, source, fields.next().unwrap_or_default());
+        }
+        Ok(problems)
+    }
+
+    /// Add the rows of a SQLite bank: table `hashes` with columns `pdq` (64
+    /// hex digits, or a 32-byte blob in [`PdqHash::lanes`] little-endian
+    /// order), `label` and `note` (either may be NULL). Opened read-only.
+    fn load_sqlite(
+        &mut self,
+        path: &Path,
+        name: &str,
+        source: u32,
+        forced: Option<u32>,
+    ) -> Result<Vec<BankProblem>, BankError> {
+        use rusqlite::{types::ValueRef, Connection, OpenFlags};
+        let unreadable = |e: rusqlite::Error| BankError::Unreadable {
+            bank: name.to_string(),
+            message: format!("SQLite bank: {e} (expected a table hashes(pdq, label, note))"),
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(unreadable)?;
+        let mut stmt = conn
+            .prepare("SELECT rowid, pdq, label, note FROM hashes ORDER BY rowid")
+            .map_err(unreadable)?;
+        let mut rows = stmt.query([]).map_err(unreadable)?;
+        let mut problems = Vec::new();
+        let text = |v: ValueRef<'_>| -> String {
+            match v {
+                ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                ValueRef::Integer(i) => i.to_string(),
+                _ => String::new(),
+            }
+        };
+        while let Some(row) = rows.next().map_err(unreadable)? {
+            let rowid: i64 = row.get(0).unwrap_or_default();
+            let hash = match row.get_ref(1) {
+                Ok(ValueRef::Text(t)) => std::str::from_utf8(t).ok().and_then(PdqHash::from_hex),
+                Ok(ValueRef::Blob(b)) => <[u8; 32]>::try_from(b).ok().map(|b| {
+                    let lane = |i: usize| {
+                        let mut l = [0u8; 8];
+                        l.copy_from_slice(&b[i * 8..i * 8 + 8]);
+                        u64::from_le_bytes(l)
+                    };
+                    PdqHash::from_lanes([lane(0), lane(1), lane(2), lane(3)])
+                }),
+                _ => None,
+            };
+            let Some(hash) = hash else {
+                problems.push(BankProblem {
+                    bank: name.to_string(),
+                    line: u64::try_from(rowid).unwrap_or_default(),
+                    code: "bank.line",
+                    message: "pdq is neither 64 hex digits nor a 32-byte blob".into(),
+                });
+                continue;
+            };
+            let label = match forced {
+                Some(l) => l,
+                None => self.label_index(&text(row.get_ref(2).unwrap_or(ValueRef::Null)))?,
+            };
+            let note = text(row.get_ref(3).unwrap_or(ValueRef::Null));
+            self.push(hash, label, source, &note);
+        }
+        Ok(problems)
+    }
+}
+
+fn read_prefix(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    const BRIDGE: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+
+    #[test]
+    fn tsv_lines_load_and_bad_lines_are_reported_with_their_numbers() {
+        let mut set = BankSet::new();
+        let long = "x".repeat(MAX_LINE + 10);
+        let text = format!(
+            "# bank\n{BRIDGE}\tknown-fake\tbridge \u{1b}[31mred\nnot-a-hash\tx\n\n{BRIDGE}\n{long}\n{BRIDGE}\tknown-fake\t"
+        );
+        let mut bytes = text.into_bytes();
+        bytes.extend_from_slice(b"\xff\n");
+        let problems = set
+            .load_tsv(std::io::Cursor::new(bytes), "b.tsv", 0, None)
+            .unwrap();
+        assert_eq!(set.len(), 2);
+        let first = set.get(0).unwrap();
+        assert_eq!(first.label, "known-fake");
+        assert_eq!(first.note, "bridge [31mred");
+        assert_eq!(first.hash.to_hex(), BRIDGE);
+        assert_eq!(set.get(1).unwrap().label, DEFAULT_LABEL);
+        let lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, vec![3, 6, 7]);
+        assert_eq!(problems[2].message, "not UTF-8 text");
+        assert!(set.get(2).is_none());
+    }
+
+    #[test]
+    fn a_forced_label_overrides_the_file() {
+        let mut set = BankSet::new();
+        set.sources.push("b.tsv".into());
+        let forced = set.label_index("known-original").unwrap();
+        set.load_tsv(
+            std::io::Cursor::new(format!("{BRIDGE}\tknown-fake\tnote\n")),
+            "b.tsv",
+            0,
+            Some(forced),
+        )
+        .unwrap();
+        let e = set.get(0).unwrap();
+        assert_eq!(
+            (e.label, e.note, e.bank),
+            ("known-original", "note", "b.tsv")
+        );
+    }
+
+    #[test]
+    fn labels_are_capped() {
+        let mut set = BankSet::new();
+        let text: String = (0..=MAX_LABELS)
+            .map(|i| format!("{BRIDGE}\tlabel-{i}\n"))
+            .collect();
+        let err = set
+            .load_tsv(std::io::Cursor::new(text), "b.tsv", 0, None)
+            .unwrap_err();
+        assert_eq!(err.code(), "bank.labels");
+    }
+}
