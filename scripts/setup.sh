@@ -5,6 +5,7 @@
 set -euo pipefail
 
 want_tests=${1:-}
+root=$(cd "$(dirname "$0")/.." && pwd)
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first" >&2; exit 1; }
@@ -34,6 +35,14 @@ if [ "$want_tests" = "--tests" ]; then
   if ! python3 -c 'import PIL' 2>/dev/null; then
     log "pip install pillow (reads the browser test's screenshot)"
     python3 -m pip install -q 'pillow>=10'
+  fi
+  # The gpu feature (hallmark feed --device cuda) builds against PyTorch 2.11.0's
+  # libtorch; CI builds and tests it on the CPU. A venv keeps torch (about 3 GB
+  # with its CUDA wheels) out of the system Python.
+  if ! "$root/.venv-torch/bin/python3" -c 'import torch, sys; sys.exit(torch.__version__.split("+")[0] != "2.11.0")' 2>/dev/null; then
+    log "pip install torch==2.11.0 into .venv-torch (libtorch for the gpu feature; about 3 GB, once)"
+    python3 -m venv "$root/.venv-torch"
+    "$root/.venv-torch/bin/pip" install -q 'torch==2.11.0' numpy
   fi
   if ! python3 -c 'import c2pa' 2>/dev/null; then
     log "pip install c2pa-python (reference SDK binding)"

@@ -17,6 +17,10 @@ step() {
 step "format (cargo fmt --check)" cargo fmt --all -- --check
 step "lints (cargo clippy -D warnings)" cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "unit, integration and CLI tests (cargo test)" cargo test --workspace
+step "the gpu feature on the CPU: libtorch PDQ and matching vs the CPU engine (tests with --features gpu)" \
+  bash -c '. scripts/gpu-env.sh && cargo clippy -p hallmark-core -p hallmark-cli --features hallmark-cli/gpu --all-targets --target-dir target/gpu --quiet -- -D warnings && cargo test -p hallmark-core -p hallmark-cli --features hallmark-cli/gpu --target-dir target/gpu --lib --test feed_tensor --test feed'
+step "feed classify answers identically with and without the gpu feature (scripts/feed_parity.sh)" \
+  scripts/feed_parity.sh target/debug/hallmark target/gpu/debug/hallmark
 step "interoperability with c2patool and c2pa-python" \
   python3 tests/interop/test_interop.py --hallmark target/debug/hallmark
 step "crash safety: sign --in-place killed at 100 random moments never damages the file" \

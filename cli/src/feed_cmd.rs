@@ -236,7 +236,14 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
 
     let from_stdin = args.inputs.is_empty() || args.inputs.iter().any(|p| p == Path::new("-"));
     let mut write_error = None;
+    let started = std::time::Instant::now();
+    let mut labels: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    let mut records = 0u64;
     let mut emit = |record: hallmark_core::feed::FeedRecord| {
+        records += 1;
+        if let Some(label) = &record.label {
+            *labels.entry(label.clone()).or_default() += 1;
+        }
         if write_error.is_none() {
             let value = serde_json::to_value(&record).unwrap_or_default();
             if let Err(e) = print_line(&mut out, &value) {
@@ -284,5 +291,23 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
     }
     out.flush()
         .map_err(|e| CliError::new("output.write", e.to_string(), 1))?;
+    let counts: Vec<String> = labels
+        .iter()
+        .map(|(label, n)| format!("{n} {}", crate::render::escape(label)))
+        .collect();
+    eprintln!(
+        "hallmark: feed: {records} inputs in {:.2} s: {}{}",
+        started.elapsed().as_secs_f64(),
+        if counts.is_empty() {
+            "none classified".to_string()
+        } else {
+            counts.join(", ")
+        },
+        match errors {
+            0 => String::new(),
+            1 => "; 1 error".to_string(),
+            n => format!("; {n} errors"),
+        }
+    );
     Ok(if errors > 0 { EXIT_UNREADABLE } else { 0 })
 }

@@ -164,8 +164,9 @@ impl Engine {
         matches!(self, Self::Cpu { .. })
     }
 
-    /// Hash decoded images (the tensor engine; the CPU engine hashes while decoding).
-    fn hash(&self, images: &[&PdqPixels]) -> Result<Vec<Pdq>, FeedError> {
+    /// Hash decoded images, in order (a feed's CPU engine hashes them on the
+    /// decoding threads instead).
+    pub fn hash_images(&self, images: &[&PdqPixels]) -> Result<Vec<Pdq>, FeedError> {
         match self {
             Self::Cpu { .. } => Ok(images.par_iter().map(|i| i.pdq()).collect()),
             #[cfg(feature = "gpu")]
@@ -200,6 +201,9 @@ pub struct FeedInput {
     pub id: Option<serde_json::Value>,
     /// The input line it came from, when read from a stream.
     pub line: Option<u64>,
+    /// A hash computed elsewhere (a JSON input with `pdq` and no `path`):
+    /// matched as it is, nothing is read. Quality 100 unless the input gave one.
+    pub pdq: Option<Pdq>,
     /// Why the input line could not be understood (the record carries it).
     pub problem: Option<ErrorInfo>,
 }
@@ -213,7 +217,8 @@ impl FeedInput {
     }
 
     /// Parse one line of a stream: a JSON object with `path` (and any `id`),
-    /// a JSON string, or a bare path. Blank lines give `None`.
+    /// or with `pdq` (64 hex digits, and optionally `quality`) for a hash
+    /// computed elsewhere; a JSON string; or a bare path. Blank lines give `None`.
     pub fn from_line(text: &str, line: u64) -> Option<Self> {
         let trimmed = text.trim_end_matches(['\r', '\n']);
         if trimmed.trim().is_empty() {
@@ -233,11 +238,33 @@ impl FeedInput {
             Some(b'{') => match serde_json::from_str::<serde_json::Value>(trimmed) {
                 Ok(serde_json::Value::Object(mut object)) => {
                     input.id = object.remove("id");
-                    match object.remove("path") {
-                        Some(serde_json::Value::String(p)) if !p.is_empty() => {
+                    match (object.remove("path"), object.remove("pdq")) {
+                        (Some(serde_json::Value::String(p)), _) if !p.is_empty() => {
                             input.path = Some(p.into())
                         }
-                        _ => input.problem = bad("the JSON object has no \"path\" string"),
+                        (None, Some(serde_json::Value::String(hex))) => {
+                            let quality = object.get("quality").and_then(serde_json::Value::as_u64);
+                            match (PdqHash::from_hex(&hex), quality) {
+                                (Some(hash), None) => input.pdq = Some(Pdq { hash, quality: 100 }),
+                                (Some(hash), Some(q)) if q <= 100 => {
+                                    input.pdq = Some(Pdq {
+                                        hash,
+                                        quality: q as u8,
+                                    })
+                                }
+                                (Some(_), Some(_)) => {
+                                    input.problem = bad("\"quality\" is over 100")
+                                }
+                                (None, _) => {
+                                    input.problem =
+                                        bad("\"pdq\" is not a PDQ hash of 64 hex digits")
+                                }
+                            }
+                        }
+                        _ => {
+                            input.problem =
+                                bad("the JSON object has neither a \"path\" nor a \"pdq\" string")
+                        }
                     }
                 }
                 _ => input.problem = bad("not valid JSON"),
@@ -338,7 +365,14 @@ fn prepare(
 ) -> Prepared {
     let outcome = match (&input.problem, &input.path) {
         (Some(problem), _) => Err(problem.clone()),
-        (None, None) => Err(error_info("feed.input", "no path")),
+        (None, None) => match input.pdq {
+            Some(pdq) => Ok(Decoded {
+                pdq: Some(pdq),
+                pixels: None,
+                provenance: None,
+            }),
+            None => Err(error_info("feed.input", "no path")),
+        },
         (None, Some(path)) => (|| {
             let bytes = crate::input::read_input(path, limits.max_file_bytes)
                 .map_err(|e| error_info(e.code(), &e))?;
@@ -496,7 +530,7 @@ impl<'a> Classifier<'a> {
             .iter()
             .filter_map(|p| p.outcome.as_ref().ok().and_then(|d| d.pixels.as_ref()))
             .collect();
-        let mut hashed = match self.engine.hash(&images) {
+        let mut hashed = match self.engine.hash_images(&images) {
             Ok(h) => Ok(h.into_iter()),
             Err(e) => Err(error_info(e.code(), &e)),
         };
@@ -624,7 +658,14 @@ mod tests {
         assert_eq!(p("{not json").unwrap().problem.unwrap().code, "feed.input");
         assert_eq!(
             p(r#"{"id": 1}"#).unwrap().problem.unwrap().message,
-            "the JSON object has no \"path\" string"
+            "the JSON object has neither a \"path\" nor a \"pdq\" string"
         );
+        let hex = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+        let h = p(&format!(r#"{{"pdq": "{hex}", "quality": 60}}"#)).unwrap();
+        assert_eq!(h.pdq.unwrap().hash.to_hex(), hex);
+        assert_eq!(h.pdq.unwrap().quality, 60);
+        assert_eq!(h.path, None);
+        let bad_q = p(&format!(r#"{{"pdq": "{hex}", "quality": 101}}"#)).unwrap();
+        assert!(bad_q.problem.is_some());
     }
 }
