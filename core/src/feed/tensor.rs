@@ -418,11 +418,15 @@ impl TensorMatcher {
             return Ok(best);
         }
         let block = (self.product_budget / self.chunk_rows.max(1)).clamp(1, 1 << 16);
-        for (qb, query_block) in queries.chunks(block).enumerate() {
-            let q = self.pack_queries(query_block)?;
-            for (c, chunk) in self.chunks.iter().enumerate() {
-                let bank = self.unpack(chunk)?;
-                let dots = q.f_matmul(&bank.f_transpose(0, 1)?)?;
+        let packed: Vec<Tensor> = queries
+            .chunks(block)
+            .map(|b| self.pack_queries(b))
+            .collect::<Result<_>>()?;
+        // Each chunk of the bank is unpacked once, then met by every block of queries.
+        for (c, chunk) in self.chunks.iter().enumerate() {
+            let bank = self.unpack(chunk)?.f_transpose(0, 1)?;
+            for (qb, (q, query_block)) in packed.iter().zip(queries.chunks(block)).enumerate() {
+                let dots = q.f_matmul(&bank)?;
                 let (values, indices) = dots.f_max_dim(1, false)?;
                 let nq = query_block.len();
                 let mut v = vec![0f32; nq];
