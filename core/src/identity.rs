@@ -109,6 +109,7 @@ pub struct IdentityRequest {
     email: Option<String>,
     validity: Validity,
     seed: Option<[u8; 32]>,
+    unchecked_names: bool,
 }
 
 impl IdentityRequest {
@@ -119,6 +120,7 @@ impl IdentityRequest {
             email: None,
             validity: Validity::one_year_from_now(),
             seed: None,
+            unchecked_names: false,
         }
     }
 
@@ -145,6 +147,15 @@ impl IdentityRequest {
         self
     }
 
+    /// Put the name, organization and email into the certificates as they
+    /// are, control characters and any length included: for the attack
+    /// fixtures (a certificate whose subject carries hostile text). Never
+    /// use for real identities.
+    pub fn dangerous_unchecked_names_for_tests(mut self) -> Self {
+        self.unchecked_names = true;
+        self
+    }
+
     fn random(&self, purpose: &str) -> [u8; 32] {
         match &self.seed {
             Some(seed) => blake3::derive_key(&format!("hallmark fixtures 2026 {purpose}"), seed),
@@ -163,6 +174,9 @@ impl IdentityRequest {
             self.email.as_ref(),
         ];
         for field in fields.into_iter().flatten() {
+            if self.unchecked_names {
+                break;
+            }
             if field.trim().is_empty() || field.len() > 256 || field.chars().any(char::is_control) {
                 return Err(IdentityError::InvalidRequest(
                     "name, organization and email must be 1 to 256 characters without control characters".into(),

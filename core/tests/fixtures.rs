@@ -102,7 +102,7 @@ fn every_fixture_gives_the_checked_in_verdicts_and_codes() {
     }
     on_disk.sort();
     assert_eq!(checked, on_disk);
-    assert_eq!(checked.len(), 20);
+    assert_eq!(checked.len(), 29);
 }
 
 #[test]
