@@ -213,6 +213,33 @@ test("every image gets the badge its credentials call for", async () => {
   await page.close();
 });
 
+test("hostile text from the attack corpus is shown as inert text", async () => {
+  const page = await context.newPage();
+  await page.goto(`${origin}/attacks.html`);
+  await waitForBadges(page, ["signer", "titled"]);
+  const signer = await badgeOf(page, "signer");
+  assert.equal(signer.state, "unknown", JSON.stringify(signer));
+  const titled = await badgeOf(page, "titled");
+  assert.equal(titled.state, "trusted", JSON.stringify(titled));
+  for (const id of ["signer", "titled"]) {
+    const b = await badgeOf(page, id);
+    const cdp = await context.newCDPSession(page);
+    const { model } = await cdp.send("DOM.getBoxModel", { backendNodeId: b.backendNodeId });
+    await cdp.detach();
+    await page.mouse.click(model.content[0] + 5, model.content[1] + 5);
+    const opened = await badgeOf(page, id);
+    assert.equal(opened.card.open, true, id);
+    // The markup is there as characters, and nothing of it ran or rendered.
+    assert.ok(opened.card.text.includes("<script>alert('hallmark')</script>"), `${id}: ${opened.card.text.slice(0, 300)}`);
+    assert.ok(opened.card.text.includes("<img src=x onerror=alert(1)>"), id);
+  }
+  assert.equal(await page.title(), "Attack fixtures", "no manifest markup ran");
+  const injected = await page.evaluate(() => document.querySelectorAll("script, img[src=x]").length);
+  assert.equal(injected, 0, "no element came from a manifest");
+  await page.screenshot({ path: path.join(artifacts, "attack-fixtures.png") });
+  await page.close();
+});
+
 test("a hostile page can neither hide, restyle nor reach into a badge", async () => {
   const page = await context.newPage();
   await page.goto(`${origin}/hostile.html`);
@@ -332,7 +359,8 @@ test("the options page saves a trust bundle, refuses a broken one, and the badge
 
 test("no request leaves but for the pages and their own images", () => {
   const allowed = new Set([
-    "/index.html", "/hostile.html", "/remover.html", "/favicon.ico",
+    "/index.html", "/hostile.html", "/remover.html", "/attacks.html", "/favicon.ico",
+    "/hostile-signer.jpg", "/hostile-title.jpg",
     "/trusted.jpg", "/unknown.jpg", "/tampered.jpg", "/ai.jpg", "/unsigned.jpg", "/picture.webp",
     "/cross.jpg", "/hostile.jpg", "/tiny.jpg", "/lazy.jpg", "/added.png",
   ]);

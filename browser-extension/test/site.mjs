@@ -25,6 +25,8 @@ export function makeImages(dir, root, hallmark) {
     "fallback.jpg": "images/other.jpg",
     "cross.jpg": "signed/stranger.jpg",
     "tiny.jpg": "signed/newsroom.jpg",
+    "hostile-signer.jpg": "attacks/hostile-signer.jpg",
+    "hostile-title.jpg": "attacks/hostile-title.jpg",
   };
   for (const [name, from] of Object.entries(copies)) fs.copyFileSync(fx(from), path.join(dir, name));
   execFileSync(
@@ -90,7 +92,14 @@ export function pages(crossOrigin, dataUrl) {
   }).observe(document.documentElement, { childList: true });
 </script>
 </body></html>`;
-  return { "/index.html": index, "/hostile.html": hostile, "/remover.html": remover };
+  // The attack corpus's hostile text: a certificate subject and titles full of
+  // markup, terminal escapes, a right-to-left override and NUL.
+  const attacks = `<!DOCTYPE html><html><head><title>Attack fixtures</title></head>
+<body style="margin:16px"><div style="display:flex;gap:24px">
+<figure id="signer">${img("hostile-signer.jpg")}</figure>
+<figure id="titled">${img("hostile-title.jpg")}</figure>
+</div></body></html>`;
+  return { "/index.html": index, "/hostile.html": hostile, "/remover.html": remover, "/attacks.html": attacks };
 }
 
 /** Start a server on 127.0.0.1 serving `pages` and the files of `dir`; records every request path. */
