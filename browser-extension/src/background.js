@@ -5,7 +5,7 @@
 // BLAKE3 of the bytes. Nothing leaves the machine: no request but for the
 // page's own images, no telemetry.
 import { initSync, verify, hash, matchBank, blake3Hex, thumbnail } from "../wasm/hallmark_wasm.js";
-import { badgeFor, signerName, shown, filtered } from "./state.js";
+import { badgeFor, signerName, shown, filtered, visible } from "./state.js";
 
 /** Largest image fetched and checked. */
 const MAX_BYTES = 32 * 1024 * 1024;
@@ -105,8 +105,16 @@ async function fetchBytes(url) {
   return bytes;
 }
 
-/** What the details card shows: strings only, set as text by the content script. */
+/** What the details card shows: strings only, made visible, set as text by the content script. */
 function details(report, bankMatch) {
+  const card = rawDetails(report, bankMatch);
+  for (const [key, value] of Object.entries(card)) {
+    card[key] = Array.isArray(value) ? value.map(visible) : visible(value);
+  }
+  return card;
+}
+
+function rawDetails(report, bankMatch) {
   const claimed = report.claimed ?? {};
   return {
     verdict: report.verdict,

@@ -27,6 +27,26 @@ export const STATE_LABELS = {
 };
 
 /** Who the credentials vouch for, as "Name (Organization)". */
+/** Longest text from a manifest that a badge or card shows (the rest becomes "…"). */
+export const MAX_SHOWN = 600;
+
+/**
+ * Text from a manifest made safe to show: control characters and the
+ * invisible or bidirectional formatting characters (which could make
+ * "gnp.exe" read as "exe.png") become visible `\u{…}` escapes, as the CLI
+ * shows them, and very long text is cut. Markup needs nothing here: it is
+ * always set as text, never parsed.
+ */
+export function visible(text) {
+  if (text == null) return text;
+  const escaped = String(text).replace(
+    /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g,
+    (c) => `\\u{${c.codePointAt(0).toString(16)}}`,
+  );
+  const chars = [...escaped];
+  return chars.length > MAX_SHOWN ? `${chars.slice(0, MAX_SHOWN).join("")}…` : escaped;
+}
+
 export function signerName(signer) {
   if (!signer) return null;
   const { name, organization } = signer;
@@ -39,6 +59,11 @@ export function signerName(signer) {
  * Returns {state, text, title}: `text` is the short badge text, `title` its tooltip.
  */
 export function badgeFor(report, bankMatch) {
+  const badge = rawBadge(report, bankMatch);
+  return { ...badge, text: visible(badge.text), title: visible(badge.title) };
+}
+
+function rawBadge(report, bankMatch) {
   if (bankMatch && report.verdict !== "trusted") {
     return {
       state: "matched",

@@ -232,6 +232,9 @@ test("hostile text from the attack corpus is shown as inert text", async () => {
     // The markup is there as characters, and nothing of it ran or rendered.
     assert.ok(opened.card.text.includes("<script>alert('hallmark')</script>"), `${id}: ${opened.card.text.slice(0, 300)}`);
     assert.ok(opened.card.text.includes("<img src=x onerror=alert(1)>"), id);
+    // Controls and the right-to-left override are shown as escapes, never applied.
+    assert.ok(opened.card.text.includes("\\u{202e}gnp.exe"), `${id}: ${opened.card.text.slice(0, 600)}`);
+    assert.ok(!/[\u0000-\u001f\u202e]/.test(opened.card.text), `${id}: raw control characters in the card`);
   }
   assert.equal(await page.title(), "Attack fixtures", "no manifest markup ran");
   const injected = await page.evaluate(() => document.querySelectorAll("script, img[src=x]").length);

@@ -1,7 +1,7 @@
 // The badge a report gets (src/state.js), on reports shaped as the WASM verifier returns them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { badgeFor, shown, filtered, signerName } from "../src/state.js";
+import { badgeFor, shown, filtered, signerName, visible, MAX_SHOWN } from "../src/state.js";
 
 const report = (verdict, extra = {}) => ({
   verdict,
@@ -47,4 +47,17 @@ test("modes decide what is drawn and what is blurred", () => {
   );
   assert.equal(signerName({ name: null, organization: "Org" }), "Org");
   assert.equal(signerName(null), null);
+});
+
+test("text from a manifest shows control and bidi characters as escapes, and is cut", () => {
+  assert.equal(visible("a\u202egnp.exe"), "a\\u{202e}gnp.exe");
+  assert.equal(visible("red\u001b[31m\u0000\r\n"), "red\\u{1b}[31m\\u{0}\\u{d}\\u{a}");
+  assert.equal(visible("<script>x</script>"), "<script>x</script>", "markup is left to textContent");
+  assert.equal(visible(null), null);
+  const long = visible("x".repeat(MAX_SHOWN + 50));
+  assert.equal([...long].length, MAX_SHOWN + 1);
+  assert.ok(long.endsWith("…"));
+  const b = badgeFor({ verdict: "trusted", signer: { name: "Eve\u202eevE" }, summary: "s\u0007", ai_generated: false }, null);
+  assert.equal(b.text, "Eve\\u{202e}evE");
+  assert.equal(b.title, "s\\u{7}");
 });
