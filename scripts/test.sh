@@ -25,6 +25,8 @@ step "interoperability with c2patool and c2pa-python" \
   python3 tests/interop/test_interop.py --hallmark target/debug/hallmark
 step "crash safety: sign --in-place killed at 100 random moments never damages the file" \
   python3 scripts/crash_safety.py --hallmark target/debug/hallmark --runs 100
+step "limits: the worst inputs under 50 MB never crash; verify stays under 256 MB (and 5 s in this debug build; release figures in the README) (scripts/limits.py)" \
+  python3 scripts/limits.py --hallmark target/debug/hallmark --max-rss-mb 256 --max-seconds 5 --capped verify
 step "WASM build and tests: types, and every corpus file against the native CLI (wasm/test.sh)" \
   wasm/test.sh --hallmark target/debug/hallmark
 step "browser extension in Chromium (npm test in browser-extension/; screenshots in browser-extension/test-artifacts)" \
