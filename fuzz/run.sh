@@ -22,9 +22,11 @@ seed bank ../../shared/corpus/pdq/expected.tsv
 seed registry
 seed keyfile ../fixtures/keys/*/signing.key
 seed policy ../docs/policy.example.toml
+seed feed ../../shared/corpus/pdq/expected.tsv
+printf '%s\n' '{"path": "a.jpg", "id": 7}' '{"pdq": "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22", "quality": 60}' '"b c.png"' > corpus/feed/lines.txt
 
 cargo +nightly fuzz build -O
-for target in verify hash bank registry keyfile policy; do
+for target in verify hash bank registry keyfile policy feed; do
   echo "==> fuzz $target for ${seconds}s"
   cargo +nightly fuzz run -O "$target" "corpus/$target" -- \
     -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>&1 \

@@ -21,6 +21,8 @@ step "the gpu feature on the CPU: libtorch PDQ and matching vs the CPU engine (t
   bash -c '. scripts/gpu-env.sh && cargo clippy -p hallmark-core -p hallmark-cli --features hallmark-cli/gpu --all-targets --target-dir target/gpu --quiet -- -D warnings && cargo test -p hallmark-core -p hallmark-cli --features hallmark-cli/gpu --target-dir target/gpu --lib --test feed_tensor --test feed'
 step "feed classify answers identically with and without the gpu feature (scripts/feed_parity.sh)" \
   scripts/feed_parity.sh target/debug/hallmark target/gpu/debug/hallmark
+step "fuzz smoke: every cargo-fuzz target (nightly, AddressSanitizer) for 15 s from the fixtures and corpus (fuzz/run.sh 15)" \
+  fuzz/run.sh 15
 step "interoperability with c2patool and c2pa-python" \
   python3 tests/interop/test_interop.py --hallmark target/debug/hallmark
 step "crash safety: sign --in-place killed at 100 random moments never damages the file" \
