@@ -32,6 +32,10 @@ if [ "$want_tests" = "--tests" ]; then
     log "cargo install c2patool 0.27 (reference validator; takes a few minutes once)"
     cargo install c2patool --version '^0.27' --locked
   fi
+  if ! cargo deny --version 2>/dev/null | grep -q '^cargo-deny 0\.20'; then
+    log "cargo install cargo-deny 0.20 (licences, bans and sources of every dependency; a few minutes once)"
+    cargo install cargo-deny --version '^0.20' --locked
+  fi
   if ! python3 -c 'import PIL' 2>/dev/null; then
     log "pip install pillow (reads the browser test's screenshot)"
     python3 -m pip install -q 'pillow>=10'

@@ -16,6 +16,8 @@ step() {
 
 step "format (cargo fmt --check)" cargo fmt --all -- --check
 step "lints (cargo clippy -D warnings)" cargo clippy --workspace --all-targets --quiet -- -D warnings
+step "dependencies: licences, banned crates and sources (cargo deny; advisories need GitHub, unreachable here)" \
+  cargo deny --log-level error check licenses bans sources
 step "unit, integration and CLI tests (cargo test)" cargo test --workspace
 step "the gpu feature on the CPU: libtorch PDQ and matching vs the CPU engine (tests with --features gpu)" \
   bash -c '. scripts/gpu-env.sh && cargo clippy -p hallmark-core -p hallmark-cli --features hallmark-cli/gpu --all-targets --target-dir target/gpu --quiet -- -D warnings && cargo test -p hallmark-core -p hallmark-cli --features hallmark-cli/gpu --target-dir target/gpu --lib --test feed_tensor --test feed'
