@@ -232,7 +232,12 @@ fn csv_round_trips_and_escapes_hostile_text() {
         };
         let report = &expected[&key];
         assert_eq!(row[2], report["verdict"].as_str().unwrap(), "{key}");
-        assert_eq!(row[7], report["summary"].as_str().unwrap(), "{key}");
+        // Text from files reaches the CSV with controls and bidi overrides escaped.
+        assert_eq!(
+            row[7],
+            escaped(report["summary"].as_str().unwrap()),
+            "{key}"
+        );
         assert_eq!(row[6], report["ai_generated"].to_string(), "{key}");
         let trusted = row[2] == "trusted";
         if trusted {
@@ -773,4 +778,20 @@ fn progress_shows_on_a_terminal_and_never_in_a_pipe() {
         .unwrap();
     assert_eq!(status.code(), Some(4));
     assert!(!String::from_utf8_lossy(&fs::read(&quiet).unwrap()).contains(" checked, "));
+}
+
+/// The CLI's escaping of text from files: control characters, bidi controls
+/// and other invisibles as `\u{..}`.
+fn escaped(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let dangerous = c.is_control()
+                || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+            if dangerous {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

@@ -227,11 +227,35 @@ impl PdqPixels {
     }
 }
 
-/// Decode for PDQ as fast as possible: JPEG at reduced scale (IDCT scaling to
-/// 1/2, 1/4 or 1/8, keeping at least 256 px a side); other formats fully.
+/// Most pixels [`decode_for_pdq`] keeps: larger PNGs are box-averaged to this
+/// while they are read (PDQ itself averages each side down to 64).
+pub const PDQ_MAX_KEPT_PIXELS: u64 = 4 << 20;
+/// Largest image [`decode_for_pdq`] decodes whole (formats that can't be read
+/// a row at a time, and interlaced PNG): about 15 bytes a pixel at the peak.
+pub const PDQ_MAX_WHOLE_PIXELS: u64 = 16 << 20;
+
+/// Decode for PDQ as fast as possible, in bounded memory: JPEG at reduced
+/// scale (IDCT scaling to 1/2, 1/4 or 1/8, keeping at least 256 px a side);
+/// PNG a row at a time, box-averaged by the integer factor that keeps at
+/// most [`PDQ_MAX_KEPT_PIXELS`]; WebP and interlaced PNG whole, up to
+/// [`PDQ_MAX_WHOLE_PIXELS`] (larger ones are refused, `limits.dimensions`).
 pub fn decode_for_pdq(bytes: &[u8], limits: &Limits) -> Result<PdqPixels, MediaError> {
     let media = probe(bytes, limits)?;
+    if media.format == MediaFormat::Png {
+        if let Some(pixels) = png_rows_for_pdq(bytes, limits)? {
+            return Ok(pixels);
+        }
+    }
     if media.format != MediaFormat::Jpeg {
+        let pixels = u64::from(media.width) * u64::from(media.height);
+        if pixels > PDQ_MAX_WHOLE_PIXELS {
+            return Err(MediaError::TooLarge {
+                width: media.width,
+                height: media.height,
+                max_dimension: limits.max_dimension,
+                max_pixels: PDQ_MAX_WHOLE_PIXELS,
+            });
+        }
         let image = decode_rgba8(bytes, limits)?;
         return Ok(PdqPixels {
             rows: image.height as usize,
@@ -247,6 +271,80 @@ pub fn decode_for_pdq(bytes: &[u8], limits: &Limits) -> Result<PdqPixels, MediaE
         channels: scaled.channels,
         pixels: scaled.pixels,
     })
+}
+
+/// A non-interlaced PNG read a row at a time and box-averaged into at most
+/// [`PDQ_MAX_KEPT_PIXELS`] (grey stays one channel, colour becomes RGB, alpha
+/// is dropped). `None` for interlaced PNG, which comes in passes.
+fn png_rows_for_pdq(bytes: &[u8], limits: &Limits) -> Result<Option<PdqPixels>, MediaError> {
+    let malformed = |detail: String| MediaError::Malformed {
+        format: MediaFormat::Png.mime(),
+        detail,
+    };
+    let mut decoder =
+        png::Decoder::new_with_limits(Cursor::new(bytes), png::Limits { bytes: 64 << 20 });
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().map_err(|e| malformed(e.to_string()))?;
+    let info = reader.info();
+    if info.interlaced {
+        return Ok(None);
+    }
+    let (w, h) = (info.width as usize, info.height as usize);
+    if (w as u64) * (h as u64) > limits.max_pixels {
+        return Err(MediaError::TooLarge {
+            width: info.width,
+            height: info.height,
+            max_dimension: limits.max_dimension,
+            max_pixels: limits.max_pixels,
+        });
+    }
+    let (source_channels, channels) = match reader.output_color_type().0 {
+        png::ColorType::Grayscale => (1, 1),
+        png::ColorType::GrayscaleAlpha => (2, 1),
+        png::ColorType::Rgb => (3, 3),
+        png::ColorType::Rgba => (4, 3),
+        png::ColorType::Indexed => return Err(malformed("palette not expanded".into())),
+    };
+    let pixels = (w as u64) * (h as u64);
+    let mut factor = 1usize;
+    while pixels / (factor as u64 * factor as u64) > PDQ_MAX_KEPT_PIXELS {
+        factor += 1;
+    }
+    let (cols, rows) = (w / factor, h / factor);
+    if cols == 0 || rows == 0 {
+        return Err(malformed("no pixels".into()));
+    }
+    let mut out = Vec::with_capacity(cols * rows * channels);
+    let mut sums = vec![0u32; cols * channels];
+    let area = (factor * factor) as u32;
+    for y in 0..rows * factor {
+        let row = reader
+            .next_row()
+            .map_err(|e| malformed(e.to_string().trim_end().to_string()))?
+            .ok_or_else(|| malformed("the file ends before the image does (truncated)".into()))?;
+        let data = row.data();
+        if data.len() < w * source_channels {
+            return Err(malformed("a row is shorter than the image is wide".into()));
+        }
+        for (x, sum) in sums.chunks_exact_mut(channels).enumerate() {
+            for dx in 0..factor {
+                let p = &data[(x * factor + dx) * source_channels..];
+                for (c, s) in sum.iter_mut().enumerate() {
+                    *s += u32::from(p[c]);
+                }
+            }
+        }
+        if y % factor == factor - 1 {
+            out.extend(sums.iter().map(|&s| ((s + area / 2) / area) as u8));
+            sums.iter_mut().for_each(|s| *s = 0);
+        }
+    }
+    Ok(Some(PdqPixels {
+        rows,
+        cols,
+        channels,
+        pixels: out,
+    }))
 }
 
 /// PDQ of a file as fast as possible ([`decode_for_pdq`]): hashes of JPEGs may
