@@ -518,3 +518,33 @@ fn fixture_key_files_are_pkcs8_pem_beside_their_certificates() {
     let stranger = Identity::load(&fixtures().join("keys/stranger"), None).expect("load");
     assert_eq!(stranger.subject(), "Sam Stranger (Unknown Agency)");
 }
+
+/// AES-CBC in PBES2 has no MAC, so a changed byte in an encrypted key file
+/// can decrypt to a different, well-formed key: every such file must still
+/// fail to load (bad padding, not PKCS#8, or a key that doesn't match the
+/// certificate), never sign as someone else.
+#[test]
+fn every_single_character_change_to_the_encrypted_key_file_is_refused() {
+    let dir = fixtures().join("keys/newsroom-encrypted");
+    let pem = String::from_utf8(fs::read(dir.join("signing.key")).expect("key")).expect("text");
+    let chain = String::from_utf8(fs::read(dir.join("chain.pem")).expect("chain")).expect("text");
+    let pass = Passphrase::new("fixture passphrase");
+    Identity::from_pem(&pem, &chain, Some(&pass)).expect("the untouched file opens");
+    let body_start = pem.find('\n').expect("a header line") + 1;
+    let body_end = pem.rfind("-----END").expect("a footer");
+    let mut codes = std::collections::BTreeMap::new();
+    for at in body_start..body_end {
+        let c = pem.as_bytes()[at];
+        if c == b'\n' || c == b'=' {
+            continue;
+        }
+        let swapped = if c == b'A' { 'B' } else { 'A' };
+        let mut tampered = pem.clone();
+        tampered.replace_range(at..at + 1, &swapped.to_string());
+        let err = Identity::from_pem(&tampered, &chain, Some(&pass))
+            .expect_err("a changed key file must not load");
+        *codes.entry(err.code()).or_insert(0u32) += 1;
+    }
+    println!("{codes:?}");
+    assert!(codes.values().sum::<u32>() > 100, "{codes:?}");
+}
