@@ -2,11 +2,13 @@
 //! JSON line out per image, in input order. Bank problems come first, as
 //! JSON lines too; the stream never stops for a bad input.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{Subcommand, ValueEnum};
-use hallmark_core::feed::{BankSet, Classifier, DeviceChoice, Engine, FeedInput};
+use clap::{Args, Subcommand, ValueEnum};
+use hallmark_core::feed::{
+    read_bounded_line, BankSet, BoundedLine, Classifier, DeviceChoice, Engine, FeedInput,
+};
 use hallmark_core::Verifier;
 
 use crate::error::{shown, CliError, EXIT_UNREADABLE, EXIT_USAGE};
@@ -29,79 +31,49 @@ pub enum Device {
 #[derive(Debug, Subcommand)]
 pub enum FeedCommand {
     /// Hash images and match them against banks of known hashes: one JSON line per image.
-    Classify {
-        /// Image files; `-` (or none) reads one input a line from stdin: a path,
-        /// a JSON string, or a JSON object with "path" (and an "id" echoed back).
-        inputs: Vec<PathBuf>,
-        /// A bank of PDQ hashes: TSV (pdq_hex, label, note) or SQLite (table
-        /// hashes(pdq, label, note)). LABEL=FILE labels every hash of FILE. Repeatable.
-        #[arg(long = "bank", value_name = "[LABEL=]FILE", required = true)]
-        banks: Vec<String>,
-        /// A registry of signed originals: matches are labelled known-original,
-        /// and unsigned images that match become `recovered`.
-        #[arg(long, value_name = "DB")]
-        registry: Option<PathBuf>,
-        #[arg(long, value_enum, default_value = "auto")]
-        device: Device,
-        /// Images decoded, hashed and matched together.
-        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
-        batch: u32,
-        /// Largest Hamming distance that counts as the same picture.
-        #[arg(long, default_value_t = hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD,
-              value_parser = clap::value_parser!(u32).range(0..=i64::from(hallmark_core::feed::MAX_THRESHOLD)))]
-        threshold: u32,
-        /// PEM bundle of trust anchors for the provenance verdict (repeatable).
-        #[arg(long = "trust", value_name = "PEM")]
-        trust: Vec<PathBuf>,
-        /// PEM bundle of end-entity certificates trusted as they are (repeatable).
-        #[arg(long = "allowed", value_name = "PEM")]
-        allowed: Vec<PathBuf>,
-        /// Skip verifying embedded manifests (provenance is null): hashing and matching only.
-        #[arg(long)]
-        no_provenance: bool,
-        /// Output is always JSON lines; accepted for symmetry with other commands.
-        #[arg(long, hide = true)]
-        json: bool,
-    },
+    Classify(ClassifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Image files; `-` (or none) reads one input a line from stdin: a path,
+    /// a JSON string, or a JSON object with "path" (and an "id" echoed back).
+    inputs: Vec<PathBuf>,
+    /// A bank of PDQ hashes: TSV (pdq_hex, label, note) or SQLite (table
+    /// hashes(pdq, label, note)). LABEL=FILE labels every hash of FILE. Repeatable.
+    #[arg(long = "bank", value_name = "[LABEL=]FILE", required = true)]
+    banks: Vec<String>,
+    /// A registry of signed originals: matches are labelled known-original,
+    /// and unsigned images that match become `recovered`.
+    #[arg(long, value_name = "DB")]
+    registry: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "auto")]
+    device: Device,
+    /// Images decoded, hashed and matched together.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    batch: u32,
+    /// Largest Hamming distance that counts as the same picture.
+    #[arg(long, default_value_t = hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(hallmark_core::feed::MAX_THRESHOLD)))]
+    threshold: u32,
+    /// PEM bundle of trust anchors for the provenance verdict (repeatable).
+    #[arg(long = "trust", value_name = "PEM")]
+    trust: Vec<PathBuf>,
+    /// PEM bundle of end-entity certificates trusted as they are (repeatable).
+    #[arg(long = "allowed", value_name = "PEM")]
+    allowed: Vec<PathBuf>,
+    /// Skip verifying embedded manifests (provenance is null): hashing and matching only.
+    #[arg(long)]
+    no_provenance: bool,
+    /// Output is always JSON lines; accepted for symmetry with other commands.
+    #[arg(long, hide = true)]
+    json: bool,
 }
 
 pub fn run(command: FeedCommand) -> Result<u8, CliError> {
     match command {
-        FeedCommand::Classify {
-            inputs,
-            banks,
-            registry,
-            device,
-            batch,
-            threshold,
-            trust,
-            allowed,
-            no_provenance,
-            json: _,
-        } => classify(ClassifyArgs {
-            inputs,
-            banks,
-            registry,
-            device,
-            batch,
-            threshold,
-            trust,
-            allowed,
-            no_provenance,
-        }),
+        FeedCommand::Classify(args) => classify(args),
     }
-}
-
-struct ClassifyArgs {
-    inputs: Vec<PathBuf>,
-    banks: Vec<String>,
-    registry: Option<PathBuf>,
-    device: Device,
-    batch: u32,
-    threshold: u32,
-    trust: Vec<PathBuf>,
-    allowed: Vec<PathBuf>,
-    no_provenance: bool,
 }
 
 /// `LABEL=FILE` or `FILE` (a file whose own name has `=` is taken whole when it exists).
@@ -116,36 +88,20 @@ fn bank_spec(spec: &str) -> (Option<&str>, &str) {
 }
 
 /// Longest input line read from stdin; a longer one is reported and skipped.
-const MAX_INPUT_LINE: u64 = 64 * 1024;
+const MAX_INPUT_LINE: usize = 64 * 1024;
 
-/// One line of stdin, at most [`MAX_INPUT_LINE`] bytes, and how many bytes
-/// were consumed (0 at the end of input).
-fn read_line(reader: &mut impl BufRead) -> (Result<String, String>, usize) {
+/// One line of stdin, or why it can't be used; `None` at the end of input.
+fn read_line(reader: &mut impl BufRead) -> Option<Result<String, String>> {
     let mut buf = Vec::new();
-    let read = match reader.take(MAX_INPUT_LINE + 1).read_until(b'\n', &mut buf) {
-        Ok(n) => n,
-        Err(e) => return (Err(format!("reading stdin: {e}")), 0),
-    };
-    if buf.len() as u64 > MAX_INPUT_LINE && buf.last() != Some(&b'\n') {
-        let mut skipped = read;
-        loop {
-            buf.clear();
-            match reader.take(MAX_INPUT_LINE).read_until(b'\n', &mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => skipped += n,
-            }
-            if buf.last() == Some(&b'\n') {
-                break;
-            }
+    match read_bounded_line(reader, MAX_INPUT_LINE, &mut buf) {
+        // A read error ends the stream, as the end of input does.
+        Ok(BoundedLine::End) | Err(_) => None,
+        Ok(BoundedLine::TooLong) => Some(Err(format!(
+            "the line is longer than {MAX_INPUT_LINE} bytes"
+        ))),
+        Ok(BoundedLine::Line) => {
+            Some(String::from_utf8(buf).map_err(|_| "the line is not UTF-8".to_string()))
         }
-        return (
-            Err(format!("the line is longer than {MAX_INPUT_LINE} bytes")),
-            skipped,
-        );
-    }
-    match String::from_utf8(buf) {
-        Ok(text) => (Ok(text), read),
-        Err(_) => (Err("the line is not UTF-8".into()), read),
     }
 }
 
@@ -255,10 +211,7 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
         let mut reader = std::io::stdin().lock();
         let mut number = 0u64;
         let lines = std::iter::from_fn(move || loop {
-            let (line, read) = read_line(&mut reader);
-            if read == 0 {
-                return None;
-            }
+            let line = read_line(&mut reader)?;
             number += 1;
             let input = match line {
                 Ok(text) => FeedInput::from_line(&text, number),

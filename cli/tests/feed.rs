@@ -16,13 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use serde_json::Value;
-use support::{corpus, hallmark, write, RunExt};
-
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures")
-        .join(rel)
-}
+use support::{corpus, fixture, hallmark, write, RunExt};
 
 /// `hallmark hash --json FILE`'s PDQ: the full-decode hash, an independent
 /// path from the feed's scaled decode.
@@ -43,6 +37,10 @@ fn hex_bits(h: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
         .collect()
+}
+
+fn rgb(path: &Path) -> image::RgbImage {
+    image::open(path).unwrap().to_rgb8()
 }
 
 fn save_jpeg(img: &image::RgbImage, quality: u8, dir: &Path, name: &str) -> PathBuf {
@@ -118,12 +116,8 @@ fn devices() -> Vec<&'static str> {
 #[test]
 fn copies_get_the_bank_label_and_distance_strangers_are_unknown() {
     let s = setup();
-    let bridge = image::open(corpus("pdq/bridge-1-original.png"))
-        .unwrap()
-        .to_rgb8();
-    let pen = image::open(corpus("pdq/pen-and-coaster.png"))
-        .unwrap()
-        .to_rgb8();
+    let bridge = rgb(&corpus("pdq/bridge-1-original.png"));
+    let pen = rgb(&corpus("pdq/pen-and-coaster.png"));
     let bridge_q50 = save_jpeg(&bridge, 50, &s.dir, "bridge-q50.jpg");
     let half = image::imageops::resize(&bridge, 800, 502, image::imageops::FilterType::Triangle);
     let bridge_half = save_png(&half, &s.dir, "bridge-half.png");
@@ -197,9 +191,7 @@ fn copies_get_the_bank_label_and_distance_strangers_are_unknown() {
 #[test]
 fn a_tight_threshold_leaves_copies_unknown() {
     let s = setup();
-    let bridge = image::open(corpus("pdq/bridge-1-original.png"))
-        .unwrap()
-        .to_rgb8();
+    let bridge = rgb(&corpus("pdq/bridge-1-original.png"));
     let q50 = save_jpeg(&bridge, 50, &s.dir, "bridge-q50.jpg");
     let run = classify(&s, "cpu", &[&q50], &[]);
     let d = run.json()["match"]["distance"].as_u64().unwrap();
@@ -351,9 +343,7 @@ fn a_registry_labels_stripped_copies_known_original_and_recovers_them() {
         .arg(&db)
         .run()
         .expect_code(0);
-    let img = image::open(fixture("signed/newsroom.jpg"))
-        .unwrap()
-        .to_rgb8();
+    let img = rgb(&fixture("signed/newsroom.jpg"));
     let stripped = save_jpeg(&img, 70, &s.dir, "reposted.jpg");
     let run = classify(
         &s,
@@ -396,9 +386,12 @@ fn usage_errors_have_codes() {
         .arg(&s.fakes)
         .run();
     if cfg!(feature = "gpu") {
-        // CI has no GPU; on a CUDA machine this test is not meaningful.
+        // Without a CUDA device: a usage error. With one: x.jpg can't be read.
         if cuda.code == Some(2) {
             cuda.expect_error("feed.no_cuda", 2);
+        } else {
+            cuda.expect_code(4);
+            assert_eq!(cuda.json()["error"]["code"], "io.read");
         }
     } else {
         cuda.expect_error("feed.no_gpu_feature", 2);

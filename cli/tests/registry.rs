@@ -12,13 +12,7 @@ mod support;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use support::{hallmark, write, RunExt};
-
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures")
-        .join(rel)
-}
+use support::{fixture, hallmark, write, RunExt};
 
 fn root() -> PathBuf {
     fixture("keys/newsroom/root.pem")

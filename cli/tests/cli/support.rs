@@ -210,6 +210,14 @@ fn crc32_matches_the_png_specification() {
     assert_eq!(crc32(b"IEND"), 0xAE42_6082);
 }
 
+/// `fixtures/REL` from the project root.
+#[allow(dead_code)] // the `cli` test binary names fixtures its own way
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(rel)
+}
+
 /// `../shared/corpus/REL` from the project root.
 pub fn corpus(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

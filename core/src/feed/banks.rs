@@ -209,42 +209,28 @@ impl BankSet {
         loop {
             buf.clear();
             number += 1;
-            let read = (&mut reader)
-                .take(MAX_LINE as u64 + 1)
-                .read_until(b'\n', &mut buf)
-                .map_err(|e| BankError::Unreadable {
+            let read = read_bounded_line(&mut reader, MAX_LINE, &mut buf).map_err(|e| {
+                BankError::Unreadable {
                     bank: name.to_string(),
                     message: format!("line {number}: {e}"),
-                })?;
-            if read == 0 {
-                break;
-            }
+                }
+            })?;
             let problem = |code: &'static str, message: String| BankProblem {
                 bank: name.to_string(),
                 line: number,
                 code,
                 message,
             };
-            if buf.len() > MAX_LINE && buf.last() != Some(&b'\n') {
-                problems.push(problem(
-                    "bank.line",
-                    format!("longer than {MAX_LINE} bytes"),
-                ));
-                // Skip the rest of the line.
-                loop {
-                    buf.clear();
-                    let more = (&mut reader)
-                        .take(MAX_LINE as u64)
-                        .read_until(b'\n', &mut buf)
-                        .map_err(|e| BankError::Unreadable {
-                            bank: name.to_string(),
-                            message: e.to_string(),
-                        })?;
-                    if more == 0 || buf.last() == Some(&b'\n') {
-                        break;
-                    }
+            match read {
+                BoundedLine::End => break,
+                BoundedLine::TooLong => {
+                    problems.push(problem(
+                        "bank.line",
+                        format!("longer than {MAX_LINE} bytes"),
+                    ));
+                    continue;
                 }
-                continue;
+                BoundedLine::Line => {}
             }
             let Ok(line) = std::str::from_utf8(&buf) else {
                 problems.push(problem("bank.line", "not UTF-8 text".into()));
@@ -338,6 +324,43 @@ impl BankSet {
             self.push(hash, label, source, &note);
         }
         Ok(problems)
+    }
+}
+
+/// What [`read_bounded_line`] read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundedLine {
+    /// The end of the input: nothing was read.
+    End,
+    /// A line (with its `\n`, unless it ended the input) is in the buffer.
+    Line,
+    /// The line was longer than the limit: it was read to its end and dropped.
+    TooLong,
+}
+
+/// Read one `\n`-terminated line of at most `max` bytes into `buf` (cleared
+/// first). A longer line is consumed to its end, never held in memory, and
+/// reported as [`BoundedLine::TooLong`].
+pub fn read_bounded_line(
+    reader: &mut impl BufRead,
+    max: usize,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<BoundedLine> {
+    buf.clear();
+    let read = reader.take(max as u64 + 1).read_until(b'\n', buf)?;
+    if read == 0 {
+        return Ok(BoundedLine::End);
+    }
+    if buf.len() <= max || buf.last() == Some(&b'\n') {
+        return Ok(BoundedLine::Line);
+    }
+    loop {
+        buf.clear();
+        let more = reader.take(max as u64).read_until(b'\n', buf)?;
+        if more == 0 || buf.last() == Some(&b'\n') {
+            buf.clear();
+            return Ok(BoundedLine::TooLong);
+        }
     }
 }
 

@@ -47,7 +47,10 @@ use crate::registry::Registry;
 use crate::report::{ErrorInfo, SignerInfo, Verdict};
 use crate::verify::Verifier;
 
-pub use banks::{BankError, BankProblem, BankRef, BankSet, DEFAULT_LABEL, MAX_FIELD, MAX_LABELS};
+pub use banks::{
+    read_bounded_line, BankError, BankProblem, BankRef, BankSet, BoundedLine, DEFAULT_LABEL,
+    MAX_FIELD, MAX_LABELS,
+};
 
 /// The label of an image too featureless to match (PDQ quality under 50).
 pub const LOW_QUALITY: &str = "low-quality";
@@ -404,6 +407,19 @@ fn prepare(
     Prepared { input, outcome }
 }
 
+/// [`prepare`] a batch on every core, in input order.
+fn prepare_all(
+    inputs: Vec<FeedInput>,
+    verifier: Option<&Verifier>,
+    limits: &Limits,
+    hash_now: bool,
+) -> Vec<Prepared> {
+    inputs
+        .into_par_iter()
+        .map(|input| prepare(input, verifier, limits, hash_now))
+        .collect()
+}
+
 /// Hashes, matches and labels feeds against one bank set.
 #[derive(Debug)]
 pub struct Classifier<'a> {
@@ -455,17 +471,8 @@ impl<'a> Classifier<'a> {
 
     /// Classify one batch; records come back in input order.
     pub fn classify(&self, inputs: Vec<FeedInput>) -> Vec<FeedRecord> {
-        let prepared = self.prepare_batch(inputs);
-        self.finish(prepared)
-    }
-
-    fn prepare_batch(&self, inputs: Vec<FeedInput>) -> Vec<Prepared> {
-        let (verifier, limits) = (self.verifier, &self.limits);
         let hash_now = self.engine.hashes_while_decoding();
-        inputs
-            .into_par_iter()
-            .map(|input| prepare(input, verifier, limits, hash_now))
-            .collect()
+        self.finish(prepare_all(inputs, self.verifier, &self.limits, hash_now))
     }
 
     /// Classify a stream, `batch` inputs at a time (decoding the next batch
@@ -487,10 +494,7 @@ impl<'a> Classifier<'a> {
             let (to_main, done) = mpsc::sync_channel::<Vec<Prepared>>(1);
             scope.spawn(move || {
                 for inputs in work {
-                    let prepared: Vec<Prepared> = inputs
-                        .into_par_iter()
-                        .map(|input| prepare(input, verifier, limits, hash_now))
-                        .collect();
+                    let prepared = prepare_all(inputs, verifier, limits, hash_now);
                     if to_main.send(prepared).is_err() {
                         break;
                     }

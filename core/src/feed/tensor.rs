@@ -277,27 +277,19 @@ impl TensorPdq {
         let mc = self.matrix(usize::try_from(cols).unwrap_or_default())?;
         // A = Mr · X · Mcᵀ (N × 64 × 64).
         let a = mr.f_matmul(&luma)?.f_matmul(&mc.f_transpose(0, 1)?)?;
-        // Quality: the reference's gradient sum over the 64×64 image.
-        let hundred = 100f64;
-        let vertical = a
-            .f_narrow(1, 0, 63)?
-            .f_sub(&a.f_narrow(1, 1, 63)?)?
-            .f_mul_scalar(hundred)?
-            .f_div(&self.two_five_five)?
-            .f_trunc()?
-            .f_abs()?
-            .f_to_kind(Kind::Int64)?;
-        let horizontal = a
-            .f_narrow(2, 0, 63)?
-            .f_sub(&a.f_narrow(2, 1, 63)?)?
-            .f_mul_scalar(hundred)?
-            .f_div(&self.two_five_five)?
-            .f_trunc()?
-            .f_abs()?
-            .f_to_kind(Kind::Int64)?;
-        let gradient = vertical
-            .f_sum_dim_intlist(&[1i64, 2][..], false, Kind::Int64)?
-            .f_add(&horizontal.f_sum_dim_intlist(&[1i64, 2][..], false, Kind::Int64)?)?;
+        // Quality: the reference's gradient sum over the 64×64 image, down
+        // the columns (dim 1) and along the rows (dim 2).
+        let gradient_sum = |dim: i64| -> Result<Tensor> {
+            Ok(a.f_narrow(dim, 0, 63)?
+                .f_sub(&a.f_narrow(dim, 1, 63)?)?
+                .f_mul_scalar(100f64)?
+                .f_div(&self.two_five_five)?
+                .f_trunc()?
+                .f_abs()?
+                .f_to_kind(Kind::Int64)?
+                .f_sum_dim_intlist(&[1i64, 2][..], false, Kind::Int64)?)
+        };
+        let gradient = gradient_sum(1)?.f_add(&gradient_sum(2)?)?;
         let quality = gradient.f_floor_divide_scalar(90)?.f_clamp_max(100)?;
         // B = D · A · Dᵀ (N × 16 × 16), one bit per coefficient above the median.
         let coefficients = self
@@ -410,6 +402,60 @@ impl TensorMatcher {
         self.unpack(&Tensor::f_from_slice(&flat)?.f_view([i64_of(queries.len()), 4])?)
     }
 
+    /// Every chunk of the bank (in id order) against every block of queries:
+    /// for each query and chunk, `visit(query, candidates)` gets the `k`
+    /// nearest hashes of that chunk as (id, distance). With `k == 1` the
+    /// candidate is the row maximum's first index, so the lowest id wins ties.
+    /// Each chunk is unpacked once; each block of queries packed once.
+    fn scan(
+        &self,
+        queries: &[[u64; 4]],
+        k: usize,
+        mut visit: impl FnMut(usize, &[(usize, u32)]),
+    ) -> Result<()> {
+        let block = (self.product_budget / self.chunk_rows.max(1)).clamp(1, 1 << 16);
+        let packed: Vec<Tensor> = queries
+            .chunks(block)
+            .map(|b| self.pack_queries(b))
+            .collect::<Result<_>>()?;
+        for (c, chunk) in self.chunks.iter().enumerate() {
+            let rows =
+                usize::try_from(chunk.size().first().copied().unwrap_or(0)).unwrap_or_default();
+            let kk = k.min(rows).max(1);
+            let bank = self.unpack(chunk)?.f_transpose(0, 1)?;
+            for (qb, (q, query_block)) in packed.iter().zip(queries.chunks(block)).enumerate() {
+                let dots = q.f_matmul(&bank)?;
+                let (values, indices) = if kk == 1 {
+                    dots.f_max_dim(1, true)?
+                } else {
+                    dots.f_topk(i64_of(kk), 1, true, true)?
+                };
+                let n = query_block.len() * kk;
+                let mut v = vec![0f32; n];
+                values
+                    .f_to_kind(Kind::Float)?
+                    .f_to_device(Device::Cpu)?
+                    .f_copy_data(&mut v, n)?;
+                let mut ix = vec![0i64; n];
+                indices.f_to_device(Device::Cpu)?.f_copy_data(&mut ix, n)?;
+                let mut candidates = Vec::with_capacity(kk);
+                for (qi, (vs, is)) in v.chunks(kk).zip(ix.chunks(kk)).enumerate() {
+                    candidates.clear();
+                    candidates.extend(vs.iter().zip(is).map(|(&dot, &idx)| {
+                        // q·b = 256 − 2·distance
+                        let distance = ((256.0 - dot) / 2.0).round().clamp(0.0, 256.0) as u32;
+                        (
+                            c * self.chunk_rows + usize::try_from(idx).unwrap_or_default(),
+                            distance,
+                        )
+                    }));
+                    visit(qb * block + qi, &candidates);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// For each query, the nearest bank hash (lowest id on ties), if within
     /// `threshold` bits.
     pub fn nearest(&self, queries: &[[u64; 4]], threshold: u32) -> Result<Vec<Nearest>> {
@@ -417,36 +463,15 @@ impl TensorMatcher {
         if self.len == 0 || queries.is_empty() {
             return Ok(best);
         }
-        let block = (self.product_budget / self.chunk_rows.max(1)).clamp(1, 1 << 16);
-        let packed: Vec<Tensor> = queries
-            .chunks(block)
-            .map(|b| self.pack_queries(b))
-            .collect::<Result<_>>()?;
-        // Each chunk of the bank is unpacked once, then met by every block of queries.
-        for (c, chunk) in self.chunks.iter().enumerate() {
-            let bank = self.unpack(chunk)?.f_transpose(0, 1)?;
-            for (qb, (q, query_block)) in packed.iter().zip(queries.chunks(block)).enumerate() {
-                let dots = q.f_matmul(&bank)?;
-                let (values, indices) = dots.f_max_dim(1, false)?;
-                let nq = query_block.len();
-                let mut v = vec![0f32; nq];
-                values
-                    .f_to_kind(Kind::Float)?
-                    .f_to_device(Device::Cpu)?
-                    .f_copy_data(&mut v, nq)?;
-                let mut ix = vec![0i64; nq];
-                indices.f_to_device(Device::Cpu)?.f_copy_data(&mut ix, nq)?;
-                for (k, (dot, idx)) in v.into_iter().zip(ix).enumerate() {
-                    let distance = ((256.0 - dot) / 2.0).round().clamp(0.0, 256.0) as u32;
-                    let id = c * self.chunk_rows + usize::try_from(idx).unwrap_or_default();
-                    let slot = &mut best[qb * block + k];
-                    // Chunks come in id order: an equal distance keeps the earlier id.
-                    if slot.is_none_or(|(_, d)| distance < d) {
-                        *slot = Some((id, distance));
-                    }
+        self.scan(queries, 1, |query, candidates| {
+            if let Some(&(id, distance)) = candidates.first() {
+                let slot = &mut best[query];
+                // Chunks come in id order: an equal distance keeps the earlier id.
+                if slot.is_none_or(|(_, d)| distance < d) {
+                    *slot = Some((id, distance));
                 }
             }
-        }
+        })?;
         Ok(best
             .into_iter()
             .map(|b| b.filter(|&(_, d)| d <= threshold))
@@ -466,40 +491,12 @@ impl TensorMatcher {
         if self.len == 0 || k == 0 {
             return Ok(found);
         }
-        let block = (self.product_budget / self.chunk_rows.max(1)).clamp(1, 1 << 16);
-        for (qb, query_block) in queries.chunks(block).enumerate() {
-            let q = self.pack_queries(query_block)?;
-            for (c, chunk) in self.chunks.iter().enumerate() {
-                let rows =
-                    usize::try_from(chunk.size().first().copied().unwrap_or(0)).unwrap_or_default();
-                let kk = k.min(rows);
-                let bank = self.unpack(chunk)?;
-                let dots = q.f_matmul(&bank.f_transpose(0, 1)?)?;
-                let (values, indices) = dots.f_topk(i64_of(kk), 1, true, true)?;
-                let nq = query_block.len();
-                let mut v = vec![0f32; nq * kk];
-                values
-                    .f_to_kind(Kind::Float)?
-                    .f_to_device(Device::Cpu)?
-                    .f_copy_data(&mut v, nq * kk)?;
-                let mut ix = vec![0i64; nq * kk];
-                indices
-                    .f_to_device(Device::Cpu)?
-                    .f_copy_data(&mut ix, nq * kk)?;
-                for (qi, (vs, is)) in v.chunks(kk).zip(ix.chunks(kk)).enumerate() {
-                    let list = &mut found[qb * block + qi];
-                    for (&dot, &idx) in vs.iter().zip(is) {
-                        let distance = ((256.0 - dot) / 2.0).round().clamp(0.0, 256.0) as u32;
-                        if distance <= threshold {
-                            let id = c * self.chunk_rows + usize::try_from(idx).unwrap_or_default();
-                            list.push((id, distance));
-                        }
-                    }
-                    list.sort_unstable_by_key(|&(id, d)| (d, id));
-                    list.truncate(k);
-                }
-            }
-        }
+        self.scan(queries, k, |query, candidates| {
+            let list = &mut found[query];
+            list.extend(candidates.iter().filter(|&&(_, d)| d <= threshold));
+            list.sort_unstable_by_key(|&(id, d)| (d, id));
+            list.truncate(k);
+        })?;
         Ok(found)
     }
 }
