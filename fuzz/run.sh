@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Run every fuzz target for a while with cargo-fuzz (nightly, AddressSanitizer).
 #   fuzz/run.sh [SECONDS_PER_TARGET]     (default 60; CI runs a short smoke)
+#   fuzz/run.sh --build-only             (scripts/test.sh builds in the background)
 # Seeds: the project's fixtures and ../shared/corpus. A crash stops the run
 # with its input saved under fuzz/artifacts/TARGET/; add it as a regression test.
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-60}
-export PATH="$HOME/.cargo/bin:$PATH"
-rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
-command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+. ../scripts/env.sh
+# Nightly, and cargo-fuzz (the binary PyPI ships).
+{ rustup toolchain list | grep -q '^nightly' && command -v cargo-fuzz >/dev/null; } || ../scripts/setup.sh --part tools
+
+if [ "$seconds" = --build-only ]; then
+  exec cargo +nightly fuzz build -O
+fi
 
 seed() { # seed TARGET FILES...
   local dir=corpus/$1; shift

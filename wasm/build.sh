@@ -4,22 +4,17 @@
 #   wasm/build.sh            # installs what it needs, builds, optimises
 # Installs when missing: the wasm32-unknown-unknown target (rustup),
 # wasm-bindgen-cli at exactly the version of the wasm-bindgen crate in
-# Cargo.lock (cargo install, a few minutes once), and wasm-opt (binaryen, from
+# Cargo.lock (scripts/setup.sh --part wasm-bindgen: cargo install, a few
+# minutes once a machine), and wasm-opt (binaryen, from
 # npm into wasm/.tools). Prints the size of the .wasm, raw and gzipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-export PATH="$HOME/.cargo/bin:$PATH"
+. scripts/env.sh
 
 rustup target list --installed | grep -qx wasm32-unknown-unknown \
   || { log "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown; }
-
-bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
-[ -n "$bindgen_version" ] || { echo "wasm-bindgen is not in Cargo.lock" >&2; exit 1; }
-if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $bindgen_version"; then
-  log "cargo install wasm-bindgen-cli $bindgen_version (a few minutes, once)"
-  cargo install wasm-bindgen-cli --version "=$bindgen_version"
-fi
+scripts/setup.sh --part wasm-bindgen
 
 tools=wasm/.tools
 wasm_opt=$tools/node_modules/.bin/wasm-opt
