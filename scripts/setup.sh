@@ -116,7 +116,8 @@ part_wasm_bindgen() {
   [ -n "$version" ] || { echo "wasm-bindgen is not in Cargo.lock" >&2; return 1; }
   wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $version" && return 0
   log "cargo install wasm-bindgen-cli $version (built once a machine)"
-  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install --quiet wasm-bindgen-cli --version "=$version" --locked
+  # Not --locked: its lock file names a webpki-roots release the registry no longer serves.
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install --quiet wasm-bindgen-cli --version "=$version"
 }
 
 run_part() {

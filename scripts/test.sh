@@ -112,9 +112,9 @@ else
     scripts/setup.sh --part base
   bg torch "install PyTorch 2.11.0 (the gpu feature's libtorch; once a machine)" --io scripts/setup.sh --part torch
   bg c2patool "build c2patool 0.27, the reference validator (once a machine)" scripts/setup.sh --part c2patool
-  bg fuzzbuild "build the cargo-fuzz targets (nightly, AddressSanitizer)" --after c2patool fuzz/run.sh --build-only
-  bg wasmbuild "install wasm-bindgen-cli (once a machine), build the WASM package (wasm/build.sh)" --after fuzzbuild \
+  bg wasmbuild "install wasm-bindgen-cli (once a machine), build the WASM package (wasm/build.sh)" --after c2patool \
     wasm/build.sh
+  bg fuzzbuild "build the cargo-fuzz targets (nightly, AddressSanitizer)" fuzz/run.sh --build-only
 fi
 
 step "format (cargo fmt --check)" cargo fmt --all -- --check
@@ -133,10 +133,13 @@ if [ -z "$quick" ]; then
   step "the HTML scan report in Chromium (screenshot in target/test-artifacts)" \
     python3 tests/browser/scan_report.py --hallmark "$plain"
   join torch
-  # Same target folder and profile as the plain build: only the crates the
-  # feature changes are compiled again.
+  # Same target folder, profile and package selection (--workspace) as the
+  # plain build, and cli/Cargo.toml's build dependencies give the plain build's
+  # host crates the features torch-sys's turn on: only tch, its dependencies
+  # and Hallmark's own crates are compiled again (the dependency tree, c2pa
+  # first, was compiled twice before).
   step "the gpu feature on the CPU: clippy, and libtorch PDQ and matching vs the CPU engine (tests with --features gpu)" \
-    linted bash -c '. scripts/gpu-env.sh && cargo test --quiet -p hallmark-core -p hallmark-cli --features hallmark-cli/gpu --lib --bins --examples --test feed_tensor --test feed'
+    linted bash -c '. scripts/gpu-env.sh && cargo test --quiet --workspace --features hallmark-cli/gpu --lib --bins --examples --test feed_tensor --test feed'
   step "feed classify answers identically with and without the gpu feature (scripts/feed_parity.sh)" \
     bash -c '. scripts/gpu-env.sh && scripts/feed_parity.sh "$1" target/debug/hallmark' _ "$plain"
   join c2patool
