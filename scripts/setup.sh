@@ -56,11 +56,11 @@ part_base() {
   part_tools
   if ! python3 -c 'import PIL' 2>/dev/null; then
     log "pip install pillow (reads the browser test's screenshot)"
-    python3 -m pip install -q --disable-pip-version-check 'pillow>=10'
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 'pillow>=10'
   fi
   if ! python3 -c 'import c2pa' 2>/dev/null; then
     log "pip install c2pa-python (reference SDK binding)"
-    python3 -m pip install -q --disable-pip-version-check 'c2pa-python==0.38.1'
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 'c2pa-python==0.38.1'
   fi
 }
 
