@@ -153,13 +153,13 @@ pub(crate) fn trust_store(trust: &[PathBuf], allowed: &[PathBuf]) -> Result<Trus
     for path in trust {
         let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
         store
-            .add_anchors_pem(&pem)
+            .add_anchors_pem_from(&pem, &format!("--trust {}", path.display()))
             .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_USAGE))?;
     }
     for path in allowed {
         let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
         store
-            .add_allowed_pem(&pem)
+            .add_allowed_pem_from(&pem, &format!("--allowed {}", path.display()))
             .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_USAGE))?;
     }
     Ok(store)

@@ -60,6 +60,8 @@ pub(crate) fn subject_of(der: &[u8]) -> String {
                 issuer: None,
                 certificate_sha256: String::new(),
                 trusted: false,
+                anchor: None,
+                chain: Vec::new(),
             };
             info.display_name()
         }
@@ -67,9 +69,9 @@ pub(crate) fn subject_of(der: &[u8]) -> String {
     }
 }
 
-/// The signer named by the first certificate of a PEM chain.
-pub(crate) fn signer_info(chain_pem: &str, trusted: bool) -> Option<SignerInfo> {
-    let chain = parse_pem_certificates(chain_pem.as_bytes()).ok()?;
+/// The signer named by the first certificate of a chain (DER, signing
+/// certificate first); `chain` lists the subjects as presented.
+pub(crate) fn signer_info(chain: &[Vec<u8>]) -> Option<SignerInfo> {
     let leaf = chain.first()?;
     let (_, cert) = X509Certificate::from_der(leaf).ok()?;
     Some(SignerInfo {
@@ -77,7 +79,9 @@ pub(crate) fn signer_info(chain_pem: &str, trusted: bool) -> Option<SignerInfo> 
         organization: organization(cert.subject()),
         issuer: common_name(cert.issuer()).or_else(|| organization(cert.issuer())),
         certificate_sha256: hex::encode(Sha256::digest(leaf)),
-        trusted,
+        trusted: false,
+        anchor: None,
+        chain: chain.iter().map(|der| subject_of(der)).collect(),
     })
 }
 

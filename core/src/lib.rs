@@ -21,6 +21,8 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod bank;
+mod cawg;
+pub mod chain;
 #[cfg(feature = "scan")]
 pub mod feed;
 mod identity;
@@ -54,12 +56,12 @@ pub use media::{probe, Limits, MediaError, MediaFormat, Probe};
 pub use output::{write_atomically, AtomicFile, OutputError};
 pub use policy::{Policy, PolicyError, PolicyOutcome};
 pub use report::{
-    ClaimedFacts, ErrorInfo, IngredientReport, RecoveredInfo, Report, SignedPixels, SignerInfo,
-    StatusEntry, Verdict,
+    quote_name, AnchorInfo, ClaimedFacts, ErrorInfo, IdentityReport, IngredientReport,
+    RecoveredInfo, Report, SignedPixels, SignerInfo, StatusEntry, Verdict,
 };
 pub use sign::{sign, Action, SignError, SignOptions, SourceType};
 pub use signer::Ed25519Signer;
-pub use trust::{TrustError, TrustStore};
+pub use trust::{Anchor, TrustError, TrustStore};
 pub use trust_dir::{TrustDir, TrustDirError, TrustEntry};
 pub use verify::Verifier;
 

@@ -271,6 +271,8 @@ mod tests {
                     issuer: None,
                     certificate_sha256: "00".repeat(32),
                     trusted: registered_verdict == Verdict::Trusted,
+                    anchor: None,
+                    chain: Vec::new(),
                 },
                 registered_verdict,
                 title: None,

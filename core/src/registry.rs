@@ -507,6 +507,8 @@ impl RawEntry {
                 issuer: self.issuer,
                 certificate_sha256: self.certificate_sha256,
                 trusted: verdict == Verdict::Trusted,
+                anchor: None,
+                chain: Vec::new(),
             },
             verdict,
             asset_blake3: self.asset_blake3,

@@ -70,6 +70,24 @@ pub struct SignerInfo {
     pub issuer: Option<String>,
     pub certificate_sha256: String,
     pub trusted: bool,
+    /// Who vouched, when `trusted`: the anchor the chain validated to (or
+    /// the allowed-list entry that is this very certificate).
+    #[serde(default)]
+    pub anchor: Option<AnchorInfo>,
+    /// Certificate subjects from the signing certificate to the anchor when
+    /// trusted; otherwise the chain as the manifest presents it.
+    #[serde(default)]
+    pub chain: Vec<String>,
+}
+
+/// The trust anchor (or allowed certificate) that vouched for a signer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnchorInfo {
+    pub name: String,
+    pub certificate_sha256: String,
+    /// Where it was configured: `--trust FILE`, `trust list entry NAME`,
+    /// `--allowed FILE`, or what the library caller named.
+    pub source: String,
 }
 
 impl SignerInfo {
@@ -82,6 +100,48 @@ impl SignerInfo {
             (None, None) => "an unnamed signer".into(),
         }
     }
+
+    /// The name as a summary quotes it: in double quotes, with quotes and
+    /// backslashes escaped, runs of white space (padding) made one space, and
+    /// cut at 120 characters, so no name can pass for the verdict after it.
+    pub fn quoted_name(&self) -> String {
+        match (&self.name, &self.organization) {
+            (None, None) => "an unnamed signer".into(),
+            _ => quote_name(&self.display_name()),
+        }
+    }
+}
+
+/// A name from a certificate or manifest, quoted for a summary line (see
+/// [`SignerInfo::quoted_name`]).
+pub fn quote_name(name: &str) -> String {
+    const MAX_CHARS: usize = 120;
+    let mut out = String::with_capacity(name.len() + 2);
+    out.push('"');
+    let mut last_space = false;
+    let mut count = 0;
+    for c in name.chars() {
+        if count == MAX_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_whitespace() {
+            if last_space {
+                continue;
+            }
+            last_space = true;
+            out.push(' ');
+        } else {
+            last_space = false;
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        count += 1;
+    }
+    out.push('"');
+    out
 }
 
 /// One validation status entry of the active manifest.
@@ -91,6 +151,31 @@ pub struct StatusEntry {
     /// "success", "informational" or "failure".
     pub kind: String,
     pub explanation: Option<String>,
+    /// What the entry is about: `claim_signature` (the manifest's signer and
+    /// content), `ingredient`, `identity` (a CAWG identity assertion), or
+    /// `hallmark` (Hallmark's own re-validation). Absent in older reports.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// The JUMBF URL of what the entry is about, as c2pa logged it.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// A CAWG identity assertion of the active manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityReport {
+    /// The assertion's label (`cawg.identity`, `cawg.identity__1`…).
+    pub label: String,
+    /// Who it names (an identity claims aggregation credential's verified names).
+    pub name: Option<String>,
+    /// `cawg.x509.cose`, `cawg.identity_claims_aggregation`, or what the file says.
+    pub sig_type: Option<String>,
+    /// The credential's issuer (a DID, or an X.509 issuer name).
+    pub issuer: Option<String>,
+    /// The credential is valid and vouched for by a trusted issuer.
+    pub trusted: bool,
+    /// The failure codes logged for this assertion alone.
+    pub status: Vec<String>,
 }
 
 /// An ingredient of the active manifest and its own verdict.
@@ -110,6 +195,9 @@ pub struct ClaimedFacts {
     pub digital_source_type: Option<String>,
     pub ai_generated: bool,
     pub actions: Vec<String>,
+    /// The ingredients it lists, with their own verdicts.
+    #[serde(default)]
+    pub ingredients: Vec<IngredientReport>,
 }
 
 /// The pixel digest and PDQ hash a manifest recorded at signing.
@@ -171,6 +259,9 @@ pub struct Report {
     pub ai_generated: bool,
     pub actions: Vec<String>,
     pub ingredients: Vec<IngredientReport>,
+    /// The CAWG identity assertions, each with its own status.
+    #[serde(default)]
+    pub identities: Vec<IdentityReport>,
     /// Pixel-level comparison when the hard binding fails (perceptual hashing).
     pub pixels: Option<serde_json::Value>,
     /// A pointer to a remote manifest that was not fetched.
@@ -203,6 +294,7 @@ impl Report {
             ai_generated: false,
             actions: Vec::new(),
             ingredients: Vec::new(),
+            identities: Vec::new(),
             pixels: None,
             remote_manifest: None,
             status: Vec::new(),

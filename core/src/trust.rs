@@ -18,11 +18,31 @@ impl TrustError {
     }
 }
 
-/// Trust anchors and allowed certificates, as DER.
+/// One trusted certificate and where it came from (a `--trust` file, a
+/// trust-list entry, the allowed list…), as the report names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub der: Vec<u8>,
+    pub source: String,
+}
+
+/// Trust anchors, allowed certificates and CAWG identity anchors, as DER.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustStore {
-    anchors: Vec<Vec<u8>>,
-    allowed: Vec<Vec<u8>>,
+    anchors: Vec<Anchor>,
+    allowed: Vec<Anchor>,
+    cawg: Vec<Anchor>,
+}
+
+fn parse(pem: &[u8], source: &str) -> Result<Vec<Anchor>, TrustError> {
+    let certs = parse_pem_certificates(pem).map_err(TrustError::Malformed)?;
+    Ok(certs
+        .into_iter()
+        .map(|der| Anchor {
+            der,
+            source: source.to_string(),
+        })
+        .collect())
 }
 
 impl TrustStore {
@@ -40,27 +60,52 @@ impl TrustStore {
 
     /// Add every certificate of a PEM bundle (such as the C2PA trust list) as an anchor.
     pub fn add_anchors_pem(&mut self, pem: &[u8]) -> Result<usize, TrustError> {
-        let certs = parse_pem_certificates(pem).map_err(TrustError::Malformed)?;
+        self.add_anchors_pem_from(pem, "trust anchors")
+    }
+
+    /// Add anchors, naming where they came from (shown as `signer.anchor.source`).
+    pub fn add_anchors_pem_from(&mut self, pem: &[u8], source: &str) -> Result<usize, TrustError> {
+        let certs = parse(pem, source)?;
         let n = certs.len();
         self.anchors.extend(certs);
         Ok(n)
     }
 
     /// Add already-parsed DER certificates as anchors.
-    pub(crate) fn add_anchors_der(&mut self, certs: Vec<Vec<u8>>) {
-        self.anchors.extend(certs);
+    pub(crate) fn add_anchors_der(&mut self, certs: Vec<Vec<u8>>, source: &str) {
+        self.anchors.extend(certs.into_iter().map(|der| Anchor {
+            der,
+            source: source.to_string(),
+        }));
     }
 
     /// Add end-entity certificates that are trusted as they are.
     pub fn add_allowed_pem(&mut self, pem: &[u8]) -> Result<usize, TrustError> {
-        let certs = parse_pem_certificates(pem).map_err(TrustError::Malformed)?;
+        self.add_allowed_pem_from(pem, "allowed list")
+    }
+
+    /// Add allowed end-entity certificates, naming where they came from.
+    pub fn add_allowed_pem_from(&mut self, pem: &[u8], source: &str) -> Result<usize, TrustError> {
+        let certs = parse(pem, source)?;
         let n = certs.len();
         self.allowed.extend(certs);
         Ok(n)
     }
 
+    /// Add anchors for CAWG X.509 identity credentials (`--cawg-trust`).
+    pub fn add_cawg_anchors_pem_from(
+        &mut self,
+        pem: &[u8],
+        source: &str,
+    ) -> Result<usize, TrustError> {
+        let certs = parse(pem, source)?;
+        let n = certs.len();
+        self.cawg.extend(certs);
+        Ok(n)
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.anchors.is_empty() && self.allowed.is_empty()
+        self.anchors.is_empty() && self.allowed.is_empty() && self.cawg.is_empty()
     }
 
     pub fn anchor_count(&self) -> usize {
@@ -71,25 +116,51 @@ impl TrustStore {
         self.allowed.len()
     }
 
-    /// BLAKE3 over every anchor and allowed certificate, in order.
+    pub fn cawg_anchor_count(&self) -> usize {
+        self.cawg.len()
+    }
+
+    pub(crate) fn anchors(&self) -> &[Anchor] {
+        &self.anchors
+    }
+
+    pub(crate) fn allowed(&self) -> &[Anchor] {
+        &self.allowed
+    }
+
+    /// BLAKE3 over every certificate and its source, list by list, in order.
     pub fn digest(&self) -> [u8; 32] {
         let mut h = blake3::Hasher::new();
-        for (label, certs) in [(b"anchors", &self.anchors), (b"allowed", &self.allowed)] {
+        for (label, certs) in [
+            (&b"anchors"[..], &self.anchors),
+            (&b"allowed"[..], &self.allowed),
+            (&b"cawg"[..], &self.cawg),
+        ] {
             h.update(label);
             h.update(&(certs.len() as u64).to_le_bytes());
             for cert in certs {
-                h.update(&(cert.len() as u64).to_le_bytes());
-                h.update(cert);
+                h.update(&(cert.der.len() as u64).to_le_bytes());
+                h.update(&cert.der);
+                h.update(&(cert.source.len() as u64).to_le_bytes());
+                h.update(cert.source.as_bytes());
             }
         }
         *h.finalize().as_bytes()
     }
 
+    fn pem_of(certs: &[Anchor]) -> Option<String> {
+        (!certs.is_empty()).then(|| certs.iter().map(|c| to_pem(&c.der)).collect())
+    }
+
     pub(crate) fn anchors_pem(&self) -> Option<String> {
-        (!self.anchors.is_empty()).then(|| self.anchors.iter().map(|c| to_pem(c)).collect())
+        Self::pem_of(&self.anchors)
     }
 
     pub(crate) fn allowed_pem(&self) -> Option<String> {
-        (!self.allowed.is_empty()).then(|| self.allowed.iter().map(|c| to_pem(c)).collect())
+        Self::pem_of(&self.allowed)
+    }
+
+    pub(crate) fn cawg_anchors_pem(&self) -> Option<String> {
+        Self::pem_of(&self.cawg)
     }
 }

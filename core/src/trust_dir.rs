@@ -188,9 +188,9 @@ impl TrustDir {
     /// Add every stored certificate to `store` as a trust anchor.
     pub fn load_into(&self, store: &mut TrustStore) -> Result<usize, TrustDirError> {
         let mut n = 0;
-        for (_, certs) in self.entries()? {
+        for (name, certs) in self.entries()? {
             n += certs.len();
-            store.add_anchors_der(certs);
+            store.add_anchors_der(certs, &format!("trust list entry {name}"));
         }
         Ok(n)
     }

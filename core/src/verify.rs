@@ -6,12 +6,17 @@ use std::sync::Arc;
 use c2pa::validation_results::StatusCodes;
 use c2pa::{Context, Manifest, Reader, ValidationState};
 
-use crate::inspect::signer_info;
+use crate::chain::{self, ChainError};
+use crate::identity::parse_pem_certificates;
+use crate::inspect::{signer_info, subject_of};
 use crate::media::{probe, Limits};
 use crate::pdq::PdqHash;
 use crate::pixels::{decode_rgba8, PixelDigest, PIXELS_ASSERTION};
-use crate::report::{ClaimedFacts, IngredientReport, Report, SignedPixels, StatusEntry, Verdict};
-use crate::trust::TrustStore;
+use crate::report::{
+    AnchorInfo, ClaimedFacts, IngredientReport, Report, SignedPixels, SignerInfo, StatusEntry,
+    Verdict,
+};
+use crate::trust::{Anchor, TrustStore};
 
 /// Failure codes that mean "the content no longer matches the signed hash".
 const HARD_BINDING_MISMATCH: &[&str] = &[
@@ -21,7 +26,6 @@ const HARD_BINDING_MISMATCH: &[&str] = &[
     "assertion.collectionHash.mismatch",
 ];
 const UNTRUSTED: &str = "signingCredential.untrusted";
-const TRUSTED: &str = "signingCredential.trusted";
 
 /// Digital source types that mean generative AI made the content.
 const AI_SOURCE_TYPES: &[&str] = &[
@@ -38,6 +42,34 @@ pub struct Verifier {
     has_trust: bool,
     /// BLAKE3 of the trust configuration (see [`Verifier::fingerprint`]).
     trust_digest: [u8; 32],
+    /// The anchors again, for Hallmark's own path validation.
+    trust: Arc<TrustStore>,
+    clock: Clock,
+}
+
+/// Where the time for certificate validity comes from.
+#[derive(Debug, Clone, Copy)]
+enum Clock {
+    /// The system clock (none on wasm32: there the time must be given, and
+    /// without it every certificate is outside its validity, so nothing is trusted).
+    System,
+    Fixed(u64),
+    Function(fn() -> u64),
+}
+
+impl Clock {
+    fn now(self) -> u64 {
+        match self {
+            Self::Fixed(t) => t,
+            Self::Function(f) => f(),
+            #[cfg(not(target_arch = "wasm32"))]
+            Self::System => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            #[cfg(target_arch = "wasm32")]
+            Self::System => 0,
+        }
+    }
 }
 
 impl Verifier {
@@ -50,13 +82,17 @@ impl Verifier {
                 "remote_manifest_fetch": false,
                 "ocsp_fetch": false,
             },
-            "core": { "decode_identity_assertions": false },
+            "core": { "decode_identity_assertions": true },
         });
         if let Some(anchors) = trust.anchors_pem() {
             settings["trust"]["trust_anchors"] = anchors.into();
         }
         if let Some(allowed) = trust.allowed_pem() {
             settings["trust"]["allowed_list"] = allowed.into();
+        }
+        if let Some(anchors) = trust.cawg_anchors_pem() {
+            settings["cawg_trust"]["verify_trust_list"] = true.into();
+            settings["cawg_trust"]["trust_anchors"] = anchors.into();
         }
         // Settings we built from parsed certificates are always accepted; if c2pa
         // ever refused them, verify with no trust rather than with a wrong one.
@@ -68,7 +104,43 @@ impl Verifier {
             limits: Limits::default(),
             has_trust: !trust.is_empty(),
             trust_digest: trust.digest(),
+            trust: Arc::new(trust),
+            clock: Clock::System,
         }
+    }
+
+    /// Validate certificates at this time (seconds since the Unix epoch)
+    /// instead of the system clock's.
+    pub fn at_time(mut self, unix_seconds: u64) -> Self {
+        self.clock = Clock::Fixed(unix_seconds);
+        self
+    }
+
+    /// Take the time from this function (wasm32, which has no system clock).
+    pub fn with_clock(mut self, now: fn() -> u64) -> Self {
+        self.clock = Clock::Function(now);
+        self
+    }
+
+    /// Hallmark's own decision on a chain (signing certificate first) that
+    /// c2pa called trusted: the allowed certificate that is this very one,
+    /// or the anchor a path validated to under `policy`; or why none did.
+    fn vouch(
+        &self,
+        chain: &[Vec<u8>],
+        anchors: &[Anchor],
+        allowed: &[Anchor],
+        policy: &chain::Policy,
+    ) -> Result<(AnchorInfo, Vec<String>), ChainError> {
+        let leaf = chain
+            .first()
+            .ok_or_else(|| ChainError::Malformed("no certificate".into()))?;
+        if let Some(entry) = allowed.iter().find(|a| &a.der == leaf) {
+            return Ok((anchor_info(entry), vec![subject_of(leaf)]));
+        }
+        let ders: Vec<&[u8]> = anchors.iter().map(|a| a.der.as_slice()).collect();
+        let path = chain::validate(chain, &ders, self.clock.now(), policy)?;
+        Ok((anchor_info(&anchors[path.anchor]), path.subjects))
     }
 
     /// What a report depends on besides the file: this version of Hallmark and
@@ -134,26 +206,96 @@ impl Verifier {
     }
 
     fn report_from_reader(&self, reader: &Reader) -> Report {
-        let Some(manifest) = reader.active_manifest() else {
-            return Report::new(
-                Verdict::Unsigned,
-                "No Content Credentials (no active manifest)",
-            );
-        };
         let empty = StatusCodes::default();
         let codes = reader
             .validation_results()
             .and_then(|r| r.active_manifest())
             .unwrap_or(&empty);
-        let status = status_entries(codes);
-        let verdict = match reader.validation_state() {
+        let mut status = status_entries(codes);
+        let Some(manifest) = reader.active_manifest() else {
+            if codes.failure().is_empty() {
+                return Report::new(
+                    Verdict::Unsigned,
+                    "No Content Credentials (no active manifest)",
+                );
+            }
+            // A store whose active manifest c2pa could not load.
+            let mut report = Report::new(Verdict::Invalid, String::new());
+            report.summary = invalid_summary(&status);
+            report.status = status;
+            return report;
+        };
+        // c2pa's state over the claim's own statuses; CAWG identity statuses
+        // are weighed apart (below), as the reference validator does.
+        let (claim_state, identity_failures) = claim_state(reader, codes);
+        let c2pa_verdict = match claim_state {
             ValidationState::Trusted => Verdict::Trusted,
             ValidationState::Valid => Verdict::Valid,
             ValidationState::Invalid => invalid_kind(codes),
         };
-        let signer = manifest
+        let identities = crate::cawg::identities(manifest, &mut status);
+        let identity_failures = identity_failures
+            || identities.iter().any(|i| !i.status.is_empty());
+        // Identity credentials may only lower the claim's verdict: a broken
+        // claims-aggregation credential makes it invalid; any other identity
+        // failure (structure, an untrusted X.509 credential) leaves it valid at most.
+        let c2pa_verdict = match c2pa_verdict {
+            Verdict::Trusted | Verdict::Valid
+                if status.iter().any(|s| s.kind == "failure" && s.code.starts_with("cawg.ica.")) =>
+            {
+                Verdict::Invalid
+            }
+            Verdict::Trusted if identity_failures => Verdict::Valid,
+            other => other,
+        };
+        let chain = manifest
             .signature_info()
-            .and_then(|info| signer_info(info.cert_chain(), verdict == Verdict::Trusted));
+            .and_then(|info| parse_pem_certificates(info.cert_chain().as_bytes()).ok())
+            .unwrap_or_default();
+        let mut signer = signer_info(&chain);
+        // The rule (DESIGN.md): c2pa's Trusted is necessary, never sufficient.
+        // Hallmark re-validates the chain it rests on and may only lower it.
+        let mut verdict = c2pa_verdict;
+        let mut distrust = None;
+        if verdict == Verdict::Trusted {
+            match self.vouch(
+                &chain,
+                self.trust.anchors(),
+                self.trust.allowed(),
+                &chain::Policy::c2pa_signer(),
+            ) {
+                Ok((anchor, subjects)) => {
+                    if let Some(signer) = signer.as_mut() {
+                        signer.trusted = true;
+                        signer.anchor = Some(anchor);
+                        signer.chain = subjects;
+                    }
+                }
+                Err(e) => {
+                    verdict = Verdict::Valid;
+                    status.insert(
+                        0,
+                        StatusEntry {
+                            code: UNTRUSTED.into(),
+                            kind: "failure".into(),
+                            explanation: Some(format!(
+                                "Hallmark's certificate path validation refused the signer's chain: {e}"
+                            )),
+                            scope: Some("hallmark".into()),
+                            url: None,
+                        },
+                    );
+                    status.push(StatusEntry {
+                        code: e.code().into(),
+                        kind: "informational".into(),
+                        explanation: Some(e.to_string()),
+                        scope: Some("hallmark".into()),
+                        url: None,
+                    });
+                    distrust = Some(e);
+                }
+            }
+        }
 
         let mut report = Report::new(verdict, String::new());
         report.signed_pixels = signed_pixels(manifest);
@@ -174,19 +316,10 @@ impl Verifier {
                 relationship: serde_json::to_value(ingredient.relationship())
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string)),
-                verdict: match (
-                    ingredient.active_manifest(),
-                    ingredient.validation_results(),
-                ) {
-                    (None, _) => Verdict::Unsigned,
-                    (Some(_), Some(results)) => match results.active_manifest() {
-                        Some(codes) => ingredient_verdict(codes),
-                        None => Verdict::Valid,
-                    },
-                    (Some(_), None) => Verdict::Valid,
-                },
+                verdict: self.ingredient_verdict(reader, ingredient),
             })
             .collect();
+        report.identities = identities;
         let first_failure = status
             .iter()
             .find(|s| s.kind == "failure" && s.code != UNTRUSTED);
@@ -194,9 +327,11 @@ impl Verifier {
             Verdict::Trusted | Verdict::Valid => {
                 let who = signer
                     .as_ref()
-                    .map_or_else(|| "an unnamed signer".into(), |s| s.display_name());
+                    .map_or_else(|| "an unnamed signer".into(), SignerInfo::quoted_name);
                 let trust = if verdict == Verdict::Trusted {
                     "trusted".to_string()
+                } else if let Some(e) = &distrust {
+                    format!("intact, but not trusted: {e}")
                 } else if self.has_trust {
                     "intact, but the signer is not in the trust list".to_string()
                 } else {
@@ -209,16 +344,7 @@ impl Verifier {
                 "Tampered: the content changed after it was signed ({}); the credentials do not vouch for this file",
                 first_failure.map_or("hash mismatch", |s| s.code.as_str())
             ),
-            _ => format!(
-                "Invalid Content Credentials: {}",
-                first_failure.map_or_else(
-                    || "the manifest does not validate".to_string(),
-                    |s| match &s.explanation {
-                        Some(why) => format!("{} ({why})", s.code),
-                        None => s.code.clone(),
-                    }
-                )
-            ),
+            _ => invalid_summary(&status),
         };
         if matches!(verdict, Verdict::Trusted | Verdict::Valid) {
             report.signer = signer;
@@ -231,11 +357,94 @@ impl Verifier {
                 digital_source_type: report.digital_source_type.take(),
                 ai_generated: std::mem::take(&mut report.ai_generated),
                 actions: std::mem::take(&mut report.actions),
+                ingredients: std::mem::take(&mut report.ingredients),
             });
             report.signed_at = None;
         }
         report.status = status;
         report
+    }
+}
+
+impl Verifier {
+    /// An ingredient's verdict, from its own manifest in the store under the
+    /// current trust: never from what the active signer recorded about it,
+    /// which may only lower it (a recorded failure is kept, a recorded
+    /// success is ignored).
+    fn ingredient_verdict(&self, reader: &Reader, ingredient: &c2pa::Ingredient) -> Verdict {
+        let Some(label) = ingredient.active_manifest() else {
+            return Verdict::Unsigned;
+        };
+        let Some(manifest) = reader.get_manifest(label) else {
+            // It names a manifest the store does not hold.
+            return Verdict::Invalid;
+        };
+        let assertion = ingredient.label().map(|l| format!("/{l}"));
+        let mut failures: Vec<String> = Vec::new();
+        if let Some(deltas) = reader
+            .validation_results()
+            .and_then(|r| r.ingredient_deltas())
+        {
+            for delta in deltas {
+                let codes = delta.validation_deltas();
+                let ours = assertion
+                    .as_deref()
+                    .is_some_and(|a| delta.ingredient_assertion_uri().ends_with(a))
+                    || codes
+                        .failure()
+                        .iter()
+                        .any(|s| s.url().is_some_and(|u| u.contains(label)));
+                if ours {
+                    failures.extend(codes.failure().iter().map(|s| s.code().to_string()));
+                }
+            }
+        }
+        let recorded = ingredient
+            .validation_results()
+            .and_then(|r| r.active_manifest())
+            .map(|c| c.failure().iter().map(|s| s.code().to_string()).collect())
+            .unwrap_or_else(Vec::new);
+        failures.extend(recorded);
+        failures.extend(
+            ingredient
+                .validation_status()
+                .unwrap_or_default()
+                .iter()
+                .filter(|s| !c2pa::validation_status::is_success(s.code()))
+                .map(|s| s.code().to_string()),
+        );
+        if failures.iter().any(|c| c != UNTRUSTED) {
+            let mismatch_only = failures
+                .iter()
+                .all(|c| c == UNTRUSTED || HARD_BINDING_MISMATCH.contains(&c.as_str()));
+            return if mismatch_only {
+                Verdict::Tampered
+            } else {
+                Verdict::Invalid
+            };
+        }
+        let chain = manifest
+            .signature_info()
+            .and_then(|info| parse_pem_certificates(info.cert_chain().as_bytes()).ok())
+            .unwrap_or_default();
+        match self.vouch(
+            &chain,
+            self.trust.anchors(),
+            self.trust.allowed(),
+            &chain::Policy::c2pa_signer(),
+        ) {
+            Ok(_) => Verdict::Trusted,
+            Err(_) => Verdict::Valid,
+        }
+    }
+}
+
+fn anchor_info(anchor: &Anchor) -> AnchorInfo {
+    use sha2::Digest;
+    AnchorInfo {
+        name: subject_of(&anchor.der),
+        certificate_sha256: hex::encode(sha2::Sha256::digest(&anchor.der)),
+        source: anchor.source.clone(),
     }
 }
 
@@ -282,6 +491,49 @@ impl Verifier {
     }
 }
 
+fn invalid_summary(status: &[StatusEntry]) -> String {
+    let first_failure = status
+        .iter()
+        .find(|s| s.kind == "failure" && s.code != UNTRUSTED);
+    format!(
+        "Invalid Content Credentials: {}",
+        first_failure.map_or_else(
+            || "the manifest does not validate".to_string(),
+            |s| match &s.explanation {
+                Some(why) => format!("{} ({why})", s.code),
+                None => s.code.clone(),
+            }
+        )
+    )
+}
+
+/// c2pa's validation state over the active manifest's statuses less those
+/// of CAWG identity assertions; and whether any of those was a failure.
+fn claim_state(reader: &Reader, codes: &StatusCodes) -> (ValidationState, bool) {
+    let mut claim = StatusCodes::default();
+    let mut identity_failure = false;
+    for (list, failure) in [
+        (codes.success(), false),
+        (codes.informational(), false),
+        (codes.failure(), true),
+    ] {
+        for s in list {
+            if scope_of(s) == "identity" {
+                identity_failure |= failure;
+            } else {
+                claim.add_status(s.clone());
+            }
+        }
+    }
+    let mut results = c2pa::validation_results::ValidationResults::default().add_active_manifest(claim);
+    if let Some(deltas) = reader.validation_results().and_then(|r| r.ingredient_deltas()) {
+        for delta in deltas {
+            results = results.add_ingredient_delta(delta.clone());
+        }
+    }
+    (results.validation_state(), identity_failure)
+}
+
 /// Split the reference validator's Invalid into tampered (content changed
 /// under a sound signature) and invalid (anything else).
 fn invalid_kind(codes: &StatusCodes) -> Verdict {
@@ -289,7 +541,11 @@ fn invalid_kind(codes: &StatusCodes) -> Verdict {
         .success()
         .iter()
         .any(|s| s.code() == "claimSignature.validated");
-    let failures = codes.failure();
+    let failures: Vec<_> = codes
+        .failure()
+        .iter()
+        .filter(|s| scope_of(s) != "identity")
+        .collect();
     let mismatch = failures
         .iter()
         .any(|s| HARD_BINDING_MISMATCH.contains(&s.code()));
@@ -303,19 +559,6 @@ fn invalid_kind(codes: &StatusCodes) -> Verdict {
     }
 }
 
-fn ingredient_verdict(codes: &StatusCodes) -> Verdict {
-    let failures = codes.failure();
-    if failures.iter().all(|s| s.code() == UNTRUSTED) {
-        if codes.success().iter().any(|s| s.code() == TRUSTED) {
-            Verdict::Trusted
-        } else {
-            Verdict::Valid
-        }
-    } else {
-        invalid_kind(codes)
-    }
-}
-
 fn status_entries(codes: &StatusCodes) -> Vec<StatusEntry> {
     let mut out = Vec::new();
     for (kind, list) in [
@@ -323,14 +566,37 @@ fn status_entries(codes: &StatusCodes) -> Vec<StatusEntry> {
         ("informational", codes.informational()),
     ] {
         for s in list {
+            let scope = scope_of(s);
+            let code = match (scope, s.code()) {
+                // The identity credential's trust, never the claim signer's.
+                ("identity", "signingCredential.untrusted") => "cawg.x509.credential.untrusted",
+                ("identity", "signingCredential.trusted") => "cawg.x509.credential.trusted",
+                (_, code) => code,
+            };
             out.push(StatusEntry {
-                code: s.code().to_string(),
+                code: code.to_string(),
                 kind: kind.to_string(),
                 explanation: s.explanation().map(str::to_string),
+                scope: Some(scope.into()),
+                url: s.url().map(str::to_string),
             });
         }
     }
     out
+}
+
+/// What a status entry of the active manifest is about: a CAWG identity
+/// assertion (`cawg.*` codes, or a URL into a `cawg.identity` assertion) is
+/// never the claim signer's.
+fn scope_of(s: &c2pa::validation_status::ValidationStatus) -> &'static str {
+    let code = s.code();
+    if code.starts_with("cawg.") || s.url().is_some_and(|u| u.contains("cawg.identity")) {
+        "identity"
+    } else if s.ingredient_uri().is_some() || code.starts_with("ingredient.") {
+        "ingredient"
+    } else {
+        "claim_signature"
+    }
 }
 
 /// The action names of the active manifest, and the first digital source type any of them states.
@@ -411,6 +677,8 @@ fn report_from_error(e: c2pa::Error) -> Report {
                 code: "manifest.malformed".into(),
                 kind: "failure".into(),
                 explanation: Some(other.to_string()),
+                scope: Some("manifest".into()),
+                url: None,
             });
             report
         }

@@ -24,13 +24,21 @@ struct Row {
 
 fn rows(tsv: &str) -> Vec<Row> {
     let text = fs::read_to_string(corpus().join(tsv)).expect("read the expected tsv");
+    let dir = Path::new(tsv).parent().map(Path::to_path_buf).unwrap_or_default();
     text.lines()
         .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
         .map(|line| {
             let mut cols = line.split('\t');
-            let file = cols.next().expect("file column").to_string();
+            let file = dir
+                .join(cols.next().expect("file column"))
+                .to_string_lossy()
+                .into_owned();
             let verdict = cols.next().expect("verdict column").to_string();
-            let third = cols.next().unwrap_or_default().to_string();
+            let mut third = cols.next().unwrap_or_default().to_string();
+            if let Some(codes) = cols.next() {
+                // Four columns (cawg/, media/): file, verdict, reference state, codes.
+                third = codes.to_string();
+            }
             Row {
                 file,
                 verdict,
@@ -161,4 +169,27 @@ fn cloud_manifest_is_unsigned_with_its_remote_pointer() {
         .expect("the remote manifest URL");
     assert!(url.starts_with("https://cai-manifests.adobe.com/"), "{url}");
     assert!(report.summary.contains(url), "{}", report.summary);
+}
+
+fn test_roots() -> TrustStore {
+    let bundle =
+        fs::read(corpus().join("certs/trust/test_cert_root_bundle.pem")).expect("read the bundle");
+    TrustStore::from_pem(&bundle).expect("parse the bundle")
+}
+
+#[test]
+fn cawg_identity_verdicts_without_trust_match_the_reference_validator() {
+    let (checked, mismatches) = check(
+        "cawg/expected-untrusted.tsv",
+        &Verifier::new(TrustStore::empty()),
+    );
+    assert_eq!(mismatches, Vec::<String>::new());
+    assert_eq!(checked, 11);
+}
+
+#[test]
+fn cawg_identity_verdicts_trusting_the_c2pa_test_roots_match_the_reference_validator() {
+    let (checked, mismatches) = check("cawg/expected-trusted.tsv", &Verifier::new(test_roots()));
+    assert_eq!(mismatches, Vec::<String>::new());
+    assert_eq!(checked, 11);
 }

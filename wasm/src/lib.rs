@@ -183,12 +183,12 @@ fn verifier_for(anchors: &str, allowed: &str) -> Result<Verifier, JsValue> {
     let mut trust = TrustStore::empty();
     if !anchors.trim().is_empty() {
         trust
-            .add_anchors_pem(anchors.as_bytes())
+            .add_anchors_pem_from(anchors.as_bytes(), "trustAnchorsPem")
             .map_err(|e| thrown(e.code(), format!("trustAnchorsPem: {e}")))?;
     }
     if !allowed.trim().is_empty() {
         trust
-            .add_allowed_pem(allowed.as_bytes())
+            .add_allowed_pem_from(allowed.as_bytes(), "allowedListPem")
             .map_err(|e| thrown(e.code(), format!("allowedListPem: {e}")))?;
     }
     let verifier = Verifier::new(trust);

@@ -174,6 +174,8 @@ impl Registry {
                 code: e.code().to_string(),
                 kind: "informational".into(),
                 explanation: Some(format!("registry lookup failed: {e}")),
+                scope: Some("registry".into()),
+                url: None,
             }),
         }
         report
