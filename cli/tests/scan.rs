@@ -324,7 +324,7 @@ fn table_has_a_line_per_file_and_the_summary_on_stderr() {
     let text = stdout(&out);
     assert_eq!(text.lines().count(), 3);
     assert!(text.lines().any(|l| l.starts_with("✔ trusted   PASS ")
-        && l.ends_with("Signed by Jane Doe (Example News); trusted")));
+        && l.ends_with("Signed by \"Jane Doe (Example News)\"; trusted")));
     assert!(text
         .lines()
         .any(|l| l.starts_with("✘ tampered  FAIL ") && l.contains("flip.jpg")));

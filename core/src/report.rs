@@ -103,7 +103,7 @@ impl SignerInfo {
 
     /// The name as a summary quotes it: in double quotes, with quotes and
     /// backslashes escaped, runs of white space (padding) made one space, and
-    /// cut at 120 characters, so no name can pass for the verdict after it.
+    /// cut at 160 characters, so no name can pass for the verdict after it.
     pub fn quoted_name(&self) -> String {
         match (&self.name, &self.organization) {
             (None, None) => "an unnamed signer".into(),
@@ -115,7 +115,7 @@ impl SignerInfo {
 /// A name from a certificate or manifest, quoted for a summary line (see
 /// [`SignerInfo::quoted_name`]).
 pub fn quote_name(name: &str) -> String {
-    const MAX_CHARS: usize = 120;
+    const MAX_CHARS: usize = 160;
     let mut out = String::with_capacity(name.len() + 2);
     out.push('"');
     let mut last_space = false;

@@ -136,7 +136,7 @@ fn newsroom_files_name_jane_doe_and_are_trusted_only_with_the_newsroom_root() {
         assert!(
             report
                 .summary
-                .starts_with("Signed by Jane Doe (Example News); trusted"),
+                .starts_with("Signed by \"Jane Doe (Example News)\"; trusted"),
             "{}",
             report.summary
         );

@@ -237,6 +237,6 @@ fn an_individual_without_organization_is_their_own_organization() {
     assert_eq!(report["signer"]["issuer"], "Solo Artist CA");
     assert_eq!(
         report["summary"],
-        "Signed by Solo Artist; intact; no trust list given, so the signer is unverified"
+        "Signed by \"Solo Artist\"; intact; no trust list given, so the signer is unverified"
     );
 }

@@ -57,7 +57,7 @@ fn signed_file_is_valid_without_trust_and_trusted_with_the_root() {
     assert_eq!(
         run.stdout,
         format!(
-            "✓ valid     {}  Signed by Jane Doe (Example News); intact; no trust list given, so the signer is unverified\n",
+            "✓ valid     {}  Signed by \"Jane Doe (Example News)\"; intact; no trust list given, so the signer is unverified\n",
             signed.display()
         )
     );
@@ -72,7 +72,7 @@ fn signed_file_is_valid_without_trust_and_trusted_with_the_root() {
     assert_eq!(
         run.stdout,
         format!(
-            "✔ trusted   {}  Signed by Jane Doe (Example News); trusted\n",
+            "✔ trusted   {}  Signed by \"Jane Doe (Example News)\"; trusted\n",
             signed.display()
         )
     );
@@ -106,7 +106,7 @@ fn signed_file_is_valid_without_trust_and_trusted_with_the_root() {
     assert_eq!(report["verdict"], "valid");
     assert_eq!(
         report["summary"],
-        "Signed by Jane Doe (Example News); intact, but the signer is not in the trust list"
+        "Signed by \"Jane Doe (Example News)\"; intact, but the signer is not in the trust list"
     );
 }
 
@@ -116,6 +116,7 @@ fn json_report_has_every_contract_field() {
     let id = jane(tmp.path());
     let signed = signed_jpeg(tmp.path(), &id);
     let leaf_sha256 = hex(&Sha256::digest(&pem_certificates(&id.join("chain.pem"))[0]));
+    let root_sha256 = hex(&Sha256::digest(&pem_certificates(&id.join("root.pem"))[0]));
 
     let trusted = verify_json(&[&signed], Some(&id.join("root.pem")))
         .expect_code(0)
@@ -131,7 +132,7 @@ fn json_report_has_every_contract_field() {
     assert_eq!(trusted["verdict"], "trusted");
     assert_eq!(
         trusted["summary"],
-        "Signed by Jane Doe (Example News); trusted"
+        "Signed by \"Jane Doe (Example News)\"; trusted"
     );
     assert_eq!(
         trusted["signer"],
@@ -141,6 +142,12 @@ fn json_report_has_every_contract_field() {
             "issuer": "Example News CA",
             "certificate_sha256": leaf_sha256,
             "trusted": true,
+            "anchor": {
+                "name": "Example News CA (Example News)",
+                "certificate_sha256": root_sha256,
+                "source": format!("--trust {}", id.join("root.pem").display()),
+            },
+            "chain": ["Jane Doe (Example News)", "Example News CA (Example News)"],
         })
     );
     assert_eq!(trusted["claim_generator"], "hallmark/0.1.0");
@@ -163,8 +170,16 @@ fn json_report_has_every_contract_field() {
     assert_eq!(
         valid["status"],
         json!([{"code": "signingCredential.untrusted", "kind": "failure",
-                "explanation": "signing certificate untrusted"}])
+                "explanation": "signing certificate untrusted",
+                "scope": "claim_signature",
+                "url": valid["status"][0]["url"]}])
     );
+    let url = valid["status"][0]["url"].as_str().unwrap_or_default();
+    assert!(
+        url.starts_with("self#jumbf=/c2pa/") && url.ends_with("/c2pa.signature"),
+        "{url}"
+    );
+    assert_eq!(valid["identities"], json!([]));
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -302,7 +317,7 @@ fn ai_generated_and_source_type_are_recorded() {
     assert_eq!(report["digital_source_type"], TRAINED_ALGORITHMIC_MEDIA);
     assert_eq!(
         report["summary"],
-        "Signed by Jane Doe (Example News); intact; no trust list given, so the signer is unverified; AI-generated"
+        "Signed by \"Jane Doe (Example News)\"; intact; no trust list given, so the signer is unverified; AI-generated"
     );
 
     let custom = tmp.path().join("custom.jpg");
@@ -371,8 +386,15 @@ fn parent_is_recorded_as_an_ingredient() {
         .expect_code(0)
         .json();
     assert_eq!(report["verdict"], "trusted");
+    // The parent's verdict comes from its own manifest under the current
+    // trust (it was valid, untrusted, when the child was signed).
     assert_eq!(
         report["ingredients"],
+        json!([{"title": "parent.jpg", "relationship": "parentOf", "verdict": "trusted"}])
+    );
+    let untrusted = verify_json(&[&child], None).expect_code(0).json();
+    assert_eq!(
+        untrusted["ingredients"],
         json!([{"title": "parent.jpg", "relationship": "parentOf", "verdict": "valid"}])
     );
     assert_eq!(

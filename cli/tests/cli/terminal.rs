@@ -112,7 +112,7 @@ fn a_hostile_signer_name_is_escaped() {
     assert_terminal_safe("verify", &run.stdout);
     assert!(
         run.stdout
-            .contains("Signed by Eve\\u{202e}gpj.jpg (Org\\u{2066}x); trusted"),
+            .contains("Signed by \"Eve\\u{202e}gpj.jpg (Org\\u{2066}x)\"; trusted"),
         "{run:#?}"
     );
     let report = verify_json(&[&signed], None).expect_code(0).json();
