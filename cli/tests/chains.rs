@@ -1,0 +1,160 @@
+//! Hostile certificate chains (fresh keys on every run, from
+//! `hallmark_fixtures::chains`) through `verify`, `scan` and `feed classify`:
+//! each gets the verdict `expected.tsv` names, the same in every command, and
+//! none but the proper chain is `trusted`. c2pa 0.90's native chain check
+//! (signatures only) called every one of them trusted; see DESIGN.md.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "cli/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+use support::{hallmark, RunExt};
+
+/// file → expected verdict, from the generator's expected.tsv.
+fn expected(dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read_to_string(dir.join("expected.tsv"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let mut cols = l.split('\t');
+            (
+                cols.next().unwrap().to_string(),
+                cols.next().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn chains() -> (tempfile::TempDir, BTreeMap<String, String>) {
+    let tmp = tempfile::tempdir().unwrap();
+    hallmark_fixtures::chains::write_hostile_chains(tmp.path()).expect("make the chains");
+    let expected = expected(tmp.path());
+    assert_eq!(expected.len(), 10, "{expected:?}");
+    assert_eq!(
+        expected.values().filter(|v| *v == "trusted").count(),
+        1,
+        "only the proper chain is trusted"
+    );
+    (tmp, expected)
+}
+
+fn name_of(path: &str) -> String {
+    Path::new(path)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn verify_refuses_every_hostile_chain_and_names_who_vouched_for_the_proper_one() {
+    let (tmp, expected) = chains();
+    let root = tmp.path().join("root.pem");
+    for (file, verdict) in &expected {
+        let path = tmp.path().join(file);
+        let run = hallmark()
+            .args(["verify", "--json", "--require", "trusted", "--trust"])
+            .arg(&root)
+            .arg(&path)
+            .run();
+        let report = run.json();
+        assert_eq!(report["verdict"], verdict.as_str(), "{file}: {report}");
+        let trusted = verdict == "trusted";
+        run.expect_code(if trusted { 0 } else { 1 });
+        assert_eq!(report["signer"]["trusted"], trusted, "{file}");
+        if trusted {
+            assert_eq!(
+                report["signer"]["anchor"]["source"],
+                format!("--trust {}", root.display())
+            );
+            assert_eq!(
+                report["signer"]["anchor"]["name"],
+                "Hostile Chains Root (Hostile Chains Test)"
+            );
+            assert_eq!(
+                report["signer"]["chain"],
+                serde_json::json!([
+                    "Jane Doe (Example News)",
+                    "Hostile Chains Intermediate (Hostile Chains Test)",
+                    "Hostile Chains Root (Hostile Chains Test)"
+                ])
+            );
+            assert_eq!(report["status"], serde_json::json!([]));
+        } else {
+            assert_eq!(report["signer"]["anchor"], Value::Null, "{file}");
+            assert_eq!(
+                report["status"][0]["code"], "signingCredential.untrusted",
+                "{file}: {report}"
+            );
+            // Hallmark says why, in the summary and as its own status entry.
+            if file != "unrelated-root.jpg" {
+                assert_eq!(report["status"][0]["scope"], "hallmark", "{file}");
+                assert!(
+                    report["summary"]
+                        .as_str()
+                        .unwrap()
+                        .contains("intact, but not trusted: "),
+                    "{file}: {}",
+                    report["summary"]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn scan_and_feed_give_the_same_verdicts_as_verify() {
+    let (tmp, expected) = chains();
+    let root = tmp.path().join("root.pem");
+    let run = hallmark()
+        .args(["scan", "--format", "jsonl", "--trust"])
+        .arg(&root)
+        .arg(tmp.path())
+        .run();
+    let mut seen = 0;
+    for line in run.stdout.lines() {
+        let report: Value = serde_json::from_str(line).unwrap();
+        let Some(path) = report["path"].as_str() else {
+            continue;
+        };
+        let file = name_of(path);
+        assert_eq!(report["verdict"], expected[&file].as_str(), "scan {file}");
+        seen += 1;
+    }
+    assert_eq!(seen, expected.len(), "{}", run.stdout);
+
+    let bank = tmp.path().join("bank.tsv");
+    std::fs::write(&bank, format!("{}\tfake\tnothing matches\n", "0".repeat(64))).unwrap();
+    let mut cmd = hallmark();
+    cmd.args(["feed", "classify", "--bank"])
+        .arg(&bank)
+        .arg("--trust")
+        .arg(&root);
+    for file in expected.keys() {
+        cmd.arg(tmp.path().join(file));
+    }
+    let run = cmd.run();
+    let mut seen = 0;
+    for line in run.stdout.lines() {
+        let result: Value = serde_json::from_str(line).unwrap();
+        let file = name_of(result["path"].as_str().unwrap());
+        assert_eq!(
+            result["provenance"]["verdict"],
+            expected[&file].as_str(),
+            "feed {file}: {result}"
+        );
+        assert_eq!(
+            result["provenance"]["signer"]["trusted"],
+            expected[&file] == "trusted",
+            "feed {file}"
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, expected.len(), "{}", run.stdout);
+}
