@@ -122,12 +122,23 @@ function rawDetails(report, bankMatch) {
     signer: signerName(report.signer),
     claimedSigner: signerName(report.claimed_signer),
     issuer: report.signer?.issuer ?? report.claimed_signer?.issuer ?? null,
+    vouchedBy: report.signer?.anchor ? `${report.signer.anchor.name} (from ${report.signer.anchor.source})` : null,
+    chain: report.signer?.chain?.length ? report.signer.chain.join(" → ") : null,
+    identities: (report.identities ?? []).map(
+      (i) =>
+        `${i.name ?? "unnamed"} (${i.sig_type ?? "unknown type"}; ${
+          i.trusted ? "trusted" : i.status.length ? `not trusted: ${i.status.join(", ")}` : "not trusted"
+        })`,
+    ),
     signedAt: report.signed_at,
     tool: report.claim_generator ?? claimed.claim_generator ?? null,
     title: report.title ?? claimed.title ?? null,
     sourceType: report.digital_source_type ?? claimed.digital_source_type ?? null,
     actions: report.actions.length ? report.actions : claimed.actions ?? [],
-    ingredients: report.ingredients.map((i) => `${i.title ?? "untitled"} (${i.verdict})`),
+    // A tampered or invalid file's ingredients are only what it claims.
+    ingredients: (report.ingredients.length ? report.ingredients : claimed.ingredients ?? []).map(
+      (i) => `${i.title ?? "untitled"} (${i.verdict}${report.ingredients.length ? "" : ", claimed"})`,
+    ),
     codes: report.status.filter((s) => s.kind === "failure").map((s) => s.code),
     error: report.error ? `${report.error.code}: ${report.error.message}` : null,
     bank: bankMatch ? `${bankMatch.label}${bankMatch.note ? ` (${bankMatch.note})` : ""}, ${bankMatch.distance} bits` : null,

@@ -162,6 +162,9 @@
       row(dl, "Signer", details.signer);
       row(dl, "Claims signer", details.claimedSigner);
       row(dl, "Issuer", details.issuer);
+      row(dl, "Vouched for by", details.vouchedBy);
+      row(dl, "Chain", details.chain);
+      row(dl, "Identities", details.identities);
       row(dl, "Signed at", details.signedAt);
       row(dl, "Tool", details.tool);
       row(dl, "Title", details.title);

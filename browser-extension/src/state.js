@@ -40,7 +40,7 @@ export const MAX_SHOWN = 600;
 export function visible(text) {
   if (text == null) return text;
   const escaped = String(text).replace(
-    /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g,
+    /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g,
     (c) => `\\u{${c.codePointAt(0).toString(16)}}`,
   );
   const chars = [...escaped];

@@ -51,6 +51,10 @@ test("modes decide what is drawn and what is blurred", () => {
 
 test("text from a manifest shows control and bidi characters as escapes, and is cut", () => {
   assert.equal(visible("a\u202egnp.exe"), "a\\u{202e}gnp.exe");
+  assert.equal(
+    visible("a\u061cb\u2028c\u2029d\u2060e\u2064f"),
+    "a\\u{61c}b\\u{2028}c\\u{2029}d\\u{2060}e\\u{2064}f",
+  );
   assert.equal(visible("red\u001b[31m\u0000\r\n"), "red\\u{1b}[31m\\u{0}\\u{d}\\u{a}");
   assert.equal(visible("<script>x</script>"), "<script>x</script>", "markup is left to textContent");
   assert.equal(visible(null), null);

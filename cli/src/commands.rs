@@ -145,10 +145,23 @@ pub fn sign(args: SignArgs) -> Result<u8, CliError> {
     Ok(0)
 }
 
-/// The anchors of the user's trust list (`hallmark trust`), plus `--trust`
-/// and `--allowed` for this run.
+/// `--cawg-trust` files (a global option: every command that verifies reads them).
+static CAWG_TRUST: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
+
+pub(crate) fn set_cawg_trust(paths: Vec<PathBuf>) {
+    let _ = CAWG_TRUST.set(paths);
+}
+
+/// The anchors of the user's trust list (`hallmark trust`), plus `--trust`,
+/// `--allowed` and `--cawg-trust` for this run.
 pub(crate) fn trust_store(trust: &[PathBuf], allowed: &[PathBuf]) -> Result<TrustStore, CliError> {
     let mut store = TrustStore::empty();
+    for path in CAWG_TRUST.get().map(Vec::as_slice).unwrap_or_default() {
+        let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
+        store
+            .add_cawg_anchors_pem_from(&pem, &format!("--cawg-trust {}", path.display()))
+            .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_USAGE))?;
+    }
     crate::trust_cmd::load_into(&mut store)?;
     for path in trust {
         let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;

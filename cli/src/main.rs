@@ -29,6 +29,10 @@ use crate::error::CliError;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// PEM bundle of anchors for CAWG X.509 identity credentials (repeatable;
+    /// verify, scan, inspect, registry and feed).
+    #[arg(long = "cawg-trust", value_name = "PEM", global = true)]
+    cawg_trust: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -232,6 +236,7 @@ enum Command {
 }
 
 fn run(cli: Cli) -> Result<u8, CliError> {
+    commands::set_cawg_trust(cli.cawg_trust.clone());
     match cli.command {
         Command::Keygen {
             name,

@@ -10,7 +10,7 @@ pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         let dangerous = c.is_control()
-            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+            || matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
         if dangerous {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
@@ -97,6 +97,41 @@ pub fn inspection(path: &str, inspection: &hallmark_core::Inspection) -> String 
         };
         field(&mut out, label, Some(&signer.display_name()));
         field(&mut out, "issuer", signer.issuer.as_deref());
+        if let Some(anchor) = &signer.anchor {
+            field(
+                &mut out,
+                "vouched for by",
+                Some(&format!("{} (from {})", anchor.name, anchor.source)),
+            );
+            field(&mut out, "anchor sha256", Some(&anchor.certificate_sha256));
+        }
+        if !signer.chain.is_empty() {
+            let what = if signer.anchor.is_some() {
+                "chain"
+            } else {
+                "chain presented"
+            };
+            field(&mut out, what, Some(&signer.chain.join(" → ")));
+        }
+    }
+    for identity in &r.identities {
+        let who = identity.name.as_deref().unwrap_or("unnamed");
+        let state = if identity.trusted {
+            "trusted".to_string()
+        } else if identity.status.is_empty() {
+            "not trusted".to_string()
+        } else {
+            format!("not trusted: {}", identity.status.join(", "))
+        };
+        field(
+            &mut out,
+            "identity",
+            Some(&format!(
+                "{who} ({}, issuer {}; {state})",
+                identity.sig_type.as_deref().unwrap_or("unknown type"),
+                identity.issuer.as_deref().unwrap_or("unknown"),
+            )),
+        );
     }
     if !r.actions.is_empty() {
         field(&mut out, "actions", Some(&r.actions.join(", ")));
@@ -119,6 +154,18 @@ pub fn inspection(path: &str, inspection: &hallmark_core::Inspection) -> String 
         );
         if !claimed.actions.is_empty() {
             field(&mut out, "  actions", Some(&claimed.actions.join(", ")));
+        }
+        for ingredient in &claimed.ingredients {
+            field(
+                &mut out,
+                "  ingredient",
+                Some(&format!(
+                    "{} ({}, {})",
+                    ingredient.title.as_deref().unwrap_or("untitled"),
+                    ingredient.relationship.as_deref().unwrap_or("?"),
+                    ingredient.verdict
+                )),
+            );
         }
     }
     for ingredient in &r.ingredients {
@@ -177,5 +224,11 @@ mod tests {
         assert_eq!(escape("x\u{202E}y"), "x\\u{202e}y");
         assert_eq!(escape("nul\0"), "nul\\u{0}");
         assert_eq!(escape("Jane Doe"), "Jane Doe");
+        // The Arabic letter mark, line and paragraph separators, the word
+        // joiner and the invisible operators.
+        assert_eq!(
+            escape("a\u{061C}b\u{2028}c\u{2029}d\u{2060}e\u{2064}f"),
+            "a\\u{61c}b\\u{2028}c\\u{2029}d\\u{2060}e\\u{2064}f"
+        );
     }
 }

@@ -238,6 +238,34 @@ pub fn card(entry: &ScanEntry) -> String {
         "Issuer",
         r.signer.as_ref().and_then(|s| s.issuer.as_deref()),
     );
+    if let Some(anchor) = r.signer.as_ref().and_then(|s| s.anchor.as_ref()) {
+        row(
+            &mut out,
+            "Vouched for by",
+            Some(&format!("{} (from {})", anchor.name, anchor.source)),
+        );
+    }
+    if let Some(signer) = r.signer.as_ref().filter(|s| !s.chain.is_empty()) {
+        row(&mut out, "Chain", Some(&signer.chain.join(" → ")));
+    }
+    for identity in &r.identities {
+        let state = if identity.trusted {
+            "trusted".to_string()
+        } else if identity.status.is_empty() {
+            "not trusted".to_string()
+        } else {
+            format!("not trusted: {}", identity.status.join(", "))
+        };
+        row(
+            &mut out,
+            "Identity",
+            Some(&format!(
+                "{} ({}; {state})",
+                identity.name.as_deref().unwrap_or("unnamed"),
+                identity.sig_type.as_deref().unwrap_or("unknown type")
+            )),
+        );
+    }
     if let Some(claimed) = &r.claimed_signer {
         row(&mut out, "Claims signer", Some(&claimed.display_name()));
     }

@@ -27,12 +27,36 @@ export interface SignerInfo {
   issuer: string | null;
   certificate_sha256: string;
   trusted: boolean;
+  /** Who vouched, when trusted: the anchor (or allowed certificate) and where it was configured. */
+  anchor: AnchorInfo | null;
+  /** Subjects from the signing certificate to the anchor (trusted), or as presented. */
+  chain: string[];
+}
+
+export interface AnchorInfo {
+  name: string;
+  certificate_sha256: string;
+  /** `trustAnchorsPem` or `allowedListPem` here; the CLI names its files. */
+  source: string;
 }
 
 export interface StatusEntry {
   code: string;
   kind: string;
   explanation: string | null;
+  /** claim_signature, ingredient, identity (CAWG), hallmark, manifest, registry. */
+  scope: string | null;
+  url: string | null;
+}
+
+/** A CAWG identity assertion and its own status. */
+export interface IdentityReport {
+  label: string;
+  name: string | null;
+  sig_type: string | null;
+  issuer: string | null;
+  trusted: boolean;
+  status: string[];
 }
 
 export interface IngredientReport {
@@ -48,6 +72,7 @@ export interface ClaimedFacts {
   digital_source_type: string | null;
   ai_generated: boolean;
   actions: string[];
+  ingredients: IngredientReport[];
 }
 
 export interface RecoveredInfo {
@@ -79,6 +104,8 @@ export interface Report {
   ai_generated: boolean;
   actions: string[];
   ingredients: IngredientReport[];
+  /** CAWG identity assertions, each with its own status. */
+  identities: IdentityReport[];
   /** When the hard binding fails: whether the decoded pixels still match the signed ones. */
   pixels: { digest: "match" | "mismatch"; pdq_distance: number } | null;
   remote_manifest: string | null;
@@ -172,6 +199,16 @@ thread_local! {
     static VERIFIER: RefCell<Option<(String, String, Verifier)>> = const { RefCell::new(None) };
 }
 
+/// Seconds since the Unix epoch, from the JavaScript host's clock.
+fn now_unix() -> u64 {
+    let ms = js_sys::Date::now();
+    if ms.is_finite() && ms > 0.0 {
+        (ms / 1000.0) as u64
+    } else {
+        0
+    }
+}
+
 fn verifier_for(anchors: &str, allowed: &str) -> Result<Verifier, JsValue> {
     let cached = VERIFIER.with_borrow(|slot| match slot {
         Some((a, l, v)) if a == anchors && l == allowed => Some(v.clone()),
@@ -191,7 +228,8 @@ fn verifier_for(anchors: &str, allowed: &str) -> Result<Verifier, JsValue> {
             .add_allowed_pem_from(allowed.as_bytes(), "allowedListPem")
             .map_err(|e| thrown(e.code(), format!("allowedListPem: {e}")))?;
     }
-    let verifier = Verifier::new(trust);
+    // wasm32 has no system clock: certificates are checked at the host's time.
+    let verifier = Verifier::new(trust).with_clock(now_unix);
     VERIFIER.with_borrow_mut(|slot| {
         *slot = Some((anchors.to_string(), allowed.to_string(), verifier.clone()));
     });
