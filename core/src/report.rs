@@ -125,7 +125,8 @@ pub fn quote_name(name: &str) -> String {
             out.push('…');
             break;
         }
-        if c.is_whitespace() {
+        // Blank-looking letters (Braille blank, Hangul fillers) pad as spaces do.
+        if c.is_whitespace() || matches!(c, '\u{2800}' | '\u{3164}' | '\u{115F}' | '\u{1160}' | '\u{FFA0}') {
             if last_space {
                 continue;
             }
@@ -349,6 +350,19 @@ mod tests {
         assert_eq!(Verdict::Error.exit_code(false), 4);
         assert_eq!(Verdict::Recovered.exit_code(false), 0);
         assert_eq!(Verdict::Recovered.exit_code(true), 1);
+    }
+
+    #[test]
+    fn quoted_names_cannot_pass_for_a_verdict() {
+        let padded = format!("Nikon; trusted{}x", " ".repeat(300));
+        assert_eq!(quote_name(&padded), "\"Nikon; trusted x\"");
+        let blank = format!("Nikon; trusted{}x", "\u{2800}\u{3164}".repeat(100));
+        assert_eq!(quote_name(&blank), "\"Nikon; trusted x\"");
+        assert_eq!(quote_name("a\"; trusted \\"), "\"a\\\"; trusted \\\\\"");
+        let long = "n".repeat(500);
+        let quoted = quote_name(&long);
+        assert_eq!(quoted.chars().count(), 160 + 3, "cut, with an ellipsis and both quotes");
+        assert!(quoted.ends_with("…\""));
     }
 
     #[test]

@@ -236,18 +236,9 @@ impl Verifier {
         let identities = crate::cawg::identities(manifest, &mut status);
         let identity_failures = identity_failures
             || identities.iter().any(|i| !i.status.is_empty());
-        // Identity credentials may only lower the claim's verdict: a broken
-        // claims-aggregation credential makes it invalid; any other identity
-        // failure (structure, an untrusted X.509 credential) leaves it valid at most.
-        let c2pa_verdict = match c2pa_verdict {
-            Verdict::Trusted | Verdict::Valid
-                if status.iter().any(|s| s.kind == "failure" && s.code.starts_with("cawg.ica.")) =>
-            {
-                Verdict::Invalid
-            }
-            Verdict::Trusted if identity_failures => Verdict::Valid,
-            other => other,
-        };
+        let ica_failure = status
+            .iter()
+            .any(|s| s.kind == "failure" && s.code.starts_with("cawg.ica."));
         let chain = manifest
             .signature_info()
             .and_then(|info| parse_pem_certificates(info.cert_chain().as_bytes()).ok())
@@ -255,9 +246,10 @@ impl Verifier {
         let mut signer = signer_info(&chain);
         // The rule (DESIGN.md): c2pa's Trusted is necessary, never sufficient.
         // Hallmark re-validates the chain it rests on and may only lower it.
-        let mut verdict = c2pa_verdict;
         let mut distrust = None;
-        if verdict == Verdict::Trusted {
+        let mut chain_ok = None;
+        if decide(c2pa_verdict, ica_failure, identity_failures, Some(true)) == Verdict::Trusted {
+            chain_ok = Some(false);
             match self.vouch(
                 &chain,
                 self.trust.anchors(),
@@ -265,6 +257,7 @@ impl Verifier {
                 &chain::Policy::c2pa_signer(),
             ) {
                 Ok((anchor, subjects)) => {
+                    chain_ok = Some(true);
                     if let Some(signer) = signer.as_mut() {
                         signer.trusted = true;
                         signer.anchor = Some(anchor);
@@ -272,7 +265,6 @@ impl Verifier {
                     }
                 }
                 Err(e) => {
-                    verdict = Verdict::Valid;
                     status.insert(
                         0,
                         StatusEntry {
@@ -296,6 +288,7 @@ impl Verifier {
                 }
             }
         }
+        let verdict = decide(c2pa_verdict, ica_failure, identity_failures, chain_ok);
 
         let mut report = Report::new(verdict, String::new());
         report.signed_pixels = signed_pixels(manifest);
@@ -491,6 +484,26 @@ impl Verifier {
     }
 }
 
+/// The rule (DESIGN.md): Hallmark may only lower c2pa's answer, never raise
+/// it. `c2pa` is c2pa's verdict on the claim (its state over the claim's own
+/// statuses, Invalid split into tampered and invalid); `ica_failure`, a
+/// broken CAWG identity claims aggregation credential (invalid, as the
+/// reference decides); `identity_failure`, any other CAWG identity failure
+/// (valid at most); `chain`, Hallmark's own path validation of the signer
+/// (None: not run). Trusted needs c2pa's Trusted and Hallmark's Some(true).
+pub(crate) fn decide(
+    c2pa: Verdict,
+    ica_failure: bool,
+    identity_failure: bool,
+    chain: Option<bool>,
+) -> Verdict {
+    match c2pa {
+        Verdict::Trusted | Verdict::Valid if ica_failure => Verdict::Invalid,
+        Verdict::Trusted if identity_failure || chain != Some(true) => Verdict::Valid,
+        other => other,
+    }
+}
+
 fn invalid_summary(status: &[StatusEntry]) -> String {
     let first_failure = status
         .iter()
@@ -682,5 +695,48 @@ fn report_from_error(e: c2pa::Error) -> Report {
             });
             report
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rank(v: Verdict) -> u8 {
+        match v {
+            Verdict::Trusted => 3,
+            Verdict::Valid => 2,
+            _ => 1,
+        }
+    }
+
+    #[test]
+    fn hallmark_only_ever_lowers_c2pa_and_trusted_needs_both() {
+        let mut combos = 0;
+        for c2pa in [
+            Verdict::Trusted,
+            Verdict::Valid,
+            Verdict::Tampered,
+            Verdict::Invalid,
+        ] {
+            for ica in [false, true] {
+                for identity in [false, true] {
+                    for chain in [None, Some(false), Some(true)] {
+                        let got = decide(c2pa, ica, identity, chain);
+                        combos += 1;
+                        assert!(rank(got) <= rank(c2pa), "{c2pa:?} {ica} {identity} {chain:?}: {got:?}");
+                        let expected = match (c2pa, ica, identity, chain) {
+                            (Verdict::Tampered, ..) => Verdict::Tampered,
+                            (Verdict::Invalid, ..) => Verdict::Invalid,
+                            (_, true, _, _) => Verdict::Invalid,
+                            (Verdict::Trusted, false, false, Some(true)) => Verdict::Trusted,
+                            _ => Verdict::Valid,
+                        };
+                        assert_eq!(got, expected, "{c2pa:?} {ica} {identity} {chain:?}");
+                    }
+                }
+            }
+        }
+        assert_eq!(combos, 48);
     }
 }
