@@ -7,6 +7,60 @@ use c2pa::Manifest;
 
 use crate::report::{IdentityReport, StatusEntry};
 
+pub(crate) const X509_SIG_TYPE: &str = "cawg.x509.cose";
+pub(crate) const X509_UNTRUSTED: &str = "cawg.x509.credential.untrusted";
+
+/// The certificate chain (DER, signing certificate first) of each X.509
+/// identity credential of `manifest`, by assertion label, from the undecoded
+/// assertion: its `signature` is a COSE_Sign1 whose x5chain header holds it.
+pub(crate) fn x509_chains(manifest: &Manifest) -> std::collections::HashMap<String, Vec<Vec<u8>>> {
+    use coset::{CborSerializable, Label, TaggedCborSerializable};
+    let mut out = std::collections::HashMap::new();
+    for assertion in manifest.assertions() {
+        let label = assertion.label();
+        if label != "cawg.identity" && !label.starts_with("cawg.identity__") {
+            continue;
+        }
+        let Ok(value) = assertion.value() else {
+            continue;
+        };
+        let Some(bytes) = value.get("signature").and_then(|s| s.as_array()).map(|a| {
+            a.iter()
+                .filter_map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+                .collect::<Vec<u8>>()
+        }) else {
+            continue;
+        };
+        let sign1 = coset::CoseSign1::from_tagged_slice(&bytes)
+            .or_else(|_| coset::CoseSign1::from_slice(&bytes));
+        let Ok(sign1) = sign1 else {
+            continue;
+        };
+        let x5chain = Label::Int(33);
+        let found = sign1
+            .protected
+            .header
+            .rest
+            .iter()
+            .chain(sign1.unprotected.rest.iter())
+            .find(|(l, _)| *l == x5chain)
+            .map(|(_, v)| v.clone());
+        let chain: Vec<Vec<u8>> = match found {
+            Some(coset::cbor::Value::Bytes(one)) => vec![one],
+            Some(coset::cbor::Value::Array(many)) => many
+                .into_iter()
+                .filter_map(|v| match v {
+                    coset::cbor::Value::Bytes(b) => Some(b),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        out.insert(label.to_string(), chain);
+    }
+    out
+}
+
 /// The signature types the CAWG identity assertion 1.1 defines.
 const KNOWN_SIG_TYPES: &[&str] = &["cawg.x509.cose", "cawg.identity_claims_aggregation"];
 const SIG_TYPE_UNKNOWN: &str = "cawg.identity.sig_type.unknown";

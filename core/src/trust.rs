@@ -128,6 +128,10 @@ impl TrustStore {
         &self.allowed
     }
 
+    pub(crate) fn cawg_anchors(&self) -> &[Anchor] {
+        &self.cawg
+    }
+
     /// BLAKE3 over every certificate and its source, list by list, in order.
     pub fn digest(&self) -> [u8; 32] {
         let mut h = blake3::Hasher::new();

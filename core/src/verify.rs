@@ -38,6 +38,7 @@ const AI_SOURCE_TYPES: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct Verifier {
     context: Arc<Context>,
+    raw_context: Arc<Context>,
     limits: Limits,
     has_trust: bool,
     /// BLAKE3 of the trust configuration (see [`Verifier::fingerprint`]).
@@ -96,11 +97,19 @@ impl Verifier {
         }
         // Settings we built from parsed certificates are always accepted; if c2pa
         // ever refused them, verify with no trust rather than with a wrong one.
+        // The same, with identity assertions left undecoded: for the X.509
+        // chains of CAWG credentials, which the decoded form does not carry.
+        let mut raw_settings = settings.clone();
+        raw_settings["core"]["decode_identity_assertions"] = false.into();
+        let raw_context = Context::new()
+            .with_settings(raw_settings)
+            .unwrap_or_else(|_| Context::new());
         let context = Context::new()
             .with_settings(settings)
             .unwrap_or_else(|_| Context::new());
         Self {
             context: Arc::new(context),
+            raw_context: Arc::new(raw_context),
             limits: Limits::default(),
             has_trust: !trust.is_empty(),
             trust_digest: trust.digest(),
@@ -120,6 +129,55 @@ impl Verifier {
     pub fn with_clock(mut self, now: fn() -> u64) -> Self {
         self.clock = Clock::Function(now);
         self
+    }
+
+    /// Hallmark re-validates the chain of every X.509 identity credential
+    /// c2pa found nothing wrong with, against the CAWG anchors: trusted when
+    /// it validates (the credential's subject names the identity), else a
+    /// `cawg.x509.credential.untrusted` failure of that identity.
+    fn revalidate_identities(
+        &self,
+        identities: &mut [crate::report::IdentityReport],
+        status: &mut Vec<StatusEntry>,
+        bytes: &[u8],
+        mime: &str,
+    ) {
+        let wanted = |i: &crate::report::IdentityReport| {
+            i.sig_type.as_deref() == Some(crate::cawg::X509_SIG_TYPE) && i.status.is_empty()
+        };
+        if !identities.iter().any(wanted) {
+            return;
+        }
+        let chains = Reader::from_shared_context(&self.raw_context)
+            .with_stream(mime, Cursor::new(bytes))
+            .ok()
+            .and_then(|r| r.active_manifest().map(crate::cawg::x509_chains))
+            .unwrap_or_default();
+        let anchors = self.trust.cawg_anchors();
+        for identity in identities.iter_mut().filter(|i| wanted(i)) {
+            let chain = chains.get(&identity.label).cloned().unwrap_or_default();
+            if let Some(leaf) = chain.first() {
+                if let Some(info) = signer_info(std::slice::from_ref(leaf)) {
+                    identity.name = info.name.or(info.organization);
+                }
+            }
+            match self.vouch(&chain, anchors, &[], &chain::Policy::c2pa_signer()) {
+                Ok(_) => identity.trusted = true,
+                Err(e) => {
+                    identity.status.push(crate::cawg::X509_UNTRUSTED.into());
+                    status.push(StatusEntry {
+                        code: crate::cawg::X509_UNTRUSTED.into(),
+                        kind: "failure".into(),
+                        explanation: Some(format!(
+                            "{}: Hallmark's certificate path validation refused the identity credential's chain: {e}",
+                            identity.label
+                        )),
+                        scope: Some("identity".into()),
+                        url: None,
+                    });
+                }
+            }
+        }
     }
 
     /// Hallmark's own decision on a chain (signing certificate first) that
@@ -195,7 +253,7 @@ impl Verifier {
         let reader =
             Reader::from_shared_context(&self.context).with_stream(mime, Cursor::new(bytes));
         let (mut report, reader) = match reader {
-            Ok(reader) => (self.report_from_reader(&reader), Some(reader)),
+            Ok(reader) => (self.report_from_reader(&reader, bytes, mime), Some(reader)),
             Err(e) => (report_from_error(e), None),
         };
         if report.verdict == Verdict::Tampered {
@@ -205,7 +263,7 @@ impl Verifier {
         (report, reader)
     }
 
-    fn report_from_reader(&self, reader: &Reader) -> Report {
+    fn report_from_reader(&self, reader: &Reader, bytes: &[u8], mime: &str) -> Report {
         let empty = StatusCodes::default();
         let codes = reader
             .validation_results()
@@ -233,7 +291,8 @@ impl Verifier {
             ValidationState::Valid => Verdict::Valid,
             ValidationState::Invalid => invalid_kind(codes),
         };
-        let identities = crate::cawg::identities(manifest, &mut status);
+        let mut identities = crate::cawg::identities(manifest, &mut status);
+        self.revalidate_identities(&mut identities, &mut status, bytes, mime);
         let identity_failures = identity_failures
             || identities.iter().any(|i| !i.status.is_empty());
         let ica_failure = status

@@ -193,3 +193,58 @@ fn cawg_identity_verdicts_trusting_the_c2pa_test_roots_match_the_reference_valid
     assert_eq!(mismatches, Vec::<String>::new());
     assert_eq!(checked, 11);
 }
+
+fn cawg_trusting_verifier() -> Verifier {
+    let bundle =
+        fs::read(corpus().join("certs/trust/test_cert_root_bundle.pem")).expect("read the bundle");
+    let mut trust = test_roots();
+    trust
+        .add_cawg_anchors_pem_from(&bundle, "--cawg-trust test_cert_root_bundle.pem")
+        .expect("parse the bundle");
+    Verifier::new(trust)
+}
+
+#[test]
+fn an_x509_identity_is_trusted_once_hallmark_revalidates_its_chain() {
+    let bytes = fs::read(corpus().join("cawg/vm_extra_field.jpg")).expect("read");
+    let report = cawg_trusting_verifier().verify(&bytes);
+    assert_eq!(report.verdict, Verdict::Trusted, "{}", report.summary);
+    assert_eq!(report.identities.len(), 1);
+    let identity = &report.identities[0];
+    assert_eq!(identity.sig_type.as_deref(), Some("cawg.x509.cose"));
+    assert_eq!(identity.name.as_deref(), Some("C2PA Signer"));
+    assert!(identity.trusted);
+    assert!(identity.status.is_empty(), "{:?}", identity.status);
+
+    // Without CAWG anchors the same credential is untrusted, and that
+    // failure is the identity's, never the claim signer's.
+    let report = Verifier::new(test_roots()).verify(&bytes);
+    assert_eq!(report.verdict, Verdict::Valid);
+    assert_eq!(report.identities[0].status, ["cawg.x509.credential.untrusted"]);
+    assert!(!report.identities[0].trusted);
+    let entry = report
+        .status
+        .iter()
+        .find(|s| s.code == "cawg.x509.credential.untrusted")
+        .expect("the identity's failure");
+    assert_eq!(entry.scope.as_deref(), Some("identity"));
+    assert!(report.signer.as_ref().is_some_and(|s| s.anchor.is_none()));
+}
+
+#[test]
+fn an_identity_chain_hallmark_refuses_is_untrusted_even_when_c2pa_trusts_it() {
+    // In 2100 every certificate here has expired: c2pa (on the real clock)
+    // still trusts the identity credential; Hallmark's re-validation, at the
+    // time it is given, refuses it and lowers the verdict.
+    let bytes = fs::read(corpus().join("cawg/vm_extra_field.jpg")).expect("read");
+    let report = cawg_trusting_verifier().at_time(4_102_444_800).verify(&bytes);
+    assert_eq!(report.verdict, Verdict::Valid, "{}", report.summary);
+    let identity = &report.identities[0];
+    assert!(!identity.trusted);
+    assert_eq!(identity.status, ["cawg.x509.credential.untrusted"]);
+    assert!(report
+        .status
+        .iter()
+        .any(|s| s.code == "cawg.x509.credential.untrusted"
+            && s.explanation.as_deref().is_some_and(|e| e.contains("Hallmark"))));
+}
