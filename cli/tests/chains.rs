@@ -135,7 +135,11 @@ fn scan_and_feed_give_the_same_verdicts_as_verify() {
     assert_eq!(seen, expected.len(), "{}", run.stdout);
 
     let bank = tmp.path().join("bank.tsv");
-    std::fs::write(&bank, format!("{}\tfake\tnothing matches\n", "0".repeat(64))).unwrap();
+    std::fs::write(
+        &bank,
+        format!("{}\tfake\tnothing matches\n", "0".repeat(64)),
+    )
+    .unwrap();
     let mut cmd = hallmark();
     cmd.args(["feed", "classify", "--bank"])
         .arg(&bank)

@@ -67,7 +67,10 @@ const SIG_TYPE_UNKNOWN: &str = "cawg.identity.sig_type.unknown";
 
 /// One report per identity assertion of `manifest`. Adds to `status` the
 /// failures c2pa does not log itself (an unknown signature type).
-pub(crate) fn identities(manifest: &Manifest, status: &mut Vec<StatusEntry>) -> Vec<IdentityReport> {
+pub(crate) fn identities(
+    manifest: &Manifest,
+    status: &mut Vec<StatusEntry>,
+) -> Vec<IdentityReport> {
     let mut out = Vec::new();
     for assertion in manifest.assertions() {
         let label = assertion.label();
@@ -91,7 +94,10 @@ pub(crate) fn identities(manifest: &Manifest, status: &mut Vec<StatusEntry>) -> 
                 .is_some_and(|t| t.iter().any(|t| t == "IdentityClaimsAggregationCredential"));
             if is_ica {
                 identity.sig_type = Some("cawg.identity_claims_aggregation".into());
-                identity.issuer = value.get("issuer").and_then(|i| i.as_str()).map(str::to_string);
+                identity.issuer = value
+                    .get("issuer")
+                    .and_then(|i| i.as_str())
+                    .map(str::to_string);
                 let names: Vec<&str> = value
                     .get("verifiedIdentities")
                     .and_then(|v| v.as_array())

@@ -220,7 +220,9 @@ fn check_leaf(der: &[u8], ekus: &[Vec<usize>]) -> Result<(), ChainError> {
     let (_, cert) = X509Certificate::from_der(der)
         .map_err(|e| ChainError::Malformed(format!("the end entity: {e}")))?;
     if cert.is_ca() {
-        return Err(ChainError::LeafUsage("the signing certificate is a CA".into()));
+        return Err(ChainError::LeafUsage(
+            "the signing certificate is a CA".into(),
+        ));
     }
     match cert.key_usage() {
         Ok(Some(ku)) if ku.value.digital_signature() => {}
@@ -232,7 +234,7 @@ fn check_leaf(der: &[u8], ekus: &[Vec<usize>]) -> Result<(), ChainError> {
         Err(e) => return Err(ChainError::Malformed(format!("key usage: {e}"))),
     }
     let stated: Vec<Vec<usize>> = match cert.extended_key_usage() {
-        Ok(Some(eku)) => stated_ekus(&eku.value),
+        Ok(Some(eku)) => stated_ekus(eku.value),
         Ok(None) => Vec::new(),
         Err(e) => return Err(ChainError::Malformed(format!("extended key usage: {e}"))),
     };
@@ -264,7 +266,8 @@ fn check_path<A: AsRef<[u8]>>(
     let position = parsed
         .iter()
         .position(|a| {
-            a.subject == anchor.subject && a.subject_public_key_info == anchor.subject_public_key_info
+            a.subject == anchor.subject
+                && a.subject_public_key_info == anchor.subject_public_key_info
         })
         .ok_or_else(|| ChainError::NoPath("the anchor is not one of ours".into()))?;
     let i = index[position];
@@ -329,10 +332,15 @@ fn check_profile(der: &[u8], role: Role, ekus: &[Vec<usize>]) -> Result<(), Chai
     for ext in cert.extensions() {
         let parsed = ext.parsed_extension();
         if parsed.error().is_some() {
-            return Err(profile_err(who, &format!("extension {} is malformed", ext.oid)));
+            return Err(profile_err(
+                who,
+                &format!("extension {} is malformed", ext.oid),
+            ));
         }
         match parsed {
-            ParsedExtension::UnsupportedExtension { .. } if ext.critical && role == Role::Anchor => {
+            ParsedExtension::UnsupportedExtension { .. }
+                if ext.critical && role == Role::Anchor =>
+            {
                 return Err(profile_err(
                     who,
                     &format!("unknown critical extension {}", ext.oid),
@@ -419,7 +427,7 @@ fn check_profile(der: &[u8], role: Role, ekus: &[Vec<usize>]) -> Result<(), Chai
         .extended_key_usage()
         .map_err(|e| ChainError::Malformed(format!("{who}: extended key usage: {e}")))?;
     if let (Some(eku), false) = (eku, ekus.is_empty()) {
-        let stated = stated_ekus(&eku.value);
+        let stated = stated_ekus(eku.value);
         let names_purpose = ekus.iter().any(|want| stated.contains(want));
         match role {
             // C2PA (like the CA/Browser Forum) forbids anyExtendedKeyUsage in a signer.
@@ -459,7 +467,10 @@ fn stated_ekus(eku: &x509_parser::extensions::ExtendedKeyUsage<'_>) -> Vec<Vec<u
     let mut out: Vec<Vec<usize>> = eku
         .other
         .iter()
-        .filter_map(|oid| oid.iter().map(|i| i.map(|v| v as usize).collect::<Vec<_>>()))
+        .filter_map(|oid| {
+            oid.iter()
+                .map(|i| i.map(|v| v as usize).collect::<Vec<_>>())
+        })
         .collect();
     for (flag, oid) in [
         (eku.server_auth, &[1usize, 3, 6, 1, 5, 5, 7, 3, 1][..]),
@@ -481,27 +492,38 @@ fn stated_ekus(eku: &x509_parser::extensions::ExtendedKeyUsage<'_>) -> Vec<Vec<u
 /// a key nobody here could verify with).
 fn check_key(who: &str, spki: &[u8]) -> Result<(), ChainError> {
     let (alg, key) = split_spki(spki).ok_or_else(|| profile_err(who, "malformed public key"))?;
-    let known = ALGORITHMS.iter().find(|a| a.public_key_alg_id().as_ref() == alg);
+    let known = ALGORITHMS
+        .iter()
+        .find(|a| a.public_key_alg_id().as_ref() == alg);
     let Some(known) = known else {
-        return Err(profile_err(who, "a public key of an algorithm C2PA does not allow"));
+        return Err(profile_err(
+            who,
+            "a public key of an algorithm C2PA does not allow",
+        ));
     };
     let probe_ok = match known.public_key_alg_id() {
-        a if a == alg_id::RSA_ENCRYPTION || alg == alg_id::RSA_PSS_SHA256.as_ref()
-            || alg == alg_id::RSA_PSS_SHA384.as_ref() || alg == alg_id::RSA_PSS_SHA512.as_ref() => {
+        a if a == alg_id::RSA_ENCRYPTION
+            || alg == alg_id::RSA_PSS_SHA256.as_ref()
+            || alg == alg_id::RSA_PSS_SHA384.as_ref()
+            || alg == alg_id::RSA_PSS_SHA512.as_ref() =>
+        {
             use rsa::pkcs1::DecodeRsaPublicKey;
             use rsa::traits::PublicKeyParts;
-            rsa::RsaPublicKey::from_pkcs1_der(key)
-                .is_ok_and(|k| rsa_size_ok(k.n().bits()))
+            rsa::RsaPublicKey::from_pkcs1_der(key).is_ok_and(|k| rsa_size_ok(k.n().bits()))
         }
         a if a == alg_id::ECDSA_P256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(key).is_ok(),
         a if a == alg_id::ECDSA_P384 => p384::ecdsa::VerifyingKey::from_sec1_bytes(key).is_ok(),
         a if a == alg_id::ECDSA_P521 => p521::ecdsa::VerifyingKey::from_sec1_bytes(key).is_ok(),
-        _ => <[u8; 32]>::try_from(key).is_ok_and(|k| ed25519_dalek::VerifyingKey::from_bytes(&k).is_ok()),
+        _ => <[u8; 32]>::try_from(key)
+            .is_ok_and(|k| ed25519_dalek::VerifyingKey::from_bytes(&k).is_ok()),
     };
     if probe_ok {
         Ok(())
     } else {
-        Err(profile_err(who, "a public key that is malformed or too weak"))
+        Err(profile_err(
+            who,
+            "a public key that is malformed or too weak",
+        ))
     }
 }
 
@@ -534,7 +556,9 @@ fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         if n == 0 || n > 4 || rest.len() < n {
             return None;
         }
-        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
         (len, &rest[n..])
     };
     if rest.len() < len {
@@ -570,7 +594,10 @@ struct PurposeValidator<'a> {
 impl ExtendedKeyUsageValidator for PurposeValidator<'_> {
     fn validate(&self, iter: KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
         if self.ekus.is_empty() {
-            return iter.map(|id| id.map(|_| ())).collect();
+            for id in iter {
+                id?;
+            }
+            return Ok(());
         }
         let mut present = Vec::new();
         for id in iter {
@@ -743,7 +770,7 @@ const MAX_RSA_BITS: usize = 8192;
 
 /// 2048 to 8192 bits, a whole number of octets.
 fn rsa_size_ok(bits: usize) -> bool {
-    (MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) && bits % 8 == 0
+    (MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) && bits.is_multiple_of(8)
 }
 
 impl SignatureVerificationAlgorithm for Rsa {

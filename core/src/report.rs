@@ -126,7 +126,12 @@ pub fn quote_name(name: &str) -> String {
             break;
         }
         // Blank-looking letters (Braille blank, Hangul fillers) pad as spaces do.
-        if c.is_whitespace() || matches!(c, '\u{2800}' | '\u{3164}' | '\u{115F}' | '\u{1160}' | '\u{FFA0}') {
+        if c.is_whitespace()
+            || matches!(
+                c,
+                '\u{2800}' | '\u{3164}' | '\u{115F}' | '\u{1160}' | '\u{FFA0}'
+            )
+        {
             if last_space {
                 continue;
             }
@@ -361,7 +366,11 @@ mod tests {
         assert_eq!(quote_name("a\"; trusted \\"), "\"a\\\"; trusted \\\\\"");
         let long = "n".repeat(500);
         let quoted = quote_name(&long);
-        assert_eq!(quoted.chars().count(), 160 + 3, "cut, with an ellipsis and both quotes");
+        assert_eq!(
+            quoted.chars().count(),
+            160 + 3,
+            "cut, with an ellipsis and both quotes"
+        );
         assert!(quoted.ends_with("…\""));
     }
 

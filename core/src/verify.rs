@@ -293,8 +293,8 @@ impl Verifier {
         };
         let mut identities = crate::cawg::identities(manifest, &mut status);
         self.revalidate_identities(&mut identities, &mut status, bytes, mime);
-        let identity_failures = identity_failures
-            || identities.iter().any(|i| !i.status.is_empty());
+        let identity_failures =
+            identity_failures || identities.iter().any(|i| !i.status.is_empty());
         let ica_failure = status
             .iter()
             .any(|s| s.kind == "failure" && s.code.starts_with("cawg.ica."));
@@ -451,11 +451,11 @@ impl Verifier {
                 }
             }
         }
-        let recorded = ingredient
+        let recorded: Vec<String> = ingredient
             .validation_results()
             .and_then(|r| r.active_manifest())
             .map(|c| c.failure().iter().map(|s| s.code().to_string()).collect())
-            .unwrap_or_else(Vec::new);
+            .unwrap_or_default();
         failures.extend(recorded);
         failures.extend(
             ingredient
@@ -597,8 +597,12 @@ fn claim_state(reader: &Reader, codes: &StatusCodes) -> (ValidationState, bool) 
             }
         }
     }
-    let mut results = c2pa::validation_results::ValidationResults::default().add_active_manifest(claim);
-    if let Some(deltas) = reader.validation_results().and_then(|r| r.ingredient_deltas()) {
+    let mut results =
+        c2pa::validation_results::ValidationResults::default().add_active_manifest(claim);
+    if let Some(deltas) = reader
+        .validation_results()
+        .and_then(|r| r.ingredient_deltas())
+    {
         for delta in deltas {
             results = results.add_ingredient_delta(delta.clone());
         }
@@ -783,7 +787,10 @@ mod tests {
                     for chain in [None, Some(false), Some(true)] {
                         let got = decide(c2pa, ica, identity, chain);
                         combos += 1;
-                        assert!(rank(got) <= rank(c2pa), "{c2pa:?} {ica} {identity} {chain:?}: {got:?}");
+                        assert!(
+                            rank(got) <= rank(c2pa),
+                            "{c2pa:?} {ica} {identity} {chain:?}: {got:?}"
+                        );
                         let expected = match (c2pa, ica, identity, chain) {
                             (Verdict::Tampered, ..) => Verdict::Tampered,
                             (Verdict::Invalid, ..) => Verdict::Invalid,

@@ -24,7 +24,10 @@ struct Row {
 
 fn rows(tsv: &str) -> Vec<Row> {
     let text = fs::read_to_string(corpus().join(tsv)).expect("read the expected tsv");
-    let dir = Path::new(tsv).parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = Path::new(tsv)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     text.lines()
         .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
         .map(|line| {
@@ -220,7 +223,10 @@ fn an_x509_identity_is_trusted_once_hallmark_revalidates_its_chain() {
     // failure is the identity's, never the claim signer's.
     let report = Verifier::new(test_roots()).verify(&bytes);
     assert_eq!(report.verdict, Verdict::Valid);
-    assert_eq!(report.identities[0].status, ["cawg.x509.credential.untrusted"]);
+    assert_eq!(
+        report.identities[0].status,
+        ["cawg.x509.credential.untrusted"]
+    );
     assert!(!report.identities[0].trusted);
     let entry = report
         .status
@@ -237,7 +243,9 @@ fn an_identity_chain_hallmark_refuses_is_untrusted_even_when_c2pa_trusts_it() {
     // still trusts the identity credential; Hallmark's re-validation, at the
     // time it is given, refuses it and lowers the verdict.
     let bytes = fs::read(corpus().join("cawg/vm_extra_field.jpg")).expect("read");
-    let report = cawg_trusting_verifier().at_time(4_102_444_800).verify(&bytes);
+    let report = cawg_trusting_verifier()
+        .at_time(4_102_444_800)
+        .verify(&bytes);
     assert_eq!(report.verdict, Verdict::Valid, "{}", report.summary);
     let identity = &report.identities[0];
     assert!(!identity.trusted);
@@ -246,5 +254,7 @@ fn an_identity_chain_hallmark_refuses_is_untrusted_even_when_c2pa_trusts_it() {
         .status
         .iter()
         .any(|s| s.code == "cawg.x509.credential.untrusted"
-            && s.explanation.as_deref().is_some_and(|e| e.contains("Hallmark"))));
+            && s.explanation
+                .as_deref()
+                .is_some_and(|e| e.contains("Hallmark"))));
 }

@@ -41,9 +41,11 @@ fn unix(text: &str) -> u64 {
     // Fractions of a second are dropped: validity is checked to the second.
     let zone = rest[8..].trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
     assert!(zone == "+00:00" || zone == "Z", "{text}");
-    let date = time::Date::from_calendar_date(y, time::Month::try_from(m as u8).unwrap(), day as u8)
-        .unwrap();
-    let dt = time::PrimitiveDateTime::new(date, time::Time::from_hms(h, mi, s).unwrap()).assume_utc();
+    let date =
+        time::Date::from_calendar_date(y, time::Month::try_from(m as u8).unwrap(), day as u8)
+            .unwrap();
+    let dt =
+        time::PrimitiveDateTime::new(date, time::Time::from_hms(h, mi, s).unwrap()).assume_utc();
     u64::try_from(dt.unix_timestamp()).unwrap()
 }
 
@@ -61,7 +63,10 @@ fn oid_of(name: &str) -> Vec<usize> {
 }
 
 fn dotted(oid: &[usize]) -> String {
-    oid.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(".")
+    oid.iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Why a case does not apply to signers of Content Credentials, or None.
@@ -71,7 +76,10 @@ fn skip_reason(case: &Value, applicable_ids: &BTreeSet<String>) -> Option<&'stat
         .as_array()
         .map(|f| f.iter().filter_map(|v| v.as_str()).collect())
         .unwrap_or_default();
-    if id.starts_with("crl::") || features.contains(&"has-crl") || !case["crls"].as_array().is_none_or(|c| c.is_empty()) {
+    if id.starts_with("crl::")
+        || features.contains(&"has-crl")
+        || !case["crls"].as_array().is_none_or(|c| c.is_empty())
+    {
         return Some("CRLs (not implemented)");
     }
     if !case["max_chain_depth"].is_null() {
@@ -95,9 +103,10 @@ fn skip_reason(case: &Value, applicable_ids: &BTreeSet<String>) -> Option<&'stat
         return Some("a CA as end entity (the C2PA signer profile forbids it)");
     }
     if id.starts_with("webpki::")
-        && case["conflicts_with"]
-            .as_array()
-            .is_some_and(|c| c.iter().any(|o| o.as_str().is_some_and(|o| applicable_ids.contains(o))))
+        && case["conflicts_with"].as_array().is_some_and(|c| {
+            c.iter()
+                .any(|o| o.as_str().is_some_and(|o| applicable_ids.contains(o)))
+        })
     {
         return Some("browser rule conflicting with an RFC 5280 case");
     }
@@ -106,8 +115,10 @@ fn skip_reason(case: &Value, applicable_ids: &BTreeSet<String>) -> Option<&'stat
 
 #[test]
 fn limbo_cases_against_hallmark_and_c2pa() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/x509-limbo/limbo.json");
-    let suite: Value = serde_json::from_slice(&std::fs::read(path).expect("read limbo.json")).unwrap();
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/x509-limbo/limbo.json");
+    let suite: Value =
+        serde_json::from_slice(&std::fs::read(path).expect("read limbo.json")).unwrap();
     let cases = suite["testcases"].as_array().unwrap();
     assert_eq!(cases.len(), 208);
     let rfc_ids: BTreeSet<String> = cases
@@ -172,7 +183,10 @@ fn limbo_cases_against_hallmark_and_c2pa() {
         if ours.is_ok() == expect_ok {
             hallmark_right += 1;
         } else {
-            hallmark_wrong.push(format!("{id} (expected {}): {ours:?}", case["expected_result"]));
+            hallmark_wrong.push(format!(
+                "{id} (expected {}): {ours:?}",
+                case["expected_result"]
+            ));
         }
 
         // c2pa 0.90's own check, with the case's EKU added.
@@ -200,9 +214,14 @@ fn limbo_cases_against_hallmark_and_c2pa() {
             c2pa_wrong.push(id.clone());
         }
     }
-    println!("x509-limbo: {applicable} applicable cases of {}", cases.len());
+    println!(
+        "x509-limbo: {applicable} applicable cases of {}",
+        cases.len()
+    );
     println!("  Hallmark (hallmark_core::chain): {hallmark_right}/{applicable} right");
-    println!("  c2pa 0.90 CertificateTrustPolicy (rust_native_crypto): {c2pa_right}/{applicable} right");
+    println!(
+        "  c2pa 0.90 CertificateTrustPolicy (rust_native_crypto): {c2pa_right}/{applicable} right"
+    );
     for (why, ids) in &skipped {
         println!("  skipped {} ({why}): {}", ids.len(), ids.join(" "));
     }
