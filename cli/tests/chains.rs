@@ -114,6 +114,81 @@ fn verify_refuses_every_hostile_chain_and_names_who_vouched_for_the_proper_one()
 }
 
 #[test]
+fn the_allowed_list_trusts_a_certificate_as_itself_and_lends_nothing_to_what_it_issues() {
+    let (tmp, _) = chains();
+    let allowed = tmp.path().join("allowed.pem");
+    let verify = |file: &str| {
+        hallmark()
+            .args(["verify", "--json", "--allowed"])
+            .arg(&allowed)
+            .arg(tmp.path().join(file))
+            .run()
+            .json()
+    };
+    let report = verify("unrelated-root.jpg");
+    assert_eq!(report["verdict"], "trusted", "{report}");
+    assert_eq!(
+        report["signer"]["anchor"]["source"],
+        format!("--allowed {}", allowed.display())
+    );
+    assert_eq!(
+        report["signer"]["anchor"]["name"],
+        "Jane Doe (Example News)"
+    );
+    assert_eq!(
+        report["signer"]["chain"],
+        serde_json::json!(["Jane Doe (Example News)"])
+    );
+    // The forged Nikon certificate was issued by an allowed signer: not trusted.
+    let report = verify("forged-name.jpg");
+    assert_eq!(report["verdict"], "valid", "{report}");
+    assert_eq!(report["signer"]["anchor"], Value::Null);
+}
+
+#[test]
+fn inspect_and_the_html_report_say_who_vouched() {
+    let (tmp, _) = chains();
+    let root = tmp.path().join("root.pem");
+    let run = hallmark()
+        .args(["inspect", "--trust"])
+        .arg(&root)
+        .arg(tmp.path().join("proper-three-level.jpg"))
+        .run();
+    run.expect_code(0);
+    let line = format!(
+        "  vouched for by       Hostile Chains Root (Hostile Chains Test) (from --trust {})\n",
+        root.display()
+    );
+    assert!(run.stdout.contains(&line), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "  chain                Jane Doe (Example News) → Hostile Chains Intermediate (Hostile Chains Test) → Hostile Chains Root (Hostile Chains Test)\n"
+        ),
+        "{}",
+        run.stdout
+    );
+
+    let run = hallmark()
+        .args(["scan", "--format", "html", "--trust"])
+        .arg(&root)
+        .arg(tmp.path().join("proper-three-level.jpg"))
+        .run();
+    assert!(
+        run.stdout.contains(
+            "<dt>Vouched for by</dt><dd>Hostile Chains Root (Hostile Chains Test) (from --trust "
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("<dt>Chain</dt><dd>Jane Doe (Example News) → Hostile Chains Intermediate"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn scan_and_feed_give_the_same_verdicts_as_verify() {
     let (tmp, expected) = chains();
     let root = tmp.path().join("root.pem");
