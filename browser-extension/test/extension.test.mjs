@@ -186,6 +186,10 @@ test("every image gets the badge its credentials call for", async () => {
   assert.ok(opened.card.text.includes(HOSTILE_TITLE), opened.card.text);
   assert.ok(opened.card.text.includes("Example News CA"));
   assert.ok(opened.card.text.includes("c2pa.created"));
+  // Who vouched: the anchor from the options page, and the chain to it.
+  assert.ok(opened.card.text.includes("Vouched for by"), opened.card.text);
+  assert.ok(opened.card.text.includes("Example News CA (Example News) (from trustAnchorsPem)"), opened.card.text);
+  assert.ok(opened.card.text.includes("Jane Doe (Example News) → Example News CA (Example News)"), opened.card.text);
   assert.equal(await page.title(), "Hallmark test site", "no manifest markup ran");
   await page.screenshot({ path: path.join(artifacts, "details-card.png") });
   const tampered = await badgeOf(page, "tampered");
