@@ -35,11 +35,11 @@ fn chains() -> (tempfile::TempDir, BTreeMap<String, String>) {
     let tmp = tempfile::tempdir().unwrap();
     hallmark_fixtures::chains::write_hostile_chains(tmp.path()).expect("make the chains");
     let expected = expected(tmp.path());
-    assert_eq!(expected.len(), 11, "{expected:?}");
+    assert_eq!(expected.len(), 13, "{expected:?}");
     assert_eq!(
         expected.values().filter(|v| *v == "trusted").count(),
-        1,
-        "only the proper chain is trusted"
+        2,
+        "only the proper chains are trusted (one of them time-stamped)"
     );
     (tmp, expected)
 }
@@ -86,6 +86,12 @@ fn verify_refuses_every_hostile_chain_and_names_who_vouched_for_the_proper_one()
                 ])
             );
             assert_eq!(report["status"], serde_json::json!([]));
+            // A time-stamp from a TSA the intermediate CA issued dates the signature.
+            assert_eq!(
+                report["signed_at"].is_string(),
+                file == "proper-tsa.jpg",
+                "{file}: {report}"
+            );
         } else {
             assert_eq!(report["signer"]["anchor"], Value::Null, "{file}");
             assert_eq!(
@@ -93,6 +99,20 @@ fn verify_refuses_every_hostile_chain_and_names_who_vouched_for_the_proper_one()
                 "{file}: {report}"
             );
             // Hallmark says why, in the summary and as its own status entry.
+            if file == "forged-tsa.jpg" {
+                assert_eq!(
+                    report["signed_at"],
+                    Value::Null,
+                    "a forged time-stamp dates nothing"
+                );
+                let tsa = report["status"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|s| s["code"] == "timeStamp.untrusted")
+                    .expect("the refused time-stamp");
+                assert_eq!(tsa["scope"], "hallmark");
+            }
             if file == "padded-name.jpg" {
                 assert_eq!(
                     report["summary"],

@@ -43,6 +43,7 @@ mod report;
 pub mod scan;
 mod sign;
 mod signer;
+mod timestamp;
 mod trust;
 mod trust_dir;
 mod verify;

@@ -180,6 +180,46 @@ impl Verifier {
         }
     }
 
+    /// The claim signature's time-stamp: Hallmark re-validates the
+    /// time-stamp authority's chain (timeStamping EKU, the trust anchors,
+    /// every rule of [`chain`]). A time-stamp whose chain it refuses dates
+    /// nothing: `signed_at` is dropped and a `timeStamp.untrusted` entry
+    /// says why. (Certificates are validated at the current time, never at
+    /// a time-stamp's, so a time-stamp never raises a verdict.)
+    fn revalidate_time_stamp(
+        &self,
+        report: &mut Report,
+        status: &mut Vec<StatusEntry>,
+        reader: &Reader,
+        bytes: &[u8],
+        mime: &str,
+    ) {
+        let Some(active) = reader.active_label() else {
+            return;
+        };
+        let Some(certs) = crate::timestamp::tsa_certificates(mime, bytes, active) else {
+            return;
+        };
+        let chain = crate::timestamp::tsa_chain(certs);
+        if let Err(e) = self.vouch(
+            &chain,
+            self.trust.anchors(),
+            &[],
+            &chain::Policy::time_stamping(),
+        ) {
+            let time = report.signed_at.take().unwrap_or_default();
+            status.push(StatusEntry {
+                code: "timeStamp.untrusted".into(),
+                kind: "informational".into(),
+                explanation: Some(format!(
+                    "Hallmark's certificate path validation refused the time-stamp authority's chain, so the time-stamp ({time}) dates nothing: {e}"
+                )),
+                scope: Some("hallmark".into()),
+                url: None,
+            });
+        }
+    }
+
     /// Hallmark's own decision on a chain (signing certificate first) that
     /// c2pa called trusted: the allowed certificate that is this very one,
     /// or the anchor a path validated to under `policy`; or why none did.
@@ -360,6 +400,9 @@ impl Verifier {
         report.claim_generator = claim_generator(manifest);
         report.title = manifest.title().map(str::to_string);
         report.signed_at = manifest.signature_info().and_then(|i| i.time.clone());
+        if report.signed_at.is_some() {
+            self.revalidate_time_stamp(&mut report, &mut status, reader, bytes, mime);
+        }
         report.ingredients = manifest
             .ingredients()
             .iter()
