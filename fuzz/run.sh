@@ -27,10 +27,20 @@ seed registry
 seed keyfile ../fixtures/keys/*/signing.key
 seed policy ../docs/policy.example.toml
 seed feed ../../shared/corpus/pdq/expected.tsv
+seed chain
+# A real chain as the seed: signing certificate, separator, CA (DER).
+for id in ../fixtures/keys/*/; do
+  [ -f "$id/chain.pem" ] || continue
+  python3 - "$id/chain.pem" "corpus/chain/$(basename "$id").der" <<'PY'
+import base64, re, sys
+pems = re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", open(sys.argv[1]).read(), re.S)
+open(sys.argv[2], "wb").write(b"\xff\xfe\xfd".join(base64.b64decode("".join(p.split())) for p in pems))
+PY
+done
 printf '%s\n' '{"path": "a.jpg", "id": 7}' '{"pdq": "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22", "quality": 60}' '"b c.png"' > corpus/feed/lines.txt
 
 cargo +nightly fuzz build -O
-for target in verify hash bank registry keyfile policy feed; do
+for target in verify hash bank registry keyfile policy feed chain; do
   echo "==> fuzz $target for ${seconds}s"
   cargo +nightly fuzz run -O "$target" "corpus/$target" -- \
     -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>&1 \
