@@ -106,7 +106,14 @@ fn time_stamp_token(cose: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// One DER TLV: its tag, contents, the whole TLV, and what follows.
-fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
+struct Tlv<'a> {
+    tag: u8,
+    body: &'a [u8],
+    whole: &'a [u8],
+    rest: &'a [u8],
+}
+
+fn tlv(input: &[u8]) -> Option<Tlv<'_>> {
     let (&tag, rest) = input.split_first()?;
     let (&first, rest) = rest.split_first()?;
     let (len, header) = if first < 0x80 {
@@ -125,31 +132,36 @@ fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
     if input.len() < end {
         return None;
     }
-    Some((tag, &input[header..end], &input[..end], &input[end..]))
+    Some(Tlv {
+        tag,
+        body: &input[header..end],
+        whole: &input[..end],
+        rest: &input[end..],
+    })
 }
 
 /// The certificates (DER) of a CMS ContentInfo holding SignedData.
 fn signed_data_certificates(token: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let (_, content_info, _, _) = tlv(token)?; // ContentInfo SEQUENCE
-    let (_, _oid, _, rest) = tlv(content_info)?; // contentType
-    let (_, explicit, _, _) = tlv(rest)?; // [0] EXPLICIT
-    let (_, signed_data, _, _) = tlv(explicit)?; // SignedData SEQUENCE
-    let (_, _, _, rest) = tlv(signed_data)?; // version
-    let (_, _, _, rest) = tlv(rest)?; // digestAlgorithms
-    let (_, _, _, mut rest) = tlv(rest)?; // encapContentInfo
-    while let Some((tag, body, _, after)) = tlv(rest) {
-        if tag == 0xA0 {
+    let content_info = tlv(token)?.body; // ContentInfo SEQUENCE
+    let explicit = tlv(tlv(content_info)?.rest)?.body; // after contentType: [0] EXPLICIT
+    let signed_data = tlv(explicit)?.body; // SignedData SEQUENCE
+    let version = tlv(signed_data)?;
+    let digest_algorithms = tlv(version.rest)?;
+    let encap = tlv(digest_algorithms.rest)?;
+    let mut rest = encap.rest;
+    while let Some(field) = tlv(rest) {
+        if field.tag == 0xA0 {
             let mut certs = Vec::new();
-            let mut items = body;
-            while let Some((tag, _, whole, after)) = tlv(items) {
-                if tag == 0x30 {
-                    certs.push(whole.to_vec());
+            let mut items = field.body;
+            while let Some(item) = tlv(items) {
+                if item.tag == 0x30 {
+                    certs.push(item.whole.to_vec());
                 }
-                items = after;
+                items = item.rest;
             }
             return Some(certs);
         }
-        rest = after;
+        rest = field.rest;
     }
     None
 }
