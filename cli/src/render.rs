@@ -115,21 +115,15 @@ pub fn inspection(path: &str, inspection: &hallmark_core::Inspection) -> String 
         }
     }
     for identity in &r.identities {
-        let who = identity.name.as_deref().unwrap_or("unnamed");
-        let state = if identity.trusted {
-            "trusted".to_string()
-        } else if identity.status.is_empty() {
-            "not trusted".to_string()
-        } else {
-            format!("not trusted: {}", identity.status.join(", "))
-        };
         field(
             &mut out,
             "identity",
             Some(&format!(
-                "{who} ({}, issuer {}; {state})",
+                "{} ({}, issuer {}; {})",
+                identity.name.as_deref().unwrap_or("unnamed"),
                 identity.sig_type.as_deref().unwrap_or("unknown type"),
                 identity.issuer.as_deref().unwrap_or("unknown"),
+                identity.state()
             )),
         );
     }

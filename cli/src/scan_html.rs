@@ -249,20 +249,14 @@ pub fn card(entry: &ScanEntry) -> String {
         row(&mut out, "Chain", Some(&signer.chain.join(" → ")));
     }
     for identity in &r.identities {
-        let state = if identity.trusted {
-            "trusted".to_string()
-        } else if identity.status.is_empty() {
-            "not trusted".to_string()
-        } else {
-            format!("not trusted: {}", identity.status.join(", "))
-        };
         row(
             &mut out,
             "Identity",
             Some(&format!(
-                "{} ({}; {state})",
+                "{} ({}; {})",
                 identity.name.as_deref().unwrap_or("unnamed"),
-                identity.sig_type.as_deref().unwrap_or("unknown type")
+                identity.sig_type.as_deref().unwrap_or("unknown type"),
+                identity.state()
             )),
         );
     }

@@ -129,3 +129,31 @@ fn bundles_import_in_one_step_and_bad_input_is_refused() {
     assert!(err.contains("[trust.bad_name]"), "{err}");
     assert!(!config.path().join("escape.pem").exists());
 }
+
+#[test]
+fn the_trust_list_anchors_claim_signers_and_cawg_identities_and_is_named_as_the_source() {
+    let config = tempfile::tempdir().unwrap();
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/c2pa-rs");
+    let bundle = corpus.join("certs/trust/test_cert_root_bundle.pem");
+    let (code, _, err) = hallmark(
+        config.path(),
+        &[
+            "trust",
+            "add",
+            bundle.to_str().unwrap(),
+            "--name",
+            "c2pa-test",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let file = corpus.join("cawg/vm_extra_field.jpg");
+    let (_, out, _) = hallmark(config.path(), &["verify", "--json", file.to_str().unwrap()]);
+    let report: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(report["verdict"], "trusted", "{report}");
+    assert_eq!(
+        report["signer"]["anchor"]["source"],
+        "trust list entry c2pa-test"
+    );
+    assert_eq!(report["identities"][0]["trusted"], true, "{report}");
+    assert_eq!(report["identities"][0]["name"], "C2PA Signer");
+}

@@ -529,42 +529,20 @@ fn check_key(who: &str, spki: &[u8]) -> Result<(), ChainError> {
 
 /// A SubjectPublicKeyInfo's algorithm identifier (contents) and key bits.
 fn split_spki(spki: &[u8]) -> Option<(&[u8], &[u8])> {
-    let (tag, body, _) = der_tlv(spki)?;
-    if tag != 0x30 {
+    let outer = crate::der::tlv(spki)?;
+    if outer.tag != 0x30 {
         return None;
     }
-    let (tag, alg, rest) = der_tlv(body)?;
-    if tag != 0x30 {
+    let alg = crate::der::tlv(outer.body)?;
+    if alg.tag != 0x30 {
         return None;
     }
-    let (tag, bits, _) = der_tlv(rest)?;
+    let bits = crate::der::tlv(alg.rest)?;
     // A BIT STRING of whole octets.
-    if tag != 0x03 || bits.first() != Some(&0) {
+    if bits.tag != 0x03 || bits.body.first() != Some(&0) {
         return None;
     }
-    Some((alg, &bits[1..]))
-}
-
-/// One DER TLV: tag, contents, what follows.
-fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let n = usize::from(first & 0x7F);
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n]
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        (len, &rest[n..])
-    };
-    if rest.len() < len {
-        return None;
-    }
-    Some((tag, &rest[..len], &rest[len..]))
+    Some((alg.body, &bits.body[1..]))
 }
 
 /// An issuer must be a CA and, when it states a key usage, include keyCertSign.

@@ -23,6 +23,7 @@
 pub mod bank;
 mod cawg;
 pub mod chain;
+mod der;
 #[cfg(feature = "scan")]
 pub mod feed;
 mod identity;

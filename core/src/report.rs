@@ -184,6 +184,19 @@ pub struct IdentityReport {
     pub status: Vec<String>,
 }
 
+impl IdentityReport {
+    /// "trusted", "not trusted", or "not trusted: CODE, …", as displays show it.
+    pub fn state(&self) -> String {
+        if self.trusted {
+            "trusted".into()
+        } else if self.status.is_empty() {
+            "not trusted".into()
+        } else {
+            format!("not trusted: {}", self.status.join(", "))
+        }
+    }
+}
+
 /// An ingredient of the active manifest and its own verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IngredientReport {

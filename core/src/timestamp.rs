@@ -8,6 +8,7 @@
 //! certificates. Everything is bounded by the input; nothing is allocated
 //! beyond the certificates returned.
 
+use crate::der::tlv;
 use coset::cbor::Value;
 use coset::{Label, TaggedCborSerializable};
 
@@ -102,41 +103,6 @@ fn time_stamp_token(cose: &[u8]) -> Option<Vec<u8>> {
             _ => None,
         }),
         _ => None,
-    })
-}
-
-/// One DER TLV: its tag, contents, the whole TLV, and what follows.
-struct Tlv<'a> {
-    tag: u8,
-    body: &'a [u8],
-    whole: &'a [u8],
-    rest: &'a [u8],
-}
-
-fn tlv(input: &[u8]) -> Option<Tlv<'_>> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, header) = if first < 0x80 {
-        (usize::from(first), 2)
-    } else {
-        let n = usize::from(first & 0x7F);
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n]
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        (len, 2 + n)
-    };
-    let end = header.checked_add(len)?;
-    if input.len() < end {
-        return None;
-    }
-    Some(Tlv {
-        tag,
-        body: &input[header..end],
-        whole: &input[..end],
-        rest: &input[end..],
     })
 }
 

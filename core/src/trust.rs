@@ -79,6 +79,14 @@ impl TrustStore {
         }));
     }
 
+    /// Add already-parsed DER certificates as CAWG identity anchors.
+    pub(crate) fn add_cawg_anchors_der(&mut self, certs: Vec<Vec<u8>>, source: &str) {
+        self.cawg.extend(certs.into_iter().map(|der| Anchor {
+            der,
+            source: source.to_string(),
+        }));
+    }
+
     /// Add end-entity certificates that are trusted as they are.
     pub fn add_allowed_pem(&mut self, pem: &[u8]) -> Result<usize, TrustError> {
         self.add_allowed_pem_from(pem, "allowed list")

@@ -185,12 +185,15 @@ impl TrustDir {
             .collect())
     }
 
-    /// Add every stored certificate to `store` as a trust anchor.
+    /// Add every stored certificate to `store` as a trust anchor, for claim
+    /// signers and for CAWG identity credentials alike.
     pub fn load_into(&self, store: &mut TrustStore) -> Result<usize, TrustDirError> {
         let mut n = 0;
         for (name, certs) in self.entries()? {
             n += certs.len();
-            store.add_anchors_der(certs, &format!("trust list entry {name}"));
+            let source = format!("trust list entry {name}");
+            store.add_cawg_anchors_der(certs.clone(), &source);
+            store.add_anchors_der(certs, &source);
         }
         Ok(n)
     }
