@@ -1,7 +1,7 @@
 // Settings, kept in chrome.storage.local: trust anchors (PEM), mode, whether
 // unsigned images get a badge, and hash banks (TSV). PEM text is checked by
 // the WASM module before it is saved, so a broken bundle is never half-used.
-import { initSync, verify, matchBank } from "../wasm/hallmark_wasm.js";
+import { initSync, verify, bankSummary } from "../wasm/hallmark_wasm.js";
 
 const $ = (id) => document.getElementById(id);
 const DEFAULTS = { trustPem: "", mode: "all", showUnsigned: true, banks: [] };
@@ -57,12 +57,14 @@ $("bank-file").addEventListener("change", async (e) => {
   if (!file) return;
   if (file.size > MAX_BANK_BYTES) return status("bank-status", "Not added: over 64 MB", false);
   const tsv = await file.text();
-  const { matches, bad_lines } = matchBank("0".repeat(64), tsv, 256);
-  if (!matches.length) return status("bank-status", `Not added: no valid line (${bad_lines.length} bad)`, false);
+  // Read by the WASM bank parser (what matching uses), never matched here:
+  // matchBank refuses thresholds over 128 bits.
+  const { entries, bad_lines } = bankSummary(tsv);
+  if (!entries) return status("bank-status", `Not added: no valid line (${bad_lines.length} bad)`, false);
   const { banks } = { ...DEFAULTS, ...(await chrome.storage.local.get("banks")) };
-  banks.push({ name: file.name, tsv, entries: matches.length });
+  banks.push({ name: file.name, tsv, entries });
   await chrome.storage.local.set({ banks });
-  status("bank-status", `Added ${matches.length} hashes${bad_lines.length ? `, ${bad_lines.length} bad lines skipped` : ""}`, true);
+  status("bank-status", `Added ${entries} hashes${bad_lines.length ? `, ${bad_lines.length} bad lines skipped` : ""}`, true);
   showBanks(banks);
 });
 

@@ -334,6 +334,30 @@ test("an image whose PDQ hash is in a hash bank gets the bank's label", async ()
   await page.close();
 });
 
+test("a hash bank imported through the options page's file input labels matching images", async () => {
+  const [h] = JSON.parse(
+    `[${execFileSync(hallmark, ["hash", "--json", path.join(root, "fixtures/images/sample.jpg")], { encoding: "utf8" }).trim()}]`,
+  );
+  const file = path.join(artifacts, "imported-bank.tsv");
+  fs.writeFileSync(file, `# a fact-checker's bank\n${h.pdq}\tknown-fake\tcirculated with a false caption\nnot a hash\tx\n`);
+  const extensionId = new URL(worker.url()).host;
+  const options = await context.newPage();
+  await options.goto(`chrome-extension://${extensionId}/src/options.html`);
+  await options.waitForFunction(() => document.querySelector("input[name=mode]:checked"));
+  await options.setInputFiles("#bank-file", file);
+  await options.waitForFunction(() => document.querySelector("#bank-status").textContent.startsWith("Added"));
+  assert.equal(await options.textContent("#bank-status"), "Added 1 hashes, 1 bad lines skipped");
+  const { banks } = await worker.evaluate(() => chrome.storage.local.get("banks"));
+  assert.deepEqual(banks.map((b) => [b.name, b.entries]), [["imported-bank.tsv", 1]]);
+  const page = await context.newPage();
+  await page.goto(`${origin}/index.html`);
+  await waitForBadges(page, ["unsigned", "trusted"]);
+  assert.equal((await badgeOf(page, "unsigned")).state, "matched");
+  await worker.evaluate(() => chrome.storage.local.set({ banks: [] }));
+  await page.close();
+  await options.close();
+});
+
 test("the options page saves a trust bundle, refuses a broken one, and the badges follow", async () => {
   const extensionId = new URL(worker.url()).host;
   const options = await context.newPage();

@@ -149,6 +149,12 @@ export interface MatchResult {
   bad_lines: { line: number; message: string }[];
 }
 
+/** `bankSummary(tsv)`: a bank read without matching. */
+export interface BankSummary {
+  entries: number;
+  bad_lines: { line: number; message: string }[];
+}
+
 /** What every function throws on failure. */
 export interface HallmarkError {
   code: string;
@@ -329,6 +335,32 @@ struct MatchResult {
     matches: Vec<BankMatchResult>,
     /// Bank lines that could not be read (the rest were used).
     bad_lines: Vec<BadLine>,
+}
+
+#[derive(Debug, Serialize)]
+struct BankSummary {
+    /// How many entries the bank holds (lines read as hashes).
+    entries: usize,
+    /// Bank lines that could not be read.
+    bad_lines: Vec<BadLine>,
+}
+
+/// Read a TSV hash bank without matching: how many entries it holds and
+/// which lines are bad (what the options page shows before adding a bank).
+#[wasm_bindgen(js_name = bankSummary, unchecked_return_type = "BankSummary")]
+pub fn bank_summary(bank_tsv: &str) -> Result<JsValue, JsValue> {
+    let (bank, errors) = Bank::parse_tsv(bank_tsv);
+    let bad_lines = errors
+        .into_iter()
+        .map(|e| BadLine {
+            line: e.line,
+            message: e.message,
+        })
+        .collect();
+    to_js(&BankSummary {
+        entries: bank.len(),
+        bad_lines,
+    })
 }
 
 /// Entries of a TSV hash bank (`pdq_hex<TAB>label<TAB>note` a line) within

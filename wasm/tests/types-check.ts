@@ -1,7 +1,7 @@
 // Compiled with `tsc --noEmit --strict` by wasm/test.sh: the generated
 // declarations must type real use of the API (and reject misuse, below).
-import { initSync, verify, hash, matchBank, version } from "../pkg/hallmark_wasm.js";
-import type { Report, HashResult, MatchResult, Verdict, HallmarkError } from "../pkg/hallmark_wasm.js";
+import { initSync, verify, hash, matchBank, bankSummary, version } from "../pkg/hallmark_wasm.js";
+import type { Report, HashResult, MatchResult, BankSummary, Verdict, HallmarkError, AnchorInfo, IdentityReport } from "../pkg/hallmark_wasm.js";
 
 declare const bytes: Uint8Array;
 declare const wasm: BufferSource;
@@ -16,6 +16,13 @@ const h: HashResult = hash(bytes);
 const bits: number = h.quality + h.width + h.height;
 const m: MatchResult = matchBank(h.pdq, "", 31);
 const first: number | undefined = m.matches[0]?.distance;
+const summary: BankSummary = bankSummary("");
+const entries: number = summary.entries + summary.bad_lines.length;
+const anchor: AnchorInfo | null = report.signer?.anchor ?? null;
+const vouched: string | undefined = anchor?.source;
+const chain: string[] = report.signer?.chain ?? [];
+const identities: IdentityReport[] = report.identities;
+const scope: string | null = report.status[0]?.scope ?? null;
 const v: string = version();
 try {
   hash(bytes);
