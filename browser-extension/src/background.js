@@ -119,6 +119,8 @@ function rawDetails(report, bankMatch) {
   return {
     verdict: report.verdict,
     summary: report.summary,
+    // Tampered and invalid files: what follows is only what the manifest claims.
+    claims: report.claimed ? "Claimed, not verified (the file does not match its credentials)" : null,
     signer: signerName(report.signer),
     claimedSigner: signerName(report.claimed_signer),
     issuer: report.signer?.issuer ?? report.claimed_signer?.issuer ?? null,

@@ -43,6 +43,7 @@
     .card dl { margin: 0; display: grid; grid-template-columns: max-content 1fr; gap: 2px 8px; }
     .card dt { color: #6b7280; } .card dd { margin: 0; overflow-wrap: anywhere; }
     .card p { margin: 0 0 6px; overflow-wrap: anywhere; }
+    .card p.claims { margin: 8px 0 4px; font-weight: 700; color: #b45309; }
     .veil { position: absolute; left: 0; top: 0; display: flex; flex-direction: column; gap: 6px;
             align-items: center; justify-content: center; pointer-events: auto; cursor: pointer;
             backdrop-filter: blur(24px); -webkit-backdrop-filter: blur(24px); background: rgba(17,24,39,.35); color: #fff; }
@@ -166,14 +167,22 @@
       row(dl, "Chain", details.chain);
       row(dl, "Identities", details.identities);
       row(dl, "Signed at", details.signedAt);
-      row(dl, "Tool", details.tool);
-      row(dl, "Title", details.title);
-      row(dl, "Source", details.sourceType);
-      row(dl, "Actions", details.actions);
-      row(dl, "Ingredients", details.ingredients);
-      row(dl, "Why", details.codes);
-      row(dl, "Hash bank", details.bank);
-      row(dl, "Error", details.error);
+      // A tampered or invalid file's title, tool, source, actions and
+      // ingredients are claims: set apart under their own heading.
+      let facts = dl;
+      if (details.claims) {
+        el(card, "p", "claims", details.claims);
+        facts = el(card, "dl");
+      }
+      row(facts, "Tool", details.tool);
+      row(facts, "Title", details.title);
+      row(facts, "Source", details.sourceType);
+      row(facts, "Actions", details.actions);
+      row(facts, "Ingredients", details.ingredients);
+      const rest = details.claims ? el(card, "dl") : dl;
+      row(rest, "Why", details.codes);
+      row(rest, "Hash bank", details.bank);
+      row(rest, "Error", details.error);
       b.addEventListener("click", (e) => {
         e.preventDefault();
         e.stopPropagation();

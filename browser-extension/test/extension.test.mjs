@@ -194,6 +194,11 @@ test("every image gets the badge its credentials call for", async () => {
   await page.screenshot({ path: path.join(artifacts, "details-card.png") });
   const tampered = await badgeOf(page, "tampered");
   assert.ok(tampered.card.text.includes("pixels changed"), tampered.card.text);
+  // Its title and actions are shown as claims, never as facts.
+  const claimsAt = tampered.card.text.indexOf("Claimed, not verified");
+  assert.ok(claimsAt > 0, tampered.card.text);
+  assert.ok(tampered.card.text.indexOf("c2pa.created") > claimsAt, tampered.card.text);
+  assert.ok(!opened.card.text.includes("Claimed, not verified"), "a trusted file's card has no claims heading");
 
   // The popup: counts per state for this tab, and a thumbnail a line.
   const extensionId = new URL(worker.url()).host;
