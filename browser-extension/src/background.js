@@ -79,7 +79,12 @@ async function fetchBytes(url) {
     throw new CheckError("fetch.scheme", `${parsed.protocol} URLs are not fetched`);
   }
   // The page has just loaded this image: the HTTP cache usually answers.
-  const response = await fetch(url, { credentials: "include", cache: "force-cache", redirect: "follow" });
+  // No cookies or other credentials go with it, and no redirect is followed:
+  // its target can't be seen without sending the request, so none is sent.
+  const response = await fetch(url, { credentials: "omit", cache: "force-cache", redirect: "manual" });
+  if (response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400)) {
+    throw new CheckError("fetch.redirected", "not checked (redirected): the extension never follows a redirect");
+  }
   if (!response.ok) throw new CheckError("fetch.status", `HTTP ${response.status}`);
   const declared = Number(response.headers.get("content-length") || 0);
   if (declared > MAX_BYTES) throw new CheckError("fetch.too_large", `${declared} bytes, over the ${MAX_BYTES} limit`);

@@ -38,11 +38,14 @@ before(async () => {
   let sitePages = {};
   const main = await serve(site, () => sitePages, requests);
   const cross = await serve(site, () => ({}), requests);
-  servers = [main, cross];
+  // "Another host" on the loopback network, for redirects.
+  const other = await serve(site, () => ({}), requests, "127.0.0.2");
+  servers = [main, cross, other];
   origin = `http://127.0.0.1:${main.address().port}`;
   crossOrigin = `http://127.0.0.1:${cross.address().port}`;
+  const elsewhere = `http://127.0.0.2:${other.address().port}`;
   const stranger = fs.readFileSync(path.join(root, "fixtures/signed/stranger.jpg")).toString("base64");
-  sitePages = pages(crossOrigin, `data:image/jpeg;base64,${stranger}`);
+  sitePages = pages(crossOrigin, `data:image/jpeg;base64,${stranger}`, elsewhere);
   context = await chromium.launchPersistentContext(path.join(tmp, "profile"), {
     executablePath: CHROMIUM,
     headless: true,
@@ -405,4 +408,30 @@ test("no request leaves but for the pages and their own images", () => {
   assert.ok(requests.some((r) => r.path === "/cross.jpg" && r.port !== requests[0].port), "the cross-origin image came from the second server");
   // The fallback of <picture> was never fetched: Chromium chose the WebP, and so did the extension.
   assert.ok(!requests.some((r) => r.path === "/fallback.jpg"));
+});
+
+test("the extension's fetch sends no cookies and follows no redirect to another host", async () => {
+  const page = await context.newPage();
+  await page.goto(`${origin}/leaky.html`);
+  await waitForBadges(page, ["moved", "fresh"]);
+  const moved = await badgeOf(page, "moved");
+  assert.equal(moved.state, "error", JSON.stringify(moved));
+  assert.match(moved.card.text, /not checked \(redirected\)/, JSON.stringify(moved));
+  assert.equal((await badgeOf(page, "fresh")).state, "trusted");
+  // The extension's requests are fetch()es (Sec-Fetch-Dest: empty); the page's are images.
+  const fromExtension = (r) => r.headers["sec-fetch-dest"] === "empty";
+  assert.deepEqual(
+    requests.filter((r) => r.host === "127.0.0.2" && fromExtension(r)).map((r) => r.path),
+    [],
+    "the redirect's target got a request from the extension",
+  );
+  const fresh = requests.filter((r) => r.path === "/fresh/trusted.jpg");
+  assert.ok(fresh.some(fromExtension), "the extension fetched the uncacheable image itself");
+  assert.ok(
+    fresh.some((r) => !fromExtension(r) && r.headers.cookie?.includes("hallmark_test=secret")),
+    "the page's own request carries its cookie (so the check below can fail)",
+  );
+  for (const r of fresh.filter(fromExtension)) assert.equal(r.headers.cookie, undefined, "cookies sent by the extension");
+  await page.screenshot({ path: path.join(artifacts, "leaky-page.png") });
+  await page.close();
 });

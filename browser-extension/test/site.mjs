@@ -36,7 +36,7 @@ export function makeImages(dir, root, hallmark) {
   );
 }
 
-export function pages(crossOrigin, dataUrl) {
+export function pages(crossOrigin, dataUrl, elsewhere) {
   const img = (src, extra = "") => `<img src="${src}" width="320" height="240" ${extra}>`;
   const index = `<!DOCTYPE html><html><head><title>Hallmark test site</title>
 <style>body{margin:0;font:14px sans-serif} .row{display:flex;flex-wrap:wrap;gap:24px;padding:16px} figure{margin:0}</style></head>
@@ -99,18 +99,40 @@ export function pages(crossOrigin, dataUrl) {
 <figure id="signer">${img("hostile-signer.jpg")}</figure>
 <figure id="titled">${img("hostile-title.jpg")}</figure>
 </div></body></html>`;
-  return { "/index.html": index, "/hostile.html": hostile, "/remover.html": remover, "/attacks.html": attacks };
+  // A page that sets a cookie and shows an image behind a redirect to another
+  // host (127.0.0.2) and one that no cache may keep (so the extension fetches it).
+  const leaky = `<!DOCTYPE html><html><head><title>Leaky page</title></head>
+<body style="margin:16px"><div style="display:flex;gap:24px">
+<figure id="moved">${img(`/redirect/trusted.jpg?to=${encodeURIComponent(`${elsewhere}/trusted.jpg`)}`)}</figure>
+<figure id="fresh">${img("/fresh/trusted.jpg")}</figure>
+</div></body></html>`;
+  return { "/index.html": index, "/hostile.html": hostile, "/remover.html": remover, "/attacks.html": attacks, "/leaky.html": leaky };
 }
 
-/** Start a server on 127.0.0.1 serving `pages` and the files of `dir`; records every request path. */
-export function serve(dir, getPages, log) {
+/** Start a server on `host` serving `pages` and the files of `dir`; records
+ * every request: host, port, path and headers. `/redirect/NAME?to=URL`
+ * redirects; `/fresh/NAME` serves a file no cache may keep; `/leaky.html`
+ * sets a cookie. */
+export function serve(dir, getPages, log, host = "127.0.0.1") {
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url, "http://127.0.0.1");
-    log.push({ port: server.address().port, path: url.pathname });
+    const url = new URL(req.url, `http://${host}`);
+    log.push({ host, port: server.address().port, path: url.pathname, headers: req.headers });
     const page = getPages()[url.pathname];
     if (page) {
-      res.writeHead(200, { "content-type": TYPES[".html"], "cache-control": "no-store" });
+      const headers = { "content-type": TYPES[".html"], "cache-control": "no-store" };
+      if (url.pathname === "/leaky.html") headers["set-cookie"] = "hallmark_test=secret; Path=/";
+      res.writeHead(200, headers);
       return res.end(page);
+    }
+    if (url.pathname.startsWith("/redirect/")) {
+      res.writeHead(302, { location: url.searchParams.get("to"), "cache-control": "no-store" });
+      return res.end();
+    }
+    const fresh = url.pathname.startsWith("/fresh/");
+    if (fresh) {
+      const file = path.join(dir, path.basename(url.pathname));
+      res.writeHead(200, { "content-type": TYPES[path.extname(file)], "cache-control": "no-store" });
+      return res.end(fs.readFileSync(file));
     }
     const file = path.join(dir, path.basename(url.pathname));
     if (url.pathname.split("/").length === 2 && fs.existsSync(file)) {
@@ -124,5 +146,5 @@ export function serve(dir, getPages, log) {
     res.writeHead(404);
     res.end();
   });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+  return new Promise((resolve) => server.listen(0, host, () => resolve(server)));
 }
