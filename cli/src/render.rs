@@ -98,11 +98,7 @@ pub fn inspection(path: &str, inspection: &hallmark_core::Inspection) -> String 
         field(&mut out, label, Some(&signer.display_name()));
         field(&mut out, "issuer", signer.issuer.as_deref());
         if let Some(anchor) = &signer.anchor {
-            field(
-                &mut out,
-                "vouched for by",
-                Some(&format!("{} (from {})", anchor.name, anchor.source)),
-            );
+            field(&mut out, "vouched for by", Some(&anchor.vouched_text()));
             field(&mut out, "anchor sha256", Some(&anchor.certificate_sha256));
         }
         if !signer.chain.is_empty() {
@@ -111,7 +107,7 @@ pub fn inspection(path: &str, inspection: &hallmark_core::Inspection) -> String 
             } else {
                 "chain presented"
             };
-            field(&mut out, what, Some(&signer.chain.join(" → ")));
+            field(&mut out, what, Some(&signer.chain_text()));
         }
     }
     for identity in &r.identities {

@@ -239,14 +239,10 @@ pub fn card(entry: &ScanEntry) -> String {
         r.signer.as_ref().and_then(|s| s.issuer.as_deref()),
     );
     if let Some(anchor) = r.signer.as_ref().and_then(|s| s.anchor.as_ref()) {
-        row(
-            &mut out,
-            "Vouched for by",
-            Some(&format!("{} (from {})", anchor.name, anchor.source)),
-        );
+        row(&mut out, "Vouched for by", Some(&anchor.vouched_text()));
     }
     if let Some(signer) = r.signer.as_ref().filter(|s| !s.chain.is_empty()) {
-        row(&mut out, "Chain", Some(&signer.chain.join(" → ")));
+        row(&mut out, "Chain", Some(&signer.chain_text()));
     }
     for identity in &r.identities {
         row(

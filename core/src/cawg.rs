@@ -18,7 +18,7 @@ pub(crate) fn x509_chains(manifest: &Manifest) -> std::collections::HashMap<Stri
     let mut out = std::collections::HashMap::new();
     for assertion in manifest.assertions() {
         let label = assertion.label();
-        if label != "cawg.identity" && !label.starts_with("cawg.identity__") {
+        if !is_identity_label(label) {
             continue;
         }
         let Ok(value) = assertion.value() else {
@@ -61,6 +61,11 @@ pub(crate) fn x509_chains(manifest: &Manifest) -> std::collections::HashMap<Stri
     out
 }
 
+/// `cawg.identity`, or one of its numbered instances (`cawg.identity__1`…).
+fn is_identity_label(label: &str) -> bool {
+    label == "cawg.identity" || label.starts_with("cawg.identity__")
+}
+
 /// The signature types the CAWG identity assertion 1.1 defines.
 const KNOWN_SIG_TYPES: &[&str] = &["cawg.x509.cose", "cawg.identity_claims_aggregation"];
 const SIG_TYPE_UNKNOWN: &str = "cawg.identity.sig_type.unknown";
@@ -74,7 +79,7 @@ pub(crate) fn identities(
     let mut out = Vec::new();
     for assertion in manifest.assertions() {
         let label = assertion.label();
-        if label != "cawg.identity" && !label.starts_with("cawg.identity__") {
+        if !is_identity_label(label) {
             continue;
         }
         let suffix = format!("/{label}");

@@ -145,17 +145,13 @@ pub fn validate<A: AsRef<[u8]>>(
         .map(|c| CertificateDer::from(c.as_slice()))
         .collect();
 
-    if policy.c2pa_leaf {
-        check_leaf(leaf_der.as_ref(), &policy.ekus)?;
-    }
-    check_profile(leaf_der.as_ref(), Role::Leaf, &policy.ekus)?;
+    check_certificate(leaf_der.as_ref(), Role::Leaf, policy, time)?;
     // The first rule the callback broke, reported in place of webpki's
     // generic "no path" when no other path passes either.
-    let ekus = &policy.ekus;
     let refused = std::cell::RefCell::new(None::<ChainError>);
     let found = std::cell::Cell::new(None::<usize>);
     let callback = |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
-        let result = check_path(path, &parsed, &index, anchors, time, ekus);
+        let result = check_path(path, &parsed, &index, anchors, time, policy);
         match result {
             Ok(i) => {
                 found.set(Some(i));
@@ -168,7 +164,7 @@ pub fn validate<A: AsRef<[u8]>>(
             }
         }
     };
-    let eku = PurposeValidator { ekus };
+    let eku = PurposeValidator { ekus: &policy.ekus };
     let result = leaf.verify_for_usage(
         ALGORITHMS,
         &parsed,
@@ -216,9 +212,7 @@ fn describe(e: &webpki::Error) -> String {
 }
 
 /// The C2PA end-entity profile: an EKU of the policy, digitalSignature, not a CA.
-fn check_leaf(der: &[u8], ekus: &[Vec<usize>]) -> Result<(), ChainError> {
-    let (_, cert) = X509Certificate::from_der(der)
-        .map_err(|e| ChainError::Malformed(format!("the end entity: {e}")))?;
+fn c2pa_leaf_rules(cert: &X509Certificate<'_>, ekus: &[Vec<usize>]) -> Result<(), ChainError> {
     if cert.is_ca() {
         return Err(ChainError::LeafUsage(
             "the signing certificate is a CA".into(),
@@ -247,8 +241,7 @@ fn check_leaf(der: &[u8], ekus: &[Vec<usize>]) -> Result<(), ChainError> {
     }
 }
 
-/// Checks on a path webpki built: issuers are CAs allowed to sign
-/// certificates, and the anchor is inside its validity dates. Returns the
+/// Checks on a path webpki built (see [`check_certificate`]). Returns the
 /// index of the anchor in the caller's list.
 fn check_path<A: AsRef<[u8]>>(
     path: &webpki::VerifiedPath<'_>,
@@ -256,11 +249,10 @@ fn check_path<A: AsRef<[u8]>>(
     index: &[usize],
     anchors: &[A],
     time: u64,
-    ekus: &[Vec<usize>],
+    policy: &Policy,
 ) -> Result<usize, ChainError> {
     for cert in path.intermediate_certificates() {
-        check_issuer(cert.der().as_ref())?;
-        check_profile(cert.der().as_ref(), Role::Issuer, ekus)?;
+        check_certificate(cert.der().as_ref(), Role::Issuer, policy, time)?;
     }
     let anchor = path.anchor();
     let position = parsed
@@ -271,17 +263,31 @@ fn check_path<A: AsRef<[u8]>>(
         })
         .ok_or_else(|| ChainError::NoPath("the anchor is not one of ours".into()))?;
     let i = index[position];
-    let der = anchors[i].as_ref();
-    check_issuer(der)?;
-    check_profile(der, Role::Anchor, ekus)?;
-    let (_, cert) = X509Certificate::from_der(der)
-        .map_err(|e| ChainError::Malformed(format!("an anchor: {e}")))?;
-    let validity = cert.validity();
-    let t = i64::try_from(time).unwrap_or(i64::MAX);
-    if t < validity.not_before.timestamp() || t > validity.not_after.timestamp() {
-        return Err(ChainError::AnchorExpired(crate::inspect::subject_of(der)));
-    }
+    check_certificate(anchors[i].as_ref(), Role::Anchor, policy, time)?;
     Ok(i)
+}
+
+/// Every rule for one certificate of a path, parsed once: the C2PA
+/// end-entity profile (when the policy asks for it), an issuer's CA rules,
+/// the RFC 5280 profile, and an anchor's own validity dates.
+fn check_certificate(der: &[u8], role: Role, policy: &Policy, time: u64) -> Result<(), ChainError> {
+    let (_, cert) = X509Certificate::from_der(der)
+        .map_err(|e| ChainError::Malformed(format!("a certificate: {e}")))?;
+    let who = crate::inspect::subject_of(der);
+    match role {
+        Role::Leaf if policy.c2pa_leaf => c2pa_leaf_rules(&cert, &policy.ekus)?,
+        Role::Leaf => {}
+        Role::Issuer | Role::Anchor => issuer_rules(&cert, &who)?,
+    }
+    profile_rules(&cert, &who, role, &policy.ekus)?;
+    if role == Role::Anchor {
+        let validity = cert.validity();
+        let t = i64::try_from(time).unwrap_or(i64::MAX);
+        if t < validity.not_before.timestamp() || t > validity.not_after.timestamp() {
+            return Err(ChainError::AnchorExpired(who));
+        }
+    }
+    Ok(())
 }
 
 /// Where a certificate sits in a path.
@@ -305,12 +311,13 @@ fn profile_err(who: &str, what: &str) -> ChainError {
 /// purpose itself (anyExtendedKeyUsage is not enough) and whose key must be
 /// one the signature algorithms accept; an anchor's own critical extensions
 /// understood and its EKU, when stated, allowing the purpose.
-fn check_profile(der: &[u8], role: Role, ekus: &[Vec<usize>]) -> Result<(), ChainError> {
+fn profile_rules(
+    cert: &X509Certificate<'_>,
+    who: &str,
+    role: Role,
+    ekus: &[Vec<usize>],
+) -> Result<(), ChainError> {
     use x509_parser::extensions::{GeneralName, ParsedExtension};
-    let (_, cert) = X509Certificate::from_der(der)
-        .map_err(|e| ChainError::Malformed(format!("a certificate: {e}")))?;
-    let who = crate::inspect::subject_of(der);
-    let who = who.as_str();
     let serial = cert.raw_serial();
     // An anchor is configured, not validated: real roots have serial 0.
     if role != Role::Anchor {
@@ -502,10 +509,13 @@ fn check_key(who: &str, spki: &[u8]) -> Result<(), ChainError> {
         ));
     };
     let probe_ok = match known.public_key_alg_id() {
-        a if a == alg_id::RSA_ENCRYPTION
-            || alg == alg_id::RSA_PSS_SHA256.as_ref()
-            || alg == alg_id::RSA_PSS_SHA384.as_ref()
-            || alg == alg_id::RSA_PSS_SHA512.as_ref() =>
+        a if [
+            alg_id::RSA_ENCRYPTION,
+            alg_id::RSA_PSS_SHA256,
+            alg_id::RSA_PSS_SHA384,
+            alg_id::RSA_PSS_SHA512,
+        ]
+        .contains(&a) =>
         {
             use rsa::pkcs1::DecodeRsaPublicKey;
             use rsa::traits::PublicKeyParts;
@@ -546,10 +556,7 @@ fn split_spki(spki: &[u8]) -> Option<(&[u8], &[u8])> {
 }
 
 /// An issuer must be a CA and, when it states a key usage, include keyCertSign.
-fn check_issuer(der: &[u8]) -> Result<(), ChainError> {
-    let (_, cert) = X509Certificate::from_der(der)
-        .map_err(|e| ChainError::Malformed(format!("an issuer: {e}")))?;
-    let who = crate::inspect::subject_of(der);
+fn issuer_rules(cert: &X509Certificate<'_>, who: &str) -> Result<(), ChainError> {
     let v1 = cert.version() == x509_parser::x509::X509Version::V1;
     if !v1 && !cert.is_ca() {
         return Err(ChainError::IssuerNotCa(format!("{who} is not a CA")));

@@ -101,6 +101,11 @@ impl SignerInfo {
         }
     }
 
+    /// The chain as displays show it: subjects joined by arrows.
+    pub fn chain_text(&self) -> String {
+        self.chain.join(" → ")
+    }
+
     /// The name as a summary quotes it: in double quotes, with quotes and
     /// backslashes escaped, runs of white space (padding) made one space, and
     /// cut at 160 characters, so no name can pass for the verdict after it.
@@ -109,6 +114,13 @@ impl SignerInfo {
             (None, None) => "an unnamed signer".into(),
             _ => quote_name(&self.display_name()),
         }
+    }
+}
+
+impl AnchorInfo {
+    /// "NAME (from SOURCE)", as displays show who vouched.
+    pub fn vouched_text(&self) -> String {
+        format!("{} (from {})", self.name, self.source)
     }
 }
 

@@ -34,15 +34,16 @@ pub struct TrustStore {
     cawg: Vec<Anchor>,
 }
 
+fn named(certs: Vec<Vec<u8>>, source: &str) -> impl Iterator<Item = Anchor> + '_ {
+    certs.into_iter().map(move |der| Anchor {
+        der,
+        source: source.to_string(),
+    })
+}
+
 fn parse(pem: &[u8], source: &str) -> Result<Vec<Anchor>, TrustError> {
     let certs = parse_pem_certificates(pem).map_err(TrustError::Malformed)?;
-    Ok(certs
-        .into_iter()
-        .map(|der| Anchor {
-            der,
-            source: source.to_string(),
-        })
-        .collect())
+    Ok(named(certs, source).collect())
 }
 
 impl TrustStore {
@@ -73,18 +74,12 @@ impl TrustStore {
 
     /// Add already-parsed DER certificates as anchors.
     pub(crate) fn add_anchors_der(&mut self, certs: Vec<Vec<u8>>, source: &str) {
-        self.anchors.extend(certs.into_iter().map(|der| Anchor {
-            der,
-            source: source.to_string(),
-        }));
+        self.anchors.extend(named(certs, source));
     }
 
     /// Add already-parsed DER certificates as CAWG identity anchors.
     pub(crate) fn add_cawg_anchors_der(&mut self, certs: Vec<Vec<u8>>, source: &str) {
-        self.cawg.extend(certs.into_iter().map(|der| Anchor {
-            der,
-            source: source.to_string(),
-        }));
+        self.cawg.extend(named(certs, source));
     }
 
     /// Add end-entity certificates that are trusted as they are.

@@ -38,7 +38,6 @@ const AI_SOURCE_TYPES: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct Verifier {
     context: Arc<Context>,
-    raw_context: Arc<Context>,
     limits: Limits,
     has_trust: bool,
     /// BLAKE3 of the trust configuration (see [`Verifier::fingerprint`]).
@@ -97,19 +96,11 @@ impl Verifier {
         }
         // Settings we built from parsed certificates are always accepted; if c2pa
         // ever refused them, verify with no trust rather than with a wrong one.
-        // The same, with identity assertions left undecoded: for the X.509
-        // chains of CAWG credentials, which the decoded form does not carry.
-        let mut raw_settings = settings.clone();
-        raw_settings["core"]["decode_identity_assertions"] = false.into();
-        let raw_context = Context::new()
-            .with_settings(raw_settings)
-            .unwrap_or_else(|_| Context::new());
         let context = Context::new()
             .with_settings(settings)
             .unwrap_or_else(|_| Context::new());
         Self {
             context: Arc::new(context),
-            raw_context: Arc::new(raw_context),
             limits: Limits::default(),
             has_trust: !trust.is_empty(),
             trust_digest: trust.digest(),
@@ -148,7 +139,19 @@ impl Verifier {
         if !identities.iter().any(wanted) {
             return;
         }
-        let chains = Reader::from_shared_context(&self.raw_context)
+        // Read once more with identity assertions left undecoded (the decoded
+        // form does not carry the X.509 chain), without validating again.
+        let raw = Context::new()
+            .with_settings(serde_json::json!({
+                "verify": {
+                    "verify_after_reading": false,
+                    "remote_manifest_fetch": false,
+                    "ocsp_fetch": false,
+                },
+                "core": { "decode_identity_assertions": false },
+            }))
+            .unwrap_or_else(|_| Context::new());
+        let chains = Reader::from_context(raw)
             .with_stream(mime, Cursor::new(bytes))
             .ok()
             .and_then(|r| r.active_manifest().map(crate::cawg::x509_chains))
@@ -194,12 +197,12 @@ impl Verifier {
         bytes: &[u8],
         mime: &str,
     ) {
-        let Some(active) = reader.active_label() else {
-            return;
-        };
-        let Some(certs) = crate::timestamp::tsa_certificates(mime, bytes, active) else {
-            return;
-        };
+        // A time-stamp whose certificates can't be read is refused as well
+        // (an empty chain): no time is shown that Hallmark did not check.
+        let certs = reader
+            .active_label()
+            .and_then(|active| crate::timestamp::tsa_certificates(mime, bytes, active))
+            .unwrap_or_default();
         let chain = crate::timestamp::tsa_chain(certs);
         if let Err(e) = self.vouch(
             &chain,
@@ -338,10 +341,7 @@ impl Verifier {
         let ica_failure = status
             .iter()
             .any(|s| s.kind == "failure" && s.code.starts_with("cawg.ica."));
-        let chain = manifest
-            .signature_info()
-            .and_then(|info| parse_pem_certificates(info.cert_chain().as_bytes()).ok())
-            .unwrap_or_default();
+        let chain = signing_chain(manifest);
         let mut signer = signer_info(&chain);
         // The rule (DESIGN.md): c2pa's Trusted is necessary, never sufficient.
         // Hallmark re-validates the chain it rests on and may only lower it.
@@ -475,6 +475,8 @@ impl Verifier {
             return Verdict::Invalid;
         };
         let assertion = ingredient.label().map(|l| format!("/{l}"));
+        // What c2pa found now, from the store (the deltas), and what the
+        // active signer recorded: both may only lower the verdict.
         let mut failures: Vec<String> = Vec::new();
         if let Some(deltas) = reader
             .validation_results()
@@ -494,6 +496,7 @@ impl Verifier {
                 }
             }
         }
+        let c2pa_untrusted = failures.iter().any(|c| c == UNTRUSTED);
         let recorded: Vec<String> = ingredient
             .validation_results()
             .and_then(|r| r.active_manifest())
@@ -518,10 +521,11 @@ impl Verifier {
                 Verdict::Invalid
             };
         }
-        let chain = manifest
-            .signature_info()
-            .and_then(|info| parse_pem_certificates(info.cert_chain().as_bytes()).ok())
-            .unwrap_or_default();
+        // c2pa's own "untrusted" for this ingredient, found now, is never raised.
+        if c2pa_untrusted {
+            return Verdict::Valid;
+        }
+        let chain = signing_chain(manifest);
         match self.vouch(
             &chain,
             self.trust.anchors(),
@@ -532,6 +536,14 @@ impl Verifier {
             Err(_) => Verdict::Valid,
         }
     }
+}
+
+/// A manifest's signing chain (DER, signing certificate first), as c2pa read it.
+fn signing_chain(manifest: &Manifest) -> Vec<Vec<u8>> {
+    manifest
+        .signature_info()
+        .and_then(|info| parse_pem_certificates(info.cert_chain().as_bytes()).ok())
+        .unwrap_or_default()
 }
 
 fn anchor_info(anchor: &Anchor) -> AnchorInfo {

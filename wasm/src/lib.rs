@@ -337,6 +337,16 @@ struct MatchResult {
     bad_lines: Vec<BadLine>,
 }
 
+fn bad_lines(errors: Vec<hallmark_core::bank::BankLineError>) -> Vec<BadLine> {
+    errors
+        .into_iter()
+        .map(|e| BadLine {
+            line: e.line,
+            message: e.message,
+        })
+        .collect()
+}
+
 #[derive(Debug, Serialize)]
 struct BankSummary {
     /// How many entries the bank holds (lines read as hashes).
@@ -350,16 +360,9 @@ struct BankSummary {
 #[wasm_bindgen(js_name = bankSummary, unchecked_return_type = "BankSummary")]
 pub fn bank_summary(bank_tsv: &str) -> Result<JsValue, JsValue> {
     let (bank, errors) = Bank::parse_tsv(bank_tsv);
-    let bad_lines = errors
-        .into_iter()
-        .map(|e| BadLine {
-            line: e.line,
-            message: e.message,
-        })
-        .collect();
     to_js(&BankSummary {
         entries: bank.len(),
-        bad_lines,
+        bad_lines: bad_lines(errors),
     })
 }
 
@@ -387,14 +390,10 @@ pub fn match_bank(pdq_hex: &str, bank_tsv: &str, threshold: u32) -> Result<JsVal
             pdq: m.entry.hash.to_hex(),
         })
         .collect();
-    let bad_lines = errors
-        .into_iter()
-        .map(|e| BadLine {
-            line: e.line,
-            message: e.message,
-        })
-        .collect();
-    to_js(&MatchResult { matches, bad_lines })
+    to_js(&MatchResult {
+        matches,
+        bad_lines: bad_lines(errors),
+    })
 }
 
 /// BLAKE3 of the bytes, 64 hex digits: the key the extension caches results under.
