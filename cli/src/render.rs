@@ -5,31 +5,7 @@ use hallmark_core::{Report, Verdict};
 
 use crate::error::CliError;
 
-/// Escape control characters, bidi controls and other invisibles as `\u{..}`.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let dangerous = c.is_control()
-            || matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
-        if dangerous {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Shorten text from a file to a readable length.
-pub fn clip(text: &str, max: usize) -> String {
-    let escaped = escape(text);
-    if escaped.chars().count() <= max {
-        escaped
-    } else {
-        let cut: String = escaped.chars().take(max).collect();
-        format!("{cut}…")
-    }
-}
+pub use hallmark_core::display::{clip, escape};
 
 pub fn mark(verdict: Verdict) -> &'static str {
     match verdict {

@@ -24,6 +24,7 @@ pub mod bank;
 mod cawg;
 pub mod chain;
 mod der;
+pub mod display;
 #[cfg(feature = "scan")]
 pub mod feed;
 mod identity;
@@ -40,6 +41,7 @@ mod policy;
 #[cfg(feature = "registry")]
 pub mod registry;
 mod report;
+pub mod screen;
 #[cfg(feature = "scan")]
 pub mod scan;
 mod sign;

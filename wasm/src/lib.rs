@@ -8,9 +8,12 @@
 //! are thrown as `{code, message}` objects, never as strings.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use hallmark_core::bank::Bank;
+use hallmark_core::display;
 use hallmark_core::pdq::PdqHash;
+use hallmark_core::screen::{ScreenReference, SourceRect};
 use hallmark_core::{Limits, MediaFormat, Report, TrustStore, Verifier};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -155,6 +158,81 @@ export interface BankSummary {
   bad_lines: { line: number; message: string }[];
 }
 
+/** Badge states, most alarming first. `pending`: a trusted file whose pixels are not confirmed on screen yet; `mismatch`: a trusted file, but the screen shows something else. */
+export type BadgeState = "matched" | "mismatch" | "tampered" | "invalid" | "ai" | "unknown" | "pending" | "trusted" | "unsigned" | "error";
+
+export interface BadgeStateInfo { state: BadgeState; label: string; mark: string; }
+
+/** A badge: every string already safe to show (escaped, cut). */
+export interface Badge { state: BadgeState; mark: string; text: string; title: string; }
+
+export interface CardSection { heading: string | null; rows: { label: string; value: string }[]; }
+
+/** The details card of an image. */
+export interface Card { verdict: string; heading: string; summary: string; sections: CardSection[]; }
+
+/** The nearest hash-bank entry, over eight orientations. */
+export interface BankHit { label: string; note: string; distance: number; transform: string; }
+
+/** `present(bytes, options, banks)`; `notChecked` and `uncheckable` leave out `report` and `digest`. */
+export interface Presented {
+  report?: Report;
+  badge: Badge;
+  card: Card;
+  bank: BankHit | null;
+  /** The badge waits for the screen comparison (`screenBadge`). */
+  screen: boolean;
+  digest?: string;
+}
+
+export type Uncheckable = "blob" | "scheme" | "canvas" | "background" | "video";
+
+export interface ViewSettings {
+  mode?: "all" | "problems" | "filter";
+  /** What the feed filter veils: everything not trusted on screen (default), or only the known-bad. */
+  filter?: "strict" | "known-bad";
+  showUnsigned?: boolean;
+}
+
+export interface Placement { show: boolean; veil: boolean; }
+
+/** What the content script measured about a trusted image (the cheap first pass). */
+export interface ScreenFacts {
+  tabVisible?: boolean;
+  shownWidth?: number;
+  shownHeight?: number;
+  shownFraction?: number;
+  opacity?: number;
+  restyled?: string;
+  covered?: boolean;
+}
+
+export type ScreenOutcome = { kind: "same" } | { kind: "pending"; reason: string } | { kind: "differs"; reason: string };
+
+/** The part of the verified image on screen, as fractions of its width and height. */
+export interface SourceRect { x: number; y: number; width: number; height: number; }
+
+export interface Comparison {
+  outcome: ScreenOutcome;
+  pdq_distance: number | null;
+  mean_diff: number;
+  worst_cell_diff: number;
+}
+
+export interface ExtensionLimits {
+  maxBytes: number;
+  maxCached: number;
+  maxReferences: number;
+  minSide: number;
+  thumbnailSide: number;
+  maxShown: number;
+  bankMatchBits: number;
+  maxBankBytes: number;
+  captureIntervalMs: number;
+  recheckMs: number;
+  cropSide: number;
+}
+
 /** What every function throws on failure. */
 export interface HallmarkError {
   code: string;
@@ -242,6 +320,51 @@ fn verifier_for(anchors: &str, allowed: &str) -> Result<Verifier, JsValue> {
     Ok(verifier)
 }
 
+/// Read `verify` options: unknown keys are refused, so a misspelt
+/// `trustAnchorsPem` can't quietly trust nothing.
+fn parse_options(options: JsValue) -> Result<VerifyOptions, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(VerifyOptions::default());
+    }
+    if let Some(object) = options.dyn_ref::<js_sys::Object>() {
+        for key in js_sys::Object::keys(object).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !OPTION_KEYS.contains(&key.as_str()) {
+                return Err(thrown(
+                    "options.malformed",
+                    format!(
+                        "verify options: unknown key `{key}` (expected {})",
+                        OPTION_KEYS.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    serde_wasm_bindgen::from_value(options)
+        .map_err(|e| thrown("options.malformed", format!("verify options: {e}")))
+}
+
+fn verify_report(bytes: &[u8], options: &VerifyOptions) -> Result<Report, JsValue> {
+    let verifier = verifier_for(
+        options.trust_anchors_pem.as_deref().unwrap_or(""),
+        options.allowed_list_pem.as_deref().unwrap_or(""),
+    )?;
+    if let Some(mime) = options.mime.as_deref() {
+        let sniffed = MediaFormat::sniff(bytes);
+        if let Some(format) = sniffed.filter(|f| !f.mime().eq_ignore_ascii_case(mime.trim())) {
+            return Ok(Report::error(
+                "format.mismatch",
+                format!(
+                    "the content is {}, not the {} it was declared as",
+                    format.mime(),
+                    mime
+                ),
+            ));
+        }
+    }
+    Ok(verifier.verify(bytes))
+}
+
 /// Verify the bytes of one image. Returns the report of `hallmark verify
 /// --json` (without `path`). Unreadable or malformed media is a report with
 /// verdict `error`, as in the CLI; bad options are thrown as `{code, message}`.
@@ -250,46 +373,201 @@ pub fn verify(
     bytes: &[u8],
     #[wasm_bindgen(unchecked_param_type = "VerifyOptions | undefined")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let options: VerifyOptions = if options.is_undefined() || options.is_null() {
-        VerifyOptions::default()
-    } else {
-        // Unknown keys are refused: a misspelt `trustAnchorsPem` must not quietly trust nothing.
-        if let Some(object) = options.dyn_ref::<js_sys::Object>() {
-            for key in js_sys::Object::keys(object).iter() {
-                let key = key.as_string().unwrap_or_default();
-                if !OPTION_KEYS.contains(&key.as_str()) {
-                    return Err(thrown(
-                        "options.malformed",
-                        format!(
-                            "verify options: unknown key `{key}` (expected {})",
-                            OPTION_KEYS.join(", ")
-                        ),
-                    ));
-                }
-            }
-        }
-        serde_wasm_bindgen::from_value(options)
-            .map_err(|e| thrown("options.malformed", format!("verify options: {e}")))?
-    };
-    let verifier = verifier_for(
-        options.trust_anchors_pem.as_deref().unwrap_or(""),
-        options.allowed_list_pem.as_deref().unwrap_or(""),
-    )?;
-    if let Some(mime) = options.mime.as_deref() {
-        let sniffed = MediaFormat::sniff(bytes);
-        if let Some(format) = sniffed.filter(|f| !f.mime().eq_ignore_ascii_case(mime.trim())) {
-            let report = Report::error(
-                "format.mismatch",
-                format!(
-                    "the content is {}, not the {} it was declared as",
-                    format.mime(),
-                    mime
-                ),
-            );
-            return to_js(&report);
-        }
+    let options = parse_options(options)?;
+    to_js(&verify_report(bytes, &options)?)
+}
+
+thread_local! {
+    /// The banks last parsed, by the BLAKE3 of their text: the extension
+    /// passes the same banks with every image.
+    static BANKS: RefCell<Option<([u8; 32], Rc<Vec<Bank>>)>> = const { RefCell::new(None) };
+}
+
+fn banks_for(tsvs: &[String]) -> Rc<Vec<Bank>> {
+    let mut hasher = blake3::Hasher::new();
+    for tsv in tsvs {
+        hasher.update(&(tsv.len() as u64).to_le_bytes());
+        hasher.update(tsv.as_bytes());
     }
-    to_js(&verifier.verify(bytes))
+    let key = *hasher.finalize().as_bytes();
+    if let Some(banks) = BANKS.with_borrow(|slot| {
+        slot.as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, b)| Rc::clone(b))
+    }) {
+        return banks;
+    }
+    let banks = Rc::new(tsvs.iter().map(|t| Bank::parse_tsv(t).0).collect::<Vec<_>>());
+    BANKS.with_borrow_mut(|slot| *slot = Some((key, Rc::clone(&banks))));
+    banks
+}
+
+#[derive(Debug, Serialize)]
+struct PresentResult {
+    report: Report,
+    #[serde(flatten)]
+    presented: display::Presented,
+    /// BLAKE3 of the bytes, 64 hex digits.
+    digest: String,
+}
+
+/// Verify an image and say how to show it: the report, its badge and
+/// details card (strings already safe to show), the nearest match in the
+/// TSV `banks` (eight orientations, `hallmark match`'s threshold), and
+/// whether the badge must wait for the screen comparison (`screen`).
+#[wasm_bindgen(unchecked_return_type = "Presented")]
+pub fn present(
+    bytes: &[u8],
+    #[wasm_bindgen(unchecked_param_type = "VerifyOptions | undefined")] options: JsValue,
+    banks: Vec<String>,
+) -> Result<JsValue, JsValue> {
+    let options = parse_options(options)?;
+    let report = verify_report(bytes, &options)?;
+    let banks = banks_for(&banks);
+    let presented = display::present_bytes(&report, bytes, &banks, &Limits::default());
+    to_js(&PresentResult {
+        report,
+        presented,
+        digest: blake3::hash(bytes).to_hex().to_string(),
+    })
+}
+
+#[derive(Debug, Serialize)]
+struct Unverified {
+    badge: display::Badge,
+    card: display::Card,
+    bank: Option<display::BankHit>,
+    screen: bool,
+}
+
+/// The badge and card of an image that was never verified: its fetch was
+/// refused or failed with `code` and `message`.
+#[wasm_bindgen(js_name = notChecked, unchecked_return_type = "Presented")]
+pub fn not_checked(code: &str, message: &str) -> Result<JsValue, JsValue> {
+    let (badge, card) = display::not_checked(code, message);
+    to_js(&Unverified { badge, card, bank: None, screen: false })
+}
+
+/// The badge and card of what can't be checked at all: `"blob"`,
+/// `"scheme"`, `"canvas"`, `"background"` or `"video"`.
+#[wasm_bindgen(unchecked_return_type = "Presented")]
+pub fn uncheckable(
+    #[wasm_bindgen(unchecked_param_type = "Uncheckable")] kind: JsValue,
+) -> Result<JsValue, JsValue> {
+    let kind: display::Uncheckable = serde_wasm_bindgen::from_value(kind)
+        .map_err(|e| thrown("options.malformed", format!("uncheckable kind: {e}")))?;
+    let (badge, card) = display::uncheckable(kind);
+    to_js(&Unverified { badge, card, bank: None, screen: false })
+}
+
+/// Whether a badge in `state` is drawn and whether its image is veiled,
+/// under the extension's settings (`image` false for canvases, videos and
+/// CSS backgrounds).
+#[wasm_bindgen(unchecked_return_type = "Placement")]
+pub fn placement(
+    #[wasm_bindgen(unchecked_param_type = "BadgeState")] state: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ViewSettings")] settings: JsValue,
+    image: bool,
+) -> Result<JsValue, JsValue> {
+    let state: display::BadgeState = serde_wasm_bindgen::from_value(state)
+        .map_err(|e| thrown("options.malformed", format!("badge state: {e}")))?;
+    let settings: display::ViewSettings = serde_wasm_bindgen::from_value(settings)
+        .map_err(|e| thrown("options.malformed", format!("view settings: {e}")))?;
+    to_js(&display::placement(state, &settings, image))
+}
+
+/// The cheap first pass over what the content script measured about a
+/// trusted image: an outcome, or `null` when a screenshot must decide.
+#[wasm_bindgen(js_name = screenPrecheck, unchecked_return_type = "ScreenOutcome | null")]
+pub fn screen_precheck(
+    #[wasm_bindgen(unchecked_param_type = "ScreenFacts")] facts: JsValue,
+) -> Result<JsValue, JsValue> {
+    let facts: display::ScreenFacts = serde_wasm_bindgen::from_value(facts)
+        .map_err(|e| thrown("options.malformed", format!("screen facts: {e}")))?;
+    to_js(&display::precheck(&facts))
+}
+
+/// The badge to draw once the screen was (or could not be) compared.
+#[wasm_bindgen(js_name = screenBadge, unchecked_return_type = "Badge")]
+pub fn screen_badge(
+    #[wasm_bindgen(unchecked_param_type = "Badge")] badge: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ScreenOutcome")] outcome: JsValue,
+) -> Result<JsValue, JsValue> {
+    let badge: display::Badge = serde_wasm_bindgen::from_value(badge)
+        .map_err(|e| thrown("options.malformed", format!("badge: {e}")))?;
+    let outcome: display::ScreenOutcome = serde_wasm_bindgen::from_value(outcome)
+        .map_err(|e| thrown("options.malformed", format!("screen outcome: {e}")))?;
+    to_js(&display::on_screen(&badge, &outcome))
+}
+
+/// Text from a file as badges and cards show it: controls and invisible or
+/// bidirectional formatting characters as `\u{…}`, cut at 600 characters.
+#[wasm_bindgen]
+pub fn visible(text: &str) -> String {
+    display::visible(text)
+}
+
+#[derive(Debug, Serialize)]
+struct StateInfo {
+    state: display::BadgeState,
+    label: &'static str,
+    mark: &'static str,
+}
+
+/// Every badge state, most alarming first, with its label and mark.
+#[wasm_bindgen(js_name = badgeStates, unchecked_return_type = "BadgeStateInfo[]")]
+pub fn badge_states() -> Result<JsValue, JsValue> {
+    let states: Vec<StateInfo> = display::BadgeState::ALL
+        .into_iter()
+        .map(|state| StateInfo { state, label: state.label(), mark: state.mark() })
+        .collect();
+    to_js(&states)
+}
+
+/// The extension's limits (sizes, counts, intervals), from the core.
+#[wasm_bindgen(js_name = extensionLimits, unchecked_return_type = "ExtensionLimits")]
+pub fn extension_limits() -> Result<JsValue, JsValue> {
+    to_js(&display::EXTENSION_LIMITS)
+}
+
+/// A small decoded copy of verified bytes, to compare screenshots with.
+/// Free it (`.free()`) when it is dropped from a cache.
+#[derive(Debug)]
+#[wasm_bindgen(js_name = ScreenReference)]
+pub struct JsScreenReference(ScreenReference);
+
+#[wasm_bindgen(js_class = ScreenReference)]
+impl JsScreenReference {
+    /// Decode `bytes` under the CLI's limits; throws `{code, message}`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: &[u8]) -> Result<JsScreenReference, JsValue> {
+        ScreenReference::from_bytes(bytes, &Limits::default())
+            .map(JsScreenReference)
+            .map_err(|e| thrown(e.code(), e.to_string()))
+    }
+
+    /// Compare an RGBA screenshot crop with the part `source` (fractions
+    /// `{x, y, width, height}`) of the verified image; `masks` (fractions of
+    /// the crop) are where the extension draws its own badge.
+    #[wasm_bindgen(unchecked_return_type = "Comparison")]
+    pub fn compare(
+        &self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+        #[wasm_bindgen(unchecked_param_type = "SourceRect")] source: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "SourceRect[]")] masks: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let source: SourceRect = serde_wasm_bindgen::from_value(source)
+            .map_err(|e| thrown("options.malformed", format!("source rectangle: {e}")))?;
+        let masks: Vec<SourceRect> = if masks.is_undefined() || masks.is_null() {
+            Vec::new()
+        } else {
+            serde_wasm_bindgen::from_value(masks)
+                .map_err(|e| thrown("options.malformed", format!("masks: {e}")))?
+        };
+        to_js(&self.0.compare(rgba, width, height, source, &masks))
+    }
 }
 
 #[derive(Debug, Serialize)]
