@@ -1,27 +1,37 @@
 // The extension's service worker: fetches the bytes of images that our
 // content script reports (only those, only http(s) and data: URLs, capped in
-// size), runs the WASM verifier and perceptual hash on them, and answers with
-// a badge and the details to show. Results are cached by URL and by the
-// BLAKE3 of the bytes. Nothing leaves the machine: no request but for the
-// page's own images, no telemetry.
-import { initSync, verify, hash, matchBank, blake3Hex, thumbnail } from "../wasm/hallmark_wasm.js";
-import { badgeFor, signerName, shown, filtered, visible } from "./state.js";
+// size), and has the WASM module verify them and say how to show them. For a
+// trusted file it then compares the screen with the verified pixels before
+// the badge may turn green. Results are cached by URL and by the BLAKE3 of
+// the bytes. Nothing leaves the machine: no request but for the page's own
+// images, no telemetry.
+//
+// Every decision (badge, card, what a mode veils, the cheap screen pass, the
+// screenshot comparison, the limits) is the WASM module's; this file moves
+// bytes and messages.
+import {
+  initSync,
+  present,
+  notChecked,
+  uncheckable,
+  placement,
+  screenPrecheck,
+  screenBadge,
+  extensionLimits,
+  thumbnail,
+  ScreenReference,
+} from "../wasm/hallmark_wasm.js";
 
-/** Largest image fetched and checked. */
-const MAX_BYTES = 32 * 1024 * 1024;
-/** Results kept in memory (each cache), oldest dropped first. */
-const MAX_CACHED = 2000;
-/** PDQ distance that counts as a bank match (the CLI's default). */
-const BANK_THRESHOLD = 31;
-
-const DEFAULT_SETTINGS = { trustPem: "", mode: "all", showUnsigned: true, banks: [] };
+const DEFAULT_SETTINGS = { trustPem: "", mode: "all", filter: "strict", showUnsigned: true, banks: [] };
 
 let wasmReady = null;
 let wasmExports = null;
+let LIMITS = null;
 function ready() {
   wasmReady ??= (async () => {
     const response = await fetch(chrome.runtime.getURL("wasm/hallmark_wasm_bg.wasm"));
     wasmExports = initSync({ module: await response.arrayBuffer() });
+    LIMITS = extensionLimits();
   })();
   return wasmReady;
 }
@@ -31,17 +41,25 @@ async function settings() {
   return { ...DEFAULT_SETTINGS, ...stored };
 }
 
+const viewOf = (s) => ({ mode: s.mode, filter: s.filter, showUnsigned: s.showUnsigned });
+
 const byUrl = new Map();
 const byDigest = new Map();
-/** tabId -> Map(url -> {badge, thumb}) for the popup. */
+/** digest -> ScreenReference (WASM memory: freed when dropped). */
+const references = new Map();
+/** tabId -> Map(url -> {url, badge, thumb}) for the popup. */
 const tabs = new Map();
 /** Tabs whose page keeps removing our badges. */
 const hostileTabs = new Set();
 
-function remember(map, key, value) {
+function remember(map, key, value, max = LIMITS.maxCached, drop = () => {}) {
   map.delete(key);
   map.set(key, value);
-  if (map.size > MAX_CACHED) map.delete(map.keys().next().value);
+  while (map.size > max) {
+    const oldest = map.keys().next().value;
+    drop(map.get(oldest));
+    map.delete(oldest);
+  }
 }
 
 chrome.storage.onChanged.addListener(() => {
@@ -61,14 +79,14 @@ class CheckError extends Error {
   }
 }
 
-/** The bytes behind a URL the page shows, under MAX_BYTES. */
+/** The bytes behind a URL the page shows, under the size limit. */
 async function fetchBytes(url) {
   const parsed = new URL(url);
   if (parsed.protocol === "data:") {
     const comma = url.indexOf(",");
     const meta = url.slice(5, comma);
     const body = url.slice(comma + 1);
-    if (body.length > MAX_BYTES * 1.4) throw new CheckError("fetch.too_large", "data: URL over the size limit");
+    if (body.length > LIMITS.maxBytes * 1.4) throw new CheckError("fetch.too_large", "data: URL over the size limit");
     if (meta.endsWith(";base64")) {
       const bin = atob(body);
       return Uint8Array.from(bin, (c) => c.charCodeAt(0));
@@ -87,7 +105,7 @@ async function fetchBytes(url) {
   }
   if (!response.ok) throw new CheckError("fetch.status", `HTTP ${response.status}`);
   const declared = Number(response.headers.get("content-length") || 0);
-  if (declared > MAX_BYTES) throw new CheckError("fetch.too_large", `${declared} bytes, over the ${MAX_BYTES} limit`);
+  if (declared > LIMITS.maxBytes) throw new CheckError("fetch.too_large", `${declared} bytes, over the ${LIMITS.maxBytes} limit`);
   const reader = response.body.getReader();
   const chunks = [];
   let total = 0;
@@ -95,9 +113,9 @@ async function fetchBytes(url) {
     const { done, value } = await reader.read();
     if (done) break;
     total += value.length;
-    if (total > MAX_BYTES) {
+    if (total > LIMITS.maxBytes) {
       await reader.cancel();
-      throw new CheckError("fetch.too_large", `over the ${MAX_BYTES}-byte limit`);
+      throw new CheckError("fetch.too_large", `over the ${LIMITS.maxBytes}-byte limit`);
     }
     chunks.push(value);
   }
@@ -110,69 +128,9 @@ async function fetchBytes(url) {
   return bytes;
 }
 
-/** What the details card shows: strings only, made visible, set as text by the content script. */
-function details(report, bankMatch) {
-  const card = rawDetails(report, bankMatch);
-  for (const [key, value] of Object.entries(card)) {
-    card[key] = Array.isArray(value) ? value.map(visible) : visible(value);
-  }
-  return card;
-}
-
-function rawDetails(report, bankMatch) {
-  const claimed = report.claimed ?? {};
-  return {
-    verdict: report.verdict,
-    summary: report.summary,
-    // Tampered and invalid files: what follows is only what the manifest claims.
-    claims: report.claimed ? "Claimed, not verified (the file does not match its credentials)" : null,
-    signer: signerName(report.signer),
-    claimedSigner: signerName(report.claimed_signer),
-    issuer: report.signer?.issuer ?? report.claimed_signer?.issuer ?? null,
-    vouchedBy: report.signer?.anchor ? `${report.signer.anchor.name} (from ${report.signer.anchor.source})` : null,
-    chain: report.signer?.chain?.length ? report.signer.chain.join(" → ") : null,
-    identities: (report.identities ?? []).map(
-      (i) =>
-        `${i.name ?? "unnamed"} (${i.sig_type ?? "unknown type"}; ${
-          i.trusted ? "trusted" : i.status.length ? `not trusted: ${i.status.join(", ")}` : "not trusted"
-        })`,
-    ),
-    signedAt: report.signed_at,
-    tool: report.claim_generator ?? claimed.claim_generator ?? null,
-    title: report.title ?? claimed.title ?? null,
-    sourceType: report.digital_source_type ?? claimed.digital_source_type ?? null,
-    actions: report.actions.length ? report.actions : claimed.actions ?? [],
-    // A tampered or invalid file's ingredients are only what it claims.
-    ingredients: (report.ingredients.length ? report.ingredients : claimed.ingredients ?? []).map(
-      (i) => `${i.title ?? "untitled"} (${i.verdict}${report.ingredients.length ? "" : ", claimed"})`,
-    ),
-    codes: report.status.filter((s) => s.kind === "failure").map((s) => s.code),
-    error: report.error ? `${report.error.code}: ${report.error.message}` : null,
-    bank: bankMatch ? `${bankMatch.label}${bankMatch.note ? ` (${bankMatch.note})` : ""}, ${bankMatch.distance} bits` : null,
-  };
-}
-
-function bestBankMatch(bytes, banks) {
-  if (!banks.length) return null;
-  let h;
-  try {
-    h = hash(bytes);
-  } catch {
-    return null; // not decodable: the report says why
-  }
-  if (h.quality < 50) return null; // too featureless to match
-  let best = null;
-  for (const bank of banks) {
-    for (const m of matchBank(h.pdq, bank.tsv, BANK_THRESHOLD).matches) {
-      if (!best || m.distance < best.distance) best = m;
-    }
-  }
-  return best;
-}
-
 function thumb(bytes) {
   try {
-    const jpeg = thumbnail(bytes, 96);
+    const jpeg = thumbnail(bytes, LIMITS.thumbnailSide);
     let bin = "";
     for (let i = 0; i < jpeg.length; i += 0x8000) bin += String.fromCharCode(...jpeg.subarray(i, i + 0x8000));
     return `data:image/jpeg;base64,${btoa(bin)}`;
@@ -181,6 +139,7 @@ function thumb(bytes) {
   }
 }
 
+/** The presented result for a URL: {badge, card, bank, screen, digest, thumb}. */
 async function check(url) {
   const cached = byUrl.get(url);
   if (cached) return cached;
@@ -189,25 +148,159 @@ async function check(url) {
   let result;
   try {
     const bytes = await fetchBytes(url);
-    const digest = blake3Hex(bytes);
-    result = byDigest.get(digest);
+    const options = config.trustPem.trim() ? { trustAnchorsPem: config.trustPem } : undefined;
+    const presented = present(bytes, options, config.banks.map((b) => b.tsv));
+    result = byDigest.get(presented.digest);
     if (!result) {
-      const report = verify(bytes, config.trustPem.trim() ? { trustAnchorsPem: config.trustPem } : undefined);
-      const bankMatch = bestBankMatch(bytes, config.banks);
-      result = { badge: badgeFor(report, bankMatch), details: details(report, bankMatch), thumb: thumb(bytes) };
-      remember(byDigest, digest, result);
+      delete presented.report;
+      result = { ...presented, thumb: thumb(bytes) };
+      if (result.screen && !references.has(result.digest)) {
+        try {
+          remember(references, result.digest, new ScreenReference(bytes), LIMITS.maxReferences, (r) => r.free());
+        } catch (e) {
+          // Verified but not decodable: it can never be confirmed on screen.
+          result.unseeable = `${e.code ?? "decode"}: ${e.message ?? e}`;
+        }
+      }
+      remember(byDigest, result.digest, result);
     }
   } catch (e) {
-    const code = e.code ?? "fetch.failed";
-    const message = e.message ?? String(e);
-    result = {
-      badge: { state: "error", text: "Not checked", title: `${code}: ${message}` },
-      details: { verdict: "error", summary: `Could not be checked: ${message}`, error: `${code}: ${message}` },
-      thumb: null,
-    };
+    result = { ...notChecked(e.code ?? "fetch.failed", e.message ?? String(e)), thumb: null, digest: null };
   }
   remember(byUrl, url, result);
   return result;
+}
+
+/** What a content script draws: the result's badge (pending until the screen agrees) and its placement. */
+function answer(result, view, outcome) {
+  const badge = result.screen
+    ? screenBadge(result.badge, outcome ?? { kind: "pending", reason: "the screen is not compared yet" })
+    : result.badge;
+  return { badge, card: result.card, thumb: result.thumb, screen: result.screen, ...placement(badge.state, view, true) };
+}
+
+function note(tabId, url, badge, thumbUrl) {
+  if (!tabs.has(tabId)) tabs.set(tabId, new Map());
+  tabs.get(tabId).set(url, { url, badge, thumb: thumbUrl });
+}
+
+// captureVisibleTab is allowed about twice a second: one at a time, spaced.
+let captureChain = Promise.resolve();
+let lastCapture = 0;
+function capture(windowId) {
+  const run = captureChain.then(async () => {
+    const wait = lastCapture + LIMITS.captureIntervalMs - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    try {
+      return await chrome.tabs.captureVisibleTab(windowId, { format: "png" });
+    } finally {
+      lastCapture = Date.now();
+    }
+  });
+  captureChain = run.catch(() => {});
+  return run;
+}
+
+/** Crop a box (device pixels) out of a screenshot, at most cropSide a side: RGBA bytes. */
+function crop(bitmap, box) {
+  const scale = Math.min(1, LIMITS.cropSide / Math.max(box.width, box.height));
+  const w = Math.max(1, Math.round(box.width * scale));
+  const h = Math.max(1, Math.round(box.height * scale));
+  const canvas = new OffscreenCanvas(w, h);
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  ctx.imageSmoothingQuality = "high";
+  ctx.drawImage(bitmap, box.x, box.y, box.width, box.height, 0, 0, w, h);
+  const data = ctx.getImageData(0, 0, w, h).data;
+  return { rgba: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: w, height: h };
+}
+
+/**
+ * Compare the screen with the verified pixels for each item
+ * ({url, facts, view, source, masks}) of one tab: the cheap pass first,
+ * then one screenshot for all that need it. Answers one draw per item.
+ */
+async function screenCheck(tab, message) {
+  await ready();
+  const view = viewOf(await settings());
+  const outcomes = [];
+  const needShot = [];
+  const items = Array.isArray(message.items) ? message.items.slice(0, 64) : [];
+  for (const [i, item] of items.entries()) {
+    const result = byUrl.get(item.url);
+    if (!result?.screen) {
+      outcomes[i] = null;
+      continue;
+    }
+    if (result.unseeable) {
+      outcomes[i] = { kind: "differs", reason: `the verified file can't be decoded to compare (${result.unseeable})` };
+      continue;
+    }
+    const pre = screenPrecheck(item.facts ?? {});
+    if (pre) outcomes[i] = pre;
+    else needShot.push(i);
+  }
+  const timing = { captureMs: 0, compareMs: 0, compared: 0 };
+  if (needShot.length) {
+    const current = await chrome.tabs.get(tab.id).catch(() => null);
+    if (!current?.active) {
+      // Not on screen: nothing to compare, and nothing changes (a first answer stays "pending").
+      for (const i of needShot) outcomes[i] = null;
+    } else {
+      let bitmap = null;
+      const t0 = performance.now();
+      try {
+        const shot = await capture(tab.windowId);
+        // Another tab may have come to the front meanwhile: then the shot shows it, not this page.
+        const after = await chrome.tabs.get(tab.id).catch(() => null);
+        if (!after?.active) throw new Error("the tab went to the background");
+        bitmap = await createImageBitmap(await (await fetch(shot)).blob());
+      } catch {
+        // No screenshot (quota, or the tab went to the background): answers stay as they are.
+        for (const i of needShot) outcomes[i] = null;
+      }
+      timing.captureMs = performance.now() - t0;
+      if (bitmap) {
+        const scale = bitmap.width / Math.max(1, Number(message.viewport?.width) || bitmap.width);
+        const t1 = performance.now();
+        for (const i of needShot) {
+          const { url, view: box, source, masks } = items[i];
+          const reference = references.get(byUrl.get(url).digest);
+          if (!reference) {
+            outcomes[i] = { kind: "pending", reason: "the verified pixels were dropped from memory; checking again" };
+            byUrl.delete(url);
+            continue;
+          }
+          const device = {
+            x: Math.max(0, Math.floor(box.x * scale)),
+            y: Math.max(0, Math.floor(box.y * scale)),
+            width: Math.min(bitmap.width, Math.ceil((box.x + box.width) * scale)) - Math.max(0, Math.floor(box.x * scale)),
+            height: Math.min(bitmap.height, Math.ceil((box.y + box.height) * scale)) - Math.max(0, Math.floor(box.y * scale)),
+          };
+          if (!(device.width > 0 && device.height > 0)) {
+            outcomes[i] = { kind: "pending", reason: "too little of it is on screen" };
+            continue;
+          }
+          const part = crop(bitmap, device);
+          const comparison = reference.compare(part.rgba, part.width, part.height, source, masks ?? []);
+          outcomes[i] = comparison.outcome;
+          timing.compared++;
+        }
+        timing.compareMs = performance.now() - t1;
+        bitmap.close();
+      }
+    }
+  }
+  return {
+    timing,
+    answers: items.map((item, i) => {
+      if (!outcomes[i]) return null;
+      const result = byUrl.get(item.url);
+      if (!result) return null;
+      const drawn = answer(result, view, outcomes[i]);
+      note(tab.id, item.url, drawn.badge, result.thumb);
+      return drawn;
+    }),
+  };
 }
 
 chrome.runtime.onMessage.addListener((message, sender, reply) => {
@@ -217,13 +310,39 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
     // Only our content script sends "check", from a tab, for an image it found on that page.
     const tabId = sender.tab.id;
     check(message.url).then(async (result) => {
-      const { mode, showUnsigned } = await settings();
-      if (!tabs.has(tabId)) tabs.set(tabId, new Map());
-      tabs.get(tabId).set(message.url, { url: message.url, badge: result.badge, thumb: result.thumb });
-      const state = result.badge.state;
-      reply({ ...result, show: shown(state, mode, showUnsigned), veil: mode === "filter" && filtered(state) });
+      const drawn = answer(result, viewOf(await settings()));
+      note(tabId, message.url, drawn.badge, result.thumb);
+      reply(drawn);
     });
     return true; // replies asynchronously
+  }
+  if (message?.type === "screen" && sender.tab && !ownPage) {
+    screenCheck(sender.tab, message).then(reply, (e) => reply({ error: String(e) }));
+    return true;
+  }
+  if (message?.type === "uncheckable" && sender.tab && !ownPage && typeof message.kind === "string") {
+    // Canvases, videos, CSS backgrounds, blob: images: nothing to fetch, never checked.
+    (async () => {
+      await ready();
+      const view = viewOf(await settings());
+      try {
+        const result = uncheckable(message.kind);
+        reply({ badge: result.badge, card: result.card, thumb: null, screen: false, ...placement(result.badge.state, view, message.image === true) });
+      } catch {
+        reply(null);
+      }
+    })();
+    return true;
+  }
+  if (message?.type === "view" && sender.tab && !ownPage) {
+    // What a content script needs to know before it finds anything: whether
+    // non-image media get veils, and the limits it measures with.
+    (async () => {
+      await ready();
+      const view = viewOf(await settings());
+      reply({ veilElements: placement("error", view, false).veil, minSide: LIMITS.minSide, recheckMs: LIMITS.recheckMs });
+    })();
+    return true;
   }
   if (message?.type === "tab-results" && ownPage) {
     reply({ results: [...(tabs.get(message.tabId)?.values() ?? [])], hostile: hostileTabs.has(message.tabId) });
@@ -235,6 +354,7 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
       wasmMemoryBytes: wasmExports?.memory.buffer.byteLength ?? 0,
       cachedUrls: byUrl.size,
       cachedDigests: byDigest.size,
+      references: references.size,
       tabs: [...tabs].map(([tabId, results]) => ({ tabId, images: results.size, hostile: hostileTabs.has(tabId) })),
     });
     return false;
@@ -254,4 +374,9 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
     return false;
   }
   return false;
+});
+
+// A tab coming to the front: its content script compares its images again.
+chrome.tabs.onActivated.addListener(({ tabId }) => {
+  chrome.tabs.sendMessage(tabId, { type: "recheck" }).catch(() => {});
 });

@@ -1,18 +1,20 @@
 // Settings, kept in chrome.storage.local: trust anchors (PEM), mode, whether
 // unsigned images get a badge, and hash banks (TSV). PEM text is checked by
 // the WASM module before it is saved, so a broken bundle is never half-used.
-import { initSync, verify, bankSummary } from "../wasm/hallmark_wasm.js";
+import { initSync, verify, bankSummary, extensionLimits } from "../wasm/hallmark_wasm.js";
 
 const $ = (id) => document.getElementById(id);
-const DEFAULTS = { trustPem: "", mode: "all", showUnsigned: true, banks: [] };
-const MAX_BANK_BYTES = 64 * 1024 * 1024;
+const DEFAULTS = { trustPem: "", mode: "all", filter: "strict", showUnsigned: true, banks: [] };
+let MAX_BANK_BYTES = 0;
 
 async function load() {
   const response = await fetch(chrome.runtime.getURL("wasm/hallmark_wasm_bg.wasm"));
   initSync({ module: await response.arrayBuffer() });
+  MAX_BANK_BYTES = extensionLimits().maxBankBytes;
   const s = { ...DEFAULTS, ...(await chrome.storage.local.get(Object.keys(DEFAULTS))) };
   $("trust").value = s.trustPem;
   for (const radio of document.querySelectorAll("input[name=mode]")) radio.checked = radio.value === s.mode;
+  for (const radio of document.querySelectorAll("input[name=filter]")) radio.checked = radio.value === s.filter;
   $("show-unsigned").checked = s.showUnsigned;
   showBanks(s.banks);
 }
@@ -50,12 +52,15 @@ $("save-trust").addEventListener("click", async () => {
 for (const radio of document.querySelectorAll("input[name=mode]")) {
   radio.addEventListener("change", () => chrome.storage.local.set({ mode: radio.value }));
 }
+for (const radio of document.querySelectorAll("input[name=filter]")) {
+  radio.addEventListener("change", () => chrome.storage.local.set({ filter: radio.value }));
+}
 $("show-unsigned").addEventListener("change", (e) => chrome.storage.local.set({ showUnsigned: e.target.checked }));
 
 $("bank-file").addEventListener("change", async (e) => {
   const file = e.target.files[0];
   if (!file) return;
-  if (file.size > MAX_BANK_BYTES) return status("bank-status", "Not added: over 64 MB", false);
+  if (file.size > MAX_BANK_BYTES) return status("bank-status", `Not added: over ${MAX_BANK_BYTES >> 20} MB`, false);
   const tsv = await file.text();
   // Read by the WASM bank parser (what matching uses), never matched here:
   // matchBank refuses thresholds over 128 bits.

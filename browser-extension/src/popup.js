@@ -1,7 +1,8 @@
 // The current tab in numbers per badge state, and each checked image with
 // its thumbnail (made by the WASM module from the bytes already fetched: the
-// popup loads nothing from the web).
-import { STATES, STATE_LABELS } from "./state.js";
+// popup loads nothing from the web). States, their order and labels are the
+// WASM module's.
+import { initSync, badgeStates } from "../wasm/hallmark_wasm.js";
 
 const el = (tag, cls, text) => {
   const node = document.createElement(tag);
@@ -11,6 +12,10 @@ const el = (tag, cls, text) => {
 };
 
 async function main() {
+  const response = await fetch(chrome.runtime.getURL("wasm/hallmark_wasm_bg.wasm"));
+  initSync({ module: await response.arrayBuffer() });
+  const infos = badgeStates();
+  const STATES = infos.map((i) => i.state);
   const params = new URLSearchParams(location.search);
   let tabId = Number(params.get("tab"));
   if (!tabId) [{ id: tabId }] = await chrome.tabs.query({ active: true, currentWindow: true });
@@ -22,7 +27,7 @@ async function main() {
   for (const state of STATES) {
     const n = results.filter((r) => r.badge.state === state).length;
     if (!n) continue;
-    const c = el("span", `count s-${state}`, `${n} ${STATE_LABELS[state]}`);
+    const c = el("span", `count s-${state}`, `${n} ${infos.find((i) => i.state === state).label}`);
     c.dataset.state = state;
     c.dataset.count = String(n);
     counts.append(c);

@@ -113,23 +113,27 @@ async function drawn(page) {
   });
 }
 
-/** The badge drawn over the image in figure #id (matched by position). */
-async function badgeOf(page, id) {
-  const at = await page.evaluate((id) => {
-    const img = document.querySelector(`#${id} img`);
+/** The badge drawn over the image (or `sel`) in figure #id (matched by position). */
+async function badgeOf(page, id, sel = "img") {
+  const at = await page.evaluate(([id, sel]) => {
+    const img = document.querySelector(`#${id} ${sel}`);
     if (!img) return null;
     const r = img.getBoundingClientRect();
     return { left: r.left + scrollX, top: r.top + scrollY };
-  }, id);
+  }, [id, sel]);
   if (!at) return undefined;
   return (await drawn(page)).find((b) => Math.abs(b.left - at.left) < 1 && Math.abs(b.top - at.top) < 1);
 }
 
+/** Wait until each figure's badge is drawn and settled: not "pending" (a trusted file whose screen is not compared yet). */
 async function waitForBadges(page, ids, timeout = 20000) {
   const deadline = Date.now() + timeout;
   for (;;) {
     const missing = [];
-    for (const id of ids) if (!(await badgeOf(page, id))?.state) missing.push(id);
+    for (const id of ids) {
+      const state = (await badgeOf(page, id))?.state;
+      if (!state || state === "pending") missing.push(id);
+    }
     if (!missing.length) return;
     if (Date.now() > deadline) assert.fail(`no badge on ${missing.join(", ")}`);
     await page.waitForTimeout(100);
@@ -308,21 +312,68 @@ test("a page that keeps removing badges is flagged in the toolbar, and not froze
   await page.close();
 });
 
-test("feed-filter mode blurs unsigned, AI-generated and tampered images until clicked", async () => {
+test("the strict feed filter (the default) veils everything not trusted on screen; known-bad only veils the known-bad", async () => {
   await worker.evaluate(() => chrome.storage.local.set({ mode: "filter" }));
   const page = await context.newPage();
   await page.goto(`${origin}/index.html`);
   await waitForBadges(page, ["trusted", "unsigned", "ai", "tampered", "unknown"]);
-  const veils = {};
-  for (const id of ["trusted", "unknown", "unsigned", "ai", "tampered"]) veils[id] = (await badgeOf(page, id)).veil;
-  assert.deepEqual(veils, { trusted: null, unknown: null, unsigned: "unsigned", ai: "ai", tampered: "tampered" });
-  await page.screenshot({ path: path.join(artifacts, "feed-filter.png") });
+  const veilsOf = async () => {
+    const veils = {};
+    for (const id of ["trusted", "unknown", "unsigned", "ai", "tampered"]) veils[id] = (await badgeOf(page, id)).veil;
+    return veils;
+  };
+  // An unknown signer (a home-made certificate) is veiled too: it failed before.
+  assert.deepEqual(await veilsOf(), { trusted: null, unknown: "unknown", unsigned: "unsigned", ai: "ai", tampered: "tampered" });
+  await page.screenshot({ path: path.join(artifacts, "feed-filter-strict.png") });
   // A click on the veil shows the image.
   const box = await page.locator("#unsigned img").boundingBox();
   await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   assert.equal((await badgeOf(page, "unsigned")).veil, null);
-  await worker.evaluate(() => chrome.storage.local.set({ mode: "all" }));
   await page.close();
+
+  // What can't be checked at all is veiled in strict mode: a canvas, a blob: image, a CSS background, a redirect.
+  const media = await context.newPage();
+  await media.goto(`${origin}/media.html`);
+  await waitForBadges(media, ["trusted", "unknown", "moved", "blob"]);
+  const veiled = async () => ({
+    canvas: (await badgeOf(media, "canvas", "canvas"))?.veil ?? null,
+    blob: (await badgeOf(media, "blob"))?.veil ?? null,
+    background: (await badgeOf(media, "background", "div"))?.veil ?? null,
+    trusted: (await badgeOf(media, "trusted")).veil,
+    unknown: (await badgeOf(media, "unknown")).veil,
+    moved: (await badgeOf(media, "moved")).veil,
+  });
+  for (let i = 0; i < 50 && !(await badgeOf(media, "background", "div"))?.veil; i++) await media.waitForTimeout(100);
+  assert.deepEqual(await veiled(), { canvas: "error", blob: "error", background: "error", trusted: null, unknown: "unknown", moved: "error" });
+  assert.equal((await badgeOf(media, "blob")).text.slice(1), "Not checked (blob: image)");
+  await media.screenshot({ path: path.join(artifacts, "feed-filter-strict-media.png") });
+  await media.close();
+
+  // The second, explicit level: only the known-bad.
+  await worker.evaluate(() => chrome.storage.local.set({ filter: "known-bad" }));
+  const relaxed = await context.newPage();
+  await relaxed.goto(`${origin}/media.html`);
+  await waitForBadges(relaxed, ["trusted", "unknown", "moved", "blob"]);
+  await relaxed.waitForTimeout(500);
+  assert.deepEqual(
+    {
+      canvas: (await badgeOf(relaxed, "canvas", "canvas"))?.veil ?? null,
+      background: (await badgeOf(relaxed, "background", "div"))?.veil ?? null,
+      unknown: (await badgeOf(relaxed, "unknown")).veil,
+      moved: (await badgeOf(relaxed, "moved")).veil,
+    },
+    { canvas: null, background: null, unknown: null, moved: null },
+  );
+  await relaxed.close();
+  const page2 = await context.newPage();
+  await page2.goto(`${origin}/index.html`);
+  await waitForBadges(page2, ["unsigned", "tampered", "unknown"]);
+  assert.deepEqual(
+    [(await badgeOf(page2, "unsigned")).veil, (await badgeOf(page2, "tampered")).veil, (await badgeOf(page2, "unknown")).veil],
+    ["unsigned", "tampered", null],
+  );
+  await page2.close();
+  await worker.evaluate(() => chrome.storage.local.set({ mode: "all", filter: "strict" }));
 });
 
 test("an image whose PDQ hash is in a hash bank gets the bank's label", async () => {
@@ -398,7 +449,7 @@ test("the options page saves a trust bundle, refuses a broken one, and the badge
 
 test("no request leaves but for the pages and their own images", () => {
   const allowed = new Set([
-    "/index.html", "/hostile.html", "/remover.html", "/attacks.html", "/favicon.ico",
+    "/index.html", "/hostile.html", "/remover.html", "/attacks.html", "/media.html", "/redirect/trusted.jpg", "/favicon.ico",
     "/hostile-signer.jpg", "/hostile-title.jpg",
     "/trusted.jpg", "/unknown.jpg", "/tampered.jpg", "/ai.jpg", "/unsigned.jpg", "/picture.webp",
     "/cross.jpg", "/hostile.jpg", "/tiny.jpg", "/lazy.jpg", "/added.png",
@@ -433,5 +484,59 @@ test("the extension's fetch sends no cookies and follows no redirect to another 
   );
   for (const r of fresh.filter(fromExtension)) assert.equal(r.headers.cookie, undefined, "cookies sent by the extension");
   await page.screenshot({ path: path.join(artifacts, "leaky-page.png") });
+  await page.close();
+});
+
+test("a trusted badge is green only where the screen shows the verified pixels", async () => {
+  const page = await context.newPage();
+  await page.goto(`${origin}/screen.html`);
+  const ids = ["honest", "opacity", "overlay", "content", "twofaced", "cover"];
+  await waitForBadges(page, ids, 30000);
+  const states = {};
+  for (const id of ids) states[id] = (await badgeOf(page, id)).state;
+  await page.screenshot({ path: path.join(artifacts, "screen-tricks.png") });
+  // Before: every one of these was a green "trusted" badge over the page's fake.
+  assert.deepEqual(states, {
+    honest: "trusted",
+    opacity: "mismatch", // a fake under an opacity-0 trusted image
+    overlay: "mismatch", // a pointer-events: none overlay (elementsFromPoint skips it)
+    content: "mismatch", // CSS content: url() on the <img>
+    twofaced: "mismatch", // the server gave the extension's fetch the genuine file, the page a fake
+    cover: "trusted", // object-fit: cover in a rounded, clipping box: still the verified pixels
+  });
+  const overlay = await badgeOf(page, "overlay");
+  assert.equal(overlay.text.slice(1), "Not what you see");
+  assert.match(overlay.card.text, /signed by Jane Doe \(Example News\) and trusted, but what the page shows here is not it/, overlay.card.text);
+  assert.match((await badgeOf(page, "opacity")).card.text, /transparent/);
+  assert.match((await badgeOf(page, "content")).card.text, /CSS content/);
+  // The card shows the verified file's thumbnail, drawn by the extension.
+  assert.match((await badgeOf(page, "twofaced")).card.text, /The verified file/);
+  // A change no DOM observer sees (a CSSOM rule, 2 s after load) is caught by the next comparison.
+  let late;
+  for (let i = 0; i < 100; i++) {
+    late = await badgeOf(page, "late");
+    if (late?.state === "mismatch") break;
+    await page.waitForTimeout(100);
+  }
+  assert.equal(late?.state, "mismatch", JSON.stringify(late));
+  await page.screenshot({ path: path.join(artifacts, "screen-tricks-late.png") });
+  // A page that swaps in a fake while its tab is in the background is caught as soon as it is shown again.
+  const other = await context.newPage();
+  await other.goto(`${origin}/attacks.html`);
+  await page.evaluate(() => {
+    const fake = document.createElement("div");
+    fake.style.cssText = "position:absolute;left:16px;top:16px;width:320px;height:240px;background:url(fake.jpg) 0 0/320px 240px;pointer-events:none";
+    document.body.append(fake);
+  });
+  await other.waitForTimeout(500);
+  await page.bringToFront();
+  let swapped;
+  for (let i = 0; i < 100; i++) {
+    swapped = await badgeOf(page, "honest");
+    if (swapped?.state === "mismatch") break;
+    await page.waitForTimeout(100);
+  }
+  assert.equal(swapped?.state, "mismatch", JSON.stringify(swapped));
+  await other.close();
   await page.close();
 });

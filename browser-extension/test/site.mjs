@@ -23,6 +23,7 @@ export function makeImages(dir, root, hallmark) {
     "added.png": "signed/newsroom.png",
     "picture.webp": "signed/newsroom.webp",
     "fallback.jpg": "images/other.jpg",
+    "fake.jpg": "images/other.jpg",
     "cross.jpg": "signed/stranger.jpg",
     "tiny.jpg": "signed/newsroom.jpg",
     "hostile-signer.jpg": "attacks/hostile-signer.jpg",
@@ -106,7 +107,44 @@ export function pages(crossOrigin, dataUrl, elsewhere) {
 <figure id="moved">${img(`/redirect/trusted.jpg?to=${encodeURIComponent(`${elsewhere}/trusted.jpg`)}`)}</figure>
 <figure id="fresh">${img("/fresh/trusted.jpg")}</figure>
 </div></body></html>`;
-  return { "/index.html": index, "/hostile.html": hostile, "/remover.html": remover, "/attacks.html": attacks, "/leaky.html": leaky };
+  // A page's tricks to put a fake under a trusted badge: each figure shows
+  // fake.jpg (another picture) where a trusted image's box is.
+  const box = 'style="position:relative;width:320px;height:240px"';
+  const over = "position:absolute;left:0;top:0;width:320px;height:240px";
+  const screen = `<!DOCTYPE html><html><head><title>Screen tricks</title>
+<style>body{margin:0;font:14px sans-serif} .row{display:flex;flex-wrap:wrap;gap:24px;padding:16px} figure{margin:0}
+  #late .cover { opacity: 0; }</style></head>
+<body><div class="row">
+<figure id="honest">${img("trusted.jpg")}</figure>
+<figure id="opacity"><div ${box}><div style="${over};background:url(fake.jpg) 0 0/320px 240px"></div>${img("trusted.jpg", 'style="position:relative;opacity:0"')}</div></figure>
+<figure id="overlay"><div ${box}>${img("trusted.jpg")}<div style="${over};background:url(fake.jpg) 0 0/320px 240px;pointer-events:none"></div></div></figure>
+<figure id="content">${img("trusted.jpg", 'style="content:url(fake.jpg)"')}</figure>
+<figure id="twofaced">${img("/twofaced/trusted.jpg")}</figure>
+<figure id="cover"><div style="width:200px;height:200px;overflow:hidden;border-radius:16px"><img src="trusted.jpg" style="width:200px;height:200px;object-fit:cover;display:block"></div></figure>
+<figure id="late"><div ${box}>${img("trusted.jpg")}<div class="cover" style="${over};background:url(fake.jpg) 0 0/320px 240px;pointer-events:none"></div></div></figure>
+</div>
+<script>
+  // No DOM change: a CSSOM rule makes the overlay opaque 2 s after load.
+  addEventListener("load", () => setTimeout(() => document.styleSheets[0].insertRule("#late .cover { opacity: 1 !important; }", 0), 2000));
+</script>
+</body></html>`;
+  // Media the extension can't check: a canvas, a blob: image, a CSS background.
+  const media = `<!DOCTYPE html><html><head><title>Uncheckable media</title></head>
+<body style="margin:16px"><div style="display:flex;gap:24px;flex-wrap:wrap">
+<figure id="canvas"><canvas width="320" height="240"></canvas></figure>
+<figure id="blob"><img width="320" height="240"></figure>
+<figure id="background"><div style="width:320px;height:240px;background:url(unsigned.jpg) 0 0/cover"></div></figure>
+<figure id="trusted">${img("trusted.jpg")}</figure>
+<figure id="unknown">${img("unknown.jpg")}</figure>
+<figure id="moved">${img(`/redirect/trusted.jpg?to=${encodeURIComponent(`${elsewhere}/trusted.jpg`)}`)}</figure>
+</div>
+<script>
+  const c = document.querySelector("canvas").getContext("2d");
+  c.fillStyle = "#c33"; c.fillRect(0, 0, 320, 240);
+  fetch("unsigned.jpg").then((r) => r.blob()).then((b) => { document.querySelector("#blob img").src = URL.createObjectURL(b); });
+</script>
+</body></html>`;
+  return { "/screen.html": screen, "/media.html": media, "/index.html": index, "/hostile.html": hostile, "/remover.html": remover, "/attacks.html": attacks, "/leaky.html": leaky };
 }
 
 /** Start a server on `host` serving `pages` and the files of `dir`; records
@@ -127,6 +165,13 @@ export function serve(dir, getPages, log, host = "127.0.0.1") {
     if (url.pathname.startsWith("/redirect/")) {
       res.writeHead(302, { location: url.searchParams.get("to"), "cache-control": "no-store" });
       return res.end();
+    }
+    if (url.pathname.startsWith("/twofaced/")) {
+      // Two-faced: the genuine file to a fetch() (the extension), the fake to an <img> (the page).
+      const asImage = req.headers["sec-fetch-dest"] === "image";
+      const file = path.join(dir, asImage ? "fake.jpg" : path.basename(url.pathname));
+      res.writeHead(200, { "content-type": TYPES[".jpg"], "cache-control": "no-store" });
+      return res.end(fs.readFileSync(file));
     }
     const fresh = url.pathname.startsWith("/fresh/");
     if (fresh) {
