@@ -49,6 +49,8 @@ const byDigest = new Map();
 const references = new Map();
 /** tabId -> Map(url -> {url, badge, thumb}) for the popup. */
 const tabs = new Map();
+/** The last screen comparisons' costs, for the stats message (benchmarks, the README's figures). */
+const screenTimings = [];
 /** Tabs whose page keeps removing our badges. */
 const hostileTabs = new Set();
 
@@ -191,8 +193,10 @@ function capture(windowId) {
   const run = captureChain.then(async () => {
     const wait = lastCapture + LIMITS.captureIntervalMs - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const t0 = performance.now();
     try {
-      return await chrome.tabs.captureVisibleTab(windowId, { format: "png" });
+      const shot = await chrome.tabs.captureVisibleTab(windowId, { format: "png" });
+      return { shot, ms: performance.now() - t0 };
     } finally {
       lastCapture = Date.now();
     }
@@ -239,7 +243,8 @@ async function screenCheck(tab, message) {
     if (pre) outcomes[i] = pre;
     else needShot.push(i);
   }
-  const timing = { captureMs: 0, compareMs: 0, compared: 0 };
+  // waitMs: queued behind the capture quota; shotMs: captureVisibleTab itself; decodeMs: the PNG.
+  const timing = { waitMs: 0, shotMs: 0, decodeMs: 0, compareMs: 0, compared: 0 };
   if (needShot.length) {
     const current = await chrome.tabs.get(tab.id).catch(() => null);
     if (!current?.active) {
@@ -249,16 +254,19 @@ async function screenCheck(tab, message) {
       let bitmap = null;
       const t0 = performance.now();
       try {
-        const shot = await capture(tab.windowId);
+        const { shot, ms } = await capture(tab.windowId);
+        timing.shotMs = ms;
         // Another tab may have come to the front meanwhile: then the shot shows it, not this page.
         const after = await chrome.tabs.get(tab.id).catch(() => null);
         if (!after?.active) throw new Error("the tab went to the background");
+        const t = performance.now();
         bitmap = await createImageBitmap(await (await fetch(shot)).blob());
+        timing.decodeMs = performance.now() - t;
       } catch {
         // No screenshot (quota, or the tab went to the background): answers stay as they are.
         for (const i of needShot) outcomes[i] = null;
       }
-      timing.captureMs = performance.now() - t0;
+      timing.waitMs = Math.max(0, performance.now() - t0 - timing.shotMs - timing.decodeMs);
       if (bitmap) {
         const scale = bitmap.width / Math.max(1, Number(message.viewport?.width) || bitmap.width);
         const t1 = performance.now();
@@ -290,6 +298,8 @@ async function screenCheck(tab, message) {
       }
     }
   }
+  if (timing.compared) screenTimings.push(timing);
+  if (screenTimings.length > 100) screenTimings.shift();
   return {
     timing,
     answers: items.map((item, i) => {
@@ -355,6 +365,7 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
       cachedUrls: byUrl.size,
       cachedDigests: byDigest.size,
       references: references.size,
+      screenTimings,
       tabs: [...tabs].map(([tabId, results]) => ({ tabId, images: results.size, hostile: hostileTabs.has(tabId) })),
     });
     return false;

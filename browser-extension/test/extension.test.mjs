@@ -495,6 +495,21 @@ test("a trusted badge is green only where the screen shows the verified pixels",
   const states = {};
   for (const id of ids) states[id] = (await badgeOf(page, id)).state;
   await page.screenshot({ path: path.join(artifacts, "screen-tricks.png") });
+  {
+    const extensionId = new URL(worker.url()).host;
+    const probe = await context.newPage();
+    await probe.goto(`chrome-extension://${extensionId}/src/popup.html?tab=-1`);
+    const { screenTimings } = await probe.evaluate(() => chrome.runtime.sendMessage({ type: "stats" }));
+    await probe.close();
+    await page.bringToFront();
+    const n = screenTimings.reduce((a, t) => a + t.compared, 0);
+    const mean = (k) => (screenTimings.reduce((a, t) => a + t[k], 0) / screenTimings.length).toFixed(1);
+    const compare = screenTimings.reduce((a, t) => a + t.compareMs, 0) / Math.max(1, n);
+    console.log(
+      `# screen comparisons: ${screenTimings.length} screenshots of 1400x900: captureVisibleTab ${mean("shotMs")} ms, PNG decode ${mean("decodeMs")} ms, ` +
+        `queued ${mean("waitMs")} ms; ${n} crops, ${compare.toFixed(1)} ms each (crop, PDQ and colour cells in WASM)`,
+    );
+  }
   // Before: every one of these was a green "trusted" badge over the page's fake.
   assert.deepEqual(states, {
     honest: "trusted",

@@ -1,7 +1,7 @@
 // Compiled with `tsc --noEmit --strict` by wasm/test.sh: the generated
 // declarations must type real use of the API (and reject misuse, below).
-import { initSync, verify, hash, matchBank, bankSummary, version } from "../pkg/hallmark_wasm.js";
-import type { Report, HashResult, MatchResult, BankSummary, Verdict, HallmarkError, AnchorInfo, IdentityReport } from "../pkg/hallmark_wasm.js";
+import { initSync, verify, hash, matchBank, bankSummary, version, present, placement, screenPrecheck, screenBadge, extensionLimits, badgeStates, ScreenReference } from "../pkg/hallmark_wasm.js";
+import type { Report, HashResult, MatchResult, BankSummary, Verdict, HallmarkError, AnchorInfo, IdentityReport, Presented, Placement, ScreenOutcome, Badge, BadgeState, Comparison, ExtensionLimits } from "../pkg/hallmark_wasm.js";
 
 declare const bytes: Uint8Array;
 declare const wasm: BufferSource;
@@ -24,6 +24,16 @@ const chain: string[] = report.signer?.chain ?? [];
 const identities: IdentityReport[] = report.identities;
 const scope: string | null = report.status[0]?.scope ?? null;
 const v: string = version();
+// The extension's exports.
+const shown: Presented = present(bytes, { trustAnchorsPem: "" }, ["tsv"]);
+const state: BadgeState = shown.badge.state;
+const where: Placement = placement(state, { mode: "filter", filter: "known-bad" }, true);
+const pre: ScreenOutcome | null = screenPrecheck({ tabVisible: true, opacity: 1 });
+const green: Badge = screenBadge(shown.badge, pre ?? { kind: "same" });
+const limits: ExtensionLimits = extensionLimits();
+const labels: string[] = badgeStates().map((s) => s.label);
+const compared: Comparison = new ScreenReference(bytes).compare(new Uint8Array(4), 1, 1, { x: 0, y: 0, width: 1, height: 1 }, []);
+const rows: number = shown.card.sections.reduce((n, s) => n + s.rows.length, where.veil ? 1 : 0) + limits.maxBytes + labels.length + (compared.pdq_distance ?? 0) + green.text.length;
 try {
   hash(bytes);
 } catch (e) {
