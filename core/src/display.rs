@@ -311,11 +311,15 @@ pub fn card(report: &Report, badge: &Badge, bank: Option<&BankHit>) -> Card {
             ),
             (
                 "Vouched for by",
-                signer.and_then(|s| s.anchor.as_ref()).map(|a| a.vouched_text()),
+                signer
+                    .and_then(|s| s.anchor.as_ref())
+                    .map(|a| a.vouched_text()),
             ),
             (
                 "Chain",
-                signer.filter(|s| !s.chain.is_empty()).map(SignerInfo::chain_text),
+                signer
+                    .filter(|s| !s.chain.is_empty())
+                    .map(SignerInfo::chain_text),
             ),
             ("Identities", joined(&identities)),
             ("Signed at", report.signed_at.clone()),
@@ -332,8 +336,11 @@ pub fn card(report: &Report, badge: &Badge, bank: Option<&BankHit>) -> Card {
     match &report.claimed {
         // Tampered and invalid files: what follows is only what the manifest claims.
         Some(claimed) => {
-            let ingredients: Vec<String> =
-                claimed.ingredients.iter().map(|i| ingredient(i, true)).collect();
+            let ingredients: Vec<String> = claimed
+                .ingredients
+                .iter()
+                .map(|i| ingredient(i, true))
+                .collect();
             sections.push(CardSection {
                 heading: Some(CLAIMS_HEADING.into()),
                 rows: rows(vec![
@@ -346,8 +353,11 @@ pub fn card(report: &Report, badge: &Badge, bank: Option<&BankHit>) -> Card {
             });
         }
         None => {
-            let ingredients: Vec<String> =
-                report.ingredients.iter().map(|i| ingredient(i, false)).collect();
+            let ingredients: Vec<String> = report
+                .ingredients
+                .iter()
+                .map(|i| ingredient(i, false))
+                .collect();
             sections[0].rows.extend(rows(vec![
                 ("Tool", report.claim_generator.clone()),
                 ("Title", report.title.clone()),
@@ -379,7 +389,10 @@ pub fn card(report: &Report, badge: &Badge, bank: Option<&BankHit>) -> Card {
             ),
             (
                 "Error",
-                report.error.as_ref().map(|e| format!("{}: {}", e.code, e.message)),
+                report
+                    .error
+                    .as_ref()
+                    .map(|e| format!("{}: {}", e.code, e.message)),
             ),
         ]),
     });
@@ -395,7 +408,11 @@ pub fn card(report: &Report, badge: &Badge, bank: Option<&BankHit>) -> Card {
 /// A badge and card for an image that was never verified: the fetch was
 /// refused or failed (`code`, `message`), or there is nothing to fetch.
 pub fn not_checked(code: &str, message: &str) -> (Badge, Card) {
-    let badge = Badge::new(BadgeState::Error, "Not checked", &format!("{code}: {message}"));
+    let badge = Badge::new(
+        BadgeState::Error,
+        "Not checked",
+        &format!("{code}: {message}"),
+    );
     let card = Card {
         verdict: "error".into(),
         heading: badge.text.clone(),
@@ -633,7 +650,11 @@ pub const MIN_COMPARED_FRACTION: f64 = 0.25;
 /// The cheap first pass: an outcome when the facts alone settle it, `None`
 /// when a screenshot must be compared.
 pub fn precheck(facts: &ScreenFacts) -> Option<ScreenOutcome> {
-    let pending = |reason: &str| Some(ScreenOutcome::Pending { reason: reason.into() });
+    let pending = |reason: &str| {
+        Some(ScreenOutcome::Pending {
+            reason: reason.into(),
+        })
+    };
     let differs = |reason: String| Some(ScreenOutcome::Differs { reason });
     if !facts.tab_visible {
         return pending("the tab is not visible");
@@ -644,10 +665,18 @@ pub fn precheck(facts: &ScreenFacts) -> Option<ScreenOutcome> {
     {
         return pending("too little of it is on screen");
     }
-    if !(facts.opacity >= 0.99) {
+    let opaque = facts.opacity.is_finite() && facts.opacity >= 0.99;
+    if !opaque {
         return differs(format!(
             "the page draws it {}% transparent",
-            ((1.0 - if facts.opacity.is_finite() { facts.opacity.clamp(0.0, 1.0) } else { 0.0 }) * 100.0).round()
+            ((1.0
+                - if facts.opacity.is_finite() {
+                    facts.opacity.clamp(0.0, 1.0)
+                } else {
+                    0.0
+                })
+                * 100.0)
+                .round()
         ));
     }
     if !facts.restyled.is_empty() {
@@ -757,7 +786,12 @@ mod tests {
         let b = badge(&report(Verdict::Trusted), None);
         assert_eq!(
             (b.state, b.text.as_str(), b.title.as_str(), b.mark.as_str()),
-            (BadgeState::Trusted, "Jane Doe (Example News)", "trusted summary", "✔")
+            (
+                BadgeState::Trusted,
+                "Jane Doe (Example News)",
+                "trusted summary",
+                "✔"
+            )
         );
         let states: Vec<BadgeState> = [
             Verdict::Valid,
@@ -771,7 +805,10 @@ mod tests {
         .map(|v| badge(&report(v), None).state)
         .collect();
         use BadgeState::*;
-        assert_eq!(states, [Unknown, Tampered, Invalid, Unsigned, Unsigned, Error]);
+        assert_eq!(
+            states,
+            [Unknown, Tampered, Invalid, Unsigned, Unsigned, Error]
+        );
         let mut ai = report(Verdict::Trusted);
         ai.ai_generated = true;
         assert_eq!(badge(&ai, None).state, Ai);
@@ -787,10 +824,22 @@ mod tests {
             transform: "rotate90".into(),
         };
         let b = badge(&report(Verdict::Unsigned), Some(&hit));
-        assert_eq!((b.state, b.text.as_str()), (BadgeState::Matched, "known-fake"));
-        assert_eq!(b.title, "Matches “known-fake” in your hash bank (4 bits, rotate90)");
-        assert_eq!(badge(&report(Verdict::Valid), Some(&hit)).state, BadgeState::Matched);
-        assert_eq!(badge(&report(Verdict::Trusted), Some(&hit)).state, BadgeState::Trusted);
+        assert_eq!(
+            (b.state, b.text.as_str()),
+            (BadgeState::Matched, "known-fake")
+        );
+        assert_eq!(
+            b.title,
+            "Matches “known-fake” in your hash bank (4 bits, rotate90)"
+        );
+        assert_eq!(
+            badge(&report(Verdict::Valid), Some(&hit)).state,
+            BadgeState::Matched
+        );
+        assert_eq!(
+            badge(&report(Verdict::Trusted), Some(&hit)).state,
+            BadgeState::Trusted
+        );
     }
 
     #[test]
@@ -812,9 +861,15 @@ mod tests {
         };
         assert_eq!(
             veiled(&strict),
-            ["matched", "mismatch", "tampered", "invalid", "ai", "unknown", "pending", "unsigned", "error"]
+            [
+                "matched", "mismatch", "tampered", "invalid", "ai", "unknown", "pending",
+                "unsigned", "error"
+            ]
         );
-        assert_eq!(veiled(&known_bad), ["matched", "tampered", "invalid", "ai", "unsigned"]);
+        assert_eq!(
+            veiled(&known_bad),
+            ["matched", "tampered", "invalid", "ai", "unsigned"]
+        );
         assert_eq!(veiled(&ViewSettings::default()), Vec::<&str>::new());
         // The default filter level is strict.
         let parsed: ViewSettings = serde_json::from_str(r#"{"mode":"filter"}"#).unwrap_or_default();
@@ -822,11 +877,17 @@ mod tests {
         // Canvases, videos and backgrounds: veiled in strict mode, never badged.
         assert_eq!(
             placement(BadgeState::Error, &strict, false),
-            Placement { show: false, veil: true }
+            Placement {
+                show: false,
+                veil: true
+            }
         );
         assert_eq!(
             placement(BadgeState::Error, &known_bad, false),
-            Placement { show: false, veil: false }
+            Placement {
+                show: false,
+                veil: false
+            }
         );
         let problems = ViewSettings {
             mode: Mode::Problems,
@@ -852,8 +913,17 @@ mod tests {
                 reason: "something on the page covers it".into(),
             },
         );
-        assert_eq!((differs.state, differs.text.as_str()), (BadgeState::Mismatch, "Not what you see"));
-        assert!(differs.title.ends_with("not it: something on the page covers it"), "{}", differs.title);
+        assert_eq!(
+            (differs.state, differs.text.as_str()),
+            (BadgeState::Mismatch, "Not what you see")
+        );
+        assert!(
+            differs
+                .title
+                .ends_with("not it: something on the page covers it"),
+            "{}",
+            differs.title
+        );
         let pending = on_screen(
             &trusted,
             &ScreenOutcome::Pending {
@@ -863,7 +933,10 @@ mod tests {
         assert_eq!(pending.state, BadgeState::Pending);
         // Other badges make no claim about the pixels.
         let tampered = badge(&report(Verdict::Tampered), None);
-        assert_eq!(on_screen(&tampered, &ScreenOutcome::Differs { reason: "x".into() }), tampered);
+        assert_eq!(
+            on_screen(&tampered, &ScreenOutcome::Differs { reason: "x".into() }),
+            tampered
+        );
     }
 
     #[test]
@@ -882,15 +955,48 @@ mod tests {
             Some(ScreenOutcome::Differs { reason }) => format!("differs: {reason}"),
             None => "capture".into(),
         };
-        assert_eq!(kind(ScreenFacts { tab_visible: false, ..seen.clone() }), "pending: the tab is not visible");
-        assert_eq!(kind(ScreenFacts { shown_fraction: 0.1, ..seen.clone() }), "pending: too little of it is on screen");
-        assert_eq!(kind(ScreenFacts { opacity: 0.0, ..seen.clone() }), "differs: the page draws it 100% transparent");
-        assert_eq!(kind(ScreenFacts { opacity: f64::NAN, ..seen.clone() }), "differs: the page draws it 100% transparent");
         assert_eq!(
-            kind(ScreenFacts { restyled: "content".into(), ..seen.clone() }),
+            kind(ScreenFacts {
+                tab_visible: false,
+                ..seen.clone()
+            }),
+            "pending: the tab is not visible"
+        );
+        assert_eq!(
+            kind(ScreenFacts {
+                shown_fraction: 0.1,
+                ..seen.clone()
+            }),
+            "pending: too little of it is on screen"
+        );
+        assert_eq!(
+            kind(ScreenFacts {
+                opacity: 0.0,
+                ..seen.clone()
+            }),
+            "differs: the page draws it 100% transparent"
+        );
+        assert_eq!(
+            kind(ScreenFacts {
+                opacity: f64::NAN,
+                ..seen.clone()
+            }),
+            "differs: the page draws it 100% transparent"
+        );
+        assert_eq!(
+            kind(ScreenFacts {
+                restyled: "content".into(),
+                ..seen.clone()
+            }),
             "differs: the page changes how it is drawn (CSS content)"
         );
-        assert_eq!(kind(ScreenFacts { covered: true, ..seen }), "differs: something on the page covers it");
+        assert_eq!(
+            kind(ScreenFacts {
+                covered: true,
+                ..seen
+            }),
+            "differs: something on the page covers it"
+        );
     }
 
     #[test]
@@ -914,18 +1020,33 @@ mod tests {
         assert_eq!(
             p.card.sections[0].rows,
             vec![
-                CardRow { label: "Title".into(), value: "a\\u{202e}gnp.exe".into() },
-                CardRow { label: "Actions".into(), value: "c2pa.created".into() },
+                CardRow {
+                    label: "Title".into(),
+                    value: "a\\u{202e}gnp.exe".into()
+                },
+                CardRow {
+                    label: "Actions".into(),
+                    value: "c2pa.created".into()
+                },
             ]
         );
-        assert_eq!(p.card.sections[1].rows[0].value, "assertion.dataHash.mismatch");
+        assert_eq!(
+            p.card.sections[1].rows[0].value,
+            "assertion.dataHash.mismatch"
+        );
         assert!(!p.screen);
         assert!(present(&report(Verdict::Trusted), None).screen);
-        assert_eq!(visible("red\u{1b}[31m\0\r\n"), "red\\u{1b}[31m\\u{0}\\u{d}\\u{a}");
+        assert_eq!(
+            visible("red\u{1b}[31m\0\r\n"),
+            "red\\u{1b}[31m\\u{0}\\u{d}\\u{a}"
+        );
         let long = visible(&"x".repeat(MAX_SHOWN + 50));
         assert_eq!(long.chars().count(), MAX_SHOWN + 1);
         let (b, c) = uncheckable(Uncheckable::Canvas);
-        assert_eq!((b.state, b.text.as_str()), (BadgeState::Error, "Not checked (canvas)"));
+        assert_eq!(
+            (b.state, b.text.as_str()),
+            (BadgeState::Error, "Not checked (canvas)")
+        );
         assert!(c.summary.contains("canvas"));
     }
 }

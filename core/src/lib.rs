@@ -41,9 +41,9 @@ mod policy;
 #[cfg(feature = "registry")]
 pub mod registry;
 mod report;
-pub mod screen;
 #[cfg(feature = "scan")]
 pub mod scan;
+pub mod screen;
 mod sign;
 mod signer;
 mod timestamp;

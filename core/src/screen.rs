@@ -82,13 +82,14 @@ impl ScreenReference {
     pub fn from_bytes(bytes: &[u8], limits: &Limits) -> Result<Self, MediaError> {
         // JPEG has no alpha and decodes fast at reduced scale; PNG and WebP
         // are decoded whole, keeping their transparency.
-        let (w, h, channels, pixels) = if crate::media::probe(bytes, limits)?.format == MediaFormat::Jpeg {
-            let d = crate::pixels::decode_for_pdq(bytes, limits)?;
-            (d.cols, d.rows, d.channels, d.pixels)
-        } else {
-            let d = crate::pixels::decode_rgba8(bytes, limits)?;
-            (d.width as usize, d.height as usize, d.channels, d.pixels)
-        };
+        let (w, h, channels, pixels) =
+            if crate::media::probe(bytes, limits)?.format == MediaFormat::Jpeg {
+                let d = crate::pixels::decode_for_pdq(bytes, limits)?;
+                (d.cols, d.rows, d.channels, d.pixels)
+            } else {
+                let d = crate::pixels::decode_rgba8(bytes, limits)?;
+                (d.width as usize, d.height as usize, d.channels, d.pixels)
+            };
         let (w, h) = (u32::try_from(w).unwrap_or(0), u32::try_from(h).unwrap_or(0));
         let rgba: Vec<u8> = match channels {
             1 => pixels.iter().flat_map(|&v| [v, v, v, 255]).collect(),
@@ -174,10 +175,14 @@ impl ScreenReference {
         let mut masked = 0u64;
         for y in 0..gh {
             for x in 0..gw {
-                let (fx, fy) = ((f64::from(x) + 0.5) / f64::from(gw), (f64::from(y) + 0.5) / f64::from(gh));
-                let inside = masks.iter().take(MAX_MASKS).any(|m| {
-                    fx >= m.x && fx < m.x + m.width && fy >= m.y && fy < m.y + m.height
-                });
+                let (fx, fy) = (
+                    (f64::from(x) + 0.5) / f64::from(gw),
+                    (f64::from(y) + 0.5) / f64::from(gh),
+                );
+                let inside = masks
+                    .iter()
+                    .take(MAX_MASKS)
+                    .any(|m| fx >= m.x && fx < m.x + m.width && fy >= m.y && fy < m.y + m.height);
                 if inside {
                     seen.put_pixel(x, y, *want.get_pixel(x, y));
                     masked += 1;
@@ -245,7 +250,11 @@ fn colour_diffs(want: &RgbaImage, seen: &RgbaImage) -> (f64, f64) {
     }
     let total: f64 = sum.iter().sum();
     let total_weight: f64 = weight.iter().sum();
-    let mean = if total_weight > 0.0 { total / total_weight } else { 0.0 };
+    let mean = if total_weight > 0.0 {
+        total / total_weight
+    } else {
+        0.0
+    };
     let worst = sum
         .iter()
         .zip(&weight)
@@ -310,8 +319,16 @@ mod tests {
         assert!(c.pdq_distance.is_some_and(|d| d <= 12), "{c:?}");
         // Only its left half on screen (scrolled), compared with the left half.
         let half = image::imageops::crop_imm(&shown, 0, 0, 160, 240).to_image();
-        let left = SourceRect { x: 0.0, y: 0.0, width: 0.5, height: 1.0 };
-        assert_eq!(r.compare(half.as_raw(), 160, 240, left, &[]).outcome, ScreenOutcome::Same);
+        let left = SourceRect {
+            x: 0.0,
+            y: 0.0,
+            width: 0.5,
+            height: 1.0,
+        };
+        assert_eq!(
+            r.compare(half.as_raw(), 160, 240, left, &[]).outcome,
+            ScreenOutcome::Same
+        );
     }
 
     #[test]
@@ -319,7 +336,12 @@ mod tests {
         let original = picture(640, 480);
         let r = reference(&original);
         // Another picture altogether: flipped.
-        let other = image::imageops::flip_horizontal(&image::imageops::resize(&original, 320, 240, FilterType::Triangle));
+        let other = image::imageops::flip_horizontal(&image::imageops::resize(
+            &original,
+            320,
+            240,
+            FilterType::Triangle,
+        ));
         let c = r.compare(other.as_raw(), 320, 240, SourceRect::WHOLE, &[]);
         assert!(matches!(c.outcome, ScreenOutcome::Differs { .. }), "{c:?}");
         // One patch (1/8 × 1/8 of the picture) painted over: a changed face.
@@ -335,8 +357,16 @@ mod tests {
         // The right half compared where the left half should be.
         let shown = image::imageops::resize(&original, 320, 240, FilterType::Triangle);
         let right = image::imageops::crop_imm(&shown, 160, 0, 160, 240).to_image();
-        let left = SourceRect { x: 0.0, y: 0.0, width: 0.5, height: 1.0 };
-        assert!(matches!(r.compare(right.as_raw(), 160, 240, left, &[]).outcome, ScreenOutcome::Differs { .. }));
+        let left = SourceRect {
+            x: 0.0,
+            y: 0.0,
+            width: 0.5,
+            height: 1.0,
+        };
+        assert!(matches!(
+            r.compare(right.as_raw(), 160, 240, left, &[]).outcome,
+            ScreenOutcome::Differs { .. }
+        ));
     }
 
     #[test]
@@ -351,13 +381,30 @@ mod tests {
             }
         }
         let unmasked = r.compare(shown.as_raw(), 320, 240, SourceRect::WHOLE, &[]);
-        assert!(matches!(unmasked.outcome, ScreenOutcome::Differs { .. }), "{unmasked:?}");
-        let badge = SourceRect { x: 4.0 / 320.0, y: 4.0 / 240.0, width: 144.0 / 320.0, height: 30.0 / 240.0 };
+        assert!(
+            matches!(unmasked.outcome, ScreenOutcome::Differs { .. }),
+            "{unmasked:?}"
+        );
+        let badge = SourceRect {
+            x: 4.0 / 320.0,
+            y: 4.0 / 240.0,
+            width: 144.0 / 320.0,
+            height: 30.0 / 240.0,
+        };
         let c = r.compare(shown.as_raw(), 320, 240, SourceRect::WHOLE, &[badge]);
         assert_eq!(c.outcome, ScreenOutcome::Same, "{c:?}");
         // A mask can't be made to cover the picture: over half masked is not compared.
-        let most = SourceRect { x: 0.0, y: 0.0, width: 1.0, height: 0.6 };
-        assert!(matches!(r.compare(shown.as_raw(), 320, 240, SourceRect::WHOLE, &[most]).outcome, ScreenOutcome::Pending { .. }));
+        let most = SourceRect {
+            x: 0.0,
+            y: 0.0,
+            width: 1.0,
+            height: 0.6,
+        };
+        assert!(matches!(
+            r.compare(shown.as_raw(), 320, 240, SourceRect::WHOLE, &[most])
+                .outcome,
+            ScreenOutcome::Pending { .. }
+        ));
     }
 
     #[test]
@@ -366,9 +413,17 @@ mod tests {
         let r = reference(&grey);
         let same = RgbaImage::from_pixel(100, 100, Rgba([129, 127, 128, 255]));
         let c = r.compare(same.as_raw(), 100, 100, SourceRect::WHOLE, &[]);
-        assert_eq!((c.outcome.clone(), c.pdq_distance), (ScreenOutcome::Same, None), "{c:?}");
+        assert_eq!(
+            (c.outcome.clone(), c.pdq_distance),
+            (ScreenOutcome::Same, None),
+            "{c:?}"
+        );
         let darker = RgbaImage::from_pixel(100, 100, Rgba([100, 100, 100, 255]));
-        assert!(matches!(r.compare(darker.as_raw(), 100, 100, SourceRect::WHOLE, &[]).outcome, ScreenOutcome::Differs { .. }));
+        assert!(matches!(
+            r.compare(darker.as_raw(), 100, 100, SourceRect::WHOLE, &[])
+                .outcome,
+            ScreenOutcome::Differs { .. }
+        ));
     }
 
     #[test]
@@ -376,18 +431,30 @@ mod tests {
         // A logo: an opaque disc on a transparent square.
         let logo = RgbaImage::from_fn(200, 200, |x, y| {
             let inside = (i64::from(x) - 100).pow(2) + (i64::from(y) - 100).pow(2) < 60 * 60;
-            if inside { Rgba([200, 30, 30, 255]) } else { Rgba([0, 0, 0, 0]) }
+            if inside {
+                Rgba([200, 30, 30, 255])
+            } else {
+                Rgba([0, 0, 0, 0])
+            }
         });
         let r = reference(&logo);
         // On a white page: the disc is red, the rest is the page's white.
         let shown = RgbaImage::from_fn(100, 100, |x, y| {
             let inside = (i64::from(x) - 50).pow(2) + (i64::from(y) - 50).pow(2) < 30 * 30;
-            if inside { Rgba([200, 30, 30, 255]) } else { Rgba([255, 255, 255, 255]) }
+            if inside {
+                Rgba([200, 30, 30, 255])
+            } else {
+                Rgba([255, 255, 255, 255])
+            }
         });
         let c = r.compare(shown.as_raw(), 100, 100, SourceRect::WHOLE, &[]);
         assert!(c.mean_diff < MAX_MEAN_DIFF, "{c:?}");
         let blue = RgbaImage::from_pixel(100, 100, Rgba([30, 30, 200, 255]));
-        assert!(matches!(r.compare(blue.as_raw(), 100, 100, SourceRect::WHOLE, &[]).outcome, ScreenOutcome::Differs { .. }));
+        assert!(matches!(
+            r.compare(blue.as_raw(), 100, 100, SourceRect::WHOLE, &[])
+                .outcome,
+            ScreenOutcome::Differs { .. }
+        ));
     }
 
     #[test]
@@ -397,12 +464,39 @@ mod tests {
         for (buf, w, h, src) in [
             (&px[..10], 40, 40, SourceRect::WHOLE),
             (&px[..], 0, 0, SourceRect::WHOLE),
-            (&px[..], 40, 40, SourceRect { x: f64::NAN, ..SourceRect::WHOLE }),
-            (&px[..], 40, 40, SourceRect { width: -1.0, ..SourceRect::WHOLE }),
-            (&px[..], 40, 40, SourceRect { x: 5.0, ..SourceRect::WHOLE }),
+            (
+                &px[..],
+                40,
+                40,
+                SourceRect {
+                    x: f64::NAN,
+                    ..SourceRect::WHOLE
+                },
+            ),
+            (
+                &px[..],
+                40,
+                40,
+                SourceRect {
+                    width: -1.0,
+                    ..SourceRect::WHOLE
+                },
+            ),
+            (
+                &px[..],
+                40,
+                40,
+                SourceRect {
+                    x: 5.0,
+                    ..SourceRect::WHOLE
+                },
+            ),
             (&px[..], u32::MAX, u32::MAX, SourceRect::WHOLE),
         ] {
-            assert!(matches!(r.compare(buf, w, h, src, &[]).outcome, ScreenOutcome::Differs { .. }));
+            assert!(matches!(
+                r.compare(buf, w, h, src, &[]).outcome,
+                ScreenOutcome::Differs { .. }
+            ));
         }
         assert!(ScreenReference::from_bytes(b"not an image", &Limits::default()).is_err());
     }

@@ -377,10 +377,13 @@ pub fn verify(
     to_js(&verify_report(bytes, &options)?)
 }
 
+/// Banks parsed from TSV, by the BLAKE3 of their text.
+type ParsedBanks = ([u8; 32], Rc<Vec<Bank>>);
+
 thread_local! {
     /// The banks last parsed, by the BLAKE3 of their text: the extension
     /// passes the same banks with every image.
-    static BANKS: RefCell<Option<([u8; 32], Rc<Vec<Bank>>)>> = const { RefCell::new(None) };
+    static BANKS: RefCell<Option<ParsedBanks>> = const { RefCell::new(None) };
 }
 
 fn banks_for(tsvs: &[String]) -> Rc<Vec<Bank>> {
@@ -397,7 +400,11 @@ fn banks_for(tsvs: &[String]) -> Rc<Vec<Bank>> {
     }) {
         return banks;
     }
-    let banks = Rc::new(tsvs.iter().map(|t| Bank::parse_tsv(t).0).collect::<Vec<_>>());
+    let banks = Rc::new(
+        tsvs.iter()
+            .map(|t| Bank::parse_tsv(t).0)
+            .collect::<Vec<_>>(),
+    );
     BANKS.with_borrow_mut(|slot| *slot = Some((key, Rc::clone(&banks))));
     banks
 }
@@ -445,7 +452,12 @@ struct Unverified {
 #[wasm_bindgen(js_name = notChecked, unchecked_return_type = "Presented")]
 pub fn not_checked(code: &str, message: &str) -> Result<JsValue, JsValue> {
     let (badge, card) = display::not_checked(code, message);
-    to_js(&Unverified { badge, card, bank: None, screen: false })
+    to_js(&Unverified {
+        badge,
+        card,
+        bank: None,
+        screen: false,
+    })
 }
 
 /// The badge and card of what can't be checked at all: `"blob"`,
@@ -457,7 +469,12 @@ pub fn uncheckable(
     let kind: display::Uncheckable = serde_wasm_bindgen::from_value(kind)
         .map_err(|e| thrown("options.malformed", format!("uncheckable kind: {e}")))?;
     let (badge, card) = display::uncheckable(kind);
-    to_js(&Unverified { badge, card, bank: None, screen: false })
+    to_js(&Unverified {
+        badge,
+        card,
+        bank: None,
+        screen: false,
+    })
 }
 
 /// Whether a badge in `state` is drawn and whether its image is veiled,
@@ -519,7 +536,11 @@ struct StateInfo {
 pub fn badge_states() -> Result<JsValue, JsValue> {
     let states: Vec<StateInfo> = display::BadgeState::ALL
         .into_iter()
-        .map(|state| StateInfo { state, label: state.label(), mark: state.mark() })
+        .map(|state| StateInfo {
+            state,
+            label: state.label(),
+            mark: state.mark(),
+        })
         .collect();
     to_js(&states)
 }
