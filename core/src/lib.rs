@@ -48,6 +48,8 @@ mod sign;
 mod signer;
 mod timestamp;
 mod trust;
+#[cfg(feature = "tsa")]
+pub mod tsa;
 mod trust_dir;
 mod verify;
 

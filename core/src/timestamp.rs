@@ -107,7 +107,7 @@ fn time_stamp_token(cose: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The certificates (DER) of a CMS ContentInfo holding SignedData.
-fn signed_data_certificates(token: &[u8]) -> Option<Vec<Vec<u8>>> {
+pub(crate) fn signed_data_certificates(token: &[u8]) -> Option<Vec<Vec<u8>>> {
     let content_info = tlv(token)?.body; // ContentInfo SEQUENCE
     let explicit = tlv(tlv(content_info)?.rest)?.body; // after contentType: [0] EXPLICIT
     let signed_data = tlv(explicit)?.body; // SignedData SEQUENCE
