@@ -24,6 +24,8 @@ part_quick() {
   command -v python3 >/dev/null || missing+=(python3 python3-pip python3-venv)
   # script(1) gives the progress-bar test a terminal.
   command -v script >/dev/null || missing+=(bsdutils)
+  # The time-stamp tests run signed files two years ahead.
+  command -v faketime >/dev/null || missing+=(faketime)
   apt_install "${missing[@]}"
   rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy

@@ -83,6 +83,32 @@ pub struct SignArgs {
     pub actions: Vec<String>,
     pub passphrase_file: Option<PathBuf>,
     pub force: bool,
+    pub tsa: Option<String>,
+    pub tsa_optional: bool,
+}
+
+/// `$HALLMARK_CONFIG_DIR/config.toml` (default
+/// `$XDG_CONFIG_HOME/hallmark/config.toml`): defaults for options.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    /// The RFC 3161 TSA `sign` time-stamps with, unless `--tsa` is given.
+    tsa: Option<String>,
+}
+
+fn config() -> Result<Config, CliError> {
+    let Some(path) = crate::trust_cmd::config_dir().map(|d| d.join("config.toml")) else {
+        return Ok(Config::default());
+    };
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+        Err(e) => return Err(CliError::read(&path, &e).with_exit(EXIT_USAGE)),
+    };
+    toml::from_str(&text).map_err(|e| {
+        CliError::new("config.malformed", format!("{}: {e}", shown(&path)), EXIT_USAGE)
+            .hint("config.toml holds `tsa = \"http://…\"`")
+    })
 }
 
 /// Read an input file under the size limit; refuse directories and devices.
@@ -125,23 +151,64 @@ pub fn sign(args: SignArgs) -> Result<u8, CliError> {
         (false, Some(uri)) => SourceType::Uri(uri),
         (false, None) => SourceType::DigitalCapture,
     };
+    let tsa = match args.tsa {
+        Some(url) => Some(url),
+        None => config()?.tsa,
+    };
+    let tsa = match tsa {
+        Some(url) => {
+            // The TSA's certificates must chain to a TSA anchor: the user's
+            // `trust add --tsa` entries and `--tsa-trust` files.
+            let mut store = TrustStore::empty();
+            crate::trust_cmd::load_into(&mut store)?;
+            add_tsa_trust(&mut store)?;
+            let mut config = hallmark_core::tsa::TsaConfig::new(url, store.tsa_anchors_der());
+            config.optional = args.tsa_optional;
+            Some(config)
+        }
+        None => None,
+    };
     let options = SignOptions {
         title: args.title.or_else(|| file_name(&args.input)),
         source_type,
         actions: args.actions,
         parent,
         parent_title: args.parent.as_deref().and_then(file_name),
+        tsa,
         ..SignOptions::default()
     };
-    let signed = hallmark_core::sign(&bytes, &identity, &options)?;
-    hallmark_core::write_atomically(&output, &signed, args.force || args.in_place)?;
+    let signed = hallmark_core::sign_detailed(&bytes, &identity, &options).map_err(|e| {
+        let untrusted = e.code() == "tsa.untrusted";
+        let err = CliError::from(e);
+        if untrusted {
+            err.hint("trust the TSA's root: hallmark trust add --tsa ROOT.pem, or --tsa-trust ROOT.pem (nothing was written)")
+        } else if err.code.starts_with("tsa.") {
+            err.hint("nothing was written; --tsa-optional signs without a time-stamp when the TSA can't be reached")
+        } else {
+            err
+        }
+    })?;
+    hallmark_core::write_atomically(&output, &signed.bytes, args.force || args.in_place)?;
     println!(
-        "Signed {} as {} -> {} ({} bytes)",
+        "Signed {} as {} -> {} ({} bytes{})",
         shown(&args.input),
         render::escape(&identity.subject()),
         shown(&output),
-        signed.len()
+        signed.bytes.len(),
+        match &signed.time_stamp {
+            Some((time, tsa)) => format!(", time-stamped {time} by {}", render::escape(tsa)),
+            None => String::new(),
+        }
     );
+    if let Some(why) = &signed.time_stamp_skipped {
+        eprintln!("hallmark: warning: signed without a time-stamp (--tsa-optional): {}", render::escape(why));
+    }
+    if signed.time_stamp.is_none() {
+        eprintln!(
+            "hallmark: warning: valid until {}, when the signing certificate expires; sign with --tsa URL to keep it valid after",
+            signed.certificate_expires.as_deref().unwrap_or("the signing certificate expires")
+        );
+    }
     Ok(0)
 }
 
@@ -150,6 +217,24 @@ static CAWG_TRUST: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new(
 
 pub(crate) fn set_cawg_trust(paths: Vec<PathBuf>) {
     let _ = CAWG_TRUST.set(paths);
+}
+
+/// `--tsa-trust` files, for every command of this run.
+static TSA_TRUST: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
+
+pub(crate) fn set_tsa_trust(paths: Vec<PathBuf>) {
+    let _ = TSA_TRUST.set(paths);
+}
+
+/// Add the `--tsa-trust` files to `store`.
+pub(crate) fn add_tsa_trust(store: &mut TrustStore) -> Result<(), CliError> {
+    for path in TSA_TRUST.get().map(Vec::as_slice).unwrap_or_default() {
+        let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
+        store
+            .add_tsa_anchors_pem_from(&pem, &format!("--tsa-trust {}", path.display()))
+            .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_USAGE))?;
+    }
+    Ok(())
 }
 
 /// The anchors of the user's trust list (`hallmark trust`), plus `--trust`,
@@ -163,6 +248,7 @@ pub(crate) fn trust_store(trust: &[PathBuf], allowed: &[PathBuf]) -> Result<Trus
             .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_USAGE))?;
     }
     crate::trust_cmd::load_into(&mut store)?;
+    add_tsa_trust(&mut store)?;
     for path in trust {
         let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
         store

@@ -33,6 +33,11 @@ struct Cli {
     /// verify, scan, inspect, registry and feed).
     #[arg(long = "cawg-trust", value_name = "PEM", global = true)]
     cawg_trust: Vec<PathBuf>,
+    /// PEM bundle of time-stamp authority roots (repeatable), such as the
+    /// C2PA TSA trust list: a time-stamp dates a signature only when its TSA
+    /// chains to one of these (or to one added with `trust add --tsa`).
+    #[arg(long = "tsa-trust", value_name = "PEM", global = true)]
+    tsa_trust: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -46,6 +51,10 @@ enum TrustAction {
     /// Trust every certificate of a PEM bundle (a root.pem, or the C2PA trust list).
     Add {
         pem: PathBuf,
+        /// Trust them as time-stamp authority roots only (such as the C2PA
+        /// TSA trust list), kept apart from signer roots.
+        #[arg(long)]
+        tsa: bool,
         /// The entry's name (default: the file's name).
         #[arg(long)]
         name: Option<String>,
@@ -59,7 +68,12 @@ enum TrustAction {
         json: bool,
     },
     /// Stop trusting an entry.
-    Remove { name: String },
+    Remove {
+        name: String,
+        /// The entry is a time-stamp authority one.
+        #[arg(long)]
+        tsa: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +140,15 @@ enum Command {
         /// Replace an existing output file.
         #[arg(long)]
         force: bool,
+        /// Time-stamp the signature at this RFC 3161 TSA (http://…), so the
+        /// file stays valid after the signing certificate expires (default:
+        /// `tsa` in config.toml). Its root must be trusted: `trust add --tsa`
+        /// or `--tsa-trust`.
+        #[arg(long, value_name = "URL")]
+        tsa: Option<String>,
+        /// Sign without a time-stamp when the TSA can't be reached (and say so).
+        #[arg(long)]
+        tsa_optional: bool,
     },
     /// Verify Content Credentials: who signed each file, and whether it changed.
     Verify {
@@ -237,6 +260,7 @@ enum Command {
 
 fn run(cli: Cli) -> Result<u8, CliError> {
     commands::set_cawg_trust(cli.cawg_trust.clone());
+    commands::set_tsa_trust(cli.tsa_trust.clone());
     match cli.command {
         Command::Keygen {
             name,
@@ -267,6 +291,8 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             actions,
             passphrase_file,
             force,
+            tsa,
+            tsa_optional,
         } => commands::sign(commands::SignArgs {
             input,
             output,
@@ -279,6 +305,8 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             actions,
             passphrase_file,
             force,
+            tsa,
+            tsa_optional,
         }),
         Command::Verify {
             files,
@@ -342,9 +370,9 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         }),
         Command::Inspect { file, trust, json } => commands::inspect(&file, &trust, json),
         Command::Trust { action } => match action {
-            TrustAction::Add { pem, name, force } => trust_cmd::add(&pem, name, force),
+            TrustAction::Add { pem, name, force, tsa } => trust_cmd::add(&pem, name, force, tsa),
             TrustAction::List { json } => trust_cmd::list(json),
-            TrustAction::Remove { name } => trust_cmd::remove(&name),
+            TrustAction::Remove { name, tsa } => trust_cmd::remove(&name, tsa),
         },
         Command::Registry { command } => registry_cmd::run(command),
         Command::Feed { command } => feed_cmd::run(command),

@@ -26,6 +26,11 @@ pub fn trust_dir() -> Option<TrustDir> {
     config_dir().map(|d| TrustDir::new(d.join("trust")))
 }
 
+/// The user's time-stamp authority roots, kept apart (`trust add --tsa`).
+pub fn tsa_trust_dir() -> Option<TrustDir> {
+    config_dir().map(|d| TrustDir::new(d.join("trust-tsa")))
+}
+
 fn err(e: TrustDirError) -> CliError {
     let exit = match e {
         TrustDirError::Io { .. } => EXIT_FAILURE,
@@ -43,8 +48,8 @@ fn err(e: TrustDirError) -> CliError {
     }
 }
 
-fn require_dir() -> Result<TrustDir, CliError> {
-    trust_dir().ok_or_else(|| {
+fn require_dir_of(tsa: bool) -> Result<TrustDir, CliError> {
+    if tsa { tsa_trust_dir() } else { trust_dir() }.ok_or_else(|| {
         CliError::new(
             "trust.no_config_dir",
             "no configuration directory",
@@ -72,15 +77,16 @@ fn default_name(pem: &Path) -> String {
     name.trim_start_matches('.').chars().take(64).collect()
 }
 
-pub fn add(pem: &Path, name: Option<String>, force: bool) -> Result<u8, CliError> {
-    let dir = require_dir()?;
+pub fn add(pem: &Path, name: Option<String>, force: bool, tsa: bool) -> Result<u8, CliError> {
+    let dir = require_dir_of(tsa)?;
     let bytes = hallmark_core::read_input(pem, 16 * 1024 * 1024)
         .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(pem)), EXIT_USAGE))?;
     let name = name.unwrap_or_else(|| default_name(pem));
     let n = dir.add(&name, &bytes, force).map_err(err)?;
     println!(
-        "Trusting {n} certificate{} as \"{}\" (stored in {})",
+        "Trusting {n} certificate{} as {}\"{}\" (stored in {})",
         if n == 1 { "" } else { "s" },
+        if tsa { "time-stamp authority " } else { "" },
         escape(&name),
         shown(dir.path())
     );
@@ -88,13 +94,21 @@ pub fn add(pem: &Path, name: Option<String>, force: bool) -> Result<u8, CliError
 }
 
 pub fn list(json: bool) -> Result<u8, CliError> {
-    let dir = require_dir()?;
+    let dir = require_dir_of(false)?;
     let entries = dir.list().map_err(err)?;
+    let tsa_entries = match tsa_trust_dir() {
+        Some(d) => d.list().map_err(err)?,
+        None => Vec::new(),
+    };
     if json {
-        for entry in &entries {
-            println!("{}", serde_json::to_string(entry).unwrap_or_default());
+        for (kind, list) in [("signer", &entries), ("tsa", &tsa_entries)] {
+            for entry in list {
+                let mut value = serde_json::to_value(entry).unwrap_or_default();
+                value["kind"] = kind.into();
+                println!("{value}");
+            }
         }
-    } else if entries.is_empty() {
+    } else if entries.is_empty() && tsa_entries.is_empty() {
         println!(
             "No trust anchors in {} (add one: hallmark trust add ROOT.pem)",
             shown(dir.path())
@@ -113,14 +127,28 @@ pub fn list(json: bool) -> Result<u8, CliError> {
                 println!("  … and {} more", entry.certificates.len() - 20);
             }
         }
+        for entry in &tsa_entries {
+            println!(
+                "{}  (time-stamp authorities: {} certificates)",
+                escape(&entry.name),
+                entry.certificates.len()
+            );
+            for cert in entry.certificates.iter().take(20) {
+                println!("  {}  valid to {}", escape(&cert.subject), cert.not_after);
+            }
+        }
     }
     Ok(0)
 }
 
-pub fn remove(name: &str) -> Result<u8, CliError> {
-    let dir = require_dir()?;
+pub fn remove(name: &str, tsa: bool) -> Result<u8, CliError> {
+    let dir = require_dir_of(tsa)?;
     dir.remove(name).map_err(err)?;
-    println!("Removed \"{}\" from the trust list", escape(name));
+    println!(
+        "Removed \"{}\" from the {}trust list",
+        escape(name),
+        if tsa { "time-stamp authority " } else { "" }
+    );
     Ok(0)
 }
 
@@ -129,6 +157,11 @@ pub fn load_into(store: &mut hallmark_core::TrustStore) -> Result<(), CliError> 
     if let Some(dir) = trust_dir() {
         dir.load_into(store).map_err(|e| {
             err(e).hint("fix or remove the entry: hallmark trust list / hallmark trust remove NAME")
+        })?;
+    }
+    if let Some(dir) = tsa_trust_dir() {
+        dir.load_tsa_into(store).map_err(|e| {
+            err(e).hint("fix or remove the entry: hallmark trust list / hallmark trust remove --tsa NAME")
         })?;
     }
     Ok(())

@@ -65,7 +65,7 @@ pub use report::{
     quote_name, AnchorInfo, ClaimedFacts, ErrorInfo, IdentityReport, IngredientReport,
     RecoveredInfo, Report, SignedPixels, SignerInfo, StatusEntry, Verdict,
 };
-pub use sign::{sign, Action, SignError, SignOptions, SourceType};
+pub use sign::{sign, sign_detailed, Action, SignError, SignOptions, Signed, SourceType};
 pub use signer::Ed25519Signer;
 pub use trust::{Anchor, TrustError, TrustStore};
 pub use trust_dir::{TrustDir, TrustDirError, TrustEntry};

@@ -52,6 +52,10 @@ pub struct SignOptions {
     pub parent: Option<Vec<u8>>,
     pub parent_title: Option<String>,
     pub limits: Limits,
+    /// Time-stamp the claim signature with an RFC 3161 TSA, so the file
+    /// stays valid after the signing certificate expires.
+    #[cfg(feature = "tsa")]
+    pub tsa: Option<crate::tsa::TsaConfig>,
     /// Skip verifying the result. Only for making attack fixtures.
     #[doc(hidden)]
     pub dangerous_skip_self_check: bool,
@@ -75,6 +79,9 @@ pub enum SignError {
     C2pa(String),
     #[error("the signed file did not verify ({verdict}): {summary}")]
     SelfCheck { verdict: Verdict, summary: String },
+    #[cfg(feature = "tsa")]
+    #[error("no time-stamp: {0}")]
+    Tsa(crate::tsa::TsaError),
 }
 
 impl SignError {
@@ -84,6 +91,8 @@ impl SignError {
             Self::InvalidOption(_) => "sign.invalid_option",
             Self::C2pa(_) => "sign.c2pa",
             Self::SelfCheck { .. } => "sign.self_check",
+            #[cfg(feature = "tsa")]
+            Self::Tsa(e) => e.code(),
         }
     }
 }
@@ -103,6 +112,20 @@ fn check_text(what: &str, text: &str) -> Result<(), SignError> {
     Ok(())
 }
 
+/// A signed file, and what a signer should know about it.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub bytes: Vec<u8>,
+    /// The time-stamp's time (RFC 3339) and TSA, when one was added.
+    pub time_stamp: Option<(String, String)>,
+    /// Why there is no time-stamp although a TSA was asked (`--tsa-optional`
+    /// and the TSA unreachable).
+    pub time_stamp_skipped: Option<String>,
+    /// When the signing certificate expires (RFC 3339): without a
+    /// time-stamp, the file is valid only until then.
+    pub certificate_expires: Option<String>,
+}
+
 /// Sign `bytes` (JPEG, PNG or WebP) with `identity`, returning the signed file.
 ///
 /// The result is verified before it is returned: its verdict must be
@@ -112,6 +135,29 @@ pub fn sign(
     identity: &Identity,
     options: &SignOptions,
 ) -> Result<Vec<u8>, SignError> {
+    sign_detailed(bytes, identity, options).map(|s| s.bytes)
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn rfc3339(unix: u64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(i64::try_from(unix).unwrap_or(0))
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// [`sign`], saying also whether a time-stamp was added and until when the
+/// signature is valid without one.
+pub fn sign_detailed(
+    bytes: &[u8],
+    identity: &Identity,
+    options: &SignOptions,
+) -> Result<Signed, SignError> {
     let media = probe(bytes, &options.limits)?;
     let mime = media.format.mime();
     if let Some(title) = options
@@ -187,17 +233,40 @@ pub fn sign(
     }
 
     let signer = identity.signer();
+    #[cfg(feature = "tsa")]
+    let signer = match &options.tsa {
+        Some(config) => signer.with_tsa(config.clone(), unix_now()),
+        None => signer,
+    };
     let mut output = Cursor::new(Vec::with_capacity(bytes.len() + 64 * 1024));
-    builder
-        .sign(&signer, mime, &mut Cursor::new(bytes), &mut output)
-        .map_err(c2pa_err)?;
+    let signed_result = builder.sign(&signer, mime, &mut Cursor::new(bytes), &mut output);
+    #[cfg(feature = "tsa")]
+    let outcome = signer.tsa_outcome();
+    #[cfg(feature = "tsa")]
+    if let (Err(_), Some(Err(e))) = (&signed_result, &outcome) {
+        return Err(SignError::Tsa(e.clone()));
+    }
+    signed_result.map_err(c2pa_err)?;
     let signed = output.into_inner();
+    #[cfg(feature = "tsa")]
+    let (time_stamp, time_stamp_skipped) = match &outcome {
+        Some(Ok(checked)) => (Some((rfc3339(checked.time), checked.tsa.clone())), None),
+        Some(Err(e)) => (None, Some(format!("[{}] {e}", e.code()))),
+        None => (None, None),
+    };
+    #[cfg(not(feature = "tsa"))]
+    let (time_stamp, time_stamp_skipped): (Option<(String, String)>, Option<String>) = (None, None);
 
     if !options.dangerous_skip_self_check {
-        let trust = match identity.root_pem() {
+        let mut trust = match identity.root_pem() {
             Some(root) => TrustStore::from_pem(root.as_bytes()).unwrap_or_default(),
             None => TrustStore::empty(),
         };
+        #[cfg(feature = "tsa")]
+        if let Some(config) = &options.tsa {
+            let pem: String = config.anchors.iter().map(|d| crate::identity::to_pem(d)).collect();
+            let _ = trust.add_tsa_anchors_pem_from(pem.as_bytes(), "the TSA's anchors");
+        }
         let expected = if trust.is_empty() {
             Verdict::Valid
         } else {
@@ -212,6 +281,25 @@ pub fn sign(
                 summary: report.summary,
             });
         }
+        if time_stamp.is_some() && report.signed_at.is_none() {
+            return Err(SignError::SelfCheck {
+                verdict: report.verdict,
+                summary: "the time-stamp in the signed file is not accepted".into(),
+            });
+        }
     }
-    Ok(signed)
+    let certificate_expires = identity
+        .chain_der()
+        .first()
+        .and_then(|der| {
+            use x509_parser::prelude::{FromDer, X509Certificate};
+            X509Certificate::from_der(der).ok().map(|(_, c)| c.validity().not_after.timestamp())
+        })
+        .map(|t| rfc3339(u64::try_from(t).unwrap_or(0)));
+    Ok(Signed {
+        bytes: signed,
+        time_stamp,
+        time_stamp_skipped,
+        certificate_expires,
+    })
 }

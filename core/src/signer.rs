@@ -4,15 +4,42 @@ use c2pa::{Signer, SigningAlg};
 use ed25519_dalek::{Signer as _, SigningKey};
 
 /// Signs C2PA claims with an Ed25519 key (zeroized on drop) and presents its
-/// certificate chain, signing certificate first.
+/// certificate chain, signing certificate first; with a TSA configured, it
+/// gets the claim signature an RFC 3161 time-stamp (checked by
+/// [`crate::tsa`]) and keeps what happened for the caller.
 pub struct Ed25519Signer {
     key: SigningKey,
     chain: Vec<Vec<u8>>,
+    #[cfg(feature = "tsa")]
+    tsa: Option<(crate::tsa::TsaConfig, u64)>,
+    #[cfg(feature = "tsa")]
+    tsa_outcome: std::sync::Mutex<Option<Result<crate::tsa::Checked, crate::tsa::TsaError>>>,
 }
 
 impl Ed25519Signer {
     pub fn new(key: SigningKey, chain: Vec<Vec<u8>>) -> Self {
-        Self { key, chain }
+        Self {
+            key,
+            chain,
+            #[cfg(feature = "tsa")]
+            tsa: None,
+            #[cfg(feature = "tsa")]
+            tsa_outcome: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Time-stamp the claim signature with this TSA; `now` (Unix seconds)
+    /// is when the TSA's certificates are validated.
+    #[cfg(feature = "tsa")]
+    pub fn with_tsa(mut self, config: crate::tsa::TsaConfig, now: u64) -> Self {
+        self.tsa = Some((config, now));
+        self
+    }
+
+    /// What the TSA exchange gave, once c2pa asked for a time-stamp.
+    #[cfg(feature = "tsa")]
+    pub fn tsa_outcome(&self) -> Option<Result<crate::tsa::Checked, crate::tsa::TsaError>> {
+        self.tsa_outcome.lock().ok().and_then(|o| o.clone())
     }
 }
 
@@ -38,9 +65,31 @@ impl Signer for Ed25519Signer {
     }
 
     /// Room for the COSE signature: the certificates plus headers and the
-    /// 64-byte signature, with slack for the CBOR framing.
+    /// 64-byte signature, with slack for the CBOR framing; and for a
+    /// time-stamp token with the TSA's certificates (a few kilobytes; 24 KiB
+    /// leaves room for long chains).
     fn reserve_size(&self) -> usize {
-        1024 + self.chain.iter().map(Vec::len).sum::<usize>()
+        #[cfg(feature = "tsa")]
+        let tsa = if self.tsa.is_some() { 24 * 1024 } else { 0 };
+        #[cfg(not(feature = "tsa"))]
+        let tsa = 0;
+        1024 + tsa + self.chain.iter().map(Vec::len).sum::<usize>()
+    }
+
+    /// The TSA's checked reply (a TimeStampResp), or `None` for no time-stamp.
+    #[cfg(feature = "tsa")]
+    fn send_timestamp_request(&self, message: &[u8]) -> Option<c2pa::Result<Vec<u8>>> {
+        let (config, now) = self.tsa.as_ref()?;
+        let result = crate::tsa::fetch(config, message, *now);
+        if let Ok(mut slot) = self.tsa_outcome.lock() {
+            *slot = Some(result.clone());
+        }
+        match result {
+            Ok(checked) => Some(Ok(checked.response)),
+            // --tsa-optional: sign without one; the caller says so.
+            Err(e) if config.optional && e.is_unavailable() => None,
+            Err(e) => Some(Err(c2pa::Error::BadParam(format!("[{}] {e}", e.code())))),
+        }
     }
 }
 

@@ -132,14 +132,85 @@ pub(crate) fn signed_data_certificates(token: &[u8]) -> Option<Vec<Vec<u8>>> {
     None
 }
 
-/// The time-stamp authority's certificates for the active manifest of
-/// `bytes`, or None when its claim signature carries no time-stamp.
-pub(crate) fn tsa_certificates(mime: &str, bytes: &[u8], active: &str) -> Option<Vec<Vec<u8>>> {
+/// The first time-stamp token (CMS ContentInfo) of the active manifest's
+/// claim signature, or None when it carries none.
+pub(crate) fn claim_time_stamp_token(mime: &str, bytes: &[u8], active: &str) -> Option<Vec<u8>> {
     let store = c2pa::jumbf_io::load_jumbf_from_memory(mime, bytes).ok()?;
     let cose = claim_signature(&store, active)?;
-    let token = time_stamp_token(cose)?;
-    signed_data_certificates(&token)
+    time_stamp_token(cose)
 }
+
+/// The TSTInfo DER inside a token (ContentInfo → SignedData → eContent).
+pub(crate) fn tst_info(token: &[u8]) -> Option<&[u8]> {
+    let content_info = tlv(token)?.body;
+    let explicit = tlv(tlv(content_info)?.rest)?.body;
+    let signed_data = tlv(explicit)?.body;
+    let version = tlv(signed_data)?;
+    let digest_algorithms = tlv(version.rest)?;
+    let encap = tlv(digest_algorithms.rest)?.body; // EncapsulatedContentInfo
+    let content_type = tlv(encap)?;
+    let econtent = tlv(content_type.rest).filter(|t| t.tag == 0xA0)?.body;
+    let octets = tlv(econtent).filter(|t| t.tag == 0x04)?.body;
+    tlv(octets).filter(|t| t.tag == 0x30).map(|t| t.whole)
+}
+
+pub(crate) struct TstInfo<'a> {
+    pub hash_oid: &'a [u8],
+    pub hashed: &'a [u8],
+    pub gen_time: u64,
+    pub nonce: Option<&'a [u8]>,
+}
+
+pub(crate) fn parse_tst_info(der_bytes: &[u8]) -> Option<TstInfo<'_>> {
+    let body = tlv(der_bytes)?.body;
+    let version = tlv(body).filter(|t| t.tag == 0x02)?;
+    let policy = tlv(version.rest).filter(|t| t.tag == 0x06)?;
+    let imprint = tlv(policy.rest).filter(|t| t.tag == 0x30)?;
+    let algorithm = tlv(imprint.body).filter(|t| t.tag == 0x30)?;
+    let oid = tlv(algorithm.body).filter(|t| t.tag == 0x06)?;
+    let hashed = tlv(algorithm.rest).filter(|t| t.tag == 0x04)?;
+    let serial = tlv(imprint.rest).filter(|t| t.tag == 0x02)?;
+    let gen_time = tlv(serial.rest).filter(|t| t.tag == 0x18)?;
+    let mut nonce = None;
+    let mut rest = gen_time.rest;
+    while let Some(field) = tlv(rest) {
+        // accuracy SEQUENCE, ordering BOOLEAN, nonce INTEGER, tsa [0], extensions [1]
+        if field.tag == 0x02 {
+            nonce = Some(field.body);
+        }
+        rest = field.rest;
+    }
+    Some(TstInfo {
+        hash_oid: oid.body,
+        hashed: hashed.body,
+        gen_time: generalized_time(gen_time.body)?,
+        nonce,
+    })
+}
+
+/// GeneralizedTime `YYYYMMDDHHMMSS[.f]Z` as seconds since the Unix epoch.
+fn generalized_time(text: &[u8]) -> Option<u64> {
+    let s = std::str::from_utf8(text).ok()?;
+    if !s.ends_with('Z') || s.len() < 15 {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
+    let (h, mi, se) = (num(8..10)?, num(10..12)?, num(12..14)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 || y < 1970 {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let (y2, m2) = if mo <= 2 { (y - 1, mo + 9) } else { (y, mo - 3) };
+    let era = y2 / 400;
+    let yoe = y2 - era * 400;
+    let doy = (153 * m2 + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3600 + mi * 60 + se)
+}
+
+
 
 /// Order `certs` for path validation: the time-stamping (non-CA)
 /// certificate first, then the rest as given.
@@ -159,4 +230,20 @@ pub(crate) fn tsa_chain(mut certs: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
         certs.insert(0, leaf);
     }
     certs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generalized_times_read_as_unix_seconds() {
+        assert_eq!(generalized_time(b"19700101000000Z"), Some(0));
+        assert_eq!(generalized_time(b"20261201183549Z"), Some(1_796_150_149));
+        assert_eq!(generalized_time(b"20240229120000.5Z"), Some(1_709_208_000));
+        for bad in [&b"2026120118354Z"[..], b"20261301000000Z", b"20261201183549", b"abcdefghijklmnZ"] {
+            assert_eq!(generalized_time(bad), None);
+        }
+    }
+
 }

@@ -32,6 +32,11 @@ pub struct TrustStore {
     anchors: Vec<Anchor>,
     allowed: Vec<Anchor>,
     cawg: Vec<Anchor>,
+    /// Time-stamp authority anchors: a claim signature's time-stamp dates it
+    /// only when its TSA chains to one of these. Kept apart from the signer
+    /// anchors: a signer may not chain to a TSA root, nor a TSA to a signer
+    /// root (so no signer CA can date back its own signers' signatures).
+    tsa: Vec<Anchor>,
 }
 
 fn named(certs: Vec<Vec<u8>>, source: &str) -> impl Iterator<Item = Anchor> + '_ {
@@ -107,8 +112,38 @@ impl TrustStore {
         Ok(n)
     }
 
+    /// Add the time-stamp authority anchors of a PEM bundle (such as the
+    /// C2PA TSA trust list).
+    pub fn add_tsa_anchors_pem_from(
+        &mut self,
+        pem: &[u8],
+        source: &str,
+    ) -> Result<usize, TrustError> {
+        let certs = parse(pem, source)?;
+        let n = certs.len();
+        self.tsa.extend(certs);
+        Ok(n)
+    }
+
+    pub(crate) fn add_tsa_anchors_der(&mut self, certs: Vec<Vec<u8>>, source: &str) {
+        self.tsa.extend(named(certs, source));
+    }
+
+    pub fn tsa_anchor_count(&self) -> usize {
+        self.tsa.len()
+    }
+
+    pub(crate) fn tsa_anchors(&self) -> &[Anchor] {
+        &self.tsa
+    }
+
+    /// The TSA anchors' DER, for a signer that checks its time-stamps.
+    pub fn tsa_anchors_der(&self) -> Vec<Vec<u8>> {
+        self.tsa.iter().map(|a| a.der.clone()).collect()
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.anchors.is_empty() && self.allowed.is_empty() && self.cawg.is_empty()
+        self.anchors.is_empty() && self.allowed.is_empty() && self.cawg.is_empty() && self.tsa.is_empty()
     }
 
     pub fn anchor_count(&self) -> usize {
@@ -142,6 +177,7 @@ impl TrustStore {
             (&b"anchors"[..], &self.anchors),
             (&b"allowed"[..], &self.allowed),
             (&b"cawg"[..], &self.cawg),
+            (&b"tsa"[..], &self.tsa),
         ] {
             h.update(label);
             h.update(&(certs.len() as u64).to_le_bytes());
@@ -159,8 +195,12 @@ impl TrustStore {
         (!certs.is_empty()).then(|| certs.iter().map(|c| to_pem(&c.der)).collect())
     }
 
-    pub(crate) fn anchors_pem(&self) -> Option<String> {
-        Self::pem_of(&self.anchors)
+    /// What c2pa is given as trust anchors: the signer and the TSA anchors
+    /// (c2pa 0.90 checks time-stamp authorities against the same list).
+    /// Hallmark's own validation keeps the two roles apart.
+    pub(crate) fn c2pa_anchors_pem(&self) -> Option<String> {
+        let both: Vec<Anchor> = self.anchors.iter().chain(&self.tsa).cloned().collect();
+        Self::pem_of(&both)
     }
 
     pub(crate) fn allowed_pem(&self) -> Option<String> {

@@ -185,6 +185,17 @@ impl TrustDir {
             .collect())
     }
 
+    /// Add every stored certificate to `store` as a time-stamp authority
+    /// anchor only (a directory of TSA roots, kept apart from signer roots).
+    pub fn load_tsa_into(&self, store: &mut TrustStore) -> Result<usize, TrustDirError> {
+        let mut n = 0;
+        for (name, certs) in self.entries()? {
+            n += certs.len();
+            store.add_tsa_anchors_der(certs, &format!("TSA trust list entry {name}"));
+        }
+        Ok(n)
+    }
+
     /// Add every stored certificate to `store` as a trust anchor, for claim
     /// signers and for CAWG identity credentials alike.
     pub fn load_into(&self, store: &mut TrustStore) -> Result<usize, TrustDirError> {

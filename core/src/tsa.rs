@@ -160,8 +160,8 @@ pub fn check_response(
         return Err(TsaError::Rejected(status_value));
     }
     let token = tlv(status_info.rest).filter(|t| t.tag == 0x30).ok_or_else(|| malformed("no time-stamp token"))?;
-    let tst_info = tst_info(token.whole).ok_or_else(|| malformed("the token holds no TSTInfo"))?;
-    let info = parse_tst_info(tst_info).ok_or_else(|| malformed("unreadable TSTInfo"))?;
+    let tst_info = crate::timestamp::tst_info(token.whole).ok_or_else(|| malformed("the token holds no TSTInfo"))?;
+    let info = crate::timestamp::parse_tst_info(tst_info).ok_or_else(|| malformed("unreadable TSTInfo"))?;
     if info.hash_oid != SHA256_OID || info.hashed != Sha256::digest(message).as_slice() {
         return Err(TsaError::Imprint);
     }
@@ -177,7 +177,7 @@ pub fn check_response(
     let roots: Vec<&[u8]> = anchors.iter().map(Vec::as_slice).collect();
     match chain::validate(&path, &roots, now, &chain::Policy::time_stamping()) {
         Ok(_) => {}
-        Err(e) if e.code() == "chain.eku" => return Err(TsaError::Eku(e.to_string())),
+        Err(e) if e.code() == "chain.leaf_usage" => return Err(TsaError::Eku(e.to_string())),
         Err(e) if path.is_empty() => return Err(TsaError::Malformed(format!("the token carries no certificate ({e})"))),
         Err(e) => return Err(TsaError::Untrusted(e.to_string())),
     }
@@ -219,76 +219,6 @@ pub fn fetch(config: &TsaConfig, message: &[u8], now: u64) -> Result<Checked, Ts
     check_response(&reply, message, &nonce, &config.anchors, now)
 }
 
-/// The TSTInfo DER inside a token (ContentInfo → SignedData → eContent).
-pub(crate) fn tst_info(token: &[u8]) -> Option<&[u8]> {
-    let content_info = tlv(token)?.body;
-    let explicit = tlv(tlv(content_info)?.rest)?.body;
-    let signed_data = tlv(explicit)?.body;
-    let version = tlv(signed_data)?;
-    let digest_algorithms = tlv(version.rest)?;
-    let encap = tlv(digest_algorithms.rest)?.body; // EncapsulatedContentInfo
-    let content_type = tlv(encap)?;
-    let econtent = tlv(content_type.rest).filter(|t| t.tag == 0xA0)?.body;
-    let octets = tlv(econtent).filter(|t| t.tag == 0x04)?.body;
-    tlv(octets).filter(|t| t.tag == 0x30).map(|t| t.whole)
-}
-
-pub(crate) struct TstInfo<'a> {
-    pub hash_oid: &'a [u8],
-    pub hashed: &'a [u8],
-    pub gen_time: u64,
-    pub nonce: Option<&'a [u8]>,
-}
-
-pub(crate) fn parse_tst_info(der_bytes: &[u8]) -> Option<TstInfo<'_>> {
-    let body = tlv(der_bytes)?.body;
-    let version = tlv(body).filter(|t| t.tag == 0x02)?;
-    let policy = tlv(version.rest).filter(|t| t.tag == 0x06)?;
-    let imprint = tlv(policy.rest).filter(|t| t.tag == 0x30)?;
-    let algorithm = tlv(imprint.body).filter(|t| t.tag == 0x30)?;
-    let oid = tlv(algorithm.body).filter(|t| t.tag == 0x06)?;
-    let hashed = tlv(algorithm.rest).filter(|t| t.tag == 0x04)?;
-    let serial = tlv(imprint.rest).filter(|t| t.tag == 0x02)?;
-    let gen_time = tlv(serial.rest).filter(|t| t.tag == 0x18)?;
-    let mut nonce = None;
-    let mut rest = gen_time.rest;
-    while let Some(field) = tlv(rest) {
-        // accuracy SEQUENCE, ordering BOOLEAN, nonce INTEGER, tsa [0], extensions [1]
-        if field.tag == 0x02 {
-            nonce = Some(field.body);
-        }
-        rest = field.rest;
-    }
-    Some(TstInfo {
-        hash_oid: oid.body,
-        hashed: hashed.body,
-        gen_time: generalized_time(gen_time.body)?,
-        nonce,
-    })
-}
-
-/// GeneralizedTime `YYYYMMDDHHMMSS[.f]Z` as seconds since the Unix epoch.
-fn generalized_time(text: &[u8]) -> Option<u64> {
-    let s = std::str::from_utf8(text).ok()?;
-    if !s.ends_with('Z') || s.len() < 15 {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
-    let (h, mi, se) = (num(8..10)?, num(10..12)?, num(12..14)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 || y < 1970 {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let (y2, m2) = if mo <= 2 { (y - 1, mo + 9) } else { (y, mo - 3) };
-    let era = y2 / 400;
-    let yoe = y2 - era * 400;
-    let doy = (153 * m2 + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + h * 3600 + mi * 60 + se)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,16 +237,6 @@ mod tests {
         let n = nonce();
         assert_eq!(n.len(), 16);
         assert!(n[0] & 0x80 == 0 && n[0] != 0);
-    }
-
-    #[test]
-    fn generalized_times_read_as_unix_seconds() {
-        assert_eq!(generalized_time(b"19700101000000Z"), Some(0));
-        assert_eq!(generalized_time(b"20261201183549Z"), Some(1_796_150_149));
-        assert_eq!(generalized_time(b"20240229120000.5Z"), Some(1_709_208_000));
-        for bad in [&b"2026120118354Z"[..], b"20261301000000Z", b"20261201183549", b"abcdefghijklmnZ"] {
-            assert_eq!(generalized_time(bad), None);
-        }
     }
 
     #[test]

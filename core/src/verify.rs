@@ -84,7 +84,7 @@ impl Verifier {
             },
             "core": { "decode_identity_assertions": true },
         });
-        if let Some(anchors) = trust.anchors_pem() {
+        if let Some(anchors) = trust.c2pa_anchors_pem() {
             settings["trust"]["trust_anchors"] = anchors.into();
         }
         if let Some(allowed) = trust.allowed_pem() {
@@ -164,7 +164,7 @@ impl Verifier {
                     identity.name = info.name.or(info.organization);
                 }
             }
-            match self.vouch(&chain, anchors, &[], &chain::Policy::c2pa_signer()) {
+            match self.vouch(&chain, anchors, &[], &chain::Policy::c2pa_signer(), self.clock.now()) {
                 Ok(_) => identity.trusted = true,
                 Err(e) => {
                     identity.status.push(crate::cawg::X509_UNTRUSTED.into());
@@ -184,43 +184,32 @@ impl Verifier {
     }
 
     /// The claim signature's time-stamp: Hallmark re-validates the
-    /// time-stamp authority's chain (timeStamping EKU, the trust anchors,
-    /// every rule of [`chain`]). A time-stamp whose chain it refuses dates
-    /// nothing: `signed_at` is dropped and a `timeStamp.untrusted` entry
-    /// says why. (Certificates are validated at the current time, never at
-    /// a time-stamp's, so a time-stamp never raises a verdict.)
-    fn revalidate_time_stamp(
-        &self,
-        report: &mut Report,
-        status: &mut Vec<StatusEntry>,
-        reader: &Reader,
-        bytes: &[u8],
-        mime: &str,
-    ) {
-        // A time-stamp whose certificates can't be read is refused as well
-        // (an empty chain): no time is shown that Hallmark did not check.
-        let certs = reader
+    /// time-stamp authority's chain (timeStamping EKU, the TSA anchors only,
+    /// every rule of [`chain`], at the current time). A time-stamp it
+    /// accepts gives the time (its genTime) at which the signer's chain is
+    /// validated, so a certificate that has expired since still vouches; one
+    /// it refuses dates nothing (`Err`, why).
+    fn check_time_stamp(&self, reader: &Reader, bytes: &[u8], mime: &str) -> Result<u64, String> {
+        // A time-stamp whose token or certificates can't be read is refused
+        // as well: no time is used that Hallmark did not check.
+        let token = reader
             .active_label()
-            .and_then(|active| crate::timestamp::tsa_certificates(mime, bytes, active))
-            .unwrap_or_default();
+            .and_then(|active| crate::timestamp::claim_time_stamp_token(mime, bytes, active))
+            .ok_or_else(|| "its token can't be read".to_string())?;
+        let certs = crate::timestamp::signed_data_certificates(&token).unwrap_or_default();
         let chain = crate::timestamp::tsa_chain(certs);
-        if let Err(e) = self.vouch(
+        self.vouch(
             &chain,
-            self.trust.anchors(),
+            self.trust.tsa_anchors(),
             &[],
             &chain::Policy::time_stamping(),
-        ) {
-            let time = report.signed_at.take().unwrap_or_default();
-            status.push(StatusEntry {
-                code: "timeStamp.untrusted".into(),
-                kind: "informational".into(),
-                explanation: Some(format!(
-                    "Hallmark's certificate path validation refused the time-stamp authority's chain, so the time-stamp ({time}) dates nothing: {e}"
-                )),
-                scope: Some("hallmark".into()),
-                url: None,
-            });
-        }
+            self.clock.now(),
+        )
+        .map_err(|e| e.to_string())?;
+        crate::timestamp::tst_info(&token)
+            .and_then(crate::timestamp::parse_tst_info)
+            .map(|info| info.gen_time)
+            .ok_or_else(|| "its TSTInfo can't be read".to_string())
     }
 
     /// Hallmark's own decision on a chain (signing certificate first) that
@@ -232,6 +221,7 @@ impl Verifier {
         anchors: &[Anchor],
         allowed: &[Anchor],
         policy: &chain::Policy,
+        at: u64,
     ) -> Result<(AnchorInfo, Vec<String>), ChainError> {
         let leaf = chain
             .first()
@@ -240,7 +230,7 @@ impl Verifier {
             return Ok((anchor_info(entry), vec![subject_of(leaf)]));
         }
         let ders: Vec<&[u8]> = anchors.iter().map(|a| a.der.as_slice()).collect();
-        let path = chain::validate(chain, &ders, self.clock.now(), policy)?;
+        let path = chain::validate(chain, &ders, at, policy)?;
         Ok((anchor_info(&anchors[path.anchor]), path.subjects))
     }
 
@@ -343,6 +333,15 @@ impl Verifier {
             .any(|s| s.kind == "failure" && s.code.starts_with("cawg.ica."));
         let chain = signing_chain(manifest);
         let mut signer = signer_info(&chain);
+        // A trusted time-stamp: the signer's chain is validated at its time.
+        let time_stamp = manifest
+            .signature_info()
+            .and_then(|i| i.time.as_ref())
+            .map(|_| self.check_time_stamp(reader, bytes, mime));
+        let validated_at = match &time_stamp {
+            Some(Ok(t)) => *t,
+            _ => self.clock.now(),
+        };
         // The rule (DESIGN.md): c2pa's Trusted is necessary, never sufficient.
         // Hallmark re-validates the chain it rests on and may only lower it.
         let mut distrust = None;
@@ -354,6 +353,7 @@ impl Verifier {
                 self.trust.anchors(),
                 self.trust.allowed(),
                 &chain::Policy::c2pa_signer(),
+                validated_at,
             ) {
                 Ok((anchor, subjects)) => {
                     chain_ok = Some(true);
@@ -400,8 +400,17 @@ impl Verifier {
         report.claim_generator = claim_generator(manifest);
         report.title = manifest.title().map(str::to_string);
         report.signed_at = manifest.signature_info().and_then(|i| i.time.clone());
-        if report.signed_at.is_some() {
-            self.revalidate_time_stamp(&mut report, &mut status, reader, bytes, mime);
+        if let Some(Err(why)) = &time_stamp {
+            let time = report.signed_at.take().unwrap_or_default();
+            status.push(StatusEntry {
+                code: "timeStamp.untrusted".into(),
+                kind: "informational".into(),
+                explanation: Some(format!(
+                    "Hallmark's certificate path validation refused the time-stamp authority, so the time-stamp ({time}) dates nothing: {why}"
+                )),
+                scope: Some("hallmark".into()),
+                url: None,
+            });
         }
         report.ingredients = manifest
             .ingredients()
@@ -526,11 +535,14 @@ impl Verifier {
             return Verdict::Valid;
         }
         let chain = signing_chain(manifest);
+        // (An ingredient's own time-stamp is not consulted: its chain is
+        // validated now, which can only lower its verdict.)
         match self.vouch(
             &chain,
             self.trust.anchors(),
             self.trust.allowed(),
             &chain::Policy::c2pa_signer(),
+            self.clock.now(),
         ) {
             Ok(_) => Verdict::Trusted,
             Err(_) => Verdict::Valid,
