@@ -139,6 +139,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dir")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--exit-with-stdin", action="store_true", help="exit when stdin closes (for test harnesses)")
     args = ap.parse_args()
     d = os.path.abspath(args.dir)
     os.makedirs(d, exist_ok=True)
@@ -147,6 +148,12 @@ def main():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.dir = d
     print(f"listening on http://127.0.0.1:{server.server_address[1]}/", flush=True)
+    if args.exit_with_stdin:
+        # A test harness's child: gone when the harness is (its end of stdin closes).
+        def watch():
+            sys.stdin.buffer.read()
+            os._exit(0)
+        threading.Thread(target=watch, daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

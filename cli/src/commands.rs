@@ -106,8 +106,12 @@ fn config() -> Result<Config, CliError> {
         Err(e) => return Err(CliError::read(&path, &e).with_exit(EXIT_USAGE)),
     };
     toml::from_str(&text).map_err(|e| {
-        CliError::new("config.malformed", format!("{}: {e}", shown(&path)), EXIT_USAGE)
-            .hint("config.toml holds `tsa = \"http://…\"`")
+        CliError::new(
+            "config.malformed",
+            format!("{}: {e}", shown(&path)),
+            EXIT_USAGE,
+        )
+        .hint("config.toml holds `tsa = \"http://…\"`")
     })
 }
 
@@ -182,7 +186,7 @@ pub fn sign(args: SignArgs) -> Result<u8, CliError> {
         let err = CliError::from(e);
         if untrusted {
             err.hint("trust the TSA's root: hallmark trust add --tsa ROOT.pem, or --tsa-trust ROOT.pem (nothing was written)")
-        } else if err.code.starts_with("tsa.") {
+        } else if err.code.starts_with("tsa.") && err.code != "tsa.url" {
             err.hint("nothing was written; --tsa-optional signs without a time-stamp when the TSA can't be reached")
         } else {
             err
@@ -201,7 +205,10 @@ pub fn sign(args: SignArgs) -> Result<u8, CliError> {
         }
     );
     if let Some(why) = &signed.time_stamp_skipped {
-        eprintln!("hallmark: warning: signed without a time-stamp (--tsa-optional): {}", render::escape(why));
+        eprintln!(
+            "hallmark: warning: signed without a time-stamp (--tsa-optional): {}",
+            render::escape(why)
+        );
     }
     if signed.time_stamp.is_none() {
         eprintln!(

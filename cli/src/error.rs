@@ -88,6 +88,7 @@ impl From<hallmark_core::SignError> for CliError {
         let exit = match &e {
             E::Media(_) | E::Parent(_) => EXIT_UNREADABLE,
             E::InvalidOption(_) => EXIT_USAGE,
+            E::Tsa(hallmark_core::tsa::TsaError::Url(_)) => EXIT_USAGE,
             _ => EXIT_FAILURE,
         };
         Self::new(e.code(), e.to_string(), exit)

@@ -370,7 +370,12 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         }),
         Command::Inspect { file, trust, json } => commands::inspect(&file, &trust, json),
         Command::Trust { action } => match action {
-            TrustAction::Add { pem, name, force, tsa } => trust_cmd::add(&pem, name, force, tsa),
+            TrustAction::Add {
+                pem,
+                name,
+                force,
+                tsa,
+            } => trust_cmd::add(&pem, name, force, tsa),
             TrustAction::List { json } => trust_cmd::list(json),
             TrustAction::Remove { name, tsa } => trust_cmd::remove(&name, tsa),
         },

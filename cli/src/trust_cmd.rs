@@ -161,7 +161,9 @@ pub fn load_into(store: &mut hallmark_core::TrustStore) -> Result<(), CliError> 
     }
     if let Some(dir) = tsa_trust_dir() {
         dir.load_tsa_into(store).map_err(|e| {
-            err(e).hint("fix or remove the entry: hallmark trust list / hallmark trust remove --tsa NAME")
+            err(e).hint(
+                "fix or remove the entry: hallmark trust list / hallmark trust remove --tsa NAME",
+            )
         })?;
     }
     Ok(())

@@ -53,13 +53,59 @@ fn name_of(path: &str) -> String {
 }
 
 #[test]
+fn a_time_stamp_authority_that_chains_only_to_a_signer_root_dates_nothing() {
+    let (tmp, _) = chains();
+    let root = tmp.path().join("root.pem");
+    // The root as a signer anchor only: the signer is trusted, its TSA is not.
+    let report = hallmark()
+        .args(["verify", "--json", "--trust"])
+        .arg(&root)
+        .arg(tmp.path().join("proper-tsa.jpg"))
+        .run()
+        .json();
+    assert_eq!(report["verdict"], "trusted", "{report}");
+    assert_eq!(report["signed_at"], Value::Null, "{report}");
+    let refused = report["status"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == "timeStamp.untrusted" && s["scope"] == "hallmark")
+        .expect("Hallmark's refusal of the TSA");
+    assert!(
+        refused["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("no path to a trust anchor"),
+        "{refused}"
+    );
+    // The root as a TSA anchor only: the time-stamp is trusted, but a signer
+    // chaining only to a TSA root is not (c2pa 0.90 alone would trust it).
+    let report = hallmark()
+        .args(["verify", "--json", "--tsa-trust"])
+        .arg(&root)
+        .arg(tmp.path().join("proper-tsa.jpg"))
+        .run()
+        .json();
+    assert_eq!(report["verdict"], "valid", "{report}");
+    assert_eq!(
+        report["status"][0]["code"], "signingCredential.untrusted",
+        "{report}"
+    );
+    assert_eq!(report["status"][0]["scope"], "hallmark", "{report}");
+}
+
+#[test]
 fn verify_refuses_every_hostile_chain_and_names_who_vouched_for_the_proper_one() {
     let (tmp, expected) = chains();
     let root = tmp.path().join("root.pem");
     for (file, verdict) in &expected {
         let path = tmp.path().join(file);
+        // The root vouches for signers and, given as --tsa-trust too, for
+        // time-stamp authorities.
         let run = hallmark()
             .args(["verify", "--json", "--require", "trusted", "--trust"])
+            .arg(&root)
+            .arg("--tsa-trust")
             .arg(&root)
             .arg(&path)
             .run();

@@ -48,9 +48,9 @@ mod sign;
 mod signer;
 mod timestamp;
 mod trust;
+mod trust_dir;
 #[cfg(feature = "tsa")]
 pub mod tsa;
-mod trust_dir;
 mod verify;
 
 pub use identity::{Identity, IdentityError, IdentityRequest, Validity};

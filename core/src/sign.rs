@@ -138,6 +138,7 @@ pub fn sign(
     sign_detailed(bytes, identity, options).map(|s| s.bytes)
 }
 
+#[cfg(feature = "tsa")]
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -147,7 +148,10 @@ fn unix_now() -> u64 {
 fn rfc3339(unix: u64) -> String {
     time::OffsetDateTime::from_unix_timestamp(i64::try_from(unix).unwrap_or(0))
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -258,13 +262,18 @@ pub fn sign_detailed(
     let (time_stamp, time_stamp_skipped): (Option<(String, String)>, Option<String>) = (None, None);
 
     if !options.dangerous_skip_self_check {
+        #[cfg_attr(not(feature = "tsa"), allow(unused_mut))]
         let mut trust = match identity.root_pem() {
             Some(root) => TrustStore::from_pem(root.as_bytes()).unwrap_or_default(),
             None => TrustStore::empty(),
         };
         #[cfg(feature = "tsa")]
         if let Some(config) = &options.tsa {
-            let pem: String = config.anchors.iter().map(|d| crate::identity::to_pem(d)).collect();
+            let pem: String = config
+                .anchors
+                .iter()
+                .map(|d| crate::identity::to_pem(d))
+                .collect();
             let _ = trust.add_tsa_anchors_pem_from(pem.as_bytes(), "the TSA's anchors");
         }
         let expected = if trust.is_empty() {
@@ -293,7 +302,9 @@ pub fn sign_detailed(
         .first()
         .and_then(|der| {
             use x509_parser::prelude::{FromDer, X509Certificate};
-            X509Certificate::from_der(der).ok().map(|(_, c)| c.validity().not_after.timestamp())
+            X509Certificate::from_der(der)
+                .ok()
+                .map(|(_, c)| c.validity().not_after.timestamp())
         })
         .map(|t| rfc3339(u64::try_from(t).unwrap_or(0)));
     Ok(Signed {

@@ -154,6 +154,7 @@ pub(crate) fn tst_info(token: &[u8]) -> Option<&[u8]> {
     tlv(octets).filter(|t| t.tag == 0x30).map(|t| t.whole)
 }
 
+#[cfg_attr(not(feature = "tsa"), allow(dead_code))]
 pub(crate) struct TstInfo<'a> {
     pub hash_oid: &'a [u8],
     pub hashed: &'a [u8],
@@ -197,11 +198,16 @@ fn generalized_time(text: &[u8]) -> Option<u64> {
     let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u64>().ok();
     let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
     let (h, mi, se) = (num(8..10)?, num(10..12)?, num(12..14)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 || y < 1970 {
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 || y < 1970
+    {
         return None;
     }
     // Days from the civil date (Howard Hinnant's algorithm).
-    let (y2, m2) = if mo <= 2 { (y - 1, mo + 9) } else { (y, mo - 3) };
+    let (y2, m2) = if mo <= 2 {
+        (y - 1, mo + 9)
+    } else {
+        (y, mo - 3)
+    };
     let era = y2 / 400;
     let yoe = y2 - era * 400;
     let doy = (153 * m2 + 2) / 5 + d - 1;
@@ -209,8 +215,6 @@ fn generalized_time(text: &[u8]) -> Option<u64> {
     let days = era * 146_097 + doe - 719_468;
     Some(days * 86_400 + h * 3600 + mi * 60 + se)
 }
-
-
 
 /// Order `certs` for path validation: the time-stamping (non-CA)
 /// certificate first, then the rest as given.
@@ -241,9 +245,13 @@ mod tests {
         assert_eq!(generalized_time(b"19700101000000Z"), Some(0));
         assert_eq!(generalized_time(b"20261201183549Z"), Some(1_796_150_149));
         assert_eq!(generalized_time(b"20240229120000.5Z"), Some(1_709_208_000));
-        for bad in [&b"2026120118354Z"[..], b"20261301000000Z", b"20261201183549", b"abcdefghijklmnZ"] {
+        for bad in [
+            &b"2026120118354Z"[..],
+            b"20261301000000Z",
+            b"20261201183549",
+            b"abcdefghijklmnZ",
+        ] {
             assert_eq!(generalized_time(bad), None);
         }
     }
-
 }

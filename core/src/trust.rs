@@ -143,7 +143,10 @@ impl TrustStore {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.anchors.is_empty() && self.allowed.is_empty() && self.cawg.is_empty() && self.tsa.is_empty()
+        self.anchors.is_empty()
+            && self.allowed.is_empty()
+            && self.cawg.is_empty()
+            && self.tsa.is_empty()
     }
 
     pub fn anchor_count(&self) -> usize {

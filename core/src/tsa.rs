@@ -62,7 +62,9 @@ pub enum TsaError {
     Rejected(u32),
     #[error("the time-stamp is for other data than this signature (message imprint mismatch)")]
     Imprint,
-    #[error("the time-stamp does not carry this request's nonce (a replayed or substituted reply)")]
+    #[error(
+        "the time-stamp does not carry this request's nonce (a replayed or substituted reply)"
+    )]
     Nonce,
     #[error("the time-stamp authority's certificate may not time-stamp: {0}")]
     Eku(String),
@@ -97,7 +99,11 @@ fn der(tag: u8, body: &[u8]) -> Vec<u8> {
     if len < 0x80 {
         out.push(len as u8);
     } else {
-        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
         out.push(0x80 | bytes.len() as u8);
         out.extend(bytes);
     }
@@ -152,16 +158,28 @@ pub fn check_response(
     now: u64,
 ) -> Result<Checked, TsaError> {
     let malformed = |what: &str| TsaError::Malformed(what.into());
-    let resp = tlv(response).filter(|t| t.tag == 0x30).ok_or_else(|| malformed("not a DER SEQUENCE"))?;
-    let status_info = tlv(resp.body).filter(|t| t.tag == 0x30).ok_or_else(|| malformed("no PKIStatusInfo"))?;
-    let status = tlv(status_info.body).filter(|t| t.tag == 0x02).ok_or_else(|| malformed("no PKIStatus"))?;
-    let status_value = status.body.iter().fold(0u32, |a, b| a.saturating_mul(256).saturating_add(u32::from(*b)));
+    let resp = tlv(response)
+        .filter(|t| t.tag == 0x30)
+        .ok_or_else(|| malformed("not a DER SEQUENCE"))?;
+    let status_info = tlv(resp.body)
+        .filter(|t| t.tag == 0x30)
+        .ok_or_else(|| malformed("no PKIStatusInfo"))?;
+    let status = tlv(status_info.body)
+        .filter(|t| t.tag == 0x02)
+        .ok_or_else(|| malformed("no PKIStatus"))?;
+    let status_value = status.body.iter().fold(0u32, |a, b| {
+        a.saturating_mul(256).saturating_add(u32::from(*b))
+    });
     if status.body.len() > 4 || status_value > 1 {
         return Err(TsaError::Rejected(status_value));
     }
-    let token = tlv(status_info.rest).filter(|t| t.tag == 0x30).ok_or_else(|| malformed("no time-stamp token"))?;
-    let tst_info = crate::timestamp::tst_info(token.whole).ok_or_else(|| malformed("the token holds no TSTInfo"))?;
-    let info = crate::timestamp::parse_tst_info(tst_info).ok_or_else(|| malformed("unreadable TSTInfo"))?;
+    let token = tlv(status_info.rest)
+        .filter(|t| t.tag == 0x30)
+        .ok_or_else(|| malformed("no time-stamp token"))?;
+    let tst_info = crate::timestamp::tst_info(token.whole)
+        .ok_or_else(|| malformed("the token holds no TSTInfo"))?;
+    let info = crate::timestamp::parse_tst_info(tst_info)
+        .ok_or_else(|| malformed("unreadable TSTInfo"))?;
     if info.hash_oid != SHA256_OID || info.hashed != Sha256::digest(message).as_slice() {
         return Err(TsaError::Imprint);
     }
@@ -178,7 +196,11 @@ pub fn check_response(
     match chain::validate(&path, &roots, now, &chain::Policy::time_stamping()) {
         Ok(_) => {}
         Err(e) if e.code() == "chain.leaf_usage" => return Err(TsaError::Eku(e.to_string())),
-        Err(e) if path.is_empty() => return Err(TsaError::Malformed(format!("the token carries no certificate ({e})"))),
+        Err(e) if path.is_empty() => {
+            return Err(TsaError::Malformed(format!(
+                "the token carries no certificate ({e})"
+            )))
+        }
         Err(e) => return Err(TsaError::Untrusted(e.to_string())),
     }
     Ok(Checked {
@@ -231,7 +253,10 @@ mod tests {
         assert_eq!(t, Some((0x30, 0)));
         // version 1, SHA-256 imprint, the nonce, certReq TRUE.
         let hex = hex::encode(&req);
-        assert!(hex.starts_with("303e0201013031300d0609608648016503040201"), "{hex}");
+        assert!(
+            hex.starts_with("303e0201013031300d0609608648016503040201"),
+            "{hex}"
+        );
         assert!(hex.contains(&hex::encode(Sha256::digest(b"hello"))));
         assert!(hex.ends_with("02034102030101ff"), "{hex}");
         let n = nonce();
@@ -243,18 +268,33 @@ mod tests {
     fn garbage_and_refusals_are_told_apart() {
         let msg = b"sig";
         let n = [0x41];
-        assert_eq!(check_response(b"<html>", msg, &n, &[], 0).map_err(|e| e.code()), Err("tsa.malformed"));
+        assert_eq!(
+            check_response(b"<html>", msg, &n, &[], 0).map_err(|e| e.code()),
+            Err("tsa.malformed")
+        );
         // PKIStatusInfo { status 2 (rejection) }, no token.
         let rejected = der(0x30, &der(0x30, &der(0x02, &[2])));
-        assert_eq!(check_response(&rejected, msg, &n, &[], 0).map_err(|e| e.code()), Err("tsa.rejected"));
+        assert_eq!(
+            check_response(&rejected, msg, &n, &[], 0).map_err(|e| e.code()),
+            Err("tsa.rejected")
+        );
         // Granted, but no token.
         let empty = der(0x30, &der(0x30, &der(0x02, &[0])));
-        assert_eq!(check_response(&empty, msg, &n, &[], 0).map_err(|e| e.code()), Err("tsa.malformed"));
+        assert_eq!(
+            check_response(&empty, msg, &n, &[], 0).map_err(|e| e.code()),
+            Err("tsa.malformed")
+        );
         let huge = der(0x30, &der(0x30, &der(0x02, &[1, 0, 0, 0, 0])));
-        assert_eq!(check_response(&huge, msg, &n, &[], 0).map_err(|e| e.code()), Err("tsa.rejected"));
+        assert_eq!(
+            check_response(&huge, msg, &n, &[], 0).map_err(|e| e.code()),
+            Err("tsa.rejected")
+        );
         let cfg = TsaConfig::new("https://tsa.example", Vec::new());
         assert_eq!(fetch(&cfg, msg, 0).map_err(|e| e.code()), Err("tsa.url"));
-        let closed = TsaConfig { timeout: Duration::from_secs(2), ..TsaConfig::new("http://127.0.0.1:9/", Vec::new()) };
+        let closed = TsaConfig {
+            timeout: Duration::from_secs(2),
+            ..TsaConfig::new("http://127.0.0.1:9/", Vec::new())
+        };
         let e = fetch(&closed, msg, 0).map_err(|e| (e.code(), e.is_unavailable()));
         assert_eq!(e, Err(("tsa.unreachable", true)));
     }

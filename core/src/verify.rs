@@ -164,7 +164,13 @@ impl Verifier {
                     identity.name = info.name.or(info.organization);
                 }
             }
-            match self.vouch(&chain, anchors, &[], &chain::Policy::c2pa_signer(), self.clock.now()) {
+            match self.vouch(
+                &chain,
+                anchors,
+                &[],
+                &chain::Policy::c2pa_signer(),
+                self.clock.now(),
+            ) {
                 Ok(_) => identity.trusted = true,
                 Err(e) => {
                     identity.status.push(crate::cawg::X509_UNTRUSTED.into());

@@ -124,6 +124,8 @@ export interface VerifyOptions {
   trustAnchorsPem?: string;
   /** PEM bundle of end-entity certificates trusted as they are. */
   allowedListPem?: string;
+  /** PEM bundle of time-stamp authority roots (e.g. the C2PA TSA trust list): a time-stamp dates a signature only when its TSA chains to one. */
+  tsaAnchorsPem?: string;
 }
 
 /** `hallmark hash --json`, without `path`. */
@@ -272,15 +274,17 @@ struct VerifyOptions {
     trust_anchors_pem: Option<String>,
     /// PEM bundle of end-entity certificates trusted as they are.
     allowed_list_pem: Option<String>,
+    /// PEM bundle of time-stamp authority roots (such as the C2PA TSA trust list).
+    tsa_anchors_pem: Option<String>,
 }
 
 /// The keys `verify` options may have.
-const OPTION_KEYS: &[&str] = &["mime", "trustAnchorsPem", "allowedListPem"];
+const OPTION_KEYS: &[&str] = &["mime", "trustAnchorsPem", "allowedListPem", "tsaAnchorsPem"];
 
 thread_local! {
     /// The last verifier built, by its trust configuration: building one
     /// parses every certificate, so repeated calls with the same options reuse it.
-    static VERIFIER: RefCell<Option<(String, String, Verifier)>> = const { RefCell::new(None) };
+    static VERIFIER: RefCell<Option<(TrustKey, Verifier)>> = const { RefCell::new(None) };
 }
 
 /// Seconds since the Unix epoch, from the JavaScript host's clock.
@@ -293,15 +297,24 @@ fn now_unix() -> u64 {
     }
 }
 
-fn verifier_for(anchors: &str, allowed: &str) -> Result<Verifier, JsValue> {
+/// The trust options a verifier was built from: signer anchors, allowed list, TSA anchors.
+type TrustKey = (String, String, String);
+
+fn verifier_for(anchors: &str, allowed: &str, tsa: &str) -> Result<Verifier, JsValue> {
+    let key: TrustKey = (anchors.to_string(), allowed.to_string(), tsa.to_string());
     let cached = VERIFIER.with_borrow(|slot| match slot {
-        Some((a, l, v)) if a == anchors && l == allowed => Some(v.clone()),
+        Some((k, v)) if *k == key => Some(v.clone()),
         _ => None,
     });
     if let Some(verifier) = cached {
         return Ok(verifier);
     }
     let mut trust = TrustStore::empty();
+    if !tsa.trim().is_empty() {
+        trust
+            .add_tsa_anchors_pem_from(tsa.as_bytes(), "tsaAnchorsPem")
+            .map_err(|e| thrown(e.code(), format!("tsaAnchorsPem: {e}")))?;
+    }
     if !anchors.trim().is_empty() {
         trust
             .add_anchors_pem_from(anchors.as_bytes(), "trustAnchorsPem")
@@ -315,7 +328,7 @@ fn verifier_for(anchors: &str, allowed: &str) -> Result<Verifier, JsValue> {
     // wasm32 has no system clock: certificates are checked at the host's time.
     let verifier = Verifier::new(trust).with_clock(now_unix);
     VERIFIER.with_borrow_mut(|slot| {
-        *slot = Some((anchors.to_string(), allowed.to_string(), verifier.clone()));
+        *slot = Some((key, verifier.clone()));
     });
     Ok(verifier)
 }
@@ -348,6 +361,7 @@ fn verify_report(bytes: &[u8], options: &VerifyOptions) -> Result<Report, JsValu
     let verifier = verifier_for(
         options.trust_anchors_pem.as_deref().unwrap_or(""),
         options.allowed_list_pem.as_deref().unwrap_or(""),
+        options.tsa_anchors_pem.as_deref().unwrap_or(""),
     )?;
     if let Some(mime) = options.mime.as_deref() {
         let sniffed = MediaFormat::sniff(bytes);

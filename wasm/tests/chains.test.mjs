@@ -35,12 +35,12 @@ test("every hostile chain gets its expected verdict, as natively; only the prope
     let trusted = 0;
     for (const [file, expected] of rows) {
       const bytes = fs.readFileSync(path.join(dir, file));
-      const report = verify(bytes, { trustAnchorsPem });
+      const report = verify(bytes, { trustAnchorsPem, tsaAnchorsPem: trustAnchorsPem });
       assert.equal(report.verdict, expected, `${file}: ${report.summary}`);
       assert.equal(report.signer.trusted, expected === "trusted", file);
       let out;
       try {
-        out = execFileSync(native, ["verify", "--json", "--trust", rootPem, path.join(dir, file)], {
+        out = execFileSync(native, ["verify", "--json", "--trust", rootPem, "--tsa-trust", rootPem, path.join(dir, file)], {
           encoding: "utf8",
           env: { ...process.env, HALLMARK_CONFIG_DIR: "/nonexistent/hallmark-wasm-test" },
         });
