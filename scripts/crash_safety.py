@@ -4,6 +4,11 @@ that the file is never damaged: after every kill it is byte for byte either
 the original or a complete signed file that verifies (`valid`), and no
 partial file sits at its path.
 
+Then kill `hallmark renew` the same way: after every kill the identity is
+whole (its `signing.key` and `chain.pem` are one generation's, it signs, and
+what it signs is trusted under the unchanged `root.pem`), either the old
+generation or the new one.
+
     python3 scripts/crash_safety.py [--hallmark target/release/hallmark] [--runs 100] [--seed 1]
 
 Prints how many kills landed before the rename (original intact) and after
@@ -79,6 +84,52 @@ def main():
     print(f"{args.runs} kills spread over 0 to 1.5 times a signing ({whole * 1000:.0f} ms): original intact {counts['original']}, "
           f"signed and complete {counts['signed']}, finished before the kill {counts['finished']}; "
           f"damaged 0; temporary files left by killed runs: {len(leftovers)}")
+    renew_runs(args, env, rng, original)
+
+
+def renew_runs(args, env, rng, original):
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        ident = tmp / "id"
+        subprocess.run([args.hallmark, "keygen", "--name", "Crash Test", "--org", "Hallmark", "--out", str(ident),
+                        "--no-passphrase"], env=env, check=True, capture_output=True)
+        root = (ident / "root.pem").read_bytes()
+        photo = tmp / "photo.jpg"
+        photo.write_bytes(original)
+        whole = 0.0
+        for _ in range(3):
+            start = time.perf_counter()
+            subprocess.run([args.hallmark, "renew", "--identity", str(ident)], env=env, check=True, capture_output=True)
+            whole = max(whole, time.perf_counter() - start)
+        counts = {"old": 0, "new": 0}
+        for i in range(args.runs):
+            before = os.readlink(ident / "current")
+            delay = rng.uniform(0, whole * 1.5)
+            proc = subprocess.Popen([args.hallmark, "renew", "--identity", str(ident)], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(delay)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            after = os.readlink(ident / "current")
+            counts["old" if after == before else "new"] += 1
+            signed = tmp / "signed.jpg"
+            out = subprocess.run([args.hallmark, "sign", str(photo), "-o", str(signed), "--force", "--identity", str(ident)],
+                                 env=env, capture_output=True, text=True)
+            report = {}
+            if out.returncode == 0:
+                check = subprocess.run([args.hallmark, "verify", "--json", "--trust", str(ident / "root.pem"), str(signed)],
+                                       env=env, capture_output=True, text=True)
+                report = json.loads(check.stdout)
+            if out.returncode != 0 or report.get("verdict") != "trusted" or (ident / "root.pem").read_bytes() != root:
+                print(f"renew run {i}: killed after {delay * 1000:.0f} ms: the identity is broken: "
+                      f"{out.stderr.strip()} {report.get('summary')}", file=sys.stderr)
+                shutil.copytree(ident, ROOT / "target/crash-safety-identity", dirs_exist_ok=True)
+                sys.exit(1)
+    if counts["old"] == 0 or counts["new"] == 0:
+        print(f"every renew kill landed on the same side ({counts}): the check is vacuous; rerun", file=sys.stderr)
+        sys.exit(1)
+    print(f"{args.runs} renew kills spread over 0 to 1.5 times a renewal ({whole * 1000:.0f} ms): old generation current "
+          f"{counts['old']}, new generation current {counts['new']}; broken identities 0; root.pem unchanged")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ pub struct KeygenArgs {
     pub no_passphrase: bool,
     pub passphrase_file: Option<PathBuf>,
     pub force: bool,
+    pub valid_days: u32,
 }
 
 pub fn keygen(args: KeygenArgs) -> Result<u8, CliError> {
@@ -36,7 +37,8 @@ pub fn keygen(args: KeygenArgs) -> Result<u8, CliError> {
     } else {
         Some(passphrase::for_new_key(args.passphrase_file.as_deref())?)
     };
-    let mut request = IdentityRequest::new(&args.name);
+    let mut request = IdentityRequest::new(&args.name)
+        .validity(hallmark_core::Validity::days_from_now(args.valid_days));
     if let Some(org) = &args.org {
         request = request.organization(org);
     }
@@ -44,7 +46,7 @@ pub fn keygen(args: KeygenArgs) -> Result<u8, CliError> {
         request = request.email(email);
     }
     let identity = Identity::generate(&request)?;
-    identity.save(&args.out, passphrase.as_ref(), args.force)?;
+    identity.save_renewable(&args.out, passphrase.as_ref(), args.force)?;
     let dir = shown(&args.out);
     println!(
         "Made identity {} in {dir}/",
@@ -60,13 +62,45 @@ pub fn keygen(args: KeygenArgs) -> Result<u8, CliError> {
         }
     );
     println!(
-        "  {dir}/{}   signing certificate (valid one year) and CA",
-        hallmark_core::CHAIN_FILE
+        "  {dir}/{}   signing certificate (valid {} days) and CA",
+        hallmark_core::CHAIN_FILE,
+        args.valid_days
     );
     println!(
         "  {dir}/{}    give this to verifiers: hallmark verify --trust {dir}/{}",
         hallmark_core::ROOT_FILE,
         hallmark_core::ROOT_FILE
+    );
+    println!(
+        "  {dir}/{}      the CA's key ({}, mode 0600): renews the signing certificate (hallmark renew); keep it offline between renewals",
+        hallmark_core::CA_KEY_FILE,
+        if passphrase.is_some() { "encrypted" } else { "NOT encrypted" }
+    );
+    Ok(0)
+}
+
+/// `hallmark renew`: a new signing key and certificate under the same CA.
+pub fn renew(dir: &Path, valid_days: u32, passphrase_file: Option<&Path>) -> Result<u8, CliError> {
+    let ca_key = dir.join(hallmark_core::CA_KEY_FILE);
+    let passphrase = match fs::read_to_string(&ca_key) {
+        Ok(pem) if pem.contains("ENCRYPTED") => Some(passphrase::for_unlock(passphrase_file)?),
+        _ => None,
+    };
+    let identity = Identity::renew(
+        dir,
+        passphrase.as_ref(),
+        hallmark_core::Validity::days_from_now(valid_days),
+    )?;
+    let expires = identity
+        .chain_der()
+        .first()
+        .and_then(|der| hallmark_core::inspect_certificate(der))
+        .map(|c| c.not_after)
+        .unwrap_or_default();
+    println!(
+        "Renewed {} in {}: a new signing key and certificate, valid until {expires}; root.pem is unchanged",
+        render::escape(&identity.subject()),
+        shown(dir)
     );
     Ok(0)
 }

@@ -69,6 +69,9 @@ impl From<hallmark_core::IdentityError> for CliError {
                 Some("set HALLMARK_PASSPHRASE, pass --passphrase-file FILE, or run on a terminal to be asked")
             }
             E::AlreadyExists(_) => Some("use --force to replace it, or choose another --out"),
+            E::NoCaKey(_) => Some(
+                "make a new identity with `hallmark keygen` (it keeps ca.key for renewals); verifiers must trust its new root.pem",
+            ),
             E::KeyFileMalformed(_) | E::ChainMalformed(_) | E::KeyMismatch => {
                 Some("make a new identity with `hallmark keygen`")
             }

@@ -101,6 +101,22 @@ enum Command {
         /// Replace an existing identity in DIR.
         #[arg(long)]
         force: bool,
+        /// Days the signing certificate is valid (the CA: ten years, or longer).
+        #[arg(long, value_name = "N", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        valid_days: u32,
+    },
+    /// Issue a new signing key and certificate under the identity's CA
+    /// (ca.key): root.pem is unchanged, so verifiers keep trusting it.
+    Renew {
+        /// The identity directory made by `hallmark keygen`.
+        #[arg(long, value_name = "DIR")]
+        identity: PathBuf,
+        /// Days the new signing certificate is valid.
+        #[arg(long, value_name = "N", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        valid_days: u32,
+        /// Read the passphrase from this file's first line.
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
     },
     /// Sign a JPEG, PNG or WebP image with Content Credentials.
     Sign {
@@ -270,6 +286,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             no_passphrase,
             passphrase_file,
             force,
+            valid_days,
         } => commands::keygen(commands::KeygenArgs {
             name,
             org,
@@ -278,7 +295,13 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             no_passphrase,
             passphrase_file,
             force,
+            valid_days,
         }),
+        Command::Renew {
+            identity,
+            valid_days,
+            passphrase_file,
+        } => commands::renew(&identity, valid_days, passphrase_file.as_deref()),
         Command::Sign {
             input,
             output,

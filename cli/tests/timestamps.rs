@@ -351,3 +351,180 @@ for path in sys.argv[3:]:
         "{stdout}"
     );
 }
+
+/// The signing certificate's DER from an identity's chain.pem.
+fn leaf(id: &Path) -> Vec<u8> {
+    support::pem_certificates(&id.join("chain.pem")).remove(0)
+}
+
+fn validity_days(der: &[u8]) -> i64 {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).unwrap();
+    (cert.validity().not_after.timestamp() - cert.validity().not_before.timestamp()) / 86_400
+}
+
+#[test]
+fn renew_issues_a_new_key_under_the_same_root_and_old_stamped_files_stay_trusted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id = tmp.path().join("id");
+    let pass = tmp.path().join("pass.txt");
+    std::fs::write(&pass, "correct horse battery staple\n").unwrap();
+    hallmark()
+        .args([
+            "keygen",
+            "--name",
+            "Jane Doe",
+            "--org",
+            "Example News",
+            "--valid-days",
+            "30",
+            "--passphrase-file",
+        ])
+        .arg(&pass)
+        .arg("--out")
+        .arg(&id)
+        .run()
+        .expect_code(0);
+    // The CA key is kept, encrypted, 0600.
+    use std::os::unix::fs::PermissionsExt;
+    let ca = std::fs::read_to_string(id.join("ca.key")).unwrap();
+    assert!(ca.contains("ENCRYPTED PRIVATE KEY"), "{ca}");
+    assert_eq!(
+        std::fs::metadata(id.join("ca.key"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    assert_eq!(validity_days(&leaf(&id)), 30);
+    let root = std::fs::read(id.join("root.pem")).unwrap();
+    let first = leaf(&id);
+
+    let sign_with = |out: &Path, extra: &[&str]| {
+        hallmark()
+            .arg("--tsa-trust")
+            .arg(tsa().root())
+            .arg("sign")
+            .arg(fixture("images/sample.jpg"))
+            .arg("-o")
+            .arg(out)
+            .arg("--identity")
+            .arg(&id)
+            .arg("--passphrase-file")
+            .arg(&pass)
+            .args(extra)
+            .run()
+    };
+    let old_stamped = tmp.path().join("old-stamped.jpg");
+    sign_with(&old_stamped, &["--tsa", &tsa().at("/")]).expect_code(0);
+    let old_plain = tmp.path().join("old-plain.jpg");
+    sign_with(&old_plain, &[]).expect_code(0);
+
+    // A wrong passphrase changes nothing.
+    let wrong = tmp.path().join("wrong.txt");
+    std::fs::write(&wrong, "not it\n").unwrap();
+    hallmark()
+        .args(["renew", "--identity"])
+        .arg(&id)
+        .arg("--passphrase-file")
+        .arg(&wrong)
+        .run()
+        .expect_error("key.wrong_passphrase", 1);
+    assert_eq!(leaf(&id), first);
+
+    let run = hallmark()
+        .args(["renew", "--valid-days", "400", "--identity"])
+        .arg(&id)
+        .arg("--passphrase-file")
+        .arg(&pass)
+        .run();
+    run.expect_code(0);
+    assert!(run.stdout.contains("root.pem is unchanged"), "{run:#?}");
+    assert_eq!(
+        std::fs::read(id.join("root.pem")).unwrap(),
+        root,
+        "root.pem unchanged"
+    );
+    let second = leaf(&id);
+    assert_ne!(second, first, "a new signing certificate");
+    assert_eq!(validity_days(&second), 400);
+    let (_, a) = x509_parser::parse_x509_certificate(&first).unwrap();
+    let (_, b) = x509_parser::parse_x509_certificate(&second).unwrap();
+    assert_ne!(a.public_key().raw, b.public_key().raw, "a new key");
+    assert_eq!(a.subject().as_raw(), b.subject().as_raw(), "the same name");
+    assert_eq!(
+        std::fs::read_link(id.join("current")).unwrap(),
+        Path::new("gen-0002")
+    );
+
+    // What the new key signs is trusted under the old root.pem.
+    let new_file = tmp.path().join("new.jpg");
+    sign_with(&new_file, &["--tsa", &tsa().at("/")]).expect_code(0);
+    let trusted_root = tmp.path().join("root-as-published.pem");
+    std::fs::write(&trusted_root, &root).unwrap();
+    let verify_at = |file: &Path, offset: Option<&str>| {
+        let mut cmd = match offset {
+            Some(o) => {
+                let mut c = Command::new("faketime");
+                c.args(["-f", o]).arg(env!("CARGO_BIN_EXE_hallmark"));
+                c.env("HALLMARK_CONFIG_DIR", "/nonexistent/hallmark-test-config")
+                    .stdin(Stdio::null());
+                c
+            }
+            None => hallmark(),
+        };
+        cmd.args(["verify", "--json", "--trust"])
+            .arg(&trusted_root)
+            .arg("--tsa-trust")
+            .arg(tsa().root())
+            .arg(file);
+        let run = cmd.run();
+        serde_json::from_str::<Value>(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:#?}"))
+            ["verdict"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(verify_at(&new_file, None), "trusted");
+    assert_eq!(verify_at(&old_stamped, None), "trusted");
+    // Sixty days on, the first certificate has expired: only its stamped file stays trusted.
+    assert_eq!(verify_at(&old_stamped, Some("+60d")), "trusted");
+    assert_eq!(verify_at(&old_plain, Some("+60d")), "invalid");
+    assert_eq!(verify_at(&new_file, Some("+60d")), "trusted");
+}
+
+#[test]
+fn renew_refuses_an_identity_without_a_ca_key_with_a_hint() {
+    let tmp = tempfile::tempdir().unwrap();
+    // An identity from before ca.key was kept: plain files.
+    let id = tmp.path().join("old");
+    std::fs::create_dir(&id).unwrap();
+    for f in ["signing.key", "chain.pem", "root.pem"] {
+        std::fs::copy(fixture(&format!("keys/newsroom/{f}")), id.join(f)).unwrap();
+    }
+    let run = hallmark().args(["renew", "--identity"]).arg(&id).run();
+    run.expect_error("identity.no_ca_key", 1);
+    assert!(
+        run.stderr
+            .contains("hint: make a new identity with `hallmark keygen`"),
+        "{run:#?}"
+    );
+    assert_eq!(
+        support::entries(&id),
+        ["chain.pem", "root.pem", "signing.key"],
+        "nothing changed"
+    );
+    hallmark()
+        .args([
+            "keygen",
+            "--name",
+            "X",
+            "--valid-days",
+            "0",
+            "--no-passphrase",
+            "--out",
+        ])
+        .arg(tmp.path().join("x"))
+        .run()
+        .expect_code(2);
+}

@@ -1,10 +1,25 @@
-//! Signing identities: an Ed25519 CA that issues one Ed25519 signing
-//! certificate with the profile C2PA validators require, and the files they
-//! live in (`signing.key`, `chain.pem`, `root.pem`).
+//! Signing identities: an Ed25519 CA that issues Ed25519 signing
+//! certificates with the profile C2PA validators require, and the files they
+//! live in.
 //!
-//! The CA's secret key exists only while the identity is made: it signs the
-//! signing certificate and is dropped (and zeroized). Verifiers put
-//! `root.pem` in their trust list; to rotate, make a new identity.
+//! Verifiers put `root.pem` in their trust list. `hallmark keygen` keeps the
+//! CA's key, encrypted like the signing key, in `ca.key` (0600), so that
+//! [`Identity::renew`] can issue a new signing key and certificate under the
+//! same root: verifiers keep trusting it. An identity directory:
+//!
+//! ```text
+//! ca.key            the CA's key (move it offline between renewals)
+//! root.pem          the CA certificate, never changed by a renewal
+//! gen-0001/         one generation: signing.key (0600) and chain.pem
+//! gen-0002/
+//! current -> gen-0002            switched by one atomic rename
+//! signing.key -> current/signing.key
+//! chain.pem -> current/chain.pem
+//! ```
+//!
+//! A renewal writes a whole new generation, then renames a new `current`
+//! link over the old one: a crash at any moment leaves either the old or the
+//! new generation current, never a key from one and a chain from the other.
 
 use std::fs;
 use std::io::Write;
@@ -27,6 +42,10 @@ use crate::signer::Ed25519Signer;
 pub const KEY_FILE: &str = "signing.key";
 pub const CHAIN_FILE: &str = "chain.pem";
 pub const ROOT_FILE: &str = "root.pem";
+/// The CA's key, kept for renewals (encrypted like the signing key).
+pub const CA_KEY_FILE: &str = "ca.key";
+/// The link naming the current generation.
+pub const CURRENT_LINK: &str = "current";
 
 /// The document-signing EKU (RFC 9336), one of those C2PA allows.
 const EKU_DOCUMENT_SIGNING: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 3, 36];
@@ -55,6 +74,10 @@ pub enum IdentityError {
     KeyMismatch,
     #[error("invalid identity request: {0}")]
     InvalidRequest(String),
+    #[error(
+        "{0} has no CA key (ca.key): identities made before Hallmark kept CA keys can't be renewed"
+    )]
+    NoCaKey(PathBuf),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -71,6 +94,7 @@ impl IdentityError {
             Self::ChainMalformed(_) => "identity.chain_malformed",
             Self::KeyMismatch => "identity.key_mismatch",
             Self::InvalidRequest(_) => "identity.invalid_request",
+            Self::NoCaKey(_) => "identity.no_ca_key",
             Self::Internal(_) => "internal",
         }
     }
@@ -93,10 +117,15 @@ pub struct Validity {
 impl Validity {
     /// From a minute ago to 365 days from now: C2PA asks for short-lived leaves.
     pub fn one_year_from_now() -> Self {
+        Self::days_from_now(365)
+    }
+
+    /// From a minute ago to `days` days from now.
+    pub fn days_from_now(days: u32) -> Self {
         let now = OffsetDateTime::now_utc();
         Self {
             not_before: now - Duration::minutes(1),
-            not_after: now + Duration::days(365),
+            not_after: now + Duration::days(i64::from(days)),
         }
     }
 }
@@ -199,6 +228,8 @@ pub struct Identity {
     key: SigningKey,
     chain: Vec<Vec<u8>>,
     root: Option<Vec<u8>>,
+    /// The CA's key, for a new identity (saved by [`Identity::save_renewable`]).
+    ca_key: Option<SigningKey>,
 }
 
 /// An ed25519-dalek key as rcgen sees it.
@@ -281,35 +312,21 @@ impl Identity {
         let ca_cert = ca.self_signed(&ca_signing).map_err(cert_err)?;
         let issuer = rcgen::Issuer::new(ca, ca_signing);
 
-        let mut leaf = CertificateParams::default();
-        leaf.distinguished_name = distinguished_name(&request.name, Some(org));
-        leaf.is_ca = IsCa::ExplicitNoCa;
-        leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        leaf.extended_key_usages = vec![
-            ExtendedKeyUsagePurpose::EmailProtection,
-            ExtendedKeyUsagePurpose::Other(EKU_DOCUMENT_SIGNING.to_vec()),
-        ];
-        if let Some(email) = &request.email {
-            let email = email
-                .as_str()
-                .try_into()
-                .map_err(|_| IdentityError::InvalidRequest("email must be ASCII".into()))?;
-            leaf.subject_alt_names = vec![SanType::Rfc822Name(email)];
-        }
-        leaf.not_before = request.validity.not_before;
-        leaf.not_after = request.validity.not_after;
-        leaf.serial_number = Some(serial(request.random("signing serial")));
-        leaf.use_authority_key_identifier_extension = true;
-        leaf.key_identifier_method = KeyIdMethod::PreSpecified(key_id(&key));
-        let leaf_cert = leaf
-            .signed_by(&CertKey::new(&key), &issuer)
-            .map_err(cert_err)?;
-
+        let leaf_der = issue_leaf(
+            &key,
+            &request.name,
+            org,
+            request.email.as_deref(),
+            request.validity,
+            serial(request.random("signing serial")),
+            &issuer,
+        )?;
         let ca_der = ca_cert.der().to_vec();
         Ok(Self {
             key,
-            chain: vec![leaf_cert.der().to_vec(), ca_der.clone()],
+            chain: vec![leaf_der, ca_der.clone()],
             root: Some(ca_der),
+            ca_key: request.seed.is_none().then_some(ca_key),
         })
     }
 
@@ -335,6 +352,7 @@ impl Identity {
             key,
             chain: vec![cert.der().to_vec()],
             root: None,
+            ca_key: None,
         })
     }
 
@@ -359,6 +377,7 @@ impl Identity {
             key,
             chain,
             root: None,
+            ca_key: None,
         })
     }
 
@@ -408,6 +427,180 @@ impl Identity {
         Ok(())
     }
 
+    /// Save a new identity so that it can be renewed: `ca.key` (0600,
+    /// encrypted when a passphrase is given), `root.pem`, the first
+    /// generation and the links (module docs). Refuses to replace an
+    /// existing identity unless `overwrite`.
+    pub fn save_renewable(
+        &self,
+        dir: &Path,
+        passphrase: Option<&Passphrase>,
+        overwrite: bool,
+    ) -> Result<(), IdentityError> {
+        let ca_key = self.ca_key.as_ref().ok_or_else(|| {
+            IdentityError::InvalidRequest(
+                "only a newly generated identity has a CA key to keep".into(),
+            )
+        })?;
+        let root = self
+            .root_pem()
+            .ok_or_else(|| IdentityError::InvalidRequest("the identity has no root".into()))?;
+        fs::create_dir_all(dir).map_err(io_err(dir))?;
+        for name in [KEY_FILE, CA_KEY_FILE] {
+            let path = dir.join(name);
+            if !overwrite && fs::symlink_metadata(&path).is_ok() {
+                return Err(IdentityError::AlreadyExists(path));
+            }
+        }
+        write_file(
+            &dir.join(CA_KEY_FILE),
+            keyfile::encode(ca_key, passphrase)?.as_bytes(),
+            true,
+        )?;
+        write_file(&dir.join(ROOT_FILE), root.as_bytes(), false)?;
+        self.save_generation(dir, passphrase)
+    }
+
+    /// Write this key and chain as the next generation of `dir` and make it
+    /// current (one atomic rename), with `signing.key` and `chain.pem` links.
+    fn save_generation(
+        &self,
+        dir: &Path,
+        passphrase: Option<&Passphrase>,
+    ) -> Result<(), IdentityError> {
+        let next = next_generation(dir)?;
+        let gen_dir = dir.join(&next);
+        // A killed earlier run may have left this folder half-written: it was never current.
+        let _ = fs::remove_dir_all(&gen_dir);
+        fs::create_dir(&gen_dir).map_err(io_err(&gen_dir))?;
+        write_file(
+            &gen_dir.join(KEY_FILE),
+            keyfile::encode(&self.key, passphrase)?.as_bytes(),
+            true,
+        )?;
+        write_file(
+            &gen_dir.join(CHAIN_FILE),
+            self.chain_pem().as_bytes(),
+            false,
+        )?;
+        sync_dir(&gen_dir)?;
+        // The switch: a new link, renamed over `current`.
+        let tmp = dir.join(format!(".{CURRENT_LINK}-{next}"));
+        let _ = fs::remove_file(&tmp);
+        symlink(Path::new(&next), &tmp)?;
+        fs::rename(&tmp, dir.join(CURRENT_LINK)).map_err(io_err(dir))?;
+        // The stable names, through `current` (made once; a plain file from an
+        // older layout is replaced the same way, by rename).
+        for name in [KEY_FILE, CHAIN_FILE] {
+            let target = Path::new(CURRENT_LINK).join(name);
+            let path = dir.join(name);
+            if fs::read_link(&path).ok().as_deref() != Some(target.as_path()) {
+                let tmp = dir.join(format!(".{name}-link"));
+                let _ = fs::remove_file(&tmp);
+                symlink(&target, &tmp)?;
+                fs::rename(&tmp, &path).map_err(io_err(dir))?;
+            }
+        }
+        sync_dir(dir)
+    }
+
+    /// Issue a new signing key and certificate under the CA of the identity
+    /// in `dir` (its `ca.key` and `root.pem`), for the same name, valid for
+    /// `validity`; save it as the next generation and make it current.
+    /// `root.pem` is unchanged. The passphrase unlocks `ca.key` and
+    /// encrypts the new signing key.
+    pub fn renew(
+        dir: &Path,
+        passphrase: Option<&Passphrase>,
+        validity: Validity,
+    ) -> Result<Self, IdentityError> {
+        let ca_path = dir.join(CA_KEY_FILE);
+        if fs::symlink_metadata(&ca_path).is_err() {
+            return Err(IdentityError::NoCaKey(dir.to_path_buf()));
+        }
+        let ca_key = keyfile::decode(&Zeroizing::new(read_small(&ca_path)?), passphrase)?;
+        let root_der = parse_pem_certificates(read_small(&dir.join(ROOT_FILE))?.as_bytes())
+            .map_err(IdentityError::ChainMalformed)?
+            .pop()
+            .ok_or_else(|| IdentityError::ChainMalformed("root.pem holds no certificate".into()))?;
+        let (_, root) = x509_parser::parse_x509_certificate(&root_der)
+            .map_err(|e| IdentityError::ChainMalformed(format!("root.pem: {e}")))?;
+        if root.public_key().subject_public_key.data.as_ref() != ca_key.verifying_key().as_bytes() {
+            return Err(IdentityError::KeyMismatch);
+        }
+        if validity.not_after.unix_timestamp() > root.validity().not_after.timestamp() {
+            return Err(IdentityError::InvalidRequest(format!(
+                "the CA certificate expires {}, before the new signing certificate would: ask for fewer days",
+                root.validity().not_after
+            )));
+        }
+        // The same name as now: from the current signing certificate.
+        let current = parse_pem_certificates(read_small(&dir.join(CHAIN_FILE))?.as_bytes())
+            .map_err(IdentityError::ChainMalformed)?;
+        let leaf_der = current.first().ok_or_else(|| {
+            IdentityError::ChainMalformed("chain.pem holds no certificate".into())
+        })?;
+        let (_, leaf) = x509_parser::parse_x509_certificate(leaf_der)
+            .map_err(|e| IdentityError::ChainMalformed(format!("chain.pem: {e}")))?;
+        let first = |it: &mut dyn Iterator<Item = &x509_parser::x509::AttributeTypeAndValue>| {
+            it.next().and_then(|a| a.as_str().ok()).map(str::to_string)
+        };
+        let name = first(&mut leaf.subject().iter_common_name()).ok_or_else(|| {
+            IdentityError::ChainMalformed("the signing certificate has no CN".into())
+        })?;
+        let org = first(&mut leaf.subject().iter_organization()).unwrap_or_else(|| name.clone());
+        let email = leaf
+            .subject_alternative_name()
+            .ok()
+            .flatten()
+            .and_then(|san| {
+                san.value.general_names.iter().find_map(|g| match g {
+                    x509_parser::extensions::GeneralName::RFC822Name(e) => Some(e.to_string()),
+                    _ => None,
+                })
+            });
+        let mut seed = Zeroizing::new([0u8; 32]);
+        OsRng.fill_bytes(seed.as_mut());
+        let key = SigningKey::from_bytes(&seed);
+        let mut serial_bytes = [0u8; 32];
+        OsRng.fill_bytes(&mut serial_bytes);
+        // The issuer as keygen made it: the same name, encoded the same way,
+        // and the CA key's identifier (checked against root.pem below).
+        let ca_name = first(&mut root.subject().iter_common_name())
+            .ok_or_else(|| IdentityError::ChainMalformed("root.pem has no CN".into()))?;
+        let ca_org = first(&mut root.subject().iter_organization());
+        let mut ca = CertificateParams::default();
+        ca.distinguished_name = distinguished_name(&ca_name, ca_org.as_deref());
+        ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        ca.key_identifier_method = KeyIdMethod::PreSpecified(key_id(&ca_key));
+        let issuer = rcgen::Issuer::new(ca, CertKey::new(&ca_key));
+        let leaf_der = issue_leaf(
+            &key,
+            &name,
+            &org,
+            email.as_deref(),
+            validity,
+            serial(serial_bytes),
+            &issuer,
+        )?;
+        let issued_by_root = x509_parser::parse_x509_certificate(&leaf_der)
+            .is_ok_and(|(_, c)| c.issuer().as_raw() == root.subject().as_raw());
+        if !issued_by_root {
+            return Err(IdentityError::ChainMalformed(
+                "root.pem's subject is not one this version of Hallmark made; can't renew under it"
+                    .into(),
+            ));
+        }
+        let identity = Self {
+            key,
+            chain: vec![leaf_der, root_der.clone()],
+            root: Some(root_der),
+            ca_key: None,
+        };
+        identity.save_generation(dir, passphrase)?;
+        Ok(identity)
+    }
+
     /// The chain, signing certificate first, as PEM.
     pub fn chain_pem(&self) -> String {
         self.chain.iter().map(|der| to_pem(der)).collect()
@@ -454,6 +647,81 @@ pub(crate) fn parse_pem_certificates(pem: &[u8]) -> Result<Vec<Vec<u8>>, String>
 pub(crate) fn to_pem(der: &[u8]) -> String {
     use pkcs8::der::pem::{encode_string, LineEnding};
     encode_string("CERTIFICATE", LineEnding::LF, der).unwrap_or_default()
+}
+
+/// The signing certificate: the profile C2PA validators require.
+fn issue_leaf<S: rcgen::SigningKey>(
+    key: &SigningKey,
+    name: &str,
+    org: &str,
+    email: Option<&str>,
+    validity: Validity,
+    serial_number: SerialNumber,
+    issuer: &rcgen::Issuer<'_, S>,
+) -> Result<Vec<u8>, IdentityError> {
+    let mut leaf = CertificateParams::default();
+    leaf.distinguished_name = distinguished_name(name, Some(org));
+    leaf.is_ca = IsCa::ExplicitNoCa;
+    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    leaf.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::EmailProtection,
+        ExtendedKeyUsagePurpose::Other(EKU_DOCUMENT_SIGNING.to_vec()),
+    ];
+    if let Some(email) = email {
+        let email = email
+            .try_into()
+            .map_err(|_| IdentityError::InvalidRequest("email must be ASCII".into()))?;
+        leaf.subject_alt_names = vec![SanType::Rfc822Name(email)];
+    }
+    leaf.not_before = validity.not_before;
+    leaf.not_after = validity.not_after;
+    leaf.serial_number = Some(serial_number);
+    leaf.use_authority_key_identifier_extension = true;
+    leaf.key_identifier_method = KeyIdMethod::PreSpecified(key_id(key));
+    let cert = leaf
+        .signed_by(&CertKey::new(key), issuer)
+        .map_err(cert_err)?;
+    Ok(cert.der().to_vec())
+}
+
+/// The name of the generation after the newest in `dir` (`gen-0001` first).
+fn next_generation(dir: &Path) -> Result<String, IdentityError> {
+    let newest = fs::read_dir(dir)
+        .map_err(io_err(dir))?
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_prefix("gen-"))
+                .and_then(|n| n.parse::<u32>().ok())
+        })
+        .max()
+        .unwrap_or(0);
+    Ok(format!("gen-{:04}", newest + 1))
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> Result<(), IdentityError> {
+    std::os::unix::fs::symlink(target, link).map_err(io_err(link))
+}
+
+#[cfg(not(unix))]
+fn symlink(_target: &Path, link: &Path) -> Result<(), IdentityError> {
+    Err(IdentityError::Io {
+        path: link.to_path_buf(),
+        source: std::io::Error::other("renewable identities need symbolic links (Unix)"),
+    })
+}
+
+/// Make a directory's entries (a rename, a new file) durable.
+fn sync_dir(dir: &Path) -> Result<(), IdentityError> {
+    #[cfg(unix)]
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir))?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 fn read_small(path: &Path) -> Result<String, IdentityError> {

@@ -54,9 +54,9 @@ pub mod tsa;
 mod verify;
 
 pub use identity::{Identity, IdentityError, IdentityRequest, Validity};
-pub use identity::{CHAIN_FILE, KEY_FILE, ROOT_FILE};
+pub use identity::{CA_KEY_FILE, CHAIN_FILE, CURRENT_LINK, KEY_FILE, ROOT_FILE};
 pub use input::{read_input, InputError};
-pub use inspect::{inspect, CertificateInfo, Inspection};
+pub use inspect::{certificate_info as inspect_certificate, inspect, CertificateInfo, Inspection};
 pub use keyfile::Passphrase;
 pub use media::{probe, Limits, MediaError, MediaFormat, Probe};
 pub use output::{write_atomically, AtomicFile, OutputError};
