@@ -91,12 +91,7 @@ pub fn renew(dir: &Path, valid_days: u32, passphrase_file: Option<&Path>) -> Res
         passphrase.as_ref(),
         hallmark_core::Validity::days_from_now(valid_days),
     )?;
-    let expires = identity
-        .chain_der()
-        .first()
-        .and_then(|der| hallmark_core::inspect_certificate(der))
-        .map(|c| c.not_after)
-        .unwrap_or_default();
+    let expires = identity.expires().unwrap_or_default();
     println!(
         "Renewed {} in {}: a new signing key and certificate, valid until {expires}; root.pem is unchanged",
         render::escape(&identity.subject()),

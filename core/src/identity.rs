@@ -621,6 +621,15 @@ impl Identity {
         Ed25519Signer::new(self.key.clone(), self.chain.clone())
     }
 
+    /// When the signing certificate expires, RFC 3339 (UTC).
+    pub fn expires(&self) -> Option<String> {
+        let (_, cert) = x509_parser::parse_x509_certificate(self.chain.first()?).ok()?;
+        OffsetDateTime::from_unix_timestamp(cert.validity().not_after.timestamp())
+            .ok()?
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    }
+
     /// The signing certificate's subject, as "CN (O)".
     pub fn subject(&self) -> String {
         crate::inspect::subject_of(self.chain.first().map(Vec::as_slice).unwrap_or_default())

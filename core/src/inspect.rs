@@ -85,8 +85,7 @@ pub(crate) fn signer_info(chain: &[Vec<u8>]) -> Option<SignerInfo> {
     })
 }
 
-/// What a DER certificate says (subject, issuer, validity…), or None when it can't be read.
-pub fn certificate_info(der: &[u8]) -> Option<CertificateInfo> {
+pub(crate) fn certificate_info(der: &[u8]) -> Option<CertificateInfo> {
     let (_, cert) = X509Certificate::from_der(der).ok()?;
     Some(CertificateInfo {
         subject: cert.subject().to_string(),

@@ -56,7 +56,7 @@ mod verify;
 pub use identity::{Identity, IdentityError, IdentityRequest, Validity};
 pub use identity::{CA_KEY_FILE, CHAIN_FILE, CURRENT_LINK, KEY_FILE, ROOT_FILE};
 pub use input::{read_input, InputError};
-pub use inspect::{certificate_info as inspect_certificate, inspect, CertificateInfo, Inspection};
+pub use inspect::{inspect, CertificateInfo, Inspection};
 pub use keyfile::Passphrase;
 pub use media::{probe, Limits, MediaError, MediaFormat, Probe};
 pub use output::{write_atomically, AtomicFile, OutputError};

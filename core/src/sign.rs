@@ -297,16 +297,7 @@ pub fn sign_detailed(
             });
         }
     }
-    let certificate_expires = identity
-        .chain_der()
-        .first()
-        .and_then(|der| {
-            use x509_parser::prelude::{FromDer, X509Certificate};
-            X509Certificate::from_der(der)
-                .ok()
-                .map(|(_, c)| c.validity().not_after.timestamp())
-        })
-        .map(|t| rfc3339(u64::try_from(t).unwrap_or(0)));
+    let certificate_expires = identity.expires();
     Ok(Signed {
         bytes: signed,
         time_stamp,

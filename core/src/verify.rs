@@ -448,7 +448,14 @@ impl Verifier {
                     "intact; no trust list given, so the signer is unverified".to_string()
                 };
                 let ai = if report.ai_generated { "; AI-generated" } else { "" };
-                format!("Signed by {who}; {trust}{ai}")
+                // A trusted time-stamp dates the signature (and keeps it good
+                // after the signing certificate expires).
+                let stamped = report
+                    .signed_at
+                    .as_deref()
+                    .map(|t| format!("; time-stamped {t}"))
+                    .unwrap_or_default();
+                format!("Signed by {who}; {trust}{ai}{stamped}")
             }
             Verdict::Tampered => format!(
                 "Tampered: the content changed after it was signed ({}); the credentials do not vouch for this file",
