@@ -81,18 +81,37 @@ fn writes_an_encrypted_key_0600_a_two_certificate_chain_and_the_root() {
     // The CA key, kept for renewals, encrypted like the signing key; the
     // signing key and chain live in the first generation, named through `current`.
     assert_eq!(mode(&dir.join("ca.key")), 0o600);
-    assert!(fs::read_to_string(dir.join("ca.key")).unwrap().starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
+    assert!(fs::read_to_string(dir.join("ca.key"))
+        .unwrap()
+        .starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
     assert_eq!(
         crate::support::entries(&dir),
-        ["ca.key", "chain.pem", "current", "gen-0001", "root.pem", "signing.key"]
+        [
+            "ca.key",
+            "chain.pem",
+            "current",
+            "gen-0001",
+            "root.pem",
+            "signing.key"
+        ]
     );
-    assert_eq!(fs::read_link(dir.join("current")).unwrap(), std::path::Path::new("gen-0001"));
-    assert_eq!(fs::read_link(&key).unwrap(), std::path::Path::new("current/signing.key"));
+    assert_eq!(
+        fs::read_link(dir.join("current")).unwrap(),
+        std::path::Path::new("gen-0001")
+    );
+    assert_eq!(
+        fs::read_link(&key).unwrap(),
+        std::path::Path::new("current/signing.key")
+    );
     assert_eq!(
         crate::support::entries(&dir.join("gen-0001")),
         ["chain.pem", "signing.key"]
     );
-    assert!(run.stdout.contains("ca.key      the CA's key (encrypted, mode 0600)"), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("ca.key      the CA's key (encrypted, mode 0600)"),
+        "{run:#?}"
+    );
 }
 
 #[test]
