@@ -1,12 +1,11 @@
 //! One function per subcommand: read arguments and files, call the library,
 //! render its answer.
 
+use crate::out::{out, outln};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use hallmark_core::{
-    Identity, IdentityRequest, Report, SignOptions, SourceType, TrustStore, Verdict, Verifier,
-};
+use hallmark_core::{Identity, IdentityRequest, SignOptions, SourceType, TrustStore, Verifier};
 
 use crate::error::{shown, CliError, EXIT_FAILURE, EXIT_UNREADABLE, EXIT_USAGE};
 use crate::{passphrase, render};
@@ -48,11 +47,11 @@ pub fn keygen(args: KeygenArgs) -> Result<u8, CliError> {
     let identity = Identity::generate(&request)?;
     identity.save_renewable(&args.out, passphrase.as_ref(), args.force)?;
     let dir = shown(&args.out);
-    println!(
+    outln!(
         "Made identity {} in {dir}/",
         render::escape(&identity.subject())
     );
-    println!(
+    outln!(
         "  {dir}/{}  Ed25519 key ({}, mode 0600)",
         hallmark_core::KEY_FILE,
         if passphrase.is_some() {
@@ -61,17 +60,17 @@ pub fn keygen(args: KeygenArgs) -> Result<u8, CliError> {
             "NOT encrypted"
         }
     );
-    println!(
+    outln!(
         "  {dir}/{}   signing certificate (valid {} days) and CA",
         hallmark_core::CHAIN_FILE,
         args.valid_days
     );
-    println!(
+    outln!(
         "  {dir}/{}    give this to verifiers: hallmark verify --trust {dir}/{}",
         hallmark_core::ROOT_FILE,
         hallmark_core::ROOT_FILE
     );
-    println!(
+    outln!(
         "  {dir}/{}      the CA's key ({}, mode 0600): renews the signing certificate (hallmark renew); keep it offline between renewals",
         hallmark_core::CA_KEY_FILE,
         if passphrase.is_some() { "encrypted" } else { "NOT encrypted" }
@@ -92,7 +91,7 @@ pub fn renew(dir: &Path, valid_days: u32, passphrase_file: Option<&Path>) -> Res
         hallmark_core::Validity::days_from_now(valid_days),
     )?;
     let expires = identity.expires().unwrap_or_default();
-    println!(
+    outln!(
         "Renewed {} in {}: a new signing key and certificate, valid until {expires}; root.pem is unchanged",
         render::escape(&identity.subject()),
         shown(dir)
@@ -222,7 +221,7 @@ pub fn sign(args: SignArgs) -> Result<u8, CliError> {
         }
     })?;
     hallmark_core::write_atomically(&output, &signed.bytes, args.force || args.in_place)?;
-    println!(
+    outln!(
         "Signed {} as {} -> {} ({} bytes{})",
         shown(&args.input),
         render::escape(&identity.subject()),
@@ -300,43 +299,30 @@ pub(crate) fn trust_store(trust: &[PathBuf], allowed: &[PathBuf]) -> Result<Trus
     Ok(store)
 }
 
-/// `hallmark verify`: one report per file; with a registry, unsigned files
-/// whose pixels match a registered file become `recovered`.
+/// `hallmark verify`: one report per file, from the one checking pipeline
+/// (with a registry, unsigned files whose pixels match a registered file
+/// become `recovered`).
 pub(crate) fn verify(
-    verifier: &Verifier,
+    checker: &hallmark_core::Checker<'_>,
     files: &[PathBuf],
     require_trusted: bool,
     json: bool,
-    registry: Option<(&hallmark_core::registry::Registry, u32)>,
 ) -> u8 {
-    let max = verifier.limits().max_file_bytes;
     let mut worst = 0u8;
     for path in files {
-        let mut report = match hallmark_core::read_input(path, max) {
-            Ok(bytes) => {
-                let report = verifier.verify(&bytes);
-                match registry {
-                    Some((registry, threshold)) if report.verdict == Verdict::Unsigned => {
-                        registry.recover(&bytes, report, threshold)
-                    }
-                    _ => report,
-                }
-            }
-            Err(e) => Report::error(e.code(), e.to_string()),
-        };
-        report.path = Some(path.display().to_string());
+        let report = checker.check_file(path);
         worst = worst.max(report.verdict.exit_code(require_trusted));
         if json {
-            println!("{}", report.to_json_line());
+            outln!("{}", report.to_json_line());
         } else {
-            println!(
+            outln!(
                 "{}",
                 render::report_line(&path.display().to_string(), &report)
             );
             // Passes `--require valid`, not `--require trusted`: valid or recovered.
             let below = report.verdict.exit_code(false) == 0 && report.verdict.exit_code(true) != 0;
             if below && require_trusted {
-                println!("  below the requirement: --require trusted");
+                outln!("  below the requirement: --require trusted");
             }
         }
     }
@@ -351,9 +337,9 @@ pub fn inspect(file: &Path, trust: &[PathBuf], json: bool) -> Result<u8, CliErro
     if json {
         let text = serde_json::to_string_pretty(&inspection)
             .map_err(|e| CliError::new("internal", e.to_string(), EXIT_FAILURE))?;
-        println!("{text}");
+        outln!("{text}");
     } else {
-        print!(
+        out!(
             "{}",
             render::inspection(&file.display().to_string(), &inspection)
         );

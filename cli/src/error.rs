@@ -60,6 +60,21 @@ impl CliError {
     }
 }
 
+impl CliError {
+    /// What stderr shows: `hallmark: error [CODE]: message`, and the hint.
+    pub fn line(&self) -> String {
+        let mut line = format!(
+            "hallmark: error [{}]: {}",
+            self.code,
+            crate::render::escape(&self.message)
+        );
+        if let Some(hint) = &self.hint {
+            line.push_str(&format!("\n  hint: {hint}"));
+        }
+        line
+    }
+}
+
 impl From<hallmark_core::IdentityError> for CliError {
     fn from(e: hallmark_core::IdentityError) -> Self {
         use hallmark_core::IdentityError as E;

@@ -105,9 +105,19 @@ fn read_line(reader: &mut impl BufRead) -> Option<Result<String, String>> {
     }
 }
 
+/// One JSON line; a closed pipe ends the output quietly (the classification
+/// still finishes and exits with its status).
 fn print_line(out: &mut impl Write, value: &serde_json::Value) -> Result<(), CliError> {
-    let text = value.to_string();
-    writeln!(out, "{text}").map_err(|e| CliError::new("output.write", e.to_string(), 1))
+    if crate::out::closed() {
+        return Ok(());
+    }
+    match writeln!(out, "{value}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            crate::out::failed(&e);
+            Ok(())
+        }
+        other => other.map_err(|e| CliError::new("output.write", e.to_string(), 1)),
+    }
 }
 
 fn classify(args: ClassifyArgs) -> Result<u8, CliError> {

@@ -1,6 +1,7 @@
 //! `hallmark hash` and `hallmark match`: perceptual hashes of files, and
 //! matching them against a bank of known hashes.
 
+use crate::out::outln;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -20,7 +21,7 @@ fn read(path: &Path) -> Result<Vec<u8>, (String, String)> {
 /// An unreadable input: a JSON line in --json mode (the stream goes on), else a line on stderr.
 fn report_unreadable(path: &Path, code: &str, message: &str, json: bool) {
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"path": path.display().to_string(), "error": {"code": code, "message": message}})
         );
@@ -70,9 +71,9 @@ pub fn hash(files: &[PathBuf], json: bool, dihedral: bool) -> Result<u8, CliErro
                             .collect::<serde_json::Map<_, _>>()
                             .into();
                     }
-                    println!("{out}");
+                    outln!("{out}");
                 } else {
-                    println!(
+                    outln!(
                         "{}  q={:<3} {}x{}  {}",
                         h.pdq,
                         h.quality,
@@ -82,7 +83,7 @@ pub fn hash(files: &[PathBuf], json: bool, dihedral: bool) -> Result<u8, CliErro
                     );
                     if let Some(d) = variants {
                         for (name, hash) in d.all().iter().skip(1) {
-                            println!("  {hash}  {name}");
+                            outln!("  {hash}  {name}");
                         }
                     }
                 }
@@ -159,19 +160,19 @@ pub fn match_files(
                 (Some(m), false) => m.entry.label.clone(),
                 (None, false) => "unknown".to_string(),
             };
-            println!(
+            outln!(
                 "{}",
                 serde_json::json!({"path": path.display().to_string(), "pdq": hashes.original.to_hex(),
                                    "quality": hashes.quality, "label": label, "match": matched})
             );
         } else {
             match (&best, low_quality) {
-                (_, true) => println!(
+                (_, true) => outln!(
                     "? low-quality  {}  quality {} < {MIN_MATCH_QUALITY}: too featureless to match",
                     shown(path),
                     hashes.quality
                 ),
-                (Some(m), false) => println!(
+                (Some(m), false) => outln!(
                     "● {:<12} {}  distance {} ({}){}",
                     escape(&m.entry.label),
                     shown(path),
@@ -183,7 +184,7 @@ pub fn match_files(
                         format!(": {}", escape(&m.entry.note))
                     }
                 ),
-                (None, false) => println!(
+                (None, false) => outln!(
                     "○ unknown      {}  no bank hash within {threshold} bits",
                     shown(path)
                 ),

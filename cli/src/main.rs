@@ -6,6 +6,7 @@ mod commands;
 mod error;
 mod feed_cmd;
 mod hash_cmd;
+mod out;
 mod passphrase;
 mod registry_cmd;
 mod render;
@@ -359,11 +360,10 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         } => {
             let verifier = hallmark_core::Verifier::new(commands::trust_store(&trust, &allowed)?);
             Ok(commands::verify(
-                &verifier,
+                &hallmark_core::Checker::new(&verifier),
                 &files,
                 require == Require::Trusted,
                 json,
-                None,
             ))
         }
         Command::Scan {
@@ -423,7 +423,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("{}", render::error_line(&e));
+            eprintln!("{}", e.line());
             ExitCode::from(e.exit_code())
         }
     }

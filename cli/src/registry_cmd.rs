@@ -3,6 +3,7 @@
 //! Every decision is `hallmark_core::registry`'s; this file reads arguments
 //! and files and renders what it returns.
 
+use crate::out::outln;
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
@@ -147,7 +148,7 @@ fn add(files: &[PathBuf], db: &Path, verifier: &Verifier, json: bool) -> Result<
                 "entry": entry,
                 "error": error.as_ref().map(|(code, message)| json!({"code": code, "message": message})),
             });
-            println!("{value}");
+            outln!("{value}");
         } else {
             let detail = match (&entry, &error) {
                 (Some(entry), _) if status == "exists" => {
@@ -157,7 +158,7 @@ fn add(files: &[PathBuf], db: &Path, verifier: &Verifier, json: bool) -> Result<
                 (None, Some((code, message))) => format!("[{code}] {}", render::escape(message)),
                 (None, None) => String::new(),
             };
-            println!("{status:<9} {}  {detail}", render::escape(&name));
+            outln!("{status:<9} {}  {detail}", render::escape(&name));
         }
     }
     Ok(worst)
@@ -194,11 +195,11 @@ fn lookup(files: &[PathBuf], db: &Path, threshold: u32, json: bool) -> Result<u8
                     "matches": found.matches.iter().map(recovery_json).collect::<Vec<_>>(),
                     "error": null,
                 });
-                println!("{value}");
+                outln!("{value}");
             }
             (Err((code, message)), true) => {
                 let value = json!({"path": name, "matches": [], "error": {"code": code, "message": message}});
-                println!("{value}");
+                outln!("{value}");
             }
             (Ok(found), false) => {
                 let low = found.hash.quality < hallmark_core::pdq::MIN_MATCH_QUALITY;
@@ -215,14 +216,14 @@ fn lookup(files: &[PathBuf], db: &Path, threshold: u32, json: bool) -> Result<u8
                     1 => "1 match".to_string(),
                     n => format!("{n} matches"),
                 };
-                println!("{}  {count}{note}", render::escape(&name));
+                outln!("{}  {count}{note}", render::escape(&name));
                 for m in &found.matches {
                     let how = if m.pixel_digest_match {
                         "  identical pixels"
                     } else {
                         ""
                     };
-                    println!(
+                    outln!(
                         "  distance {:>3}  {}{how}",
                         m.distance,
                         entry_line(&m.entry)
@@ -230,7 +231,7 @@ fn lookup(files: &[PathBuf], db: &Path, threshold: u32, json: bool) -> Result<u8
                 }
             }
             (Err((code, message)), false) => {
-                println!(
+                outln!(
                     "{}  unreadable: [{code}] {}",
                     render::escape(&name),
                     render::escape(message)
@@ -255,12 +256,12 @@ pub struct VerifyArgs<'a> {
 
 pub fn verify(args: VerifyArgs<'_>) -> Result<u8, CliError> {
     let verifier = Verifier::new(trust_store(args.trust, args.allowed)?);
-    let registry = open(args.db)?.with_limits(*verifier.limits());
+    let registry = std::sync::Mutex::new(open(args.db)?.with_limits(*verifier.limits()));
+    let checker = hallmark_core::Checker::new(&verifier).with_registry(&registry, args.threshold);
     Ok(crate::commands::verify(
-        &verifier,
+        &checker,
         args.files,
         args.require_trusted,
         args.json,
-        Some((&registry, args.threshold)),
     ))
 }

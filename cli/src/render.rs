@@ -3,8 +3,6 @@
 
 use hallmark_core::{Report, Verdict};
 
-use crate::error::CliError;
-
 pub use hallmark_core::display::{clip, escape};
 
 pub fn mark(verdict: Verdict) -> &'static str {
@@ -27,14 +25,6 @@ pub fn report_line(path: &str, report: &Report) -> String {
         escape(path),
         clip(&report.summary, 300)
     )
-}
-
-pub fn error_line(e: &CliError) -> String {
-    let mut line = format!("hallmark: error [{}]: {}", e.code, escape(&e.message));
-    if let Some(hint) = &e.hint {
-        line.push_str(&format!("\n  hint: {hint}"));
-    }
-    line
 }
 
 /// The human rendering of `hallmark inspect`.
@@ -178,6 +168,24 @@ pub fn inspection(path: &str, inspection: &hallmark_core::Inspection) -> String 
         ));
     }
     out
+}
+
+/// "3 not an image", … for each reason files were skipped (none when nothing was).
+pub fn skipped_counts(summary: &hallmark_core::scan::ScanSummary) -> Vec<String> {
+    [
+        (hallmark_core::scan::Skip::NotImage, "not an image"),
+        (hallmark_core::scan::Skip::NotRegular, "not a regular file"),
+        (
+            hallmark_core::scan::Skip::SymlinkedDirectory,
+            "link to a folder, not followed",
+        ),
+    ]
+    .iter()
+    .filter_map(|&(why, label)| {
+        let n = summary.skipped(why);
+        (n > 0).then(|| format!("{n} {label}"))
+    })
+    .collect()
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use clap::ValueEnum;
-use hallmark_core::scan::{ScanCache, ScanEntry, ScanOptions, ScanSummary, Skip};
+use hallmark_core::scan::{ScanCache, ScanEntry, ScanOptions, ScanSummary};
 use hallmark_core::{AtomicFile, Policy, Report, Verifier};
 
 use crate::commands::trust_store;
@@ -506,21 +506,6 @@ fn junit_head(summary: &ScanSummary) -> String {
     )
 }
 
-/// "3 not an image", … for each reason files were skipped (none when nothing was).
-pub fn skipped_counts(summary: &ScanSummary) -> Vec<String> {
-    [
-        (Skip::NotImage, "not an image"),
-        (Skip::NotRegular, "not a regular file"),
-        (Skip::SymlinkedDirectory, "link to a folder, not followed"),
-    ]
-    .iter()
-    .filter_map(|&(why, label)| {
-        let n = summary.skipped(why);
-        (n > 0).then(|| format!("{n} {label}"))
-    })
-    .collect()
-}
-
 /// The summary on stderr: failing files first, then counts per verdict and what was skipped.
 pub fn summary_text(summary: &ScanSummary) -> String {
     let mut out = String::new();
@@ -563,7 +548,7 @@ pub fn summary_text(summary: &ScanSummary) -> String {
             String::new()
         }
     );
-    let skipped = skipped_counts(summary);
+    let skipped = render::skipped_counts(summary);
     if !skipped.is_empty() {
         let _ = writeln!(out, "Skipped: {}", skipped.join(", "));
     }
@@ -573,6 +558,7 @@ pub fn summary_text(summary: &ScanSummary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hallmark_core::scan::Skip;
     use hallmark_core::Verdict;
 
     #[test]

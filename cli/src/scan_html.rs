@@ -168,7 +168,7 @@ fn section_title(id: &str, title: &str, n: u64) -> String {
 }
 
 fn foot(summary: &ScanSummary) -> String {
-    let skipped = crate::scan_cmd::skipped_counts(summary);
+    let skipped = render::skipped_counts(summary);
     let mut out = String::from("<footer>\n");
     if !skipped.is_empty() {
         let _ = writeln!(

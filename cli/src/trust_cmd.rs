@@ -2,6 +2,7 @@
 //! `$HALLMARK_CONFIG_DIR/trust` (default `$XDG_CONFIG_HOME/hallmark/trust`,
 //! else `~/.config/hallmark/trust`), one PEM bundle per name.
 
+use crate::out::outln;
 use std::path::{Path, PathBuf};
 
 use hallmark_core::{TrustDir, TrustDirError};
@@ -83,7 +84,7 @@ pub fn add(pem: &Path, name: Option<String>, force: bool, tsa: bool) -> Result<u
         .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(pem)), EXIT_USAGE))?;
     let name = name.unwrap_or_else(|| default_name(pem));
     let n = dir.add(&name, &bytes, force).map_err(err)?;
-    println!(
+    outln!(
         "Trusting {n} certificate{} as {}\"{}\" (stored in {})",
         if n == 1 { "" } else { "s" },
         if tsa { "time-stamp authority " } else { "" },
@@ -105,36 +106,36 @@ pub fn list(json: bool) -> Result<u8, CliError> {
             for entry in list {
                 let mut value = serde_json::to_value(entry).unwrap_or_default();
                 value["kind"] = kind.into();
-                println!("{value}");
+                outln!("{value}");
             }
         }
     } else if entries.is_empty() && tsa_entries.is_empty() {
-        println!(
+        outln!(
             "No trust anchors in {} (add one: hallmark trust add ROOT.pem)",
             shown(dir.path())
         );
     } else {
         for entry in &entries {
-            println!(
+            outln!(
                 "{}  ({} certificates)",
                 escape(&entry.name),
                 entry.certificates.len()
             );
             for cert in entry.certificates.iter().take(20) {
-                println!("  {}  valid to {}", escape(&cert.subject), cert.not_after);
+                outln!("  {}  valid to {}", escape(&cert.subject), cert.not_after);
             }
             if entry.certificates.len() > 20 {
-                println!("  … and {} more", entry.certificates.len() - 20);
+                outln!("  … and {} more", entry.certificates.len() - 20);
             }
         }
         for entry in &tsa_entries {
-            println!(
+            outln!(
                 "{}  (time-stamp authorities: {} certificates)",
                 escape(&entry.name),
                 entry.certificates.len()
             );
             for cert in entry.certificates.iter().take(20) {
-                println!("  {}  valid to {}", escape(&cert.subject), cert.not_after);
+                outln!("  {}  valid to {}", escape(&cert.subject), cert.not_after);
             }
         }
     }
@@ -144,7 +145,7 @@ pub fn list(json: bool) -> Result<u8, CliError> {
 pub fn remove(name: &str, tsa: bool) -> Result<u8, CliError> {
     let dir = require_dir_of(tsa)?;
     dir.remove(name).map_err(err)?;
-    println!(
+    outln!(
         "Removed \"{}\" from the {}trust list",
         escape(name),
         if tsa { "time-stamp authority " } else { "" }

@@ -18,6 +18,8 @@ mod certificate;
 mod keygen;
 #[path = "cli/no_data_lost.rs"]
 mod no_data_lost;
+#[path = "cli/pipe.rs"]
+mod pipe;
 #[path = "cli/sign_verify.rs"]
 mod sign_verify;
 #[path = "cli/terminal.rs"]

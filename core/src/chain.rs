@@ -179,12 +179,12 @@ pub fn validate<A: AsRef<[u8]>>(
             let anchor = found
                 .get()
                 .ok_or_else(|| ChainError::NoPath("no anchor matched".into()))?;
-            let mut subjects = vec![crate::inspect::subject_of(leaf_der.as_ref())];
+            let mut subjects = vec![crate::cert::subject_of(leaf_der.as_ref())];
             subjects.extend(
                 path.intermediate_certificates()
-                    .map(|c| crate::inspect::subject_of(c.der().as_ref())),
+                    .map(|c| crate::cert::subject_of(c.der().as_ref())),
             );
-            subjects.push(crate::inspect::subject_of(anchors[anchor].as_ref()));
+            subjects.push(crate::cert::subject_of(anchors[anchor].as_ref()));
             Ok(ValidPath { anchor, subjects })
         }
         Err(e) => Err(refused
@@ -273,7 +273,7 @@ fn check_path<A: AsRef<[u8]>>(
 fn check_certificate(der: &[u8], role: Role, policy: &Policy, time: u64) -> Result<(), ChainError> {
     let (_, cert) = X509Certificate::from_der(der)
         .map_err(|e| ChainError::Malformed(format!("a certificate: {e}")))?;
-    let who = crate::inspect::subject_of(der);
+    let who = crate::cert::subject_of(der);
     match role {
         Role::Leaf if policy.c2pa_leaf => c2pa_leaf_rules(&cert, &policy.ekus)?,
         Role::Leaf => {}

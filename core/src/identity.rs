@@ -35,6 +35,7 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
+use crate::cert::{parse_pem_certificates, to_pem};
 use crate::keyfile::{self, Passphrase};
 use crate::signer::Ed25519Signer;
 
@@ -80,6 +81,18 @@ pub enum IdentityError {
     NoCaKey(PathBuf),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<keyfile::KeyFileError> for IdentityError {
+    fn from(e: keyfile::KeyFileError) -> Self {
+        use keyfile::KeyFileError as K;
+        match e {
+            K::Malformed(m) => Self::KeyFileMalformed(m),
+            K::PassphraseRequired => Self::PassphraseRequired,
+            K::WrongPassphrase => Self::WrongPassphrase,
+            K::Internal(m) => Self::Internal(m),
+        }
+    }
 }
 
 impl IdentityError {
@@ -632,30 +645,8 @@ impl Identity {
 
     /// The signing certificate's subject, as "CN (O)".
     pub fn subject(&self) -> String {
-        crate::inspect::subject_of(self.chain.first().map(Vec::as_slice).unwrap_or_default())
+        crate::cert::subject_of(self.chain.first().map(Vec::as_slice).unwrap_or_default())
     }
-}
-
-/// Parse every CERTIFICATE block of a PEM bundle.
-pub(crate) fn parse_pem_certificates(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    let mut certs = Vec::new();
-    for block in x509_parser::pem::Pem::iter_from_buffer(pem) {
-        let block = block.map_err(|e| format!("bad PEM: {e}"))?;
-        if block.label == "CERTIFICATE" {
-            x509_parser::parse_x509_certificate(&block.contents)
-                .map_err(|e| format!("bad certificate: {e}"))?;
-            certs.push(block.contents);
-        }
-    }
-    if certs.is_empty() {
-        return Err("no PEM CERTIFICATE block found".into());
-    }
-    Ok(certs)
-}
-
-pub(crate) fn to_pem(der: &[u8]) -> String {
-    use pkcs8::der::pem::{encode_string, LineEnding};
-    encode_string("CERTIFICATE", LineEnding::LF, der).unwrap_or_default()
 }
 
 /// The signing certificate: the profile C2PA validators require.

@@ -9,7 +9,30 @@ use pkcs8::{EncryptedPrivateKeyInfo, PrivateKeyInfo, SecretDocument};
 use rand_core::{OsRng, RngCore};
 use zeroize::Zeroizing;
 
-use crate::identity::IdentityError;
+/// Why a key file could not be written or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFileError {
+    #[error("the key file is not a usable key: {0}")]
+    Malformed(String),
+    #[error("the key file is encrypted and no passphrase was given")]
+    PassphraseRequired,
+    #[error("wrong passphrase for the key file")]
+    WrongPassphrase,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl KeyFileError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Malformed(_) => "key.malformed",
+            Self::PassphraseRequired => "key.passphrase_required",
+            Self::WrongPassphrase => "key.wrong_passphrase",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
 
 /// PBKDF2 iterations for new key files (OWASP's 2023 figure for HMAC-SHA256).
 const PBKDF2_ITERATIONS: u32 = 600_000;
@@ -49,7 +72,7 @@ pub(crate) fn is_encrypted(pem: &str) -> bool {
 pub(crate) fn encode(
     key: &SigningKey,
     passphrase: Option<&Passphrase>,
-) -> Result<Zeroizing<String>, IdentityError> {
+) -> Result<Zeroizing<String>, KeyFileError> {
     // PKCS#8 v1 (RFC 5208, no embedded public key): OpenSSL 3.0 rejects the
     // v2 form ed25519-dalek writes by default. Decoding accepts both.
     let plain = ed25519_dalek::pkcs8::KeypairBytes {
@@ -57,11 +80,11 @@ pub(crate) fn encode(
         public_key: None,
     }
     .to_pkcs8_der()
-    .map_err(|e| IdentityError::Internal(format!("PKCS#8 encoding: {e}")))?;
+    .map_err(|e| KeyFileError::Internal(format!("PKCS#8 encoding: {e}")))?;
     let Some(passphrase) = passphrase else {
         return plain
             .to_pem("PRIVATE KEY", LineEnding::LF)
-            .map_err(|e| IdentityError::Internal(format!("PEM encoding: {e}")));
+            .map_err(|e| KeyFileError::Internal(format!("PEM encoding: {e}")));
     };
     let mut salt = [0u8; 16];
     let mut iv = [0u8; 16];
@@ -69,53 +92,51 @@ pub(crate) fn encode(
     OsRng.fill_bytes(&mut iv);
     let params =
         pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(PBKDF2_ITERATIONS, &salt, &iv)
-            .map_err(|e| IdentityError::Internal(format!("PBES2 parameters: {e}")))?;
+            .map_err(|e| KeyFileError::Internal(format!("PBES2 parameters: {e}")))?;
     let info = PrivateKeyInfo::try_from(plain.as_bytes())
-        .map_err(|e| IdentityError::Internal(format!("PKCS#8 re-read: {e}")))?;
+        .map_err(|e| KeyFileError::Internal(format!("PKCS#8 re-read: {e}")))?;
     let encrypted = info
         .encrypt_with_params(params, passphrase.as_bytes())
-        .map_err(|e| IdentityError::Internal(format!("key encryption: {e}")))?;
+        .map_err(|e| KeyFileError::Internal(format!("key encryption: {e}")))?;
     encrypted
         .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
-        .map_err(|e| IdentityError::Internal(format!("PEM encoding: {e}")))
+        .map_err(|e| KeyFileError::Internal(format!("PEM encoding: {e}")))
 }
 
 /// Decode a PKCS#8 PEM key file, decrypting it with `passphrase` when it is encrypted.
 pub(crate) fn decode(
     pem: &str,
     passphrase: Option<&Passphrase>,
-) -> Result<SigningKey, IdentityError> {
+) -> Result<SigningKey, KeyFileError> {
     if pem.len() > MAX_KEY_FILE_BYTES {
-        return Err(IdentityError::KeyFileMalformed(
-            "larger than any key file".into(),
-        ));
+        return Err(KeyFileError::Malformed("larger than any key file".into()));
     }
     let (label, document) = SecretDocument::from_pem(pem)
-        .map_err(|e| IdentityError::KeyFileMalformed(format!("not a PEM key: {e}")))?;
+        .map_err(|e| KeyFileError::Malformed(format!("not a PEM key: {e}")))?;
     let plain = match label {
         "PRIVATE KEY" => document,
         "ENCRYPTED PRIVATE KEY" => {
-            let passphrase = passphrase.ok_or(IdentityError::PassphraseRequired)?;
+            let passphrase = passphrase.ok_or(KeyFileError::PassphraseRequired)?;
             let info = EncryptedPrivateKeyInfo::try_from(document.as_bytes()).map_err(|e| {
-                IdentityError::KeyFileMalformed(format!("not an encrypted PKCS#8 key: {e}"))
+                KeyFileError::Malformed(format!("not an encrypted PKCS#8 key: {e}"))
             })?;
             // A wrong passphrase shows as bad padding, or as garbage that is not PKCS#8.
             let plain = info
                 .decrypt(passphrase.as_bytes())
-                .map_err(|_| IdentityError::WrongPassphrase)?;
+                .map_err(|_| KeyFileError::WrongPassphrase)?;
             if PrivateKeyInfo::try_from(plain.as_bytes()).is_err() {
-                return Err(IdentityError::WrongPassphrase);
+                return Err(KeyFileError::WrongPassphrase);
             }
             plain
         }
         other => {
-            return Err(IdentityError::KeyFileMalformed(format!(
+            return Err(KeyFileError::Malformed(format!(
                 "PEM block is \"{other}\", expected a PKCS#8 private key"
             )))
         }
     };
     SigningKey::from_pkcs8_der(plain.as_bytes())
-        .map_err(|e| IdentityError::KeyFileMalformed(format!("not an Ed25519 PKCS#8 key: {e}")))
+        .map_err(|e| KeyFileError::Malformed(format!("not an Ed25519 PKCS#8 key: {e}")))
 }
 
 #[cfg(test)]
@@ -134,11 +155,11 @@ mod tests {
         assert_eq!(decode(&pem, Some(&pass)).unwrap().to_bytes(), [7u8; 32]);
         assert!(matches!(
             decode(&pem, Some(&Passphrase::new("wrong"))),
-            Err(IdentityError::WrongPassphrase)
+            Err(KeyFileError::WrongPassphrase)
         ));
         assert!(matches!(
             decode(&pem, None),
-            Err(IdentityError::PassphraseRequired)
+            Err(KeyFileError::PassphraseRequired)
         ));
     }
 
@@ -149,7 +170,7 @@ mod tests {
         assert_eq!(decode(&pem, None).unwrap().to_bytes(), [7u8; 32]);
         assert!(matches!(
             decode("garbage\u{0}\u{1}", None),
-            Err(IdentityError::KeyFileMalformed(_))
+            Err(KeyFileError::Malformed(_))
         ));
     }
 }

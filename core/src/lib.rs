@@ -22,7 +22,9 @@
 
 pub mod bank;
 mod cawg;
+mod cert;
 pub mod chain;
+mod check;
 mod der;
 pub mod display;
 #[cfg(feature = "scan")]
@@ -53,10 +55,12 @@ mod trust_dir;
 pub mod tsa;
 mod verify;
 
+pub use cert::CertificateInfo;
+pub use check::Checker;
 pub use identity::{Identity, IdentityError, IdentityRequest, Validity};
 pub use identity::{CA_KEY_FILE, CHAIN_FILE, CURRENT_LINK, KEY_FILE, ROOT_FILE};
 pub use input::{read_input, InputError};
-pub use inspect::{inspect, CertificateInfo, Inspection};
+pub use inspect::{inspect, Inspection};
 pub use keyfile::Passphrase;
 pub use media::{probe, Limits, MediaError, MediaFormat, Probe};
 pub use output::{write_atomically, AtomicFile, OutputError};

@@ -33,7 +33,7 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use crate::media::MediaFormat;
 use crate::policy::{Policy, PolicyOutcome};
-use crate::registry::{Registry, RegistryError};
+use crate::registry::Registry;
 use crate::report::{Report, Verdict};
 use crate::verify::Verifier;
 use cache::{Stat, Store};
@@ -302,10 +302,13 @@ impl Job<'_> {
                 return self.entry(&path, hit.report, thumbnail, true, Some(store));
             }
         }
-        let mut report = self.verifier.verify(&bytes);
-        if let Some((registry, threshold)) = self.options.registry {
-            report = recover(registry, threshold, &bytes, report);
-        }
+        let checker = match self.options.registry {
+            Some((registry, threshold)) => {
+                crate::check::Checker::new(self.verifier).with_registry(registry, threshold)
+            }
+            None => crate::check::Checker::new(self.verifier),
+        };
+        let report = checker.check_bytes(&bytes);
         let thumbnail = self.thumbnail(&bytes, &report);
         let store = content.map(|content| Store {
             path: path.clone(),
@@ -322,22 +325,6 @@ fn to_json(report: &Report) -> String {
     let mut report = report.clone();
     report.path = None;
     serde_json::to_string(&report).unwrap_or_default()
-}
-
-/// [`Registry::recover`], hashing the file before taking the lock.
-fn recover(registry: &Mutex<Registry>, threshold: u32, bytes: &[u8], report: Report) -> Report {
-    if report.verdict != Verdict::Unsigned {
-        return report;
-    }
-    let limits = match registry.lock() {
-        Ok(registry) => *registry.limits(),
-        Err(_) => return report,
-    };
-    let hash = crate::pixels::hash_image(bytes, &limits).map_err(RegistryError::from);
-    match registry.lock() {
-        Ok(registry) => registry.recover_hashed(hash, report, threshold),
-        Err(_) => report,
-    }
 }
 
 /// Sniff the first 16 bytes; a file that can't be opened is verified, so its error is reported.

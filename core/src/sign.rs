@@ -272,7 +272,7 @@ pub fn sign_detailed(
             let pem: String = config
                 .anchors
                 .iter()
-                .map(|d| crate::identity::to_pem(d))
+                .map(|d| crate::cert::to_pem(d))
                 .collect();
             let _ = trust.add_tsa_anchors_pem_from(pem.as_bytes(), "the TSA's anchors");
         }

@@ -2,7 +2,7 @@
 //! `trusted`) and an allowed list of end-entity certificates. Nothing is
 //! trusted by default; no network is ever used.
 
-use crate::identity::{parse_pem_certificates, to_pem};
+use crate::cert::{parse_pem_certificates, to_pem};
 
 /// Why a trust list was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

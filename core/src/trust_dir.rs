@@ -5,8 +5,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::identity::parse_pem_certificates;
-use crate::inspect::{certificate_info, CertificateInfo};
+use crate::cert::parse_pem_certificates;
+use crate::cert::{certificate_info, CertificateInfo};
 use crate::output::write_atomically;
 use crate::trust::TrustStore;
 
@@ -105,10 +105,7 @@ impl TrustDir {
             source,
         })?;
         // Store only the certificates, re-encoded: no stray text from the source.
-        let clean: String = certs
-            .iter()
-            .map(|der| crate::identity::to_pem(der))
-            .collect();
+        let clean: String = certs.iter().map(|der| crate::cert::to_pem(der)).collect();
         write_atomically(&path, clean.as_bytes(), overwrite).map_err(|e| TrustDirError::Io {
             path: path.clone(),
             source: std::io::Error::other(e.to_string()),

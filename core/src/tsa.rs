@@ -190,7 +190,7 @@ pub fn check_response(
     let path = crate::timestamp::tsa_chain(certs);
     let tsa = path
         .first()
-        .map(|leaf| crate::inspect::subject_of(leaf))
+        .map(|leaf| crate::cert::subject_of(leaf))
         .unwrap_or_default();
     let roots: Vec<&[u8]> = anchors.iter().map(Vec::as_slice).collect();
     match chain::validate(&path, &roots, now, &chain::Policy::time_stamping()) {

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use c2pa::validation_results::StatusCodes;
 use c2pa::{Context, Manifest, Reader, ValidationState};
 
+use crate::cert::parse_pem_certificates;
+use crate::cert::{signer_info, subject_of};
 use crate::chain::{self, ChainError};
-use crate::identity::parse_pem_certificates;
-use crate::inspect::{signer_info, subject_of};
 use crate::media::{probe, Limits};
 use crate::pdq::PdqHash;
 use crate::pixels::{decode_rgba8, PixelDigest, PIXELS_ASSERTION};
@@ -263,17 +263,6 @@ impl Verifier {
 
     pub fn limits(&self) -> &Limits {
         &self.limits
-    }
-
-    /// Read a file under the size limit and verify it, as `hallmark verify`
-    /// does; a file that can't be read gives an `error` report. `path` is set.
-    pub fn verify_file(&self, path: &std::path::Path) -> Report {
-        let mut report = match crate::input::read_input(path, self.limits.max_file_bytes) {
-            Ok(bytes) => self.verify(&bytes),
-            Err(e) => Report::error(e.code(), e.to_string()),
-        };
-        report.path = Some(path.display().to_string());
-        report
     }
 
     /// Verify the bytes of one file.

@@ -376,7 +376,7 @@ fn verify_report(bytes: &[u8], options: &VerifyOptions) -> Result<Report, JsValu
             ));
         }
     }
-    Ok(verifier.verify(bytes))
+    Ok(hallmark_core::Checker::new(&verifier).check_bytes(bytes))
 }
 
 /// Verify the bytes of one image. Returns the report of `hallmark verify
