@@ -125,8 +125,11 @@ pub fn match_files(
     threshold: u32,
     json: bool,
 ) -> Result<u8, CliError> {
-    if threshold > 128 {
-        return Err(CliError::usage("--threshold must be at most 128 bits"));
+    if threshold > hallmark_core::pdq::MAX_MATCH_THRESHOLD {
+        return Err(CliError::usage(format!(
+            "--threshold must be at most {} bits",
+            hallmark_core::pdq::MAX_MATCH_THRESHOLD
+        )));
     }
     let bank = load_bank(bank_path)?;
     let limits = Limits::default();

@@ -186,7 +186,7 @@ enum Command {
         /// A registry of signed manifests: unsigned files whose pixels match an entry become `recovered`.
         #[arg(long, value_name = "DB")]
         registry: Option<PathBuf>,
-        /// Largest PDQ Hamming distance that matches a registry entry (0–256).
+        /// Largest PDQ Hamming distance that matches a registry entry (0–128).
         #[arg(long, requires = "registry", default_value_t = hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD,
               value_parser = registry_cmd::threshold_parser())]
         threshold: u32,
@@ -248,7 +248,7 @@ enum Command {
         /// A registry of signed manifests: unsigned files whose pixels match an entry become `recovered`.
         #[arg(long, value_name = "DB")]
         registry: Option<PathBuf>,
-        /// Largest PDQ Hamming distance that matches a registry entry (0–256).
+        /// Largest PDQ Hamming distance that matches a registry entry (0–128).
         #[arg(long, requires = "registry", default_value_t = hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD,
               value_parser = registry_cmd::threshold_parser())]
         threshold: u32,

@@ -16,8 +16,8 @@ use crate::commands::trust_store;
 use crate::error::{CliError, EXIT_FAILURE, EXIT_UNREADABLE, EXIT_USAGE};
 use crate::render;
 
-/// Largest threshold accepted: PDQ hashes have 256 bits.
-const MAX_THRESHOLD: i64 = 256;
+/// Largest threshold accepted, the same for every command (core's).
+const MAX_THRESHOLD: i64 = hallmark_core::pdq::MAX_MATCH_THRESHOLD as i64;
 
 #[derive(Debug, Subcommand)]
 pub enum RegistryCommand {
@@ -45,7 +45,7 @@ pub enum RegistryCommand {
         /// The registry file.
         #[arg(long, value_name = "DB")]
         db: PathBuf,
-        /// Largest PDQ Hamming distance that matches (0–256).
+        /// Largest PDQ Hamming distance that matches (0–128).
         #[arg(long, default_value_t = DEFAULT_MATCH_THRESHOLD, value_parser = threshold_parser())]
         threshold: u32,
         /// One JSON object per file.

@@ -209,6 +209,9 @@ fn lookup_lists_matches_and_exits_1_when_none() {
     let run = lookup(&[&reposted], &["--threshold", "0"]);
     run.expect_code(if distance == 0 { 0 } else { 1 });
     lookup(&[&reposted], &["--threshold", "257"]).expect_code(2);
+    // The same limit as `hallmark match` and the WASM package (before: 256 here, 128 there).
+    lookup(&[&reposted], &["--threshold", "129"]).expect_code(2);
+    lookup(&[&reposted], &["--threshold", "128"]).expect_code(0);
 }
 
 #[test]

@@ -686,7 +686,7 @@ pub fn bank_summary(bank_tsv: &str) -> Result<JsValue, JsValue> {
 pub fn match_bank(pdq_hex: &str, bank_tsv: &str, threshold: u32) -> Result<JsValue, JsValue> {
     let hash = PdqHash::from_hex(pdq_hex.trim())
         .ok_or_else(|| thrown("pdq.malformed", "a PDQ hash is 64 hexadecimal digits"))?;
-    if threshold > 128 {
+    if threshold > hallmark_core::pdq::MAX_MATCH_THRESHOLD {
         return Err(thrown(
             "threshold.range",
             "the threshold is at most 128 bits",

@@ -58,8 +58,8 @@ pub const LOW_QUALITY: &str = "low-quality";
 pub const UNKNOWN: &str = "unknown";
 /// The label of a match found in the registry of signed originals.
 pub const KNOWN_ORIGINAL: &str = "known-original";
-/// Largest `--threshold` accepted: beyond half the bits, "near" means nothing.
-pub const MAX_THRESHOLD: u32 = 128;
+/// Largest `--threshold` accepted ([`crate::pdq::MAX_MATCH_THRESHOLD`]).
+pub const MAX_THRESHOLD: u32 = crate::pdq::MAX_MATCH_THRESHOLD;
 
 /// Where hashing and matching run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,6 +16,9 @@ pub const MIN_HASHABLE_DIM: usize = 5;
 pub const MIN_MATCH_QUALITY: u8 = 50;
 /// Hamming distance at or under which two hashes are the same picture.
 pub const DEFAULT_MATCH_THRESHOLD: u32 = 31;
+/// Largest match threshold any command accepts: beyond half the bits,
+/// "near" means nothing. The CLI, the registry and the WASM package all use it.
+pub const MAX_MATCH_THRESHOLD: u32 = 128;
 
 /// A 256-bit PDQ hash, stored as the reference stores it: sixteen 16-bit
 /// words, bit k in word k/16. Text form: 64 hex digits, word 15 first.
