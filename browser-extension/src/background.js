@@ -156,15 +156,17 @@ async function check(url) {
     if (!result) {
       delete presented.report;
       result = { ...presented, thumb: thumb(bytes) };
-      if (result.screen && !references.has(result.digest)) {
-        try {
-          remember(references, result.digest, new ScreenReference(bytes), LIMITS.maxReferences, (r) => r.free());
-        } catch (e) {
-          // Verified but not decodable: it can never be confirmed on screen.
-          result.unseeable = `${e.code ?? "decode"}: ${e.message ?? e}`;
-        }
-      }
       remember(byDigest, result.digest, result);
+    }
+    // Also for a result found by digest: its reference may have been dropped
+    // from the smaller cache since (else it would stay "Checking" for ever).
+    if (result.screen && !result.unseeable && !references.has(result.digest)) {
+      try {
+        remember(references, result.digest, new ScreenReference(bytes), LIMITS.maxReferences, (r) => r.free());
+      } catch (e) {
+        // Verified but not decodable: it can never be confirmed on screen.
+        result.unseeable = `${e.code ?? "decode"}: ${e.message ?? e}`;
+      }
     }
   } catch (e) {
     result = { ...notChecked(e.code ?? "fetch.failed", e.message ?? String(e)), thumb: null, digest: null };

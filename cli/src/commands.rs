@@ -80,10 +80,10 @@ pub fn keygen(args: KeygenArgs) -> Result<u8, CliError> {
 
 /// `hallmark renew`: a new signing key and certificate under the same CA.
 pub fn renew(dir: &Path, valid_days: u32, passphrase_file: Option<&Path>) -> Result<u8, CliError> {
-    let ca_key = dir.join(hallmark_core::CA_KEY_FILE);
-    let passphrase = match fs::read_to_string(&ca_key) {
-        Ok(pem) if pem.contains("ENCRYPTED") => Some(passphrase::for_unlock(passphrase_file)?),
-        _ => None,
+    let passphrase = if Identity::ca_key_needs_passphrase(dir)? {
+        Some(passphrase::for_unlock(passphrase_file)?)
+    } else {
+        None
     };
     let identity = Identity::renew(
         dir,

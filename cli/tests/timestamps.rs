@@ -83,10 +83,10 @@ fn sign(id: &Path, out: &Path, args: &[&str]) -> support::Run {
         .run()
 }
 
-/// `hallmark verify --json FILE` with the identity's root (signers) and the
-/// TSA root (time-stamp authorities), `faketime`d by `offset` when given.
-fn verify(file: &Path, id: &Path, offset: Option<&str>) -> Value {
-    let mut cmd = match offset {
+/// The binary under test as `hallmark()` gives it, run under `faketime -f
+/// OFFSET` when an offset is given.
+fn hallmark_at(offset: Option<&str>) -> Command {
+    match offset {
         Some(offset) => {
             let mut c = Command::new("faketime");
             c.args(["-f", offset]).arg(env!("CARGO_BIN_EXE_hallmark"));
@@ -95,7 +95,13 @@ fn verify(file: &Path, id: &Path, offset: Option<&str>) -> Value {
             c
         }
         None => hallmark(),
-    };
+    }
+}
+
+/// `hallmark verify --json FILE` with the identity's root (signers) and the
+/// TSA root (time-stamp authorities), `faketime`d by `offset` when given.
+fn verify(file: &Path, id: &Path, offset: Option<&str>) -> Value {
+    let mut cmd = hallmark_at(offset);
     cmd.args(["verify", "--json", "--trust"])
         .arg(id.join("root.pem"))
         .arg("--tsa-trust")
@@ -463,16 +469,7 @@ fn renew_issues_a_new_key_under_the_same_root_and_old_stamped_files_stay_trusted
     let trusted_root = tmp.path().join("root-as-published.pem");
     std::fs::write(&trusted_root, &root).unwrap();
     let verify_at = |file: &Path, offset: Option<&str>| {
-        let mut cmd = match offset {
-            Some(o) => {
-                let mut c = Command::new("faketime");
-                c.args(["-f", o]).arg(env!("CARGO_BIN_EXE_hallmark"));
-                c.env("HALLMARK_CONFIG_DIR", "/nonexistent/hallmark-test-config")
-                    .stdin(Stdio::null());
-                c
-            }
-            None => hallmark(),
-        };
+        let mut cmd = hallmark_at(offset);
         cmd.args(["verify", "--json", "--trust"])
             .arg(&trusted_root)
             .arg("--tsa-trust")

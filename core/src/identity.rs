@@ -401,6 +401,17 @@ impl Identity {
         Ok(keyfile::is_encrypted(&pem))
     }
 
+    /// Whether `DIR/ca.key` (what [`Identity::renew`] unlocks) needs a
+    /// passphrase; an absent CA key is [`IdentityError::NoCaKey`].
+    pub fn ca_key_needs_passphrase(dir: &Path) -> Result<bool, IdentityError> {
+        let path = dir.join(CA_KEY_FILE);
+        if fs::symlink_metadata(&path).is_err() {
+            return Err(IdentityError::NoCaKey(dir.to_path_buf()));
+        }
+        let pem = Zeroizing::new(read_small(&path)?);
+        Ok(keyfile::is_encrypted(&pem))
+    }
+
     /// Load `DIR/signing.key` and `DIR/chain.pem`.
     pub fn load(dir: &Path, passphrase: Option<&Passphrase>) -> Result<Self, IdentityError> {
         let key_path = dir.join(KEY_FILE);

@@ -267,20 +267,16 @@ pub fn sign_detailed(
             Some(root) => TrustStore::from_pem(root.as_bytes()).unwrap_or_default(),
             None => TrustStore::empty(),
         };
-        #[cfg(feature = "tsa")]
-        if let Some(config) = &options.tsa {
-            let pem: String = config
-                .anchors
-                .iter()
-                .map(|d| crate::cert::to_pem(d))
-                .collect();
-            let _ = trust.add_tsa_anchors_pem_from(pem.as_bytes(), "the TSA's anchors");
-        }
+        // Trusted when the identity has a root to trust (TSA anchors vouch for no signer).
         let expected = if trust.is_empty() {
             Verdict::Valid
         } else {
             Verdict::Trusted
         };
+        #[cfg(feature = "tsa")]
+        if let Some(config) = &options.tsa {
+            trust.add_tsa_anchors_der(config.anchors.clone(), "the TSA's anchors");
+        }
         let report = Verifier::new(trust)
             .with_limits(options.limits)
             .verify(&signed);

@@ -46,6 +46,14 @@ fn named(certs: Vec<Vec<u8>>, source: &str) -> impl Iterator<Item = Anchor> + '_
     })
 }
 
+/// Parse a PEM bundle into `list`: all of it, or nothing when any block is bad.
+fn add_pem(list: &mut Vec<Anchor>, pem: &[u8], source: &str) -> Result<usize, TrustError> {
+    let certs = parse(pem, source)?;
+    let n = certs.len();
+    list.extend(certs);
+    Ok(n)
+}
+
 fn parse(pem: &[u8], source: &str) -> Result<Vec<Anchor>, TrustError> {
     let certs = parse_pem_certificates(pem).map_err(TrustError::Malformed)?;
     Ok(named(certs, source).collect())
@@ -71,10 +79,7 @@ impl TrustStore {
 
     /// Add anchors, naming where they came from (shown as `signer.anchor.source`).
     pub fn add_anchors_pem_from(&mut self, pem: &[u8], source: &str) -> Result<usize, TrustError> {
-        let certs = parse(pem, source)?;
-        let n = certs.len();
-        self.anchors.extend(certs);
-        Ok(n)
+        add_pem(&mut self.anchors, pem, source)
     }
 
     /// Add already-parsed DER certificates as anchors.
@@ -94,10 +99,7 @@ impl TrustStore {
 
     /// Add allowed end-entity certificates, naming where they came from.
     pub fn add_allowed_pem_from(&mut self, pem: &[u8], source: &str) -> Result<usize, TrustError> {
-        let certs = parse(pem, source)?;
-        let n = certs.len();
-        self.allowed.extend(certs);
-        Ok(n)
+        add_pem(&mut self.allowed, pem, source)
     }
 
     /// Add anchors for CAWG X.509 identity credentials (`--cawg-trust`).
@@ -106,10 +108,7 @@ impl TrustStore {
         pem: &[u8],
         source: &str,
     ) -> Result<usize, TrustError> {
-        let certs = parse(pem, source)?;
-        let n = certs.len();
-        self.cawg.extend(certs);
-        Ok(n)
+        add_pem(&mut self.cawg, pem, source)
     }
 
     /// Add the time-stamp authority anchors of a PEM bundle (such as the
@@ -119,10 +118,7 @@ impl TrustStore {
         pem: &[u8],
         source: &str,
     ) -> Result<usize, TrustError> {
-        let certs = parse(pem, source)?;
-        let n = certs.len();
-        self.tsa.extend(certs);
-        Ok(n)
+        add_pem(&mut self.tsa, pem, source)
     }
 
     pub(crate) fn add_tsa_anchors_der(&mut self, certs: Vec<Vec<u8>>, source: &str) {
