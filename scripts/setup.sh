@@ -79,6 +79,7 @@ part_tools() {
 # libtorch; CI builds and tests it on the CPU. PyPI's wheel comes with the CUDA
 # libraries (about 3 GB), which libtorch_cuda links against. A venv in the
 # machine's cache keeps it out of the system Python and shares it between clones.
+# --no-cache-dir: pip would otherwise keep a second copy of the 3 GB of wheels.
 part_torch() {
   if "$HALLMARK_TORCH_VENV/bin/python3" -c 'import torch, sys; sys.exit(torch.__version__.split("+")[0] != "2.11.0")' 2>/dev/null; then
     return 0
@@ -87,11 +88,11 @@ part_torch() {
   python3 -m venv "$HALLMARK_TORCH_VENV"
   local py=$HALLMARK_TORCH_VENV/bin/python3 reqs=$HALLMARK_TORCH_VENV/torch-requirements.txt
   # torch's requirements but triton (640 MB, for torch.compile in Python; libtorch never loads it).
-  "$py" -m pip install -q --disable-pip-version-check --no-deps 'torch==2.11.0'
+  "$py" -m pip install -q --disable-pip-version-check --no-cache-dir --no-deps 'torch==2.11.0'
   "$py" -c 'import importlib.metadata as m
 print("\n".join(r for r in m.requires("torch") if not r.lower().startswith("triton")))' > "$reqs"
   # pip then says that torch requires triton: that is the point, so its two lines are dropped.
-  "$py" -m pip install -q --disable-pip-version-check -r "$reqs" numpy 2>&1 \
+  "$py" -m pip install -q --disable-pip-version-check --no-cache-dir -r "$reqs" numpy 2>&1 \
     | { grep -v -e "^ERROR: pip's dependency resolver does not currently" -e '^torch 2.11.0 requires triton' || true; }
   "$py" -c 'import torch' || return 1
 }
