@@ -332,7 +332,7 @@ pub(crate) fn verify(
 pub fn inspect(file: &Path, trust: &[PathBuf], json: bool) -> Result<u8, CliError> {
     let verifier = Verifier::new(trust_store(trust, &[])?);
     let bytes = read_input(file)?;
-    let mut inspection = hallmark_core::inspect(&verifier, &bytes);
+    let mut inspection = hallmark_core::Checker::new(&verifier).inspect_bytes(&bytes);
     inspection.report.path = Some(file.display().to_string());
     if json {
         let text = serde_json::to_string_pretty(&inspection)

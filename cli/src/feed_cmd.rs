@@ -6,10 +6,10 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
-use hallmark_core::feed::{
-    read_bounded_line, BankSet, BoundedLine, Classifier, DeviceChoice, Engine, FeedInput,
-};
+use hallmark_core::bank::BankSet;
+use hallmark_core::feed::{Classifier, DeviceChoice, Engine, FeedInput};
 use hallmark_core::Verifier;
+use hallmark_core::{read_bounded_line, BoundedLine};
 
 use crate::error::{shown, CliError, EXIT_UNREADABLE, EXIT_USAGE};
 
@@ -194,7 +194,7 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
     );
     let mut classifier = Classifier::new(&banks, engine).with_threshold(args.threshold);
     if let Some(v) = &verifier {
-        classifier = classifier.with_verifier(v);
+        classifier = classifier.with_checker(hallmark_core::Checker::new(v));
     }
     if let Some(r) = &registry {
         classifier = classifier.with_registry(r);

@@ -1,14 +1,15 @@
 //! `hallmark hash` and `hallmark match`: perceptual hashes of files, and
 //! matching them against a bank of known hashes.
 
-use crate::out::outln;
+use crate::out::{json_line, outln};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use hallmark_core::bank::Bank;
+use hallmark_core::bank::{Bank, LOW_QUALITY};
 use hallmark_core::pdq::MIN_MATCH_QUALITY;
 use hallmark_core::pixels::{decode_rgba8, hash_image};
-use hallmark_core::Limits;
+use hallmark_core::records::{ErrorRecord, HashRecord, MatchRecord};
+use hallmark_core::{ErrorInfo, Limits};
 
 use crate::error::{shown, CliError, EXIT_UNREADABLE, EXIT_USAGE};
 use crate::render::escape;
@@ -21,10 +22,14 @@ fn read(path: &Path) -> Result<Vec<u8>, (String, String)> {
 /// An unreadable input: a JSON line in --json mode (the stream goes on), else a line on stderr.
 fn report_unreadable(path: &Path, code: &str, message: &str, json: bool) {
     if json {
-        outln!(
-            "{}",
-            serde_json::json!({"path": path.display().to_string(), "error": {"code": code, "message": message}})
-        );
+        let record = ErrorRecord {
+            path: path.display().to_string(),
+            error: ErrorInfo {
+                code: code.into(),
+                message: message.into(),
+            },
+        };
+        outln!("{}", json_line(&record));
     } else {
         eprintln!(
             "hallmark: error [{code}]: {}: {}",
@@ -53,25 +58,8 @@ pub fn hash(files: &[PathBuf], json: bool, dihedral: bool) -> Result<u8, CliErro
         match result {
             Ok((h, variants)) => {
                 if json {
-                    let mut out = serde_json::json!({
-                        "path": path.display().to_string(),
-                        "pdq": h.pdq.to_hex(),
-                        "quality": h.quality,
-                        "pixel_digest": h.pixel_digest.to_hex(),
-                        "width": h.width,
-                        "height": h.height,
-                    });
-                    if let Some(d) = variants {
-                        out["dihedral"] = d
-                            .all()
-                            .iter()
-                            .map(|(name, hash)| {
-                                ((*name).to_string(), serde_json::Value::from(hash.to_hex()))
-                            })
-                            .collect::<serde_json::Map<_, _>>()
-                            .into();
-                    }
-                    outln!("{out}");
+                    let record = HashRecord::new(path.display().to_string(), h, variants.as_ref());
+                    outln!("{}", json_line(&record));
                 } else {
                     outln!(
                         "{}  q={:<3} {}x{}  {}",
@@ -147,29 +135,16 @@ pub fn match_files(
             }
         };
         let hashes = image.pdq_dihedral();
-        let low_quality = hashes.quality < MIN_MATCH_QUALITY;
-        let best = if low_quality {
-            None
-        } else {
-            bank.best_dihedral_match(&hashes, threshold)
-        };
+        let record = MatchRecord::new(
+            path.display().to_string(),
+            &hashes,
+            std::slice::from_ref(&bank),
+            threshold,
+        );
         if json {
-            let matched = best.as_ref().map(|m| {
-                serde_json::json!({"label": m.entry.label, "note": m.entry.note, "distance": m.distance,
-                                   "transform": m.transform, "pdq": m.entry.hash.to_hex()})
-            });
-            let label = match (&best, low_quality) {
-                (_, true) => "low-quality".to_string(),
-                (Some(m), false) => m.entry.label.clone(),
-                (None, false) => "unknown".to_string(),
-            };
-            outln!(
-                "{}",
-                serde_json::json!({"path": path.display().to_string(), "pdq": hashes.original.to_hex(),
-                                   "quality": hashes.quality, "label": label, "match": matched})
-            );
+            outln!("{}", json_line(&record));
         } else {
-            match (&best, low_quality) {
+            match (&record.matched, record.label == LOW_QUALITY) {
                 (_, true) => outln!(
                     "? low-quality  {}  quality {} < {MIN_MATCH_QUALITY}: too featureless to match",
                     shown(path),
@@ -177,14 +152,14 @@ pub fn match_files(
                 ),
                 (Some(m), false) => outln!(
                     "● {:<12} {}  distance {} ({}){}",
-                    escape(&m.entry.label),
+                    escape(&m.label),
                     shown(path),
                     m.distance,
                     m.transform,
-                    if m.entry.note.is_empty() {
+                    if m.note.is_empty() {
                         String::new()
                     } else {
-                        format!(": {}", escape(&m.entry.note))
+                        format!(": {}", escape(&m.note))
                     }
                 ),
                 (None, false) => outln!(

@@ -54,3 +54,9 @@ macro_rules! out {
 }
 
 pub(crate) use {out, outln};
+
+/// A record as one line of JSON (`--json` output).
+pub fn json_line(record: &impl serde::Serialize) -> String {
+    serde_json::to_string(record)
+        .unwrap_or_else(|e| format!("{{\"error\":{{\"code\":\"internal\",\"message\":\"{e}\"}}}}"))
+}

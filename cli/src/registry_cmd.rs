@@ -3,14 +3,14 @@
 //! Every decision is `hallmark_core::registry`'s; this file reads arguments
 //! and files and renders what it returns.
 
-use crate::out::outln;
+use crate::out::{json_line, outln};
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD;
-use hallmark_core::registry::{Added, Entry, Recovery, Registry, RegistryError};
-use hallmark_core::Verifier;
-use serde_json::json;
+use hallmark_core::records::{AddRecord, LookupRecord};
+use hallmark_core::registry::{Added, Entry, Registry, RegistryError};
+use hallmark_core::{ErrorInfo, Verifier};
 
 use crate::commands::trust_store;
 use crate::error::{CliError, EXIT_FAILURE, EXIT_UNREADABLE, EXIT_USAGE};
@@ -142,13 +142,16 @@ fn add(files: &[PathBuf], db: &Path, verifier: &Verifier, json: bool) -> Result<
         };
         worst = worst.max(exit);
         if json {
-            let value = json!({
-                "path": name,
-                "status": status,
-                "entry": entry,
-                "error": error.as_ref().map(|(code, message)| json!({"code": code, "message": message})),
-            });
-            outln!("{value}");
+            let record = AddRecord {
+                path: name.clone(),
+                status,
+                entry: entry.clone(),
+                error: error.as_ref().map(|(code, message)| ErrorInfo {
+                    code: code.clone(),
+                    message: message.clone(),
+                }),
+            };
+            outln!("{}", json_line(&record));
         } else {
             let detail = match (&entry, &error) {
                 (Some(entry), _) if status == "exists" => {
@@ -162,10 +165,6 @@ fn add(files: &[PathBuf], db: &Path, verifier: &Verifier, json: bool) -> Result<
         }
     }
     Ok(worst)
-}
-
-fn recovery_json(r: &Recovery) -> serde_json::Value {
-    json!({"distance": r.distance, "pixel_digest_match": r.pixel_digest_match, "entry": r.entry})
 }
 
 fn lookup(files: &[PathBuf], db: &Path, threshold: u32, json: bool) -> Result<u8, CliError> {
@@ -187,19 +186,14 @@ fn lookup(files: &[PathBuf], db: &Path, threshold: u32, json: bool) -> Result<u8
         worst = worst.max(exit);
         match (&found, json) {
             (Ok(found), true) => {
-                let value = json!({
-                    "path": name,
-                    "pdq": found.hash.pdq.to_hex(),
-                    "quality": found.hash.quality,
-                    "pixel_digest": found.hash.pixel_digest.to_hex(),
-                    "matches": found.matches.iter().map(recovery_json).collect::<Vec<_>>(),
-                    "error": null,
-                });
-                outln!("{value}");
+                outln!("{}", json_line(&LookupRecord::found(name, found.clone())));
             }
             (Err((code, message)), true) => {
-                let value = json!({"path": name, "matches": [], "error": {"code": code, "message": message}});
-                outln!("{value}");
+                let error = ErrorInfo {
+                    code: code.clone(),
+                    message: message.clone(),
+                };
+                outln!("{}", json_line(&LookupRecord::failed(name, error)));
             }
             (Ok(found), false) => {
                 let low = found.hash.quality < hallmark_core::pdq::MIN_MATCH_QUALITY;

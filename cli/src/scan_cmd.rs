@@ -414,18 +414,10 @@ pub fn jsonl_line(entry: &ScanEntry) -> String {
     value.to_string()
 }
 
-/// The signer the credentials vouch for: the report's, or the registry's for a recovered file.
-fn vouched_signer(report: &Report) -> Option<&hallmark_core::SignerInfo> {
-    report
-        .signer
-        .as_ref()
-        .or(report.recovered.as_ref().map(|r| &r.signer))
-}
-
 pub fn csv_row(entry: &ScanEntry) -> String {
     let r = &entry.report;
-    let signer = vouched_signer(r);
-    let ai = r.ai_generated || r.recovered.as_ref().is_some_and(|x| x.ai_generated);
+    let vouched = r.vouched();
+    let (signer, ai) = (vouched.signer, vouched.ai_generated);
     [
         csv_field(path_of(r)),
         csv_field(r.format.as_deref().unwrap_or("")),

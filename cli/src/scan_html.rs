@@ -10,7 +10,7 @@ use std::io::{self, Seek, Write};
 
 use base64::Engine as _;
 use hallmark_core::scan::{ScanEntry, ScanSummary};
-use hallmark_core::{Report, SignerInfo, Verdict};
+use hallmark_core::{Report, SignerInfo};
 
 use crate::render;
 
@@ -216,13 +216,8 @@ pub fn card(entry: &ScanEntry) -> String {
         if entry.policy.pass { "pass" } else { "fail" },
         if entry.policy.pass { "PASS" } else { "FAIL" },
     );
-    let ai = r.ai_generated || r.recovered.as_ref().is_some_and(|x| x.ai_generated);
-    if ai
-        && matches!(
-            r.verdict,
-            Verdict::Trusted | Verdict::Valid | Verdict::Recovered
-        )
-    {
+    let vouched = r.vouched();
+    if vouched.ai_generated {
         out.push_str("<span class=\"ai\">AI-generated</span>");
     }
     let _ = write!(
@@ -271,11 +266,13 @@ pub fn card(entry: &ScanEntry) -> String {
             Some(&format!("{} bits", rec.distance)),
         );
     }
-    row(&mut out, "Title", r.title.as_deref());
-    row(&mut out, "Signed at", r.signed_at.as_deref());
-    row(&mut out, "Source type", r.digital_source_type.as_deref());
-    if !r.actions.is_empty() {
-        row(&mut out, "Actions", Some(&r.actions.join(", ")));
+    // What the credentials vouch for: a recovered file's title, time and
+    // source type are the registered original's.
+    row(&mut out, "Title", vouched.title);
+    row(&mut out, "Signed at", vouched.signed_at);
+    row(&mut out, "Source type", vouched.digital_source_type);
+    if !vouched.actions.is_empty() {
+        row(&mut out, "Actions", Some(&vouched.actions.join(", ")));
     }
     row(&mut out, "Format", r.format.as_deref());
     row(&mut out, "Generator", r.claim_generator.as_deref());

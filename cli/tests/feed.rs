@@ -180,6 +180,17 @@ fn copies_get_the_bank_label_and_distance_strangers_are_unknown() {
         assert_eq!(lines[4]["provenance"]["verdict"], "valid");
         assert_eq!(lines[4]["provenance"]["signer"]["name"], "Jane Doe");
         assert_eq!(lines[0]["provenance"]["verdict"], "unsigned");
+        // The whole report, as `hallmark verify --json` gives it (the feed
+        // carried four of its fields before).
+        for i in [0, 4] {
+            let verify = hallmark().args(["verify", "--json"]).arg(inputs[i]).run();
+            assert_eq!(
+                lines[i]["provenance"],
+                verify.json(),
+                "{}",
+                inputs[i].display()
+            );
+        }
         outputs.push(run.stdout.clone());
     }
     // The tensor engine answers exactly as the CPU engine on these files.
@@ -359,8 +370,37 @@ fn a_registry_labels_stripped_copies_known_original_and_recovers_them() {
         .as_str()
         .unwrap()
         .starts_with("Jane Doe (Example News)"));
-    assert_eq!(line["provenance"]["verdict"], "recovered");
-    assert_eq!(line["provenance"]["signer"]["name"], "Jane Doe");
+    // Recovered as `hallmark verify --registry` recovers it: the original's
+    // signer under `recovered`, never as this file's signer.
+    let p = &line["provenance"];
+    assert_eq!(p["verdict"], "recovered");
+    assert_eq!(p["signer"], Value::Null);
+    assert_eq!(p["recovered"]["signer"]["name"], "Jane Doe");
+    assert_eq!(p["recovered"]["pixel_digest_match"], false);
+    assert_eq!(p["recovered"]["distance"], line["match"]["distance"]);
+    let verify = hallmark()
+        .args(["verify", "--json", "--registry"])
+        .arg(&db)
+        .arg(&stripped)
+        .run();
+    let verified = verify.json();
+    assert_eq!(verified["verdict"], "recovered");
+    for key in [
+        "signer",
+        "registered_verdict",
+        "asset_blake3",
+        "signed_at",
+        "ai_generated",
+    ] {
+        assert_eq!(p["recovered"][key], verified["recovered"][key], "{key}");
+    }
+    let summary = p["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with(
+            "Credentials recovered from the registry: matches a file signed by Jane Doe (Example News), distance "
+        ),
+        "{summary}"
+    );
 }
 
 #[test]

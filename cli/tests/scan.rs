@@ -716,6 +716,35 @@ fn scan_with_a_registry_recovers_stripped_copies_and_the_policy_bounds_the_dista
     ]);
     let verified: Value = serde_json::from_str(stdout(&verify).trim()).unwrap();
     assert_eq!(verified["verdict"], "recovered");
+    // The HTML card shows what the registry vouches for: the registered
+    // original's title and source type (it showed the copy's, none, before).
+    let html_path = dir.path().join("report.html");
+    let html_run = hallmark(&[
+        "scan".into(),
+        inbox.clone(),
+        "--format".into(),
+        "html".into(),
+        "-o".into(),
+        html_path.clone(),
+        "--registry".into(),
+        db.clone(),
+    ]);
+    assert_eq!(html_run.status.code(), Some(1), "{html_run:?}");
+    let html = fs::read_to_string(&html_path).unwrap();
+    let card = html
+        .split("<article ")
+        .find(|c| c.contains("stripped.jpg"))
+        .unwrap();
+    assert!(
+        card.contains("<dt>Title</dt><dd>newsroom.jpg</dd>"),
+        "{card}"
+    );
+    assert!(
+        card.contains(
+            "<dt>Source type</dt><dd>http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture</dd>"
+        ),
+        "{card}"
+    );
     // A registry that grew is a new registry: cached results for the old one are not used.
     let add = hallmark(&[
         "registry".into(),

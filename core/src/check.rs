@@ -1,10 +1,11 @@
 //! The one checking pipeline: read a file under the limits, verify it, and
 //! (with a registry) recover the provenance of an unsigned copy. `verify`,
-//! `inspect`, `scan` and the WASM package all check through a [`Checker`],
-//! and get the one [`Report`].
+//! `inspect`, `scan`, `feed` and the WASM package all check through a
+//! [`Checker`], and get the one [`Report`].
 
 use std::path::Path;
 
+use crate::inspect::Inspection;
 use crate::report::Report;
 use crate::verify::Verifier;
 
@@ -51,6 +52,17 @@ impl<'a> Checker<'a> {
             return recover(registry, threshold, bytes, report);
         }
         report
+    }
+
+    /// Check the bytes of one file and keep what `hallmark inspect` shows
+    /// besides the report: the manifest store and the certificates.
+    pub fn inspect_bytes(&self, bytes: &[u8]) -> Inspection {
+        let mut inspection = crate::inspect::inspect(self.verifier, bytes);
+        #[cfg(feature = "registry")]
+        if let Some((registry, threshold)) = self.registry {
+            inspection.report = recover(registry, threshold, bytes, inspection.report);
+        }
+        inspection
     }
 
     /// Read `path` (a regular file, under the size limit) and check it; an

@@ -10,10 +10,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::bank::Bank;
+use crate::bank::{best_match, Bank};
 use crate::media::Limits;
 use crate::pdq::MIN_MATCH_QUALITY;
-use crate::report::{Report, SignerInfo, Verdict};
+use crate::report::{Report, SignerInfo, Verdict, VouchedBy};
 
 /// Longest text from a manifest that a badge or card shows (the rest is "…").
 pub const MAX_SHOWN: usize = 600;
@@ -180,16 +180,12 @@ pub fn bank_hit(bytes: &[u8], banks: &[Bank], limits: &Limits) -> Option<BankHit
     if hashes.quality < MIN_MATCH_QUALITY {
         return None;
     }
-    banks
-        .iter()
-        .filter_map(|bank| bank.best_dihedral_match(&hashes, BANK_MATCH_BITS))
-        .min_by_key(|m| m.distance)
-        .map(|m| BankHit {
-            label: m.entry.label.clone(),
-            note: m.entry.note.clone(),
-            distance: m.distance,
-            transform: m.transform.into(),
-        })
+    best_match(banks, &hashes, BANK_MATCH_BITS).map(|m| BankHit {
+        label: m.entry.label.clone(),
+        note: m.entry.note.clone(),
+        distance: m.distance,
+        transform: m.transform.into(),
+    })
 }
 
 fn signer_name(signer: Option<&SignerInfo>) -> Option<String> {
@@ -217,7 +213,7 @@ pub fn badge(report: &Report, bank: Option<&BankHit>) -> Badge {
         );
     }
     match report.verdict {
-        Verdict::Trusted | Verdict::Valid if report.ai_generated => {
+        Verdict::Trusted | Verdict::Valid if report.vouched().ai_generated => {
             Badge::new(BadgeState::Ai, "AI-generated", &report.summary)
         }
         Verdict::Trusted => Badge::new(
@@ -280,6 +276,8 @@ fn joined(items: &[String]) -> Option<String> {
 /// The details card for a report and its bank match.
 pub fn card(report: &Report, badge: &Badge, bank: Option<&BankHit>) -> Card {
     let signer = report.signer.as_ref();
+    let vouched = report.vouched();
+    let registered = vouched.signer.filter(|_| vouched.by == VouchedBy::Registry);
     let identities: Vec<String> = report
         .identities
         .iter()
@@ -303,6 +301,7 @@ pub fn card(report: &Report, badge: &Badge, bank: Option<&BankHit>) -> Card {
         rows: rows(vec![
             ("Signer", signer_name(signer)),
             ("Claims signer", signer_name(report.claimed_signer.as_ref())),
+            ("Registered signer", signer_name(registered)),
             (
                 "Issuer",
                 signer
@@ -322,7 +321,7 @@ pub fn card(report: &Report, badge: &Badge, bank: Option<&BankHit>) -> Card {
                     .map(SignerInfo::chain_text),
             ),
             ("Identities", joined(&identities)),
-            ("Signed at", report.signed_at.clone()),
+            ("Signed at", vouched.signed_at.map(String::from)),
         ]),
     }];
     let ingredient = |i: &crate::report::IngredientReport, claimed: bool| {
@@ -360,9 +359,9 @@ pub fn card(report: &Report, badge: &Badge, bank: Option<&BankHit>) -> Card {
                 .collect();
             sections[0].rows.extend(rows(vec![
                 ("Tool", report.claim_generator.clone()),
-                ("Title", report.title.clone()),
-                ("Source", report.digital_source_type.clone()),
-                ("Actions", joined(&report.actions)),
+                ("Title", vouched.title.map(String::from)),
+                ("Source", vouched.digital_source_type.map(String::from)),
+                ("Actions", joined(vouched.actions)),
                 ("Ingredients", joined(&ingredients)),
             ]));
         }
@@ -1048,5 +1047,40 @@ mod tests {
             (BadgeState::Error, "Not checked (canvas)")
         );
         assert!(c.summary.contains("canvas"));
+    }
+
+    #[test]
+    fn a_recovered_card_shows_the_registry_facts_under_the_registered_signer() {
+        let mut r = report(Verdict::Recovered);
+        r.recovered = Some(crate::report::RecoveredInfo {
+            distance: 3,
+            pixel_digest_match: false,
+            signer: report(Verdict::Valid)
+                .signer
+                .unwrap_or_else(|| unreachable!()),
+            registered_verdict: Verdict::Trusted,
+            title: Some("bridge.jpg".into()),
+            signed_at: Some("2026-11-01T10:00:00Z".into()),
+            digital_source_type: Some("digitalCapture".into()),
+            ai_generated: false,
+            registered_at: "2026-11-02T00:00:00Z".into(),
+            asset_blake3: String::new(),
+        });
+        let p = present(&r, None);
+        let shown: Vec<(&str, &str)> = p.card.sections[0]
+            .rows
+            .iter()
+            .map(|row| (row.label.as_str(), row.value.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("Registered signer", "Jane Doe (Example News)"),
+                ("Signed at", "2026-11-01T10:00:00Z"),
+                ("Title", "bridge.jpg"),
+                ("Source", "digitalCapture"),
+            ]
+        );
+        assert_eq!(p.badge.state, BadgeState::Unsigned);
     }
 }

@@ -1,8 +1,8 @@
-//! Reading input files without trusting them: only regular files, and never
-//! more than the size limit, whatever the file system claims.
+//! Reading input without trusting it: only regular files, never more than
+//! the size limit whatever the file system claims, and lines of bounded length.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 /// Why an input file could not be read.
@@ -49,6 +49,43 @@ pub fn read_input(path: &Path, max_bytes: u64) -> Result<Vec<u8>, InputError> {
         return Err(InputError::TooLarge { max: max_bytes });
     }
     Ok(bytes)
+}
+
+/// What [`read_bounded_line`] read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundedLine {
+    /// The end of the input: nothing was read.
+    End,
+    /// A line (with its `\n`, unless it ended the input) is in the buffer.
+    Line,
+    /// The line was longer than the limit: it was read to its end and dropped.
+    TooLong,
+}
+
+/// Read one `\n`-terminated line of at most `max` bytes into `buf` (cleared
+/// first). A longer line is consumed to its end, never held in memory, and
+/// reported as [`BoundedLine::TooLong`].
+pub fn read_bounded_line(
+    reader: &mut impl BufRead,
+    max: usize,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<BoundedLine> {
+    buf.clear();
+    let read = reader.take(max as u64 + 1).read_until(b'\n', buf)?;
+    if read == 0 {
+        return Ok(BoundedLine::End);
+    }
+    if buf.len() <= max || buf.last() == Some(&b'\n') {
+        return Ok(BoundedLine::Line);
+    }
+    loop {
+        buf.clear();
+        let more = reader.take(max as u64).read_until(b'\n', buf)?;
+        if more == 0 || buf.last() == Some(&b'\n') {
+            buf.clear();
+            return Ok(BoundedLine::TooLong);
+        }
+    }
 }
 
 #[cfg(test)]

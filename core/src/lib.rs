@@ -40,6 +40,7 @@ mod parallel;
 pub mod pdq;
 pub mod pixels;
 mod policy;
+pub mod records;
 #[cfg(feature = "registry")]
 pub mod registry;
 mod report;
@@ -59,7 +60,7 @@ pub use cert::CertificateInfo;
 pub use check::Checker;
 pub use identity::{Identity, IdentityError, IdentityRequest, Validity};
 pub use identity::{CA_KEY_FILE, CHAIN_FILE, CURRENT_LINK, KEY_FILE, ROOT_FILE};
-pub use input::{read_input, InputError};
+pub use input::{read_bounded_line, read_input, BoundedLine, InputError};
 pub use inspect::{inspect, Inspection};
 pub use keyfile::Passphrase;
 pub use media::{probe, Limits, MediaError, MediaFormat, Probe};
@@ -67,7 +68,7 @@ pub use output::{write_atomically, AtomicFile, OutputError};
 pub use policy::{Policy, PolicyError, PolicyOutcome};
 pub use report::{
     quote_name, AnchorInfo, ClaimedFacts, ErrorInfo, IdentityReport, IngredientReport,
-    RecoveredInfo, Report, SignedPixels, SignerInfo, StatusEntry, Verdict,
+    RecoveredInfo, Report, SignedPixels, SignerInfo, StatusEntry, Verdict, Vouched, VouchedBy,
 };
 pub use sign::{sign, sign_detailed, Action, SignError, SignOptions, Signed, SourceType};
 pub use signer::Ed25519Signer;

@@ -27,6 +27,13 @@ pub const PIXELS_ASSERTION: &str = "org.hallmark.pixels";
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PixelDigest(pub [u8; 32]);
 
+/// As hex text, the form the CLI prints.
+impl serde::Serialize for PixelDigest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
 impl PixelDigest {
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
@@ -180,7 +187,7 @@ pub fn decode_rgba8(bytes: &[u8], limits: &Limits) -> Result<DecodedImage, Media
 }
 
 /// What `hallmark hash` reports for a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct ImageHash {
     pub pdq: PdqHash,
     pub quality: u8,

@@ -135,12 +135,8 @@ impl Policy {
             };
         }
         // Only facts the credentials vouch for: a recovered file's come from the registry.
-        let (source_type, ai_generated) = match &report.recovered {
-            Some(r) if verdict == Verdict::Recovered => {
-                (r.digital_source_type.as_deref(), r.ai_generated)
-            }
-            _ => (report.digital_source_type.as_deref(), report.ai_generated),
-        };
+        let vouched = report.vouched();
+        let (source_type, ai_generated) = (vouched.digital_source_type, vouched.ai_generated);
         let mut reasons = Vec::new();
         if let (Some(max), Some(r), Verdict::Recovered) =
             (self.recovered_max_distance, &report.recovered, verdict)
@@ -174,7 +170,7 @@ impl Policy {
             ));
         }
         for action in &self.required_actions {
-            if !report.actions.contains(action) {
+            if !vouched.actions.contains(action) {
                 reasons.push(format!("required action {action} is missing"));
             }
         }

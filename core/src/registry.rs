@@ -101,11 +101,9 @@ pub struct Entry {
     pub asset_blake3: String,
     /// The signed file's media type.
     pub format: String,
-    #[serde(serialize_with = "as_hex::pdq")]
     pub pdq: PdqHash,
     /// PDQ quality (0–100); entries under 50 are found by pixel digest only.
     pub quality: u8,
-    #[serde(serialize_with = "as_hex::digest")]
     pub pixel_digest: PixelDigest,
     pub width: u32,
     pub height: u32,
@@ -525,29 +523,8 @@ impl RawEntry {
 /// Now, as RFC 3339 UTC to the second (`2026-05-01T12:00:00Z`).
 fn rfc3339_now() -> String {
     let now = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    )
-}
-
-/// Serde helpers: hashes as the hex text the CLI prints.
-mod as_hex {
-    use serde::Serializer;
-
-    pub fn pdq<S: Serializer>(hash: &crate::pdq::PdqHash, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hash.to_hex())
-    }
-
-    pub fn digest<S: Serializer>(
-        digest: &crate::pixels::PixelDigest,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&digest.to_hex())
-    }
+    now.replace_nanosecond(0)
+        .unwrap_or(now)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod vouched;
+pub use vouched::{Vouched, VouchedBy};
+
 /// The outcome of verifying one file, decided in this order of precedence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -5,8 +5,9 @@
 #![cfg(feature = "gpu")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a panic is a failed test
 
+use hallmark_core::bank::BankSet;
 use hallmark_core::feed::tensor::{TensorMatcher, TensorPdq, TENSOR_PDQ_TOLERANCE};
-use hallmark_core::feed::{BankSet, DeviceChoice, Engine};
+use hallmark_core::feed::{DeviceChoice, Engine};
 use hallmark_core::pdq::PdqHash;
 use hallmark_core::pixels::{decode_for_pdq, decode_rgba8, PdqPixels};
 use hallmark_core::Limits;

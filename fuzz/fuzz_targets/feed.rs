@@ -2,7 +2,8 @@
 //! (FeedInput::from_line), then every loaded hash matched on the CPU engine.
 #![no_main]
 
-use hallmark_core::feed::{BankSet, DeviceChoice, Engine, FeedInput};
+use hallmark_core::bank::BankSet;
+use hallmark_core::feed::{DeviceChoice, Engine, FeedInput};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -13,9 +13,12 @@
 //! feature, so `--device cpu` answers identically in both builds.
 //!
 //! A bad input never stops the stream: it becomes a record with an error.
+//! With a [`Checker`], each record carries the file's whole [`Report`] (as
+//! `hallmark verify --json` prints it) under `provenance`.
 //!
 //! ```no_run
-//! use hallmark_core::feed::{BankSet, Classifier, DeviceChoice, Engine, FeedInput};
+//! use hallmark_core::bank::BankSet;
+//! use hallmark_core::feed::{Classifier, DeviceChoice, Engine, FeedInput};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut banks = BankSet::new();
@@ -29,7 +32,6 @@
 //! # Ok(()) }
 //! ```
 
-mod banks;
 #[cfg(feature = "gpu")]
 pub mod tensor;
 
@@ -39,23 +41,15 @@ use std::sync::mpsc;
 use rayon::iter::{IntoParallelIterator, IntoParallelRefIterator, ParallelIterator};
 use serde::Serialize;
 
+use crate::bank::{BankSet, LOW_QUALITY, UNKNOWN};
+use crate::check::Checker;
 use crate::media::Limits;
 use crate::mih::HashIndex;
 use crate::pdq::{Pdq, PdqHash, MIN_MATCH_QUALITY};
 use crate::pixels::{decode_for_pdq, PdqPixels};
-use crate::registry::Registry;
-use crate::report::{ErrorInfo, SignerInfo, Verdict};
-use crate::verify::Verifier;
+use crate::registry::{Recovery, Registry};
+use crate::report::{ErrorInfo, Report};
 
-pub use banks::{
-    read_bounded_line, BankError, BankProblem, BankRef, BankSet, BoundedLine, DEFAULT_LABEL,
-    MAX_FIELD, MAX_LABELS,
-};
-
-/// The label of an image too featureless to match (PDQ quality under 50).
-pub const LOW_QUALITY: &str = "low-quality";
-/// The label of an image that matches nothing.
-pub const UNKNOWN: &str = "unknown";
 /// The label of a match found in the registry of signed originals.
 pub const KNOWN_ORIGINAL: &str = "known-original";
 /// Largest `--threshold` accepted ([`crate::pdq::MAX_MATCH_THRESHOLD`]).
@@ -294,16 +288,6 @@ pub struct FeedMatch {
     pub pdq: String,
 }
 
-/// What any embedded manifest says (`hallmark verify`'s verdict), and the
-/// registry's answer for unsigned images.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Provenance {
-    pub verdict: Verdict,
-    pub summary: String,
-    pub signer: Option<SignerInfo>,
-    pub ai_generated: bool,
-}
-
 /// One output record. Every key is always present (null when it does not
 /// apply), except `id` and `line`, which appear when the input had them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -319,7 +303,10 @@ pub struct FeedRecord {
     pub label: Option<String>,
     #[serde(rename = "match")]
     pub matched: Option<FeedMatch>,
-    pub provenance: Option<Provenance>,
+    /// The file's report from the [`Checker`] (null without one, or when the
+    /// file could not be read or decoded); an unsigned image that matches
+    /// the registry is `recovered` here.
+    pub provenance: Option<Report>,
     pub error: Option<ErrorInfo>,
 }
 
@@ -349,7 +336,9 @@ struct Prepared {
 struct Decoded {
     pdq: Option<Pdq>,
     pixels: Option<PdqPixels>,
-    provenance: Option<Provenance>,
+    provenance: Option<Report>,
+    /// The file's own width and height (for a registry recovery's summary).
+    size: (u32, u32),
 }
 
 fn error_info(code: &str, message: impl ToString) -> ErrorInfo {
@@ -362,7 +351,7 @@ fn error_info(code: &str, message: impl ToString) -> ErrorInfo {
 /// Read, decode and verify one input.
 fn prepare(
     input: FeedInput,
-    verifier: Option<&Verifier>,
+    checker: Option<&Checker>,
     limits: &Limits,
     hash_now: bool,
 ) -> Prepared {
@@ -373,34 +362,31 @@ fn prepare(
                 pdq: Some(pdq),
                 pixels: None,
                 provenance: None,
+                size: (0, 0),
             }),
             None => Err(error_info("feed.input", "no path")),
         },
         (None, Some(path)) => (|| {
             let bytes = crate::input::read_input(path, limits.max_file_bytes)
                 .map_err(|e| error_info(e.code(), &e))?;
+            let probe =
+                crate::media::probe(&bytes, limits).map_err(|e| error_info(e.code(), &e))?;
             let pixels = decode_for_pdq(&bytes, limits).map_err(|e| error_info(e.code(), &e))?;
-            let provenance = verifier.map(|v| {
-                let report = v.verify(&bytes);
-                Provenance {
-                    verdict: report.verdict,
-                    summary: report.summary,
-                    signer: report.signer,
-                    ai_generated: report.ai_generated,
-                }
+            let provenance = checker.map(|c| {
+                let mut report = c.check_bytes(&bytes);
+                report.path = Some(path.display().to_string());
+                report
             });
-            Ok(if hash_now {
-                Decoded {
-                    pdq: Some(pixels.pdq()),
-                    pixels: None,
-                    provenance,
-                }
+            let (pdq, pixels) = if hash_now {
+                (Some(pixels.pdq()), None)
             } else {
-                Decoded {
-                    pdq: None,
-                    pixels: Some(pixels),
-                    provenance,
-                }
+                (None, Some(pixels))
+            };
+            Ok(Decoded {
+                pdq,
+                pixels,
+                provenance,
+                size: (probe.width, probe.height),
             })
         })(),
     };
@@ -410,13 +396,13 @@ fn prepare(
 /// [`prepare`] a batch on every core, in input order.
 fn prepare_all(
     inputs: Vec<FeedInput>,
-    verifier: Option<&Verifier>,
+    checker: Option<&Checker>,
     limits: &Limits,
     hash_now: bool,
 ) -> Vec<Prepared> {
     inputs
         .into_par_iter()
-        .map(|input| prepare(input, verifier, limits, hash_now))
+        .map(|input| prepare(input, checker, limits, hash_now))
         .collect()
 }
 
@@ -425,7 +411,7 @@ fn prepare_all(
 pub struct Classifier<'a> {
     banks: &'a BankSet,
     engine: Engine,
-    verifier: Option<&'a Verifier>,
+    checker: Option<Checker<'a>>,
     registry: Option<&'a Registry>,
     threshold: u32,
     limits: Limits,
@@ -438,17 +424,18 @@ impl<'a> Classifier<'a> {
         Self {
             banks,
             engine,
-            verifier: None,
+            checker: None,
             registry: None,
             threshold: crate::pdq::DEFAULT_MATCH_THRESHOLD,
             limits: Limits::default(),
         }
     }
 
-    /// Verify every input with `verifier` (the record's `provenance`).
-    pub fn with_verifier(mut self, verifier: &'a Verifier) -> Self {
-        self.limits = *verifier.limits();
-        self.verifier = Some(verifier);
+    /// Check every input with `checker` (the record's `provenance`), under
+    /// its verifier's limits.
+    pub fn with_checker(mut self, checker: Checker<'a>) -> Self {
+        self.limits = *checker.verifier().limits();
+        self.checker = Some(checker);
         self
     }
 
@@ -472,7 +459,12 @@ impl<'a> Classifier<'a> {
     /// Classify one batch; records come back in input order.
     pub fn classify(&self, inputs: Vec<FeedInput>) -> Vec<FeedRecord> {
         let hash_now = self.engine.hashes_while_decoding();
-        self.finish(prepare_all(inputs, self.verifier, &self.limits, hash_now))
+        self.finish(prepare_all(
+            inputs,
+            self.checker.as_ref(),
+            &self.limits,
+            hash_now,
+        ))
     }
 
     /// Classify a stream, `batch` inputs at a time (decoding the next batch
@@ -485,7 +477,7 @@ impl<'a> Classifier<'a> {
         mut emit: impl FnMut(FeedRecord),
     ) -> u64 {
         let batch = batch.max(1);
-        let (verifier, limits) = (self.verifier, &self.limits);
+        let (checker, limits) = (self.checker.as_ref(), &self.limits);
         let hash_now = self.engine.hashes_while_decoding();
         let mut errors = 0u64;
         let mut inputs = inputs.peekable();
@@ -494,7 +486,7 @@ impl<'a> Classifier<'a> {
             let (to_main, done) = mpsc::sync_channel::<Vec<Prepared>>(1);
             scope.spawn(move || {
                 for inputs in work {
-                    let prepared = prepare_all(inputs, verifier, limits, hash_now);
+                    let prepared = prepare_all(inputs, checker, limits, hash_now);
                     if to_main.send(prepared).is_err() {
                         break;
                     }
@@ -554,6 +546,7 @@ impl<'a> Classifier<'a> {
                         (None, false, _) => Err(error_info("feed.device", "nothing to hash")),
                     };
                     record.provenance = decoded.provenance;
+                    let size = decoded.size;
                     match pdq {
                         Err(e) => record.error = Some(e),
                         Ok(pdq) => {
@@ -563,7 +556,7 @@ impl<'a> Classifier<'a> {
                                 record.label = Some(LOW_QUALITY.into());
                             } else {
                                 record.label = Some(UNKNOWN.into());
-                                queries.push((records.len(), pdq.hash));
+                                queries.push((records.len(), pdq.hash, size));
                             }
                         }
                     }
@@ -571,9 +564,9 @@ impl<'a> Classifier<'a> {
             }
             records.push(record);
         }
-        let lanes: Vec<[u64; 4]> = queries.iter().map(|(_, h)| h.lanes()).collect();
+        let lanes: Vec<[u64; 4]> = queries.iter().map(|(_, h, _)| h.lanes()).collect();
         let nearest = self.engine.nearest(&lanes, self.threshold);
-        for (k, (at, hash)) in queries.into_iter().enumerate() {
+        for (k, (at, hash, size)) in queries.into_iter().enumerate() {
             let record = &mut records[at];
             let bank_match = match &nearest {
                 Ok(found) => found.get(k).copied().flatten().and_then(|(id, distance)| {
@@ -591,7 +584,7 @@ impl<'a> Classifier<'a> {
                     continue;
                 }
             };
-            let registry_match = self.registry_match(&hash, record);
+            let registry_match = self.registry_match(&hash, size, record);
             let best = match (bank_match, registry_match) {
                 (Some(b), Some(r)) if r.distance < b.distance => Some(r),
                 (Some(b), _) => Some(b),
@@ -606,8 +599,13 @@ impl<'a> Classifier<'a> {
     }
 
     /// The registry's nearest signed original; an unsigned image that shows
-    /// one becomes `recovered`.
-    fn registry_match(&self, hash: &PdqHash, record: &mut FeedRecord) -> Option<FeedMatch> {
+    /// one becomes `recovered` (as [`Registry::recover`] makes it).
+    fn registry_match(
+        &self,
+        hash: &PdqHash,
+        (width, height): (u32, u32),
+        record: &mut FeedRecord,
+    ) -> Option<FeedMatch> {
         let registry = self.registry?;
         let found = match registry.lookup(hash, self.threshold) {
             Ok(found) => found.into_iter().next()?,
@@ -616,27 +614,16 @@ impl<'a> Classifier<'a> {
                 return None;
             }
         };
-        let entry = found.entry;
-        if let Some(p) = record.provenance.as_mut() {
-            if p.verdict == Verdict::Unsigned {
-                p.verdict = Verdict::Recovered;
-                p.summary = format!(
-                    "no Content Credentials here, but the pixels match a file signed by {} (registry entry {}, distance {})",
-                    entry.signer.display_name(),
-                    entry.id,
-                    found.distance
-                );
-                p.ai_generated = entry.ai_generated;
-                p.signer = Some(entry.signer.clone());
-            }
-        }
+        let recovery = Recovery::from_pdq_match(found, width, height);
+        record.provenance = record.provenance.take().map(|r| recovery.apply(r));
+        let (entry, distance) = (recovery.entry, recovery.distance);
         let note = match &entry.title {
             Some(title) => format!("{}: {title}", entry.signer.display_name()),
             None => entry.signer.display_name(),
         };
         Some(FeedMatch {
             label: KNOWN_ORIGINAL.into(),
-            distance: found.distance,
+            distance,
             note,
             bank: registry.path().to_string(),
             pdq: entry.pdq.to_hex(),

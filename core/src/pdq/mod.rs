@@ -87,6 +87,13 @@ impl fmt::Display for PdqHash {
     }
 }
 
+/// As the 64 hex digits the CLI prints.
+impl serde::Serialize for PdqHash {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
 impl fmt::Debug for PdqHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PdqHash({})", self.to_hex())

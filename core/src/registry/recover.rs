@@ -2,7 +2,7 @@
 //! match a registered signed file (the same pixel digest, or a PDQ hash
 //! within the threshold) becomes `recovered`, naming who signed the original.
 
-use super::{Entry, Registry, RegistryError};
+use super::{Entry, Match, Registry, RegistryError};
 use crate::pdq::MIN_MATCH_QUALITY;
 use crate::pixels::{self, ImageHash};
 use crate::report::{RecoveredInfo, Report, StatusEntry, Verdict};
@@ -15,19 +15,45 @@ pub struct FileLookup {
 }
 
 /// A registered file that a file's pixels match.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Recovery {
-    pub entry: Entry,
     /// PDQ Hamming distance between the file and the entry.
     pub distance: u32,
     /// The file shows exactly the entry's pixels.
     pub pixel_digest_match: bool,
+    pub entry: Entry,
     /// The file's own width and height, in pixels.
+    #[serde(skip)]
     pub width: u32,
+    #[serde(skip)]
     pub height: u32,
 }
 
 impl Recovery {
+    /// A PDQ match found by another engine (`hallmark feed`'s), for a file of
+    /// `width`×`height` whose pixel digest was not compared.
+    pub fn from_pdq_match(m: Match, width: u32, height: u32) -> Self {
+        Self {
+            entry: m.entry,
+            distance: m.distance,
+            pixel_digest_match: false,
+            width,
+            height,
+        }
+    }
+
+    /// `report` made `recovered` from this entry when it is `unsigned`;
+    /// any other report comes back unchanged.
+    pub fn apply(&self, mut report: Report) -> Report {
+        if report.verdict == Verdict::Unsigned {
+            report.verdict = Verdict::Recovered;
+            report.summary = self.summary();
+            report.ai_generated = self.entry.ai_generated;
+            report.recovered = Some(self.info());
+        }
+        report
+    }
+
     /// Best first: identical pixels, then nearest, then trusted before valid, then oldest.
     fn rank(&self) -> (bool, u32, bool, i64) {
         (
@@ -163,12 +189,7 @@ impl Registry {
         }
         let found = hash.and_then(|hash| self.lookup_hash(hash, threshold));
         match found.map(|lookup| lookup.matches.into_iter().next()) {
-            Ok(Some(recovery)) => {
-                report.verdict = Verdict::Recovered;
-                report.summary = recovery.summary();
-                report.ai_generated = recovery.entry.ai_generated;
-                report.recovered = Some(recovery.info());
-            }
+            Ok(Some(recovery)) => return recovery.apply(report),
             Ok(None) => {}
             Err(e) => report.status.push(StatusEntry {
                 code: e.code().to_string(),

@@ -1,5 +1,5 @@
 //! Banks for feeds: many hash lists (TSV or SQLite), merged into one packed
-//! set that the CPU index and the tensor matcher both search.
+//! set that the feed's CPU index and tensor matcher both search.
 //!
 //! Memory per hash: 32 bytes packed, a label index and the note's span in one
 //! shared arena, so ten million hashes fit in about half a gigabyte.
@@ -8,16 +8,12 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
+use super::{clean_field, clean_label, parse_tsv_line, TsvLine, MAX_LINE};
+use crate::input::{read_bounded_line, BoundedLine};
 use crate::pdq::PdqHash;
 
-/// Longest label or note kept, in bytes (longer ones are cut at a character boundary).
-pub const MAX_FIELD: usize = 1024;
 /// Most distinct labels a bank set holds (labels are categories, not notes).
 pub const MAX_LABELS: usize = 4096;
-/// Longest bank line read, in bytes: a longer one is reported and skipped.
-const MAX_LINE: usize = 64 * 1024;
-/// The label of an entry whose line gives none.
-pub const DEFAULT_LABEL: &str = "match";
 
 /// A bank line (or SQLite row) that could not be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,24 +75,6 @@ pub struct BankSet {
     notes: String,
 }
 
-fn clean(field: &str) -> &str {
-    let field = field.trim();
-    if field.len() <= MAX_FIELD {
-        return field;
-    }
-    let mut cut = MAX_FIELD;
-    while !field.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    &field[..cut]
-}
-
-/// Control characters (tabs, escapes, NUL, RTL overrides are not controls but
-/// are kept as text) are dropped: a note is data, never terminal input.
-fn without_controls(field: &str) -> String {
-    field.chars().filter(|c| !c.is_control()).collect()
-}
-
 impl BankSet {
     pub fn new() -> Self {
         Self::default()
@@ -138,12 +116,7 @@ impl BankSet {
     }
 
     fn label_index(&mut self, label: &str) -> Result<u32, BankError> {
-        let label = without_controls(clean(label));
-        let label = if label.is_empty() {
-            DEFAULT_LABEL.to_string()
-        } else {
-            label
-        };
+        let label = clean_label(label);
         if let Some(i) = self.labels.iter().position(|l| *l == label) {
             return Ok(i as u32);
         }
@@ -155,7 +128,7 @@ impl BankSet {
     }
 
     fn push(&mut self, hash: PdqHash, label: u32, source: u32, note: &str) {
-        let note = without_controls(clean(note));
+        let note = clean_field(note);
         self.slots.push(Slot {
             label,
             source,
@@ -236,27 +209,19 @@ impl BankSet {
                 problems.push(problem("bank.line", "not UTF-8 text".into()));
                 continue;
             };
-            let line = line.trim_end_matches(['\n', '\r']);
-            if line.trim().is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let mut fields = line.splitn(3, '\t');
-            let hex = fields.next().unwrap_or_default();
-            let Some(hash) = PdqHash::from_hex(hex) else {
-                problems.push(problem(
-                    "bank.line",
-                    "the first field is not a PDQ hash of 64 hex digits".into(),
-                ));
-                continue;
+            let (hash, label, note) = match parse_tsv_line(line) {
+                TsvLine::Skip => continue,
+                TsvLine::Bad(why) => {
+                    problems.push(problem("bank.line", why.into()));
+                    continue;
+                }
+                TsvLine::Entry { hash, label, note } => (hash, label, note),
             };
             let label = match forced {
                 Some(l) => l,
-                None => self.label_index(fields.next().unwrap_or_default())?,
+                None => self.label_index(label)?,
             };
-            if forced.is_some() {
-                fields.next();
-            }
-            self.push(hash, label, source, fields.next().unwrap_or_default());
+            self.push(hash, label, source, note);
         }
         Ok(problems)
     }
@@ -327,43 +292,6 @@ impl BankSet {
     }
 }
 
-/// What [`read_bounded_line`] read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BoundedLine {
-    /// The end of the input: nothing was read.
-    End,
-    /// A line (with its `\n`, unless it ended the input) is in the buffer.
-    Line,
-    /// The line was longer than the limit: it was read to its end and dropped.
-    TooLong,
-}
-
-/// Read one `\n`-terminated line of at most `max` bytes into `buf` (cleared
-/// first). A longer line is consumed to its end, never held in memory, and
-/// reported as [`BoundedLine::TooLong`].
-pub fn read_bounded_line(
-    reader: &mut impl BufRead,
-    max: usize,
-    buf: &mut Vec<u8>,
-) -> std::io::Result<BoundedLine> {
-    buf.clear();
-    let read = reader.take(max as u64 + 1).read_until(b'\n', buf)?;
-    if read == 0 {
-        return Ok(BoundedLine::End);
-    }
-    if buf.len() <= max || buf.last() == Some(&b'\n') {
-        return Ok(BoundedLine::Line);
-    }
-    loop {
-        buf.clear();
-        let more = reader.take(max as u64).read_until(b'\n', buf)?;
-        if more == 0 || buf.last() == Some(&b'\n') {
-            buf.clear();
-            return Ok(BoundedLine::TooLong);
-        }
-    }
-}
-
 fn read_prefix(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
@@ -378,6 +306,7 @@ fn read_prefix(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::super::DEFAULT_LABEL;
     use super::*;
 
     const BRIDGE: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";

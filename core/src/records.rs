@@ -1,0 +1,213 @@
+//! What `hallmark hash`, `match` and `registry` print for each file, one
+//! JSON line a file. These are serialisable core types, so that every shell
+//! writes the same keys from one place (as `verify`, `scan` and `feed` print
+//! the one [`Report`](crate::Report)). Every key is always present, `null`
+//! where it doesn't apply.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::bank::{best_match, Bank, LOW_QUALITY, UNKNOWN};
+use crate::pdq::{Dihedral, PdqHash, MIN_MATCH_QUALITY};
+use crate::pixels::{ImageHash, PixelDigest};
+use crate::report::ErrorInfo;
+
+#[cfg(feature = "registry")]
+use crate::registry::{Entry, FileLookup, Recovery};
+
+/// `hallmark hash --json`: one file's hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HashRecord {
+    pub path: String,
+    #[serde(flatten)]
+    pub hash: ImageHash,
+    /// With `--dihedral`: the PDQ hash of each rotation and reflection, by name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dihedral: Option<BTreeMap<&'static str, PdqHash>>,
+}
+
+impl HashRecord {
+    pub fn new(path: String, hash: ImageHash, dihedral: Option<&Dihedral>) -> Self {
+        Self {
+            path,
+            hash,
+            dihedral: dihedral.map(|d| d.all().into_iter().collect()),
+        }
+    }
+}
+
+/// The bank entry an image matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MatchedEntry {
+    pub label: String,
+    pub note: String,
+    pub distance: u32,
+    /// Which rotation or reflection of the image matched (`original` when unturned).
+    pub transform: &'static str,
+    /// The bank's hash.
+    pub pdq: PdqHash,
+}
+
+/// `hallmark match --json`: what one image matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MatchRecord {
+    pub path: String,
+    /// The image's own PDQ hash (unturned).
+    pub pdq: PdqHash,
+    pub quality: u8,
+    /// The matched entry's label, [`UNKNOWN`], or [`LOW_QUALITY`].
+    pub label: String,
+    #[serde(rename = "match")]
+    pub matched: Option<MatchedEntry>,
+}
+
+impl MatchRecord {
+    /// Match an image's eight orientations against `banks` within
+    /// `threshold` bits; an image under PDQ quality 50 never matches.
+    pub fn new(path: String, hashes: &Dihedral, banks: &[Bank], threshold: u32) -> Self {
+        let low_quality = hashes.quality < MIN_MATCH_QUALITY;
+        let found = if low_quality {
+            None
+        } else {
+            best_match(banks, hashes, threshold)
+        };
+        let label = match &found {
+            _ if low_quality => LOW_QUALITY.to_string(),
+            Some(m) => m.entry.label.clone(),
+            None => UNKNOWN.to_string(),
+        };
+        Self {
+            path,
+            pdq: hashes.original,
+            quality: hashes.quality,
+            label,
+            matched: found.map(|m| MatchedEntry {
+                label: m.entry.label.clone(),
+                note: m.entry.note.clone(),
+                distance: m.distance,
+                transform: m.transform,
+                pdq: m.entry.hash,
+            }),
+        }
+    }
+}
+
+/// A file that `hash` or `match` could not read or decode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorRecord {
+    pub path: String,
+    pub error: ErrorInfo,
+}
+
+/// `hallmark registry add --json`: what happened to one file.
+#[cfg(feature = "registry")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AddRecord {
+    pub path: String,
+    /// `added`, `exists` (the same bytes were registered before) or `rejected`.
+    pub status: &'static str,
+    pub entry: Option<Entry>,
+    pub error: Option<ErrorInfo>,
+}
+
+/// `hallmark registry lookup --json`: the registered files one file shows.
+#[cfg(feature = "registry")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LookupRecord {
+    pub path: String,
+    pub pdq: Option<PdqHash>,
+    pub quality: Option<u8>,
+    pub pixel_digest: Option<PixelDigest>,
+    /// Best first (see [`crate::registry::Registry::lookup_file`]).
+    pub matches: Vec<Recovery>,
+    pub error: Option<ErrorInfo>,
+}
+
+#[cfg(feature = "registry")]
+impl LookupRecord {
+    pub fn found(path: String, lookup: FileLookup) -> Self {
+        Self {
+            path,
+            pdq: Some(lookup.hash.pdq),
+            quality: Some(lookup.hash.quality),
+            pixel_digest: Some(lookup.hash.pixel_digest),
+            matches: lookup.matches,
+            error: None,
+        }
+    }
+
+    pub fn failed(path: String, error: ErrorInfo) -> Self {
+        Self {
+            path,
+            pdq: None,
+            quality: None,
+            pixel_digest: None,
+            matches: Vec::new(),
+            error: Some(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    const BRIDGE: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+
+    fn dihedral(quality: u8) -> Dihedral {
+        let h = PdqHash::from_hex(BRIDGE).unwrap();
+        let far = PdqHash::from_hex(&"0".repeat(64)).unwrap();
+        Dihedral {
+            original: far,
+            rotate90: h,
+            rotate180: far,
+            rotate270: far,
+            flip_x: far,
+            flip_y: far,
+            flip_plus1: far,
+            flip_minus1: far,
+            quality,
+        }
+    }
+
+    #[test]
+    fn a_match_names_the_turn_that_matched_and_low_quality_never_matches() {
+        let (bank, _) = Bank::parse_tsv(&format!("{BRIDGE}\tknown-fake\tbridge\n"));
+        let banks = [Bank::default(), bank];
+        let record = MatchRecord::new("a.jpg".into(), &dihedral(90), &banks, 31);
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "path": "a.jpg", "pdq": "0".repeat(64), "quality": 90, "label": "known-fake",
+                "match": {"label": "known-fake", "note": "bridge", "distance": 0,
+                          "transform": "rotate90", "pdq": BRIDGE}
+            })
+        );
+        let low = MatchRecord::new("a.jpg".into(), &dihedral(49), &banks, 31);
+        assert_eq!((low.label.as_str(), low.matched), (LOW_QUALITY, None));
+        let none = MatchRecord::new("a.jpg".into(), &dihedral(90), &banks[..1], 31);
+        assert_eq!(none.label, UNKNOWN);
+    }
+
+    #[test]
+    fn a_hash_record_flattens_the_hashes_and_names_each_turn() {
+        let d = dihedral(80);
+        let hash = ImageHash {
+            pdq: d.original,
+            quality: 80,
+            pixel_digest: PixelDigest([7; 32]),
+            width: 4,
+            height: 3,
+        };
+        let json = serde_json::to_value(HashRecord::new("x.png".into(), hash, Some(&d))).unwrap();
+        assert_eq!(json["pixel_digest"], "07".repeat(32));
+        assert_eq!(json["width"], 4);
+        assert_eq!(json["dihedral"]["rotate90"], BRIDGE);
+        assert_eq!(json["dihedral"].as_object().unwrap().len(), 8);
+        let plain = serde_json::to_value(HashRecord::new("x.png".into(), hash, None)).unwrap();
+        assert!(plain.get("dihedral").is_none());
+    }
+}
