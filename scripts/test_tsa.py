@@ -31,6 +31,10 @@ import tempfile
 import threading
 
 OPENSSL = "openssl"
+# `openssl ts -reply` reads and rewrites the authority's serial file: two at
+# once can collide, and OpenSSL then answers with status rejection ("Error
+# during serial number generation"). Replies are made one at a time.
+REPLY_LOCK = threading.Lock()
 
 
 def run(*args, cwd):
@@ -89,7 +93,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with open(q, "wb") as f:
                 f.write(query)
             out = os.path.join(t, "r.der")
-            run("ts", "-reply", "-config", os.path.join(d, f"{name}.cnf"), "-queryfile", q, "-out", out, cwd=t)
+            with REPLY_LOCK:
+                run("ts", "-reply", "-config", os.path.join(d, f"{name}.cnf"), "-queryfile", q, "-out", out, cwd=t)
             with open(out, "rb") as f:
                 return f.read()
 

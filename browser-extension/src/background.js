@@ -169,7 +169,9 @@ async function check(url) {
       }
     }
   } catch (e) {
-    result = { ...notChecked(e.code ?? "fetch.failed", e.message ?? String(e)), thumb: null, digest: null };
+    // Hallmark's own codes are strings; a DOMException's `code` is a number.
+    const code = typeof e?.code === "string" ? e.code : "fetch.failed";
+    result = { ...notChecked(code, e?.message ?? String(e)), thumb: null, digest: null };
   }
   remember(byUrl, url, result);
   return result;

@@ -2,6 +2,7 @@
 //! render its answer.
 
 use crate::out::{out, outln};
+use hallmark_core::Code;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -25,7 +26,7 @@ pub fn keygen(args: KeygenArgs) -> Result<u8, CliError> {
     let key_path = args.out.join(hallmark_core::KEY_FILE);
     if !args.force && fs::symlink_metadata(&key_path).is_ok() {
         return Err(CliError::new(
-            "identity.exists",
+            Code::IdentityExists,
             format!("{} already exists", shown(&key_path)),
             EXIT_FAILURE,
         )
@@ -135,7 +136,7 @@ fn config() -> Result<Config, CliError> {
     };
     toml::from_str(&text).map_err(|e| {
         CliError::new(
-            "config.malformed",
+            Code::ConfigMalformed,
             format!("{}: {e}", shown(&path)),
             EXIT_USAGE,
         )
@@ -210,11 +211,11 @@ pub fn sign(args: SignArgs) -> Result<u8, CliError> {
         ..SignOptions::default()
     };
     let signed = hallmark_core::sign_detailed(&bytes, &identity, &options).map_err(|e| {
-        let untrusted = e.code() == "tsa.untrusted";
+        let untrusted = e.code() == Code::TsaUntrusted;
         let err = CliError::from(e);
         if untrusted {
             err.hint("trust the TSA's root: hallmark trust add --tsa ROOT.pem, or --tsa-trust ROOT.pem (nothing was written)")
-        } else if err.code.starts_with("tsa.") && err.code != "tsa.url" {
+        } else if err.code.as_str().starts_with("tsa.") && err.code != Code::TsaUrl {
             err.hint("nothing was written; --tsa-optional signs without a time-stamp when the TSA can't be reached")
         } else {
             err
@@ -336,7 +337,7 @@ pub fn inspect(file: &Path, trust: &[PathBuf], json: bool) -> Result<u8, CliErro
     inspection.report.path = Some(file.display().to_string());
     if json {
         let text = serde_json::to_string_pretty(&inspection)
-            .map_err(|e| CliError::new("internal", e.to_string(), EXIT_FAILURE))?;
+            .map_err(|e| CliError::new(Code::Internal, e.to_string(), EXIT_FAILURE))?;
         outln!("{text}");
     } else {
         out!(

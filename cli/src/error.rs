@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use hallmark_core::Code;
+
 /// Exit statuses (DESIGN.md): 1 failure or below requirement, 2 usage, 3 tampered/invalid, 4 unreadable input.
 pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
@@ -10,16 +12,16 @@ pub const EXIT_UNREADABLE: u8 = 4;
 
 #[derive(Debug)]
 pub struct CliError {
-    pub code: String,
+    pub code: Code,
     pub message: String,
     pub hint: Option<String>,
     pub exit: u8,
 }
 
 impl CliError {
-    pub fn new(code: impl Into<String>, message: impl Into<String>, exit: u8) -> Self {
+    pub fn new(code: Code, message: impl Into<String>, exit: u8) -> Self {
         Self {
-            code: code.into(),
+            code,
             message: message.into(),
             hint: None,
             exit,
@@ -36,7 +38,7 @@ impl CliError {
     }
 
     pub fn usage(message: impl Into<String>) -> Self {
-        Self::new("usage", message, EXIT_USAGE)
+        Self::new(Code::Usage, message, EXIT_USAGE)
     }
 
     /// A file we were asked to read could not be read.
@@ -52,7 +54,7 @@ impl CliError {
         } else {
             format!("{}: {e}", path.display())
         };
-        let err = Self::new("io.read", message, EXIT_UNREADABLE);
+        let err = Self::new(Code::IoRead, message, EXIT_UNREADABLE);
         match hint {
             Some(h) => err.hint(h),
             None => err,

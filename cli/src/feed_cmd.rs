@@ -2,6 +2,7 @@
 //! JSON line out per image, in input order. Bank problems come first, as
 //! JSON lines too; the stream never stops for a bad input.
 
+use hallmark_core::Code;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
@@ -116,7 +117,7 @@ fn print_line(out: &mut impl Write, value: &serde_json::Value) -> Result<(), Cli
             crate::out::failed(&e);
             Ok(())
         }
-        other => other.map_err(|e| CliError::new("output.write", e.to_string(), 1)),
+        other => other.map_err(|e| CliError::new(Code::IoWrite, e.to_string(), 1)),
     }
 }
 
@@ -141,7 +142,7 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
             print_line(
                 &mut out,
                 &serde_json::json!({"bank": file, "line": null,
-                    "error": {"code": "bank.lines", "message":
+                    "error": {"code": Code::BankLines, "message":
                         format!("{} more lines skipped", problems.len() - PROBLEMS_LISTED)}}),
             )?;
         }
@@ -149,7 +150,7 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
     }
     if banks.is_empty() && args.registry.is_none() {
         return Err(CliError::new(
-            "bank.empty",
+            Code::BankEmpty,
             "no usable hash in any bank",
             EXIT_USAGE,
         ));
@@ -157,7 +158,7 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
     let registry = match &args.registry {
         Some(db) if !db.exists() => {
             return Err(CliError::new(
-                "registry.open",
+                Code::RegistryOpen,
                 format!("{}: no such registry", shown(db)),
                 EXIT_USAGE,
             ))
@@ -228,7 +229,7 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
                 Err(message) => Some(FeedInput {
                     line: Some(number),
                     problem: Some(hallmark_core::ErrorInfo {
-                        code: "feed.input".into(),
+                        code: Code::FeedInput.into(),
                         message,
                     }),
                     ..FeedInput::default()
@@ -253,7 +254,7 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
         return Err(e);
     }
     out.flush()
-        .map_err(|e| CliError::new("output.write", e.to_string(), 1))?;
+        .map_err(|e| CliError::new(Code::IoWrite, e.to_string(), 1))?;
     let counts: Vec<String> = labels
         .iter()
         .map(|(label, n)| format!("{n} {}", crate::render::escape(label)))

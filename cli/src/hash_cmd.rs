@@ -2,6 +2,7 @@
 //! matching them against a bank of known hashes.
 
 use crate::out::{json_line, outln};
+use hallmark_core::Code;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -99,7 +100,7 @@ pub fn load_bank(path: &Path) -> Result<Bank, CliError> {
     }
     if bank.is_empty() {
         return Err(CliError::new(
-            "bank.empty",
+            Code::BankEmpty,
             format!("{}: no usable hash in the bank", shown(path)),
             EXIT_USAGE,
         ));

@@ -1,6 +1,7 @@
 //! Where passphrases come from: `HALLMARK_PASSPHRASE`, `--passphrase-file`, or
 //! a prompt on the terminal. Never from an argument, never echoed or logged.
 
+use hallmark_core::Code;
 use std::io::IsTerminal;
 use std::path::Path;
 
@@ -28,12 +29,12 @@ pub fn for_unlock(file: Option<&Path>) -> Result<Passphrase, CliError> {
     if std::io::stdin().is_terminal() {
         let entered = Zeroizing::new(
             rpassword::prompt_password("Passphrase for the signing key: ")
-                .map_err(|e| CliError::new("io.prompt", e.to_string(), EXIT_FAILURE))?,
+                .map_err(|e| CliError::new(Code::IoPrompt, e.to_string(), EXIT_FAILURE))?,
         );
         return Ok(Passphrase::new(entered.as_str()));
     }
     Err(CliError::new(
-        "key.passphrase_required",
+        Code::KeyPassphraseRequired,
         "the signing key is encrypted and no passphrase was given",
         EXIT_FAILURE,
     )
@@ -51,15 +52,15 @@ pub fn for_new_key(file: Option<&Path>) -> Result<Passphrase, CliError> {
     } else if std::io::stdin().is_terminal() {
         let first = Zeroizing::new(
             rpassword::prompt_password("New passphrase for the signing key: ")
-                .map_err(|e| CliError::new("io.prompt", e.to_string(), EXIT_FAILURE))?,
+                .map_err(|e| CliError::new(Code::IoPrompt, e.to_string(), EXIT_FAILURE))?,
         );
         let second = Zeroizing::new(
             rpassword::prompt_password("Repeat it: ")
-                .map_err(|e| CliError::new("io.prompt", e.to_string(), EXIT_FAILURE))?,
+                .map_err(|e| CliError::new(Code::IoPrompt, e.to_string(), EXIT_FAILURE))?,
         );
         if *first != *second {
             return Err(CliError::new(
-                "key.passphrase_mismatch",
+                Code::KeyPassphraseMismatch,
                 "the passphrases differ",
                 EXIT_FAILURE,
             ));
@@ -67,7 +68,7 @@ pub fn for_new_key(file: Option<&Path>) -> Result<Passphrase, CliError> {
         Passphrase::new(first.as_str())
     } else {
         return Err(CliError::new(
-            "key.passphrase_required",
+            Code::KeyPassphraseRequired,
             "no passphrase to encrypt the new key with",
             EXIT_FAILURE,
         )
@@ -77,7 +78,7 @@ pub fn for_new_key(file: Option<&Path>) -> Result<Passphrase, CliError> {
     };
     if passphrase.is_empty() {
         return Err(CliError::new(
-            "key.passphrase_empty",
+            Code::KeyPassphraseEmpty,
             "the passphrase is empty",
             EXIT_FAILURE,
         )

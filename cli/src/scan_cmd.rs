@@ -5,6 +5,7 @@
 //! reach any output. Output is written as results arrive (to a temporary file
 //! beside `-o FILE`, renamed into place at the end), so memory stays flat.
 
+use hallmark_core::Code;
 use std::fmt::Write as _;
 use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -141,7 +142,7 @@ pub fn scan(args: ScanArgs<'_>) -> Result<u8, CliError> {
     };
     let spool_error = |e: io::Error| {
         CliError::new(
-            "io.write",
+            Code::IoWrite,
             format!("can't write a temporary file for the report: {e}"),
             EXIT_FAILURE,
         )
@@ -268,7 +269,7 @@ fn load_policy(path: &Path) -> Result<Policy, CliError> {
     })?;
     let text = String::from_utf8(bytes).map_err(|_| {
         CliError::new(
-            "policy.malformed",
+            Code::PolicyMalformed,
             format!("{}: not UTF-8 text", shown(path)),
             EXIT_USAGE,
         )
@@ -294,7 +295,7 @@ impl Out {
             Some(path) => match AtomicFile::create(path, force) {
                 Ok(file) => Ok(Self::File(Box::new(file), None)),
                 Err(hallmark_core::OutputError::Exists(_)) => Err(CliError::new(
-                    "output.exists",
+                    Code::OutputExists,
                     format!("{} already exists", shown(path)),
                     EXIT_FAILURE,
                 )
@@ -340,7 +341,7 @@ impl Out {
                 let flushed = out.lock().flush();
                 match failed.map_or(flushed, Err) {
                     Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(CliError::new(
-                        "io.write",
+                        Code::IoWrite,
                         format!("can't write the report to stdout: {e}"),
                         EXIT_FAILURE,
                     )),
@@ -403,7 +404,7 @@ pub fn table_line(entry: &ScanEntry) -> String {
 /// The report's JSON, with `"policy": {"pass", "reasons"}` added.
 pub fn jsonl_line(entry: &ScanEntry) -> String {
     let mut value = serde_json::to_value(&entry.report).unwrap_or_else(|e| {
-        serde_json::json!({"verdict": "error", "error": {"code": "internal", "message": e.to_string()}})
+        serde_json::json!({"verdict": "error", "error": {"code": Code::Internal, "message": e.to_string()}})
     });
     if let serde_json::Value::Object(map) = &mut value {
         map.insert(

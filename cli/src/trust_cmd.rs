@@ -3,6 +3,7 @@
 //! else `~/.config/hallmark/trust`), one PEM bundle per name.
 
 use crate::out::outln;
+use hallmark_core::Code;
 use std::path::{Path, PathBuf};
 
 use hallmark_core::{TrustDir, TrustDirError};
@@ -52,7 +53,7 @@ fn err(e: TrustDirError) -> CliError {
 fn require_dir_of(tsa: bool) -> Result<TrustDir, CliError> {
     if tsa { tsa_trust_dir() } else { trust_dir() }.ok_or_else(|| {
         CliError::new(
-            "trust.no_config_dir",
+            Code::TrustNoConfigDir,
             "no configuration directory",
             EXIT_USAGE,
         )

@@ -182,6 +182,27 @@ fn a_time_stamped_file_outlives_its_signing_certificate_and_an_unstamped_one_doe
     );
 }
 
+/// Signings at once all get their time-stamp (the test TSA made its
+/// replies concurrently, and OpenSSL's serial file then collided now and then:
+/// status rejection, a failed sign).
+#[test]
+fn concurrent_signings_all_get_a_time_stamp() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id = jane(tmp.path());
+    let runs: Vec<support::Run> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let (id, out) = (&id, tmp.path().join(format!("s{i}.jpg")));
+                scope.spawn(move || sign(id, &out, &["--tsa", &tsa().at("/")]))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for run in runs {
+        run.expect_code(0);
+    }
+}
+
 #[test]
 fn every_bad_reply_is_refused_with_its_own_code_and_nothing_is_written() {
     let tmp = tempfile::tempdir().unwrap();

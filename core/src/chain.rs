@@ -17,6 +17,7 @@
 //!
 //! Time is passed in: wasm32 has no clock.
 
+use crate::code::Code;
 use rustls_pki_types::alg_id;
 use rustls_pki_types::{
     AlgorithmIdentifier, CertificateDer, InvalidSignature, SignatureVerificationAlgorithm,
@@ -92,14 +93,14 @@ pub enum ChainError {
 }
 
 impl ChainError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::Malformed(_) => "chain.malformed",
-            Self::NoPath(_) => "chain.no_path",
-            Self::IssuerNotCa(_) => "chain.issuer_not_ca",
-            Self::LeafUsage(_) => "chain.leaf_usage",
-            Self::AnchorExpired(_) => "chain.anchor_expired",
-            Self::Profile(_) => "chain.profile",
+            Self::Malformed(_) => Code::ChainMalformed,
+            Self::NoPath(_) => Code::ChainNoPath,
+            Self::IssuerNotCa(_) => Code::ChainIssuerNotCa,
+            Self::LeafUsage(_) => Code::ChainLeafUsage,
+            Self::AnchorExpired(_) => Code::ChainAnchorExpired,
+            Self::Profile(_) => Code::ChainProfile,
         }
     }
 }

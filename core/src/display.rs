@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bank::{best_match, Bank};
+use crate::code::Code;
 use crate::media::Limits;
 use crate::pdq::MIN_MATCH_QUALITY;
 use crate::report::{Report, SignerInfo, Verdict, VouchedBy};
@@ -406,7 +407,7 @@ pub fn card(report: &Report, badge: &Badge, bank: Option<&BankHit>) -> Card {
 
 /// A badge and card for an image that was never verified: the fetch was
 /// refused or failed (`code`, `message`), or there is nothing to fetch.
-pub fn not_checked(code: &str, message: &str) -> (Badge, Card) {
+pub fn not_checked(code: Code, message: &str) -> (Badge, Card) {
     let badge = Badge::new(
         BadgeState::Error,
         "Not checked",
@@ -457,8 +458,15 @@ impl Uncheckable {
 
 /// The badge and card for something the extension can't check at all.
 pub fn uncheckable(kind: Uncheckable) -> (Badge, Card) {
+    let code = match kind {
+        Uncheckable::Blob => Code::UncheckedBlob,
+        Uncheckable::Scheme => Code::UncheckedScheme,
+        Uncheckable::Canvas => Code::UncheckedCanvas,
+        Uncheckable::Background => Code::UncheckedBackground,
+        Uncheckable::Video => Code::UncheckedVideo,
+    };
     let (mut badge, card) = not_checked(
-        &format!("unchecked.{}", serde_plain(kind)),
+        code,
         &format!(
             "a {} holds only what the page drew; there are no bytes to verify",
             kind.what()
@@ -466,16 +474,6 @@ pub fn uncheckable(kind: Uncheckable) -> (Badge, Card) {
     );
     badge.text = visible(&format!("Not checked ({})", kind.what()));
     (badge, card)
-}
-
-fn serde_plain(kind: Uncheckable) -> &'static str {
-    match kind {
-        Uncheckable::Blob => "blob",
-        Uncheckable::Scheme => "scheme",
-        Uncheckable::Canvas => "canvas",
-        Uncheckable::Background => "background",
-        Uncheckable::Video => "video",
-    }
 }
 
 /// Which images the extension badges.

@@ -21,6 +21,7 @@
 //! link over the old one: a crash at any moment leaves either the old or the
 //! new generation current, never a key from one and a chain from the other.
 
+use crate::code::Code;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -55,6 +56,14 @@ const EKU_DOCUMENT_SIGNING: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 3, 36];
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum IdentityError {
+    /// Reading a key, a chain or the identity's folder failed.
+    #[error("{path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing the identity failed.
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -97,19 +106,27 @@ impl From<keyfile::KeyFileError> for IdentityError {
 
 impl IdentityError {
     /// A stable machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::Io { .. } => "io",
-            Self::AlreadyExists(_) => "identity.exists",
-            Self::KeyFileMalformed(_) => "key.malformed",
-            Self::PassphraseRequired => "key.passphrase_required",
-            Self::WrongPassphrase => "key.wrong_passphrase",
-            Self::ChainMalformed(_) => "identity.chain_malformed",
-            Self::KeyMismatch => "identity.key_mismatch",
-            Self::InvalidRequest(_) => "identity.invalid_request",
-            Self::NoCaKey(_) => "identity.no_ca_key",
-            Self::Internal(_) => "internal",
+            Self::Read { .. } => Code::IoRead,
+            Self::Io { .. } => Code::IoWrite,
+            Self::AlreadyExists(_) => Code::IdentityExists,
+            Self::KeyFileMalformed(_) => Code::KeyMalformed,
+            Self::PassphraseRequired => Code::KeyPassphraseRequired,
+            Self::WrongPassphrase => Code::KeyWrongPassphrase,
+            Self::ChainMalformed(_) => Code::IdentityChainMalformed,
+            Self::KeyMismatch => Code::IdentityKeyMismatch,
+            Self::InvalidRequest(_) => Code::IdentityInvalidRequest,
+            Self::NoCaKey(_) => Code::IdentityNoCaKey,
+            Self::Internal(_) => Code::Internal,
         }
+    }
+}
+
+fn read_err(path: &Path) -> impl FnOnce(std::io::Error) -> IdentityError + '_ {
+    move |source| IdentityError::Read {
+        path: path.to_path_buf(),
+        source,
     }
 }
 
@@ -698,7 +715,7 @@ fn issue_leaf<S: rcgen::SigningKey>(
 /// The name of the generation after the newest in `dir` (`gen-0001` first).
 fn next_generation(dir: &Path) -> Result<String, IdentityError> {
     let newest = fs::read_dir(dir)
-        .map_err(io_err(dir))?
+        .map_err(read_err(dir))?
         .flatten()
         .filter_map(|e| {
             e.file_name()
@@ -736,14 +753,14 @@ fn sync_dir(dir: &Path) -> Result<(), IdentityError> {
 }
 
 fn read_small(path: &Path) -> Result<String, IdentityError> {
-    let meta = fs::metadata(path).map_err(io_err(path))?;
+    let meta = fs::metadata(path).map_err(read_err(path))?;
     if meta.len() > 1024 * 1024 {
         return Err(IdentityError::KeyFileMalformed(format!(
             "{} is too large to be a key or certificate file",
             path.display()
         )));
     }
-    let bytes = fs::read(path).map_err(io_err(path))?;
+    let bytes = fs::read(path).map_err(read_err(path))?;
     String::from_utf8(bytes)
         .map_err(|_| IdentityError::KeyFileMalformed(format!("{} is not PEM text", path.display())))
 }

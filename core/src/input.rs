@@ -1,6 +1,7 @@
 //! Reading input without trusting it: only regular files, never more than
 //! the size limit whatever the file system claims, and lines of bounded length.
 
+use crate::code::Code;
 use std::fs::File;
 use std::io::{BufRead, Read};
 use std::path::Path;
@@ -20,10 +21,10 @@ pub enum InputError {
 }
 
 impl InputError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::Io(_) | Self::Directory | Self::NotRegular => "io.read",
-            Self::TooLarge { .. } => "limits.file_size",
+            Self::Io(_) | Self::Directory | Self::NotRegular => Code::IoRead,
+            Self::TooLarge { .. } => Code::LimitsFileSize,
         }
     }
 }

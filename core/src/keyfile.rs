@@ -2,6 +2,7 @@
 //! default (PBES2: PBKDF2-HMAC-SHA256, 600,000 iterations, AES-256-CBC), a
 //! standard scheme that `openssl pkey` reads.
 
+use crate::code::Code;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use ed25519_dalek::SigningKey;
 use pkcs8::der::pem::LineEnding;
@@ -24,12 +25,12 @@ pub enum KeyFileError {
 }
 
 impl KeyFileError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::Malformed(_) => "key.malformed",
-            Self::PassphraseRequired => "key.passphrase_required",
-            Self::WrongPassphrase => "key.wrong_passphrase",
-            Self::Internal(_) => "internal",
+            Self::Malformed(_) => Code::KeyMalformed,
+            Self::PassphraseRequired => Code::KeyPassphraseRequired,
+            Self::WrongPassphrase => Code::KeyWrongPassphrase,
+            Self::Internal(_) => Code::Internal,
         }
     }
 }

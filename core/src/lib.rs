@@ -25,6 +25,7 @@ mod cawg;
 mod cert;
 pub mod chain;
 mod check;
+pub mod code;
 mod der;
 pub mod display;
 #[cfg(feature = "scan")]
@@ -58,6 +59,7 @@ mod verify;
 
 pub use cert::CertificateInfo;
 pub use check::Checker;
+pub use code::Code;
 pub use identity::{Identity, IdentityError, IdentityRequest, Validity};
 pub use identity::{CA_KEY_FILE, CHAIN_FILE, CURRENT_LINK, KEY_FILE, ROOT_FILE};
 pub use input::{read_bounded_line, read_input, BoundedLine, InputError};

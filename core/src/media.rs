@@ -1,6 +1,7 @@
 //! What kind of media a byte string is, and whether it is within the limits we
 //! are willing to process. Formats are sniffed from content, never from names.
 
+use crate::code::Code;
 use std::io::Cursor;
 
 /// The media formats Hallmark signs and verifies.
@@ -100,13 +101,13 @@ pub enum MediaError {
 
 impl MediaError {
     /// A stable machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::Empty => "input.empty",
-            Self::Unrecognized => "format.unrecognized",
-            Self::FileTooLarge { .. } => "limits.file_size",
-            Self::Malformed { .. } => "format.malformed",
-            Self::TooLarge { .. } => "limits.dimensions",
+            Self::Empty => Code::InputEmpty,
+            Self::Unrecognized => Code::FormatUnrecognized,
+            Self::FileTooLarge { .. } => Code::LimitsFileSize,
+            Self::Malformed { .. } => Code::FormatMalformed,
+            Self::TooLarge { .. } => Code::LimitsDimensions,
         }
     }
 }
@@ -277,15 +278,15 @@ mod tests {
         let limits = Limits::default();
         assert_eq!(
             probe(b"", &limits).map_err(|e| e.code()),
-            Err("input.empty")
+            Err(Code::InputEmpty)
         );
         assert_eq!(
             probe(b"not an image at all", &limits).map_err(|e| e.code()),
-            Err("format.unrecognized")
+            Err(Code::FormatUnrecognized)
         );
         assert_eq!(
             probe(b"\xFF\xD8\xFF", &limits).map_err(|e| e.code()),
-            Err("format.malformed")
+            Err(Code::FormatMalformed)
         );
     }
 
@@ -298,7 +299,7 @@ mod tests {
         png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(
             probe(&png, &Limits::default()).map_err(|e| e.code()),
-            Err("limits.dimensions")
+            Err(Code::LimitsDimensions)
         );
         assert_eq!(png_ihdr_dimensions(&png), Some((70_000, 1)));
         assert_eq!(

@@ -2,6 +2,7 @@
 //! destination, synced and read back, then renamed over it in one step.
 //! [`AtomicFile`] does the same for output written as it is produced.
 
+use crate::code::Code;
 use std::fs;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -25,11 +26,11 @@ pub enum OutputError {
 }
 
 impl OutputError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::Exists(_) => "output.exists",
-            Self::Io { .. } => "io",
-            Self::ReadBack(_) => "output.read_back",
+            Self::Exists(_) => Code::OutputExists,
+            Self::Io { .. } => Code::IoWrite,
+            Self::ReadBack(_) => Code::OutputReadBack,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! Read from TOML; unknown keys are errors, so a typo never weakens a policy.
 //! See `docs/policy.example.toml`.
 
+use crate::code::Code;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::report::{Report, Verdict};
@@ -76,9 +77,9 @@ pub enum PolicyError {
 }
 
 impl PolicyError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::Malformed { .. } => "policy.malformed",
+            Self::Malformed { .. } => Code::PolicyMalformed,
         }
     }
 }
@@ -219,7 +220,7 @@ mod tests {
         let tampered = p.evaluate(&Report::new(Verdict::Tampered, "x"));
         assert_eq!(tampered.exit_code(Verdict::Tampered), 3);
         assert_eq!(
-            p.evaluate(&Report::error("io.read", "x"))
+            p.evaluate(&Report::error(Code::IoRead, "x"))
                 .exit_code(Verdict::Error),
             4
         );

@@ -28,6 +28,7 @@
 mod recover;
 mod schema;
 
+use crate::code::Code;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -78,16 +79,16 @@ pub enum RegistryError {
 
 impl RegistryError {
     /// A stable code for the error, as the CLI and WASM show it.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::Corrupt { .. } => "registry.corrupt",
-            Self::Foreign { .. } => "registry.foreign",
-            Self::Version { .. } => "registry.version",
-            Self::Open { .. } => "registry.open",
-            Self::Rejected { .. } => "registry.rejected",
+            Self::Corrupt { .. } => Code::RegistryCorrupt,
+            Self::Foreign { .. } => Code::RegistryForeign,
+            Self::Version { .. } => Code::RegistryVersion,
+            Self::Open { .. } => Code::RegistryOpen,
+            Self::Rejected { .. } => Code::RegistryRejected,
             Self::Media(e) => e.code(),
-            Self::ManifestStore(_) => "registry.manifest_store",
-            Self::Database { .. } => "registry.database",
+            Self::ManifestStore(_) => Code::RegistryManifestStore,
+            Self::Database { .. } => Code::RegistryDatabase,
         }
     }
 }

@@ -339,7 +339,7 @@ impl Report {
     }
 
     /// A report for a file that could not be read.
-    pub fn error(code: &str, message: impl Into<String>) -> Self {
+    pub fn error(code: crate::code::Code, message: impl Into<String>) -> Self {
         let message = message.into();
         let mut report = Self::new(Verdict::Error, format!("Unreadable: {message}"));
         report.error = Some(ErrorInfo {

@@ -1,6 +1,7 @@
 //! Signing: an image and an identity in, the same image with a C2PA manifest
 //! out, verified before it is handed back.
 
+use crate::code::Code;
 use std::io::Cursor;
 
 use c2pa::{Builder, BuilderIntent};
@@ -85,12 +86,12 @@ pub enum SignError {
 }
 
 impl SignError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
             Self::Media(e) | Self::Parent(e) => e.code(),
-            Self::InvalidOption(_) => "sign.invalid_option",
-            Self::C2pa(_) => "sign.c2pa",
-            Self::SelfCheck { .. } => "sign.self_check",
+            Self::InvalidOption(_) => Code::SignInvalidOption,
+            Self::C2pa(_) => Code::SignC2pa,
+            Self::SelfCheck { .. } => Code::SignSelfCheck,
             #[cfg(feature = "tsa")]
             Self::Tsa(e) => e.code(),
         }

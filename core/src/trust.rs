@@ -3,6 +3,7 @@
 //! trusted by default; no network is ever used.
 
 use crate::cert::{parse_pem_certificates, to_pem};
+use crate::code::Code;
 
 /// Why a trust list was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -13,8 +14,8 @@ pub enum TrustError {
 }
 
 impl TrustError {
-    pub fn code(&self) -> &'static str {
-        "trust.malformed"
+    pub fn code(&self) -> Code {
+        Code::TrustMalformed
     }
 }
 

@@ -2,6 +2,7 @@
 //! directory (`NAME.pem`). `verify`, `scan` and `registry` load every entry as
 //! trust anchors. Where that directory is (XDG config) is the CLI's business.
 
+use crate::code::Code;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,14 @@ pub enum TrustDirError {
     Exists(String),
     #[error("{path}: not a PEM certificate bundle: {message}")]
     Malformed { path: PathBuf, message: String },
+    /// Listing the trust folder failed.
+    #[error("{path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing or removing an entry failed.
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -34,13 +43,14 @@ pub enum TrustDirError {
 }
 
 impl TrustDirError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::BadName(_) => "trust.bad_name",
-            Self::NotFound(_) => "trust.not_found",
-            Self::Exists(_) => "trust.exists",
-            Self::Malformed { .. } => "trust.malformed",
-            Self::Io { .. } => "io",
+            Self::BadName(_) => Code::TrustBadName,
+            Self::NotFound(_) => Code::TrustNotFound,
+            Self::Exists(_) => Code::TrustExists,
+            Self::Malformed { .. } => Code::TrustMalformed,
+            Self::Read { .. } => Code::IoRead,
+            Self::Io { .. } => Code::IoWrite,
         }
     }
 }
@@ -130,7 +140,7 @@ impl TrustDir {
             Ok(rd) => rd,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(source) => {
-                return Err(TrustDirError::Io {
+                return Err(TrustDirError::Read {
                     path: self.dir.clone(),
                     source,
                 })

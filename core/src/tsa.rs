@@ -8,6 +8,7 @@
 //! Only `http://` is spoken: the reply is signed, so TLS adds no integrity
 //! (and this build links no TLS stack).
 
+use crate::code::Code;
 use std::time::Duration;
 
 use rand_core::{OsRng, RngCore};
@@ -73,17 +74,17 @@ pub enum TsaError {
 }
 
 impl TsaError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            TsaError::Url(_) => "tsa.url",
-            TsaError::Unreachable(_) => "tsa.unreachable",
-            TsaError::Http(_) => "tsa.http",
-            TsaError::Malformed(_) => "tsa.malformed",
-            TsaError::Rejected(_) => "tsa.rejected",
-            TsaError::Imprint => "tsa.imprint",
-            TsaError::Nonce => "tsa.nonce",
-            TsaError::Eku(_) => "tsa.eku",
-            TsaError::Untrusted(_) => "tsa.untrusted",
+            TsaError::Url(_) => Code::TsaUrl,
+            TsaError::Unreachable(_) => Code::TsaUnreachable,
+            TsaError::Http(_) => Code::TsaHttp,
+            TsaError::Malformed(_) => Code::TsaMalformed,
+            TsaError::Rejected(_) => Code::TsaRejected,
+            TsaError::Imprint => Code::TsaImprint,
+            TsaError::Nonce => Code::TsaNonce,
+            TsaError::Eku(_) => Code::TsaEku,
+            TsaError::Untrusted(_) => Code::TsaUntrusted,
         }
     }
 
@@ -270,32 +271,32 @@ mod tests {
         let n = [0x41];
         assert_eq!(
             check_response(b"<html>", msg, &n, &[], 0).map_err(|e| e.code()),
-            Err("tsa.malformed")
+            Err(Code::TsaMalformed)
         );
         // PKIStatusInfo { status 2 (rejection) }, no token.
         let rejected = der(0x30, &der(0x30, &der(0x02, &[2])));
         assert_eq!(
             check_response(&rejected, msg, &n, &[], 0).map_err(|e| e.code()),
-            Err("tsa.rejected")
+            Err(Code::TsaRejected)
         );
         // Granted, but no token.
         let empty = der(0x30, &der(0x30, &der(0x02, &[0])));
         assert_eq!(
             check_response(&empty, msg, &n, &[], 0).map_err(|e| e.code()),
-            Err("tsa.malformed")
+            Err(Code::TsaMalformed)
         );
         let huge = der(0x30, &der(0x30, &der(0x02, &[1, 0, 0, 0, 0])));
         assert_eq!(
             check_response(&huge, msg, &n, &[], 0).map_err(|e| e.code()),
-            Err("tsa.rejected")
+            Err(Code::TsaRejected)
         );
         let cfg = TsaConfig::new("https://tsa.example", Vec::new());
-        assert_eq!(fetch(&cfg, msg, 0).map_err(|e| e.code()), Err("tsa.url"));
+        assert_eq!(fetch(&cfg, msg, 0).map_err(|e| e.code()), Err(Code::TsaUrl));
         let closed = TsaConfig {
             timeout: Duration::from_secs(2),
             ..TsaConfig::new("http://127.0.0.1:9/", Vec::new())
         };
         let e = fetch(&closed, msg, 0).map_err(|e| (e.code(), e.is_unavailable()));
-        assert_eq!(e, Err(("tsa.unreachable", true)));
+        assert_eq!(e, Err((Code::TsaUnreachable, true)));
     }
 }

@@ -1,5 +1,6 @@
 //! Verification: bytes in, one [`Report`] out. Never panics, never fetches.
 
+use crate::code::Code;
 use std::io::Cursor;
 use std::sync::Arc;
 
@@ -810,7 +811,7 @@ fn report_from_error(e: c2pa::Error) -> Report {
         | E::JpegError(_)
         | E::PngError(_)
         | E::RiffError(_) => Report::error(
-            "format.malformed",
+            Code::FormatMalformed,
             format!("the file's structure can't be read: {e}"),
         ),
         other => {
@@ -819,7 +820,7 @@ fn report_from_error(e: c2pa::Error) -> Report {
                 format!("Invalid Content Credentials: the manifest store can't be read ({other})"),
             );
             report.status.push(StatusEntry {
-                code: "manifest.malformed".into(),
+                code: Code::ManifestMalformed.into(),
                 kind: "failure".into(),
                 explanation: Some(other.to_string()),
                 scope: Some("manifest".into()),

@@ -7,6 +7,7 @@
 //! --json` and `hallmark hash --json` (absent values are `null`). Failures
 //! are thrown as `{code, message}` objects, never as strings.
 
+use hallmark_core::Code;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -249,7 +250,7 @@ struct Thrown {
     message: String,
 }
 
-fn thrown(code: &str, message: impl Into<String>) -> JsValue {
+fn thrown(code: Code, message: impl Into<String>) -> JsValue {
     to_js(&Thrown {
         code: code.into(),
         message: message.into(),
@@ -344,7 +345,7 @@ fn parse_options(options: JsValue) -> Result<VerifyOptions, JsValue> {
             let key = key.as_string().unwrap_or_default();
             if !OPTION_KEYS.contains(&key.as_str()) {
                 return Err(thrown(
-                    "options.malformed",
+                    Code::OptionsMalformed,
                     format!(
                         "verify options: unknown key `{key}` (expected {})",
                         OPTION_KEYS.join(", ")
@@ -354,7 +355,7 @@ fn parse_options(options: JsValue) -> Result<VerifyOptions, JsValue> {
         }
     }
     serde_wasm_bindgen::from_value(options)
-        .map_err(|e| thrown("options.malformed", format!("verify options: {e}")))
+        .map_err(|e| thrown(Code::OptionsMalformed, format!("verify options: {e}")))
 }
 
 fn verify_report(bytes: &[u8], options: &VerifyOptions) -> Result<Report, JsValue> {
@@ -367,7 +368,7 @@ fn verify_report(bytes: &[u8], options: &VerifyOptions) -> Result<Report, JsValu
         let sniffed = MediaFormat::sniff(bytes);
         if let Some(format) = sniffed.filter(|f| !f.mime().eq_ignore_ascii_case(mime.trim())) {
             return Ok(Report::error(
-                "format.mismatch",
+                Code::FormatMismatch,
                 format!(
                     "the content is {}, not the {} it was declared as",
                     format.mime(),
@@ -465,6 +466,12 @@ struct Unverified {
 /// refused or failed with `code` and `message`.
 #[wasm_bindgen(js_name = notChecked, unchecked_return_type = "Presented")]
 pub fn not_checked(code: &str, message: &str) -> Result<JsValue, JsValue> {
+    let code = Code::parse(code).ok_or_else(|| {
+        thrown(
+            Code::OptionsMalformed,
+            format!("notChecked: `{code}` is not one of Hallmark's error codes"),
+        )
+    })?;
     let (badge, card) = display::not_checked(code, message);
     to_js(&Unverified {
         badge,
@@ -481,7 +488,7 @@ pub fn uncheckable(
     #[wasm_bindgen(unchecked_param_type = "Uncheckable")] kind: JsValue,
 ) -> Result<JsValue, JsValue> {
     let kind: display::Uncheckable = serde_wasm_bindgen::from_value(kind)
-        .map_err(|e| thrown("options.malformed", format!("uncheckable kind: {e}")))?;
+        .map_err(|e| thrown(Code::OptionsMalformed, format!("uncheckable kind: {e}")))?;
     let (badge, card) = display::uncheckable(kind);
     to_js(&Unverified {
         badge,
@@ -501,9 +508,9 @@ pub fn placement(
     image: bool,
 ) -> Result<JsValue, JsValue> {
     let state: display::BadgeState = serde_wasm_bindgen::from_value(state)
-        .map_err(|e| thrown("options.malformed", format!("badge state: {e}")))?;
+        .map_err(|e| thrown(Code::OptionsMalformed, format!("badge state: {e}")))?;
     let settings: display::ViewSettings = serde_wasm_bindgen::from_value(settings)
-        .map_err(|e| thrown("options.malformed", format!("view settings: {e}")))?;
+        .map_err(|e| thrown(Code::OptionsMalformed, format!("view settings: {e}")))?;
     to_js(&display::placement(state, &settings, image))
 }
 
@@ -514,7 +521,7 @@ pub fn screen_precheck(
     #[wasm_bindgen(unchecked_param_type = "ScreenFacts")] facts: JsValue,
 ) -> Result<JsValue, JsValue> {
     let facts: display::ScreenFacts = serde_wasm_bindgen::from_value(facts)
-        .map_err(|e| thrown("options.malformed", format!("screen facts: {e}")))?;
+        .map_err(|e| thrown(Code::OptionsMalformed, format!("screen facts: {e}")))?;
     to_js(&display::precheck(&facts))
 }
 
@@ -525,9 +532,9 @@ pub fn screen_badge(
     #[wasm_bindgen(unchecked_param_type = "ScreenOutcome")] outcome: JsValue,
 ) -> Result<JsValue, JsValue> {
     let badge: display::Badge = serde_wasm_bindgen::from_value(badge)
-        .map_err(|e| thrown("options.malformed", format!("badge: {e}")))?;
+        .map_err(|e| thrown(Code::OptionsMalformed, format!("badge: {e}")))?;
     let outcome: display::ScreenOutcome = serde_wasm_bindgen::from_value(outcome)
-        .map_err(|e| thrown("options.malformed", format!("screen outcome: {e}")))?;
+        .map_err(|e| thrown(Code::OptionsMalformed, format!("screen outcome: {e}")))?;
     to_js(&display::on_screen(&badge, &outcome))
 }
 
@@ -594,12 +601,12 @@ impl JsScreenReference {
         #[wasm_bindgen(unchecked_param_type = "SourceRect[]")] masks: JsValue,
     ) -> Result<JsValue, JsValue> {
         let source: SourceRect = serde_wasm_bindgen::from_value(source)
-            .map_err(|e| thrown("options.malformed", format!("source rectangle: {e}")))?;
+            .map_err(|e| thrown(Code::OptionsMalformed, format!("source rectangle: {e}")))?;
         let masks: Vec<SourceRect> = if masks.is_undefined() || masks.is_null() {
             Vec::new()
         } else {
             serde_wasm_bindgen::from_value(masks)
-                .map_err(|e| thrown("options.malformed", format!("masks: {e}")))?
+                .map_err(|e| thrown(Code::OptionsMalformed, format!("masks: {e}")))?
         };
         to_js(&self.0.compare(rgba, width, height, source, &masks))
     }
@@ -685,10 +692,10 @@ pub fn bank_summary(bank_tsv: &str) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = matchBank, unchecked_return_type = "MatchResult")]
 pub fn match_bank(pdq_hex: &str, bank_tsv: &str, threshold: u32) -> Result<JsValue, JsValue> {
     let hash = PdqHash::from_hex(pdq_hex.trim())
-        .ok_or_else(|| thrown("pdq.malformed", "a PDQ hash is 64 hexadecimal digits"))?;
+        .ok_or_else(|| thrown(Code::PdqMalformed, "a PDQ hash is 64 hexadecimal digits"))?;
     if threshold > hallmark_core::pdq::MAX_MATCH_THRESHOLD {
         return Err(thrown(
-            "threshold.range",
+            Code::ThresholdRange,
             "the threshold is at most 128 bits",
         ));
     }

@@ -114,6 +114,9 @@ test("text, errors and limits come from the core", () => {
   assert.equal([...visible("x".repeat(700))].length, 601);
   const redirected = notChecked("fetch.redirected", "not checked (redirected)");
   assert.deepEqual([redirected.badge.state, redirected.badge.text], ["error", "Not checked"]);
+  assert.equal(redirected.badge.title, "fetch.redirected: not checked (redirected)");
+  // Only Hallmark's own error codes (the README's table) are shown.
+  throwsCode(() => notChecked("fetch.redirectd", "typo"), "options.malformed");
   assert.equal(uncheckable("canvas").badge.text, "Not checked (canvas)");
   throwsCode(() => uncheckable("iframe"), "options.malformed");
   const limits = extensionLimits();

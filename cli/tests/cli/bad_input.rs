@@ -338,7 +338,7 @@ fn a_broken_chain_is_refused() {
 #[test]
 fn a_missing_identity_is_an_io_error() {
     let tmp = tempfile::tempdir().unwrap();
-    let run = expect_key_problem(&tmp.path().join("no-such-identity"), None, "io");
+    let run = expect_key_problem(&tmp.path().join("no-such-identity"), None, "io.read");
     assert!(
         run.stderr.contains("signing.key"),
         "names the file: {run:#?}"

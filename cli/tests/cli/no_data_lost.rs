@@ -41,7 +41,7 @@ fn in_place_write_failure_reports_an_error_and_keeps_the_original() {
         id.as_os_str(),
     ];
     let run = under_sh(&script, &args).run();
-    run.expect_error("io", 1);
+    run.expect_error("io.write", 1);
     assert!(run.stderr.contains("File too large"), "{run:#?}");
     assert!(run.stderr.contains("nothing was replaced"), "{run:#?}");
     assert_eq!(run.stdout, "", "no success message");
@@ -79,7 +79,7 @@ fn in_place_killed_mid_write_keeps_the_original() {
     if run.signal.is_none() {
         // A shell can't reset a signal ignored on entry (POSIX): then the write fails with EFBIG.
         eprintln!("note: SIGXFSZ is ignored in this environment; checked the EFBIG path instead");
-        run.expect_error("io", 1);
+        run.expect_error("io.write", 1);
     } else {
         assert_eq!(run.signal, Some(SIGXFSZ), "killed by SIGXFSZ: {run:#?}");
     }
@@ -108,7 +108,7 @@ fn output_into_a_missing_directory_fails_cleanly() {
     let input = crate::support::write(tmp.path(), "in.jpg", &crate::support::jpeg(16, 16));
     let out = tmp.path().join("no-such-dir").join("out.jpg");
     let run = crate::support::sign(&id, &input, &out, crate::support::NO_ARGS);
-    run.expect_error("io", 1);
+    run.expect_error("io.write", 1);
     assert!(!out.exists());
     assert!(!tmp.path().join("no-such-dir").exists());
     assert_eq!(fs::read(&input).unwrap(), crate::support::jpeg(16, 16));

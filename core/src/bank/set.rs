@@ -4,6 +4,7 @@
 //! Memory per hash: 32 bytes packed, a label index and the note's span in one
 //! shared arena, so ten million hashes fit in about half a gigabyte.
 
+use crate::code::Code;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -22,7 +23,7 @@ pub struct BankProblem {
     pub bank: String,
     /// The 1-based line (TSV) or row id (SQLite); 0 for the file as a whole.
     pub line: u64,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
 }
 
@@ -36,10 +37,10 @@ pub enum BankError {
 }
 
 impl BankError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::Unreadable { .. } => "bank.unreadable",
-            Self::TooManyLabels => "bank.labels",
+            Self::Unreadable { .. } => Code::BankUnreadable,
+            Self::TooManyLabels => Code::BankLabels,
         }
     }
 }
@@ -188,7 +189,7 @@ impl BankSet {
                     message: format!("line {number}: {e}"),
                 }
             })?;
-            let problem = |code: &'static str, message: String| BankProblem {
+            let problem = |code: Code, message: String| BankProblem {
                 bank: name.to_string(),
                 line: number,
                 code,
@@ -198,7 +199,7 @@ impl BankSet {
                 BoundedLine::End => break,
                 BoundedLine::TooLong => {
                     problems.push(problem(
-                        "bank.line",
+                        Code::BankLine,
                         format!("longer than {MAX_LINE} bytes"),
                     ));
                     continue;
@@ -206,13 +207,13 @@ impl BankSet {
                 BoundedLine::Line => {}
             }
             let Ok(line) = std::str::from_utf8(&buf) else {
-                problems.push(problem("bank.line", "not UTF-8 text".into()));
+                problems.push(problem(Code::BankLine, "not UTF-8 text".into()));
                 continue;
             };
             let (hash, label, note) = match parse_tsv_line(line) {
                 TsvLine::Skip => continue,
                 TsvLine::Bad(why) => {
-                    problems.push(problem("bank.line", why.into()));
+                    problems.push(problem(Code::BankLine, why.into()));
                     continue;
                 }
                 TsvLine::Entry { hash, label, note } => (hash, label, note),
@@ -276,7 +277,7 @@ impl BankSet {
                 problems.push(BankProblem {
                     bank: name.to_string(),
                     line: u64::try_from(rowid).unwrap_or_default(),
-                    code: "bank.line",
+                    code: Code::BankLine,
                     message: "pdq is neither 64 hex digits nor a 32-byte blob".into(),
                 });
                 continue;

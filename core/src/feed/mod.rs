@@ -35,6 +35,7 @@
 #[cfg(feature = "gpu")]
 pub mod tensor;
 
+use crate::code::Code;
 use std::path::PathBuf;
 use std::sync::mpsc;
 
@@ -83,12 +84,12 @@ pub enum FeedError {
 }
 
 impl FeedError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::NoGpuFeature(_) => "feed.no_gpu_feature",
-            Self::NoCuda => "feed.no_cuda",
+            Self::NoGpuFeature(_) => Code::FeedNoGpuFeature,
+            Self::NoCuda => Code::FeedNoCuda,
             #[cfg(feature = "gpu")]
-            Self::Tensor(_) => "feed.device",
+            Self::Tensor(_) => Code::FeedDevice,
         }
     }
 }
@@ -227,7 +228,7 @@ impl FeedInput {
         };
         let bad = |message: &str| {
             Some(ErrorInfo {
-                code: "feed.input".into(),
+                code: Code::FeedInput.into(),
                 message: message.into(),
             })
         };
@@ -341,7 +342,7 @@ struct Decoded {
     size: (u32, u32),
 }
 
-fn error_info(code: &str, message: impl ToString) -> ErrorInfo {
+fn error_info(code: Code, message: impl ToString) -> ErrorInfo {
     ErrorInfo {
         code: code.into(),
         message: message.to_string(),
@@ -364,7 +365,7 @@ fn prepare(
                 provenance: None,
                 size: (0, 0),
             }),
-            None => Err(error_info("feed.input", "no path")),
+            None => Err(error_info(Code::FeedInput, "no path")),
         },
         (None, Some(path)) => (|| {
             let bytes = crate::input::read_input(path, limits.max_file_bytes)
@@ -541,9 +542,9 @@ impl<'a> Classifier<'a> {
                         (Some(pdq), _, _) => Ok(pdq),
                         (None, true, Ok(it)) => it
                             .next()
-                            .ok_or_else(|| error_info("feed.device", "no hash came back")),
+                            .ok_or_else(|| error_info(Code::FeedDevice, "no hash came back")),
                         (None, _, Err(e)) => Err(e.clone()),
-                        (None, false, _) => Err(error_info("feed.device", "nothing to hash")),
+                        (None, false, _) => Err(error_info(Code::FeedDevice, "nothing to hash")),
                     };
                     record.provenance = decoded.provenance;
                     let size = decoded.size;

@@ -17,6 +17,7 @@
 //! The cache never makes a scan fail: a cache that can't be read or written
 //! is a miss.
 
+use crate::code::Code;
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -66,10 +67,10 @@ pub enum CacheError {
 }
 
 impl CacheError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::Open { .. } => "cache.open",
-            Self::NotACache { .. } => "cache.corrupt",
+            Self::Open { .. } => Code::CacheOpen,
+            Self::NotACache { .. } => Code::CacheCorrupt,
         }
     }
 }

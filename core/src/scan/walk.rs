@@ -2,6 +2,7 @@
 //! open directory per level), never following a symbolic link to a directory,
 //! so a link loop can't make the walk endless.
 
+use crate::code::Code;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -31,7 +32,7 @@ pub(crate) enum Found {
     /// A path that can't be walked: reported as an `error` report.
     Problem {
         path: PathBuf,
-        code: &'static str,
+        code: Code,
         message: String,
     },
     Skipped(Skip),
@@ -55,7 +56,7 @@ impl<'a> Walk<'a> {
     /// A root is followed even through a link: the user named it.
     fn root(&mut self, path: PathBuf) -> Option<Found> {
         match fs::metadata(&path) {
-            Err(e) => Some(problem(path, "io.read", e.to_string())),
+            Err(e) => Some(problem(path, Code::IoRead, e.to_string())),
             Ok(meta) if meta.is_dir() => self.descend(path),
             Ok(_) => Some(Found::File { path, named: true }),
         }
@@ -65,7 +66,7 @@ impl<'a> Walk<'a> {
         if self.open.len() >= MAX_DEPTH {
             return Some(problem(
                 dir,
-                "walk.too_deep",
+                Code::WalkTooDeep,
                 format!("folders nested more than {MAX_DEPTH} deep; not entered"),
             ));
         }
@@ -74,7 +75,7 @@ impl<'a> Walk<'a> {
                 self.open.push((dir, entries));
                 None
             }
-            Err(e) => Some(problem(dir, "io.read_dir", e.to_string())),
+            Err(e) => Some(problem(dir, Code::IoReadDir, e.to_string())),
         }
     }
 
@@ -82,7 +83,7 @@ impl<'a> Walk<'a> {
     fn entry(&mut self, path: PathBuf) -> Option<Found> {
         let meta = match fs::symlink_metadata(&path) {
             Ok(meta) => meta,
-            Err(e) => return Some(problem(path, "io.read", e.to_string())),
+            Err(e) => return Some(problem(path, Code::IoRead, e.to_string())),
         };
         let kind = meta.file_type();
         if kind.is_dir() {
@@ -97,14 +98,14 @@ impl<'a> Walk<'a> {
         Some(match fs::metadata(&path) {
             Err(e) => problem(
                 path,
-                "walk.broken_link",
+                Code::WalkBrokenLink,
                 format!("symbolic link that can't be followed (broken, or a loop of links): {e}"),
             ),
             Ok(target) if target.is_dir() => {
                 if links_to_ancestor(&path) {
                     problem(
                         path,
-                        "walk.symlink_loop",
+                        Code::WalkSymlinkLoop,
                         "symbolic link to a folder that contains it (a loop); not followed",
                     )
                 } else {
@@ -132,7 +133,7 @@ impl Iterator for Walk<'_> {
                         // A folder that fails mid-listing is reported once and left.
                         let dir = dir.clone();
                         self.open.pop();
-                        Some(problem(dir, "io.read_dir", e.to_string()))
+                        Some(problem(dir, Code::IoReadDir, e.to_string()))
                     }
                     Some(Ok(entry)) => self.entry(entry.path()),
                 };
@@ -149,7 +150,7 @@ impl Iterator for Walk<'_> {
     }
 }
 
-fn problem(path: PathBuf, code: &'static str, message: impl Into<String>) -> Found {
+fn problem(path: PathBuf, code: Code, message: impl Into<String>) -> Found {
     Found::Problem {
         path,
         code,
