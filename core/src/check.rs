@@ -57,10 +57,14 @@ impl<'a> Checker<'a> {
     /// Check the bytes of one file and keep what `hallmark inspect` shows
     /// besides the report: the manifest store and the certificates.
     pub fn inspect_bytes(&self, bytes: &[u8]) -> Inspection {
-        let mut inspection = crate::inspect::inspect(self.verifier, bytes);
+        let inspection = crate::inspect::inspect(self.verifier, bytes);
         #[cfg(feature = "registry")]
         if let Some((registry, threshold)) = self.registry {
-            inspection.report = recover(registry, threshold, bytes, inspection.report);
+            let report = recover(registry, threshold, bytes, inspection.report.clone());
+            return Inspection {
+                report,
+                ..inspection
+            };
         }
         inspection
     }

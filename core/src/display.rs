@@ -58,6 +58,7 @@ pub fn visible(text: &str) -> String {
 /// What a badge says about an image, most alarming first (the popup's order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum BadgeState {
     /// A hash bank labels it (e.g. "known fake").
     Matched,
@@ -141,6 +142,7 @@ impl BadgeState {
 
 /// The badge over one image: its state, short text and tooltip, all safe to show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Badge {
     pub state: BadgeState,
     pub mark: String,
@@ -161,6 +163,7 @@ impl Badge {
 
 /// The nearest bank entry to an image, over its eight rotations and reflections.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BankHit {
     pub label: String,
     pub note: String,
@@ -234,6 +237,7 @@ pub fn badge(report: &Report, bank: Option<&BankHit>) -> Badge {
 
 /// One line of the details card.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CardRow {
     pub label: String,
     pub value: String,
@@ -241,6 +245,7 @@ pub struct CardRow {
 
 /// A group of card lines, under a heading when they are claims.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CardSection {
     pub heading: Option<String>,
     pub rows: Vec<CardRow>,
@@ -248,6 +253,7 @@ pub struct CardSection {
 
 /// The details card of an image: every string already safe to show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Card {
     pub verdict: String,
     pub heading: String,
@@ -524,6 +530,7 @@ impl Default for ViewSettings {
 
 /// Whether a badge is drawn, and whether the image is veiled until clicked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Placement {
     pub show: bool,
     pub veil: bool,
@@ -561,6 +568,7 @@ pub fn placement(state: BadgeState, settings: &ViewSettings, image: bool) -> Pla
 /// What the screen showed where a trusted image is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ScreenOutcome {
     /// The pixels on the screen are the verified file's.
     Same,

@@ -10,9 +10,11 @@ use serde::Serialize;
 
 use crate::bank::{best_match, Bank, LOW_QUALITY, UNKNOWN};
 use crate::pdq::{Dihedral, PdqHash, MIN_MATCH_QUALITY};
-use crate::pixels::{ImageHash, PixelDigest};
+use crate::pixels::ImageHash;
 use crate::report::ErrorInfo;
 
+#[cfg(feature = "registry")]
+use crate::pixels::PixelDigest;
 #[cfg(feature = "registry")]
 use crate::registry::{Entry, FileLookup, Recovery};
 
@@ -153,6 +155,7 @@ impl LookupRecord {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use crate::pixels::PixelDigest;
 
     const BRIDGE: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
 

@@ -10,6 +10,7 @@ pub use vouched::{Vouched, VouchedBy};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Verdict {
     /// The file can't be read or parsed as the format it claims.
     Error,
@@ -67,6 +68,7 @@ impl std::fmt::Display for Verdict {
 
 /// Who signed, from the signing certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SignerInfo {
     pub name: Option<String>,
     pub organization: Option<String>,
@@ -85,6 +87,7 @@ pub struct SignerInfo {
 
 /// The trust anchor (or allowed certificate) that vouched for a signer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AnchorInfo {
     pub name: String,
     pub certificate_sha256: String,
@@ -167,6 +170,7 @@ pub fn quote_name(name: &str) -> String {
 
 /// One validation status entry of the active manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StatusEntry {
     pub code: String,
     /// "success", "informational" or "failure".
@@ -184,6 +188,7 @@ pub struct StatusEntry {
 
 /// A CAWG identity assertion of the active manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct IdentityReport {
     /// The assertion's label (`cawg.identity`, `cawg.identity__1`…).
     pub label: String,
@@ -214,6 +219,7 @@ impl IdentityReport {
 
 /// An ingredient of the active manifest and its own verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct IngredientReport {
     pub title: Option<String>,
     pub relationship: Option<String>,
@@ -223,6 +229,7 @@ pub struct IngredientReport {
 /// What a manifest says about content it does not vouch for (verdicts
 /// tampered and invalid): kept apart so no shell shows it as fact.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClaimedFacts {
     pub title: Option<String>,
     pub claim_generator: Option<String>,
@@ -244,6 +251,7 @@ pub struct SignedPixels {
 /// Where stripped credentials were recovered from: the registered file whose
 /// pixels match (verdict `recovered`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RecoveredInfo {
     /// PDQ Hamming distance between this file and the registered one (0–256).
     pub distance: u32,
@@ -266,6 +274,7 @@ pub struct RecoveredInfo {
 
 /// Why a file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ErrorInfo {
     pub code: String,
     pub message: String,
@@ -273,6 +282,7 @@ pub struct ErrorInfo {
 
 /// What verification found, for one file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Report {
     pub path: Option<String>,
     pub format: Option<String>,
@@ -297,6 +307,10 @@ pub struct Report {
     #[serde(default)]
     pub identities: Vec<IdentityReport>,
     /// Pixel-level comparison when the hard binding fails (perceptual hashing).
+    #[cfg_attr(
+        feature = "ts",
+        ts(type = "{ digest: \"match\" | \"mismatch\"; pdq_distance: number } | null")
+    )]
     pub pixels: Option<serde_json::Value>,
     /// A pointer to a remote manifest that was not fetched.
     pub remote_manifest: Option<String>,

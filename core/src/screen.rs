@@ -51,6 +51,7 @@ pub struct ScreenReference {
 /// The part of the verified image that is on screen, as fractions (0–1) of
 /// its width and height.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SourceRect {
     pub x: f64,
     pub y: f64,
@@ -69,6 +70,7 @@ impl SourceRect {
 
 /// What a comparison measured, and what it concluded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Comparison {
     pub outcome: ScreenOutcome,
     /// PDQ distance between the two, when the image has detail enough to hash.

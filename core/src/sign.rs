@@ -146,6 +146,7 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+#[cfg(feature = "tsa")]
 fn rfc3339(unix: u64) -> String {
     time::OffsetDateTime::from_unix_timestamp(i64::try_from(unix).unwrap_or(0))
         .ok()

@@ -19,105 +19,15 @@ use hallmark_core::{Limits, MediaFormat, Report, TrustStore, Verifier};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+#[cfg(test)]
+mod declarations;
+
+/// The core types' declarations, generated from the Rust types (see `declarations.rs`).
+#[wasm_bindgen(typescript_custom_section)]
+const CORE_TYPES: &'static str = include_str!("../types/core.d.ts");
+
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
-/** A verdict, decided in this order: error, unsigned (recovered), tampered, invalid, trusted, valid. */
-export type Verdict = "error" | "unsigned" | "recovered" | "tampered" | "invalid" | "trusted" | "valid";
-
-/** Who signed, from the signing certificate. */
-export interface SignerInfo {
-  name: string | null;
-  organization: string | null;
-  issuer: string | null;
-  certificate_sha256: string;
-  trusted: boolean;
-  /** Who vouched, when trusted: the anchor (or allowed certificate) and where it was configured. */
-  anchor: AnchorInfo | null;
-  /** Subjects from the signing certificate to the anchor (trusted), or as presented. */
-  chain: string[];
-}
-
-export interface AnchorInfo {
-  name: string;
-  certificate_sha256: string;
-  /** `trustAnchorsPem` or `allowedListPem` here; the CLI names its files. */
-  source: string;
-}
-
-export interface StatusEntry {
-  code: string;
-  kind: string;
-  explanation: string | null;
-  /** claim_signature, ingredient, identity (CAWG), hallmark, manifest, registry. */
-  scope: string | null;
-  url: string | null;
-}
-
-/** A CAWG identity assertion and its own status. */
-export interface IdentityReport {
-  label: string;
-  name: string | null;
-  sig_type: string | null;
-  issuer: string | null;
-  trusted: boolean;
-  status: string[];
-}
-
-export interface IngredientReport {
-  title: string | null;
-  relationship: string | null;
-  verdict: Verdict;
-}
-
-/** What a tampered or invalid manifest claims; never facts about the file. */
-export interface ClaimedFacts {
-  title: string | null;
-  claim_generator: string | null;
-  digital_source_type: string | null;
-  ai_generated: boolean;
-  actions: string[];
-  ingredients: IngredientReport[];
-}
-
-export interface RecoveredInfo {
-  distance: number;
-  pixel_digest_match: boolean;
-  signer: SignerInfo;
-  registered_verdict: Verdict;
-  title: string | null;
-  signed_at: string | null;
-  digital_source_type: string | null;
-  ai_generated: boolean;
-  registered_at: string;
-  asset_blake3: string;
-}
-
-/** The report of `hallmark verify --json` (DESIGN.md), without `path`. */
-export interface Report {
-  path: string | null;
-  format: string | null;
-  verdict: Verdict;
-  summary: string;
-  signer: SignerInfo | null;
-  claimed_signer: SignerInfo | null;
-  claimed: ClaimedFacts | null;
-  signed_at: string | null;
-  claim_generator: string | null;
-  title: string | null;
-  digital_source_type: string | null;
-  ai_generated: boolean;
-  actions: string[];
-  ingredients: IngredientReport[];
-  /** CAWG identity assertions, each with its own status. */
-  identities: IdentityReport[];
-  /** When the hard binding fails: whether the decoded pixels still match the signed ones. */
-  pixels: { digest: "match" | "mismatch"; pdq_distance: number } | null;
-  remote_manifest: string | null;
-  status: StatusEntry[];
-  error: { code: string; message: string } | null;
-  recovered: RecoveredInfo | null;
-}
-
 export interface VerifyOptions {
   /** The media type the caller expects; the content is sniffed and must agree. */
   mime?: string;
@@ -161,21 +71,7 @@ export interface BankSummary {
   bad_lines: { line: number; message: string }[];
 }
 
-/** Badge states, most alarming first. `pending`: a trusted file whose pixels are not confirmed on screen yet; `mismatch`: a trusted file, but the screen shows something else. */
-export type BadgeState = "matched" | "mismatch" | "tampered" | "invalid" | "ai" | "unknown" | "pending" | "trusted" | "unsigned" | "error";
-
 export interface BadgeStateInfo { state: BadgeState; label: string; mark: string; }
-
-/** A badge: every string already safe to show (escaped, cut). */
-export interface Badge { state: BadgeState; mark: string; text: string; title: string; }
-
-export interface CardSection { heading: string | null; rows: { label: string; value: string }[]; }
-
-/** The details card of an image. */
-export interface Card { verdict: string; heading: string; summary: string; sections: CardSection[]; }
-
-/** The nearest hash-bank entry, over eight orientations. */
-export interface BankHit { label: string; note: string; distance: number; transform: string; }
 
 /** `present(bytes, options, banks)`; `notChecked` and `uncheckable` leave out `report` and `digest`. */
 export interface Presented {
@@ -197,8 +93,6 @@ export interface ViewSettings {
   showUnsigned?: boolean;
 }
 
-export interface Placement { show: boolean; veil: boolean; }
-
 /** What the content script measured about a trusted image (the cheap first pass). */
 export interface ScreenFacts {
   tabVisible?: boolean;
@@ -208,18 +102,6 @@ export interface ScreenFacts {
   opacity?: number;
   restyled?: string;
   covered?: boolean;
-}
-
-export type ScreenOutcome = { kind: "same" } | { kind: "pending"; reason: string } | { kind: "differs"; reason: string };
-
-/** The part of the verified image on screen, as fractions of its width and height. */
-export interface SourceRect { x: number; y: number; width: number; height: number; }
-
-export interface Comparison {
-  outcome: ScreenOutcome;
-  pdq_distance: number | null;
-  mean_diff: number;
-  worst_cell_diff: number;
 }
 
 export interface ExtensionLimits {
