@@ -419,76 +419,94 @@ pub fn csv_row(entry: &ScanEntry) -> String {
     let r = &entry.report;
     let vouched = r.vouched();
     let (signer, ai) = (vouched.signer, vouched.ai_generated);
-    [
-        csv_field(path_of(r)),
-        csv_field(r.format.as_deref().unwrap_or("")),
-        csv_field(r.verdict.as_str()),
-        csv_field(if entry.policy.pass { "true" } else { "false" }),
-        csv_field(&signer.map(|s| s.display_name()).unwrap_or_default()),
-        csv_field(signer.and_then(|s| s.issuer.as_deref()).unwrap_or("")),
-        csv_field(if ai { "true" } else { "false" }),
-        csv_field(&r.summary),
-        csv_field(&entry.policy.reasons.join("; ")),
-    ]
-    .join(",")
+    csv_line(&[
+        csv_cell(path_of(r)),
+        csv_cell(r.format.as_deref().unwrap_or("")),
+        csv_cell(r.verdict.as_str()),
+        csv_cell(if entry.policy.pass { "true" } else { "false" }),
+        csv_cell(&signer.map(|s| s.display_name()).unwrap_or_default()),
+        csv_cell(signer.and_then(|s| s.issuer.as_deref()).unwrap_or("")),
+        csv_cell(if ai { "true" } else { "false" }),
+        csv_cell(&r.summary),
+        csv_cell(&entry.policy.reasons.join("; ")),
+    ])
 }
 
-/// One CSV field (RFC 4180): control characters escaped as `\u{..}`, a leading
-/// `=`, `+`, `-` or `@` defused with `'` (so spreadsheets don't run it as a
-/// formula), quoted when it holds a comma or a quote.
-pub fn csv_field(text: &str) -> String {
-    let mut field = render::escape(text);
-    if field.starts_with(['=', '+', '-', '@']) {
-        field.insert(0, '\'');
+/// A CSV cell as a spreadsheet may read it: control characters escaped as
+/// `\u{..}`, and a leading `=`, `+`, `-` or `@` defused with `'` (so it is
+/// never run as a formula). The csv crate quotes it.
+fn csv_cell(text: &str) -> String {
+    let mut cell = render::escape(text);
+    if cell.starts_with(['=', '+', '-', '@']) {
+        cell.insert(0, '\'');
     }
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field
-    }
+    cell
 }
 
-/// Text for XML 1.0: control and invisible characters escaped as `\u{..}`,
-/// characters XML 1.0 forbids dropped, markup escaped (also in attributes).
-pub fn xml_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in render::escape(text).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' => {
-                out.push(c);
-            }
-            c if u32::from(c) >= 0x10000 => out.push(c),
-            _ => {}
-        }
+/// One CSV record (RFC 4180 quoting, by the csv crate), without its line end.
+fn csv_line(cells: &[String]) -> String {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    if writer.write_record(cells).is_err() {
+        return String::new();
     }
-    out
+    let bytes = writer.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes)
+        .trim_end_matches('\n')
+        .to_string()
 }
 
+/// One field as a CSV line holds it (defused, then quoted when needed).
+#[cfg(test)]
+fn csv_field(text: &str) -> String {
+    csv_line(&[csv_cell(text)])
+}
+
+/// Text XML 1.0 may hold: control and invisible characters escaped as
+/// `\u{..}`, characters XML 1.0 forbids dropped. quick-xml's writer escapes
+/// the markup.
+pub fn xml_safe(text: &str) -> String {
+    render::escape(text)
+        .chars()
+        .filter(|&c| {
+            matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+                || u32::from(c) >= 0x10000
+        })
+        .collect()
+}
+
+/// One `<testcase>` (with its `<failure>` when the file fails the policy).
 fn junit_case(entry: &ScanEntry) -> String {
+    use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
     let r = &entry.report;
-    let mut case = format!(
-        "  <testcase classname=\"hallmark.scan.{}\" name=\"{}\"",
-        r.verdict.as_str(),
-        xml_text(path_of(r))
-    );
+    let verdict = r.verdict.as_str();
+    let classname = format!("hallmark.scan.{verdict}");
+    let name = xml_safe(path_of(r));
+    let mut case = BytesStart::new("testcase");
+    case.push_attribute(("classname", classname.as_str()));
+    case.push_attribute(("name", name.as_str()));
+    let mut xml = quick_xml::Writer::new(b"  ".to_vec());
+    // Writing into memory can't fail.
     if entry.policy.pass {
-        case.push_str("/>\n");
+        let _ = xml.write_event(Event::Empty(case));
     } else {
-        let reasons = entry.policy.reasons.join("; ");
-        let _ = write!(
-            case,
-            ">\n    <failure type=\"{}\" message=\"{}\">{}</failure>\n  </testcase>\n",
-            r.verdict.as_str(),
-            xml_text(&reasons),
-            xml_text(&r.summary)
-        );
+        let reasons = xml_safe(&entry.policy.reasons.join("; "));
+        let summary = xml_safe(&r.summary);
+        let mut failure = BytesStart::new("failure");
+        failure.push_attribute(("type", verdict));
+        failure.push_attribute(("message", reasons.as_str()));
+        let _ = xml.write_event(Event::Start(case));
+        xml.get_mut().extend_from_slice(b"\n    ");
+        let _ = xml.write_event(Event::Start(failure));
+        let _ = xml.write_event(Event::Text(BytesText::new(&summary)));
+        let _ = xml.write_event(Event::End(BytesEnd::new("failure")));
+        xml.get_mut().extend_from_slice(b"\n  ");
+        let _ = xml.write_event(Event::End(BytesEnd::new("testcase")));
     }
-    case
+    let mut bytes = xml.into_inner();
+    bytes.push(b'\n');
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 fn junit_head(summary: &ScanSummary) -> String {
@@ -561,17 +579,34 @@ mod tests {
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("line\nbreak"), "line\\u{a}break");
         assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("-1,2"), "\"'-1,2\"");
     }
 
     #[test]
-    fn xml_text_escapes_markup_and_drops_what_xml_forbids() {
-        assert_eq!(
-            xml_text("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&apos;"
+    fn junit_escapes_markup_and_drops_what_xml_forbids() {
+        assert_eq!(xml_safe("bell\u{7}"), "bell\\u{7}");
+        assert_eq!(xml_safe("x\u{FFFE}y\u{FFFF}"), "xy");
+        assert_eq!(xml_safe("emoji 😀"), "emoji 😀");
+        let mut report = Report::error(hallmark_core::Code::IoRead, "<b>&'\"</b>");
+        report.path = Some("a\"<&>'.jpg".into());
+        let entry = ScanEntry {
+            report,
+            policy: hallmark_core::PolicyOutcome {
+                pass: false,
+                reasons: vec!["x < y & \"z\"".into()],
+            },
+            thumbnail: None,
+            cached: false,
+        };
+        let case = junit_case(&entry);
+        assert!(
+            case.starts_with(
+                "  <testcase classname=\"hallmark.scan.error\" name=\"a&quot;&lt;&amp;&gt;&apos;.jpg\">\n    <failure type=\"error\" message=\"x &lt; y &amp; &quot;z&quot;\">"
+            ),
+            "{case}"
         );
-        assert_eq!(xml_text("bell\u{7}"), "bell\\u{7}");
-        assert_eq!(xml_text("x\u{FFFE}y\u{FFFF}"), "xy");
-        assert_eq!(xml_text("emoji 😀"), "emoji 😀");
+        assert!(case.ends_with("</failure>\n  </testcase>\n"), "{case}");
+        assert!(!case.contains("<b>"), "{case}");
     }
 
     #[test]
