@@ -11,14 +11,31 @@ use hallmark_core::{Identity, IdentityRequest, SignOptions, SourceType, TrustSto
 use crate::error::{shown, CliError, EXIT_FAILURE, EXIT_UNREADABLE, EXIT_USAGE};
 use crate::{passphrase, render};
 
+#[derive(Debug, clap::Args)]
 pub struct KeygenArgs {
+    /// The signer's name, as verifiers will see it.
+    #[arg(long)]
     pub name: String,
+    /// The signer's organization.
+    #[arg(long)]
     pub org: Option<String>,
+    /// An email address recorded in the certificate.
+    #[arg(long)]
     pub email: Option<String>,
+    /// Directory for signing.key, chain.pem and root.pem.
+    #[arg(long)]
     pub out: PathBuf,
+    /// Store the key unencrypted (for automation on a trusted machine).
+    #[arg(long)]
     pub no_passphrase: bool,
+    /// Read the passphrase from this file's first line.
+    #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+    /// Replace an existing identity in DIR.
+    #[arg(long)]
     pub force: bool,
+    /// Days the signing certificate is valid (the CA: ten years, or longer).
+    #[arg(long, value_name = "N", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub valid_days: u32,
 }
 
@@ -100,19 +117,52 @@ pub fn renew(dir: &Path, valid_days: u32, passphrase_file: Option<&Path>) -> Res
     Ok(0)
 }
 
+#[derive(Debug, clap::Args)]
 pub struct SignArgs {
     pub input: PathBuf,
+    /// Where to write the signed image.
+    #[arg(
+        short,
+        long,
+        required_unless_present = "in_place",
+        conflicts_with = "in_place"
+    )]
     pub output: Option<PathBuf>,
+    /// Replace the input with the signed image (atomically).
+    #[arg(long)]
     pub in_place: bool,
+    /// The identity directory made by `hallmark keygen`.
+    #[arg(long, value_name = "DIR")]
     pub identity: PathBuf,
+    /// Title recorded in the manifest (default: the input's file name).
+    #[arg(long)]
     pub title: Option<String>,
+    /// Mark the image as made by generative AI (trainedAlgorithmicMedia).
+    #[arg(long, conflicts_with = "source_type")]
     pub ai_generated: bool,
+    /// Digital source type URI (default: IPTC digitalCapture).
+    #[arg(long, value_name = "URI")]
     pub source_type: Option<String>,
+    /// The file this image was made from: recorded as parent ingredient, with c2pa.edited.
+    #[arg(long, value_name = "FILE")]
     pub parent: Option<PathBuf>,
+    /// An action to record, e.g. c2pa.cropped (repeatable).
+    #[arg(long = "action", value_name = "ACTION")]
     pub actions: Vec<String>,
+    /// Read the passphrase from this file's first line.
+    #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+    /// Replace an existing output file.
+    #[arg(long)]
     pub force: bool,
+    /// Time-stamp the signature at this RFC 3161 TSA (http://…), so the
+    /// file stays valid after the signing certificate expires (default:
+    /// `tsa` in config.toml). Its root must be trusted: `trust add --tsa`
+    /// or `--tsa-trust`.
+    #[arg(long, value_name = "URL")]
     pub tsa: Option<String>,
+    /// Sign without a time-stamp when the TSA can't be reached (and say so).
+    #[arg(long)]
     pub tsa_optional: bool,
 }
 
@@ -194,7 +244,7 @@ pub fn sign(args: SignArgs) -> Result<u8, CliError> {
             // `trust add --tsa` entries and `--tsa-trust` files.
             let mut store = TrustStore::empty();
             crate::trust_cmd::load_into(&mut store)?;
-            add_tsa_trust(&mut store)?;
+            crate::args::add_tsa_trust(&mut store)?;
             let mut config = hallmark_core::tsa::TsaConfig::new(url, store.tsa_anchors_der());
             config.optional = args.tsa_optional;
             Some(config)
@@ -248,58 +298,6 @@ pub fn sign(args: SignArgs) -> Result<u8, CliError> {
     Ok(0)
 }
 
-/// `--cawg-trust` files (a global option: every command that verifies reads them).
-static CAWG_TRUST: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
-
-pub(crate) fn set_cawg_trust(paths: Vec<PathBuf>) {
-    let _ = CAWG_TRUST.set(paths);
-}
-
-/// `--tsa-trust` files, for every command of this run.
-static TSA_TRUST: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
-
-pub(crate) fn set_tsa_trust(paths: Vec<PathBuf>) {
-    let _ = TSA_TRUST.set(paths);
-}
-
-/// Add the `--tsa-trust` files to `store`.
-pub(crate) fn add_tsa_trust(store: &mut TrustStore) -> Result<(), CliError> {
-    for path in TSA_TRUST.get().map(Vec::as_slice).unwrap_or_default() {
-        let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
-        store
-            .add_tsa_anchors_pem_from(&pem, &format!("--tsa-trust {}", path.display()))
-            .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_USAGE))?;
-    }
-    Ok(())
-}
-
-/// The anchors of the user's trust list (`hallmark trust`), plus `--trust`,
-/// `--allowed` and `--cawg-trust` for this run.
-pub(crate) fn trust_store(trust: &[PathBuf], allowed: &[PathBuf]) -> Result<TrustStore, CliError> {
-    let mut store = TrustStore::empty();
-    for path in CAWG_TRUST.get().map(Vec::as_slice).unwrap_or_default() {
-        let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
-        store
-            .add_cawg_anchors_pem_from(&pem, &format!("--cawg-trust {}", path.display()))
-            .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_USAGE))?;
-    }
-    crate::trust_cmd::load_into(&mut store)?;
-    add_tsa_trust(&mut store)?;
-    for path in trust {
-        let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
-        store
-            .add_anchors_pem_from(&pem, &format!("--trust {}", path.display()))
-            .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_USAGE))?;
-    }
-    for path in allowed {
-        let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
-        store
-            .add_allowed_pem_from(&pem, &format!("--allowed {}", path.display()))
-            .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_USAGE))?;
-    }
-    Ok(store)
-}
-
 /// `hallmark verify`: one report per file, from the one checking pipeline
 /// (with a registry, unsigned files whose pixels match a registered file
 /// become `recovered`).
@@ -330,8 +328,8 @@ pub(crate) fn verify(
     worst
 }
 
-pub fn inspect(file: &Path, trust: &[PathBuf], json: bool) -> Result<u8, CliError> {
-    let verifier = Verifier::new(trust_store(trust, &[])?);
+pub fn inspect(file: &Path, trust: &crate::args::TrustArgs, json: bool) -> Result<u8, CliError> {
+    let verifier = Verifier::new(trust.store()?);
     let bytes = read_input(file)?;
     let mut inspection = hallmark_core::Checker::new(&verifier).inspect_bytes(&bytes);
     inspection.report.path = Some(file.display().to_string());

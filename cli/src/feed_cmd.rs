@@ -53,16 +53,11 @@ pub struct ClassifyArgs {
     /// Images decoded, hashed and matched together.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65536))]
     batch: u32,
-    /// Largest Hamming distance that counts as the same picture.
-    #[arg(long, default_value_t = hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD,
-          value_parser = clap::value_parser!(u32).range(0..=i64::from(hallmark_core::feed::MAX_THRESHOLD)))]
-    threshold: u32,
-    /// PEM bundle of trust anchors for the provenance verdict (repeatable).
-    #[arg(long = "trust", value_name = "PEM")]
-    trust: Vec<PathBuf>,
-    /// PEM bundle of end-entity certificates trusted as they are (repeatable).
-    #[arg(long = "allowed", value_name = "PEM")]
-    allowed: Vec<PathBuf>,
+    #[command(flatten)]
+    threshold: crate::args::ThresholdArgs,
+    /// Who is trusted, for the provenance verdict.
+    #[command(flatten)]
+    trust: crate::args::TrustArgs,
     /// Skip verifying embedded manifests (provenance is null): hashing and matching only.
     #[arg(long)]
     no_provenance: bool,
@@ -177,10 +172,7 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
     let verifier = if args.no_provenance {
         None
     } else {
-        Some(Verifier::new(crate::commands::trust_store(
-            &args.trust,
-            &args.allowed,
-        )?))
+        Some(Verifier::new(args.trust.store()?))
     };
     eprintln!(
         "hallmark: feed: {} hashes from {} bank(s){} on {}",
@@ -193,7 +185,7 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
         },
         engine.name()
     );
-    let mut classifier = Classifier::new(&banks, engine).with_threshold(args.threshold);
+    let mut classifier = Classifier::new(&banks, engine).with_threshold(args.threshold.threshold);
     if let Some(v) = &verifier {
         classifier = classifier.with_checker(hallmark_core::Checker::new(v));
     }

@@ -114,12 +114,7 @@ pub fn match_files(
     threshold: u32,
     json: bool,
 ) -> Result<u8, CliError> {
-    if threshold > hallmark_core::pdq::MAX_MATCH_THRESHOLD {
-        return Err(CliError::usage(format!(
-            "--threshold must be at most {} bits",
-            hallmark_core::pdq::MAX_MATCH_THRESHOLD
-        )));
-    }
+    // --threshold is at most pdq::MAX_MATCH_THRESHOLD (args::threshold_parser).
     let bank = load_bank(bank_path)?;
     let limits = Limits::default();
     let mut exit = 0;

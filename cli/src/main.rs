@@ -2,6 +2,7 @@
 //! This crate parses arguments, calls `hallmark-core` and renders what it
 //! returns; every decision is the library's.
 
+mod args;
 mod commands;
 mod error;
 mod feed_cmd;
@@ -80,32 +81,7 @@ enum TrustAction {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Make a signing identity: an Ed25519 CA and a signing certificate it issues.
-    Keygen {
-        /// The signer's name, as verifiers will see it.
-        #[arg(long)]
-        name: String,
-        /// The signer's organization.
-        #[arg(long)]
-        org: Option<String>,
-        /// An email address recorded in the certificate.
-        #[arg(long)]
-        email: Option<String>,
-        /// Directory for signing.key, chain.pem and root.pem.
-        #[arg(long)]
-        out: PathBuf,
-        /// Store the key unencrypted (for automation on a trusted machine).
-        #[arg(long)]
-        no_passphrase: bool,
-        /// Read the passphrase from this file's first line.
-        #[arg(long, value_name = "FILE")]
-        passphrase_file: Option<PathBuf>,
-        /// Replace an existing identity in DIR.
-        #[arg(long)]
-        force: bool,
-        /// Days the signing certificate is valid (the CA: ten years, or longer).
-        #[arg(long, value_name = "N", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
-        valid_days: u32,
-    },
+    Keygen(commands::KeygenArgs),
     /// Issue a new signing key and certificate under the identity's CA
     /// (ca.key): root.pem is unchanged, so verifiers keep trusting it.
     Renew {
@@ -120,76 +96,21 @@ enum Command {
         passphrase_file: Option<PathBuf>,
     },
     /// Sign a JPEG, PNG or WebP image with Content Credentials.
-    Sign {
-        input: PathBuf,
-        /// Where to write the signed image.
-        #[arg(
-            short,
-            long,
-            required_unless_present = "in_place",
-            conflicts_with = "in_place"
-        )]
-        output: Option<PathBuf>,
-        /// Replace the input with the signed image (atomically).
-        #[arg(long)]
-        in_place: bool,
-        /// The identity directory made by `hallmark keygen`.
-        #[arg(long, value_name = "DIR")]
-        identity: PathBuf,
-        /// Title recorded in the manifest (default: the input's file name).
-        #[arg(long)]
-        title: Option<String>,
-        /// Mark the image as made by generative AI (trainedAlgorithmicMedia).
-        #[arg(long, conflicts_with = "source_type")]
-        ai_generated: bool,
-        /// Digital source type URI (default: IPTC digitalCapture).
-        #[arg(long, value_name = "URI")]
-        source_type: Option<String>,
-        /// The file this image was made from: recorded as parent ingredient, with c2pa.edited.
-        #[arg(long, value_name = "FILE")]
-        parent: Option<PathBuf>,
-        /// An action to record, e.g. c2pa.cropped (repeatable).
-        #[arg(long = "action", value_name = "ACTION")]
-        actions: Vec<String>,
-        /// Read the passphrase from this file's first line.
-        #[arg(long, value_name = "FILE")]
-        passphrase_file: Option<PathBuf>,
-        /// Replace an existing output file.
-        #[arg(long)]
-        force: bool,
-        /// Time-stamp the signature at this RFC 3161 TSA (http://…), so the
-        /// file stays valid after the signing certificate expires (default:
-        /// `tsa` in config.toml). Its root must be trusted: `trust add --tsa`
-        /// or `--tsa-trust`.
-        #[arg(long, value_name = "URL")]
-        tsa: Option<String>,
-        /// Sign without a time-stamp when the TSA can't be reached (and say so).
-        #[arg(long)]
-        tsa_optional: bool,
-    },
+    Sign(commands::SignArgs),
     /// Verify Content Credentials: who signed each file, and whether it changed.
     Verify {
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// PEM bundle of trust anchors (repeatable).
-        #[arg(long = "trust", value_name = "PEM")]
-        trust: Vec<PathBuf>,
-        /// PEM bundle of end-entity certificates trusted as they are (repeatable).
-        #[arg(long = "allowed", value_name = "PEM")]
-        allowed: Vec<PathBuf>,
+        #[command(flatten)]
+        trust: args::TrustArgs,
         /// What passes: valid (trusted or valid) or trusted only.
         #[arg(long, value_enum, default_value = "valid")]
         require: Require,
         /// One JSON report per line.
         #[arg(long)]
         json: bool,
-        /// A registry of signed manifests: unsigned files whose pixels match an entry become `recovered`.
-        #[arg(long, value_name = "DB")]
-        registry: Option<PathBuf>,
-        /// Largest PDQ Hamming distance that matches a registry entry (0–128).
-        #[arg(long, requires = "registry", default_value_t = hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD,
-              value_parser = registry_cmd::threshold_parser())]
-        threshold: u32,
+        #[command(flatten)]
+        registry: args::RegistryArgs,
     },
     /// Perceptual hash (PDQ) and pixel digest of images.
     Hash {
@@ -207,9 +128,8 @@ enum Command {
         files: Vec<PathBuf>,
         #[arg(long, value_name = "BANK.tsv")]
         bank: PathBuf,
-        /// Largest Hamming distance that counts as the same picture.
-        #[arg(long, default_value_t = hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD)]
-        threshold: u32,
+        #[command(flatten)]
+        threshold: args::ThresholdArgs,
         #[arg(long)]
         json: bool,
     },
@@ -228,12 +148,8 @@ enum Command {
         /// Files and folders (walked recursively; links to folders are not followed).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// PEM bundle of trust anchors (repeatable).
-        #[arg(long = "trust", value_name = "PEM")]
-        trust: Vec<PathBuf>,
-        /// PEM bundle of end-entity certificates trusted as they are (repeatable).
-        #[arg(long = "allowed", value_name = "PEM")]
-        allowed: Vec<PathBuf>,
+        #[command(flatten)]
+        trust: args::TrustArgs,
         /// A TOML policy: which verdicts pass, trust, AI-generated content, source types, actions.
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
@@ -245,13 +161,8 @@ enum Command {
         /// Replace an existing -o FILE.
         #[arg(long, requires = "output")]
         force: bool,
-        /// A registry of signed manifests: unsigned files whose pixels match an entry become `recovered`.
-        #[arg(long, value_name = "DB")]
-        registry: Option<PathBuf>,
-        /// Largest PDQ Hamming distance that matches a registry entry (0–128).
-        #[arg(long, requires = "registry", default_value_t = hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD,
-              value_parser = registry_cmd::threshold_parser())]
-        threshold: u32,
+        #[command(flatten)]
+        registry: args::RegistryArgs,
         /// Verify every file again: neither read nor write the result cache
         /// (kept in $HALLMARK_CACHE_DIR, else $XDG_CACHE_HOME/hallmark, else ~/.cache/hallmark).
         #[arg(long)]
@@ -268,82 +179,37 @@ enum Command {
     /// Show a file's whole manifest store: active manifest, ingredients, assertions, certificates.
     Inspect {
         file: PathBuf,
-        #[arg(long = "trust", value_name = "PEM")]
-        trust: Vec<PathBuf>,
+        #[command(flatten)]
+        trust: args::TrustArgs,
         #[arg(long)]
         json: bool,
     },
 }
 
 fn run(cli: Cli) -> Result<u8, CliError> {
-    commands::set_cawg_trust(cli.cawg_trust.clone());
-    commands::set_tsa_trust(cli.tsa_trust.clone());
+    args::set_cawg_trust(cli.cawg_trust.clone());
+    args::set_tsa_trust(cli.tsa_trust.clone());
     match cli.command {
-        Command::Keygen {
-            name,
-            org,
-            email,
-            out,
-            no_passphrase,
-            passphrase_file,
-            force,
-            valid_days,
-        } => commands::keygen(commands::KeygenArgs {
-            name,
-            org,
-            email,
-            out,
-            no_passphrase,
-            passphrase_file,
-            force,
-            valid_days,
-        }),
+        Command::Keygen(args) => commands::keygen(args),
         Command::Renew {
             identity,
             valid_days,
             passphrase_file,
         } => commands::renew(&identity, valid_days, passphrase_file.as_deref()),
-        Command::Sign {
-            input,
-            output,
-            in_place,
-            identity,
-            title,
-            ai_generated,
-            source_type,
-            parent,
-            actions,
-            passphrase_file,
-            force,
-            tsa,
-            tsa_optional,
-        } => commands::sign(commands::SignArgs {
-            input,
-            output,
-            in_place,
-            identity,
-            title,
-            ai_generated,
-            source_type,
-            parent,
-            actions,
-            passphrase_file,
-            force,
-            tsa,
-            tsa_optional,
-        }),
+        Command::Sign(args) => commands::sign(args),
         Command::Verify {
             files,
             trust,
-            allowed,
             require,
             json,
-            registry: Some(db),
-            threshold,
+            registry:
+                args::RegistryArgs {
+                    registry: Some(db),
+                    threshold,
+                },
         } => registry_cmd::verify(registry_cmd::VerifyArgs {
             files: &files,
             trust: &trust,
-            allowed: &allowed,
             require_trusted: require == Require::Trusted,
             json,
             db: &db,
@@ -352,13 +218,11 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Verify {
             files,
             trust,
-            allowed,
             require,
             json,
-            registry: None,
-            threshold: _,
+            registry: args::RegistryArgs { registry: None, .. },
         } => {
-            let verifier = hallmark_core::Verifier::new(commands::trust_store(&trust, &allowed)?);
+            let verifier = hallmark_core::Verifier::new(trust.store()?);
             Ok(commands::verify(
                 &hallmark_core::Checker::new(&verifier),
                 &files,
@@ -369,25 +233,22 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Scan {
             paths,
             trust,
-            allowed,
             policy,
             format,
             output,
             force,
             registry,
-            threshold,
             no_cache,
             no_progress,
         } => scan_cmd::scan(scan_cmd::ScanArgs {
             paths: &paths,
             trust: &trust,
-            allowed: &allowed,
             policy: policy.as_deref(),
             format,
             output: output.as_deref(),
             force,
-            registry: registry.as_deref(),
-            threshold,
+            registry: registry.registry.as_deref(),
+            threshold: registry.threshold,
             no_cache,
             progress: !no_progress,
         }),
@@ -414,7 +275,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             bank,
             threshold,
             json,
-        } => hash_cmd::match_files(&files, &bank, threshold, json),
+        } => hash_cmd::match_files(&files, &bank, threshold.threshold, json),
     }
 }
 

@@ -7,17 +7,13 @@ use crate::out::{json_line, outln};
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD;
 use hallmark_core::records::{AddRecord, LookupRecord};
 use hallmark_core::registry::{Added, Entry, Registry, RegistryError};
 use hallmark_core::{ErrorInfo, Verifier};
 
-use crate::commands::trust_store;
+use crate::args::{ThresholdArgs, TrustArgs};
 use crate::error::{CliError, EXIT_FAILURE, EXIT_UNREADABLE, EXIT_USAGE};
 use crate::render;
-
-/// Largest threshold accepted, the same for every command (core's).
-const MAX_THRESHOLD: i64 = hallmark_core::pdq::MAX_MATCH_THRESHOLD as i64;
 
 #[derive(Debug, Subcommand)]
 pub enum RegistryCommand {
@@ -28,12 +24,9 @@ pub enum RegistryCommand {
         /// The registry file (created if missing).
         #[arg(long, value_name = "DB")]
         db: PathBuf,
-        /// PEM bundle of trust anchors (repeatable): signers chaining to one are registered as trusted.
-        #[arg(long = "trust", value_name = "PEM")]
-        trust: Vec<PathBuf>,
-        /// PEM bundle of end-entity certificates trusted as they are (repeatable).
-        #[arg(long = "allowed", value_name = "PEM")]
-        allowed: Vec<PathBuf>,
+        /// Signers chaining to a trust anchor are registered as trusted.
+        #[command(flatten)]
+        trust: TrustArgs,
         /// One JSON object per file.
         #[arg(long)]
         json: bool,
@@ -45,18 +38,12 @@ pub enum RegistryCommand {
         /// The registry file.
         #[arg(long, value_name = "DB")]
         db: PathBuf,
-        /// Largest PDQ Hamming distance that matches (0–128).
-        #[arg(long, default_value_t = DEFAULT_MATCH_THRESHOLD, value_parser = threshold_parser())]
-        threshold: u32,
+        #[command(flatten)]
+        threshold: ThresholdArgs,
         /// One JSON object per file.
         #[arg(long)]
         json: bool,
     },
-}
-
-/// The `--threshold` parser, shared with `hallmark verify`.
-pub fn threshold_parser() -> clap::builder::RangedI64ValueParser<u32> {
-    clap::value_parser!(u32).range(0..=MAX_THRESHOLD)
 }
 
 pub fn run(command: RegistryCommand) -> Result<u8, CliError> {
@@ -65,10 +52,9 @@ pub fn run(command: RegistryCommand) -> Result<u8, CliError> {
             files,
             db,
             trust,
-            allowed,
             json,
         } => {
-            let verifier = Verifier::new(trust_store(&trust, &allowed)?);
+            let verifier = Verifier::new(trust.store()?);
             add(&files, &db, &verifier, json)
         }
         RegistryCommand::Lookup {
@@ -76,7 +62,7 @@ pub fn run(command: RegistryCommand) -> Result<u8, CliError> {
             db,
             threshold,
             json,
-        } => lookup(&files, &db, threshold, json),
+        } => lookup(&files, &db, threshold.threshold, json),
     }
 }
 
@@ -240,8 +226,7 @@ fn lookup(files: &[PathBuf], db: &Path, threshold: u32, json: bool) -> Result<u8
 /// pixels match a registered file into `recovered`.
 pub struct VerifyArgs<'a> {
     pub files: &'a [PathBuf],
-    pub trust: &'a [PathBuf],
-    pub allowed: &'a [PathBuf],
+    pub trust: &'a TrustArgs,
     pub require_trusted: bool,
     pub json: bool,
     pub db: &'a Path,
@@ -249,7 +234,7 @@ pub struct VerifyArgs<'a> {
 }
 
 pub fn verify(args: VerifyArgs<'_>) -> Result<u8, CliError> {
-    let verifier = Verifier::new(trust_store(args.trust, args.allowed)?);
+    let verifier = Verifier::new(args.trust.store()?);
     let registry = std::sync::Mutex::new(open(args.db)?.with_limits(*verifier.limits()));
     let checker = hallmark_core::Checker::new(&verifier).with_registry(&registry, args.threshold);
     Ok(crate::commands::verify(

@@ -15,7 +15,6 @@ use clap::ValueEnum;
 use hallmark_core::scan::{ScanCache, ScanEntry, ScanOptions, ScanSummary};
 use hallmark_core::{AtomicFile, Policy, Report, Verifier};
 
-use crate::commands::trust_store;
 use crate::error::{shown, CliError, EXIT_FAILURE, EXIT_USAGE};
 use crate::render;
 use crate::scan_html::HtmlSpool;
@@ -43,8 +42,7 @@ pub enum ScanFormat {
 
 pub struct ScanArgs<'a> {
     pub paths: &'a [PathBuf],
-    pub trust: &'a [PathBuf],
-    pub allowed: &'a [PathBuf],
+    pub trust: &'a crate::args::TrustArgs,
     pub policy: Option<&'a Path>,
     pub format: ScanFormat,
     pub output: Option<&'a Path>,
@@ -115,7 +113,7 @@ pub fn scan(args: ScanArgs<'_>) -> Result<u8, CliError> {
         Some(path) => load_policy(path)?,
         None => Policy::default(),
     };
-    let verifier = Verifier::new(trust_store(args.trust, args.allowed)?);
+    let verifier = Verifier::new(args.trust.store()?);
     let registry = match args.registry {
         Some(path) => Some(crate::registry_cmd::open(path)?.with_limits(*verifier.limits())),
         None => None,

@@ -209,6 +209,14 @@ fn the_allowed_list_trusts_a_certificate_as_itself_and_lends_nothing_to_what_it_
     let report = verify("forged-name.jpg");
     assert_eq!(report["verdict"], "valid", "{report}");
     assert_eq!(report["signer"]["anchor"], Value::Null);
+    // inspect takes the same trust arguments (it had --trust only).
+    let run = hallmark()
+        .args(["inspect", "--json", "--allowed"])
+        .arg(&allowed)
+        .arg(tmp.path().join("unrelated-root.jpg"))
+        .run();
+    let inspected: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(inspected["report"]["verdict"], "trusted", "{inspected}");
 }
 
 #[test]

@@ -1,0 +1,110 @@
+//! Argument groups that several commands take, flattened into each: one
+//! spelling, one help text and one range for `--trust`/`--allowed`,
+//! `--threshold` and `--registry`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use hallmark_core::pdq::{DEFAULT_MATCH_THRESHOLD, MAX_MATCH_THRESHOLD};
+use hallmark_core::TrustStore;
+
+use std::fs;
+
+use crate::error::{shown, CliError, EXIT_USAGE};
+
+/// Who is trusted (verify, scan, inspect, registry add, feed classify).
+#[derive(Debug, Clone, Default, Args)]
+pub struct TrustArgs {
+    /// PEM bundle of trust anchors (repeatable), besides the trust list
+    /// (`hallmark trust add`).
+    #[arg(long = "trust", value_name = "PEM")]
+    pub trust: Vec<PathBuf>,
+    /// PEM bundle of end-entity certificates trusted as they are (repeatable).
+    #[arg(long = "allowed", value_name = "PEM")]
+    pub allowed: Vec<PathBuf>,
+}
+
+impl TrustArgs {
+    /// The anchors given, with the trust list's.
+    pub fn store(&self) -> Result<TrustStore, CliError> {
+        trust_store(&self.trust, &self.allowed)
+    }
+}
+
+/// The `--threshold` range, the same for every command (core's maximum).
+pub fn threshold_parser() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(0..=i64::from(MAX_MATCH_THRESHOLD))
+}
+
+/// How near a PDQ hash must be (match, registry lookup, feed classify).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ThresholdArgs {
+    /// Largest PDQ Hamming distance that counts as the same picture (0–128).
+    #[arg(long, default_value_t = DEFAULT_MATCH_THRESHOLD, value_parser = threshold_parser())]
+    pub threshold: u32,
+}
+
+/// A registry to recover unsigned files from (verify, scan).
+#[derive(Debug, Clone, Args)]
+pub struct RegistryArgs {
+    /// A registry of signed manifests: unsigned files whose pixels match an
+    /// entry become `recovered`.
+    #[arg(long, value_name = "DB")]
+    pub registry: Option<PathBuf>,
+    /// Largest PDQ Hamming distance that matches a registry entry (0–128).
+    #[arg(long, requires = "registry", default_value_t = DEFAULT_MATCH_THRESHOLD,
+          value_parser = threshold_parser())]
+    pub threshold: u32,
+}
+
+/// `--cawg-trust` files (a global option: every command that verifies reads them).
+static CAWG_TRUST: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
+
+pub(crate) fn set_cawg_trust(paths: Vec<PathBuf>) {
+    let _ = CAWG_TRUST.set(paths);
+}
+
+/// `--tsa-trust` files, for every command of this run.
+static TSA_TRUST: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
+
+pub(crate) fn set_tsa_trust(paths: Vec<PathBuf>) {
+    let _ = TSA_TRUST.set(paths);
+}
+
+/// Add the `--tsa-trust` files to `store`.
+pub(crate) fn add_tsa_trust(store: &mut TrustStore) -> Result<(), CliError> {
+    for path in TSA_TRUST.get().map(Vec::as_slice).unwrap_or_default() {
+        let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
+        store
+            .add_tsa_anchors_pem_from(&pem, &format!("--tsa-trust {}", path.display()))
+            .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_USAGE))?;
+    }
+    Ok(())
+}
+
+/// The anchors of the user's trust list (`hallmark trust`), plus `--trust`,
+/// `--allowed` and `--cawg-trust` for this run.
+fn trust_store(trust: &[PathBuf], allowed: &[PathBuf]) -> Result<TrustStore, CliError> {
+    let mut store = TrustStore::empty();
+    for path in CAWG_TRUST.get().map(Vec::as_slice).unwrap_or_default() {
+        let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
+        store
+            .add_cawg_anchors_pem_from(&pem, &format!("--cawg-trust {}", path.display()))
+            .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_USAGE))?;
+    }
+    crate::trust_cmd::load_into(&mut store)?;
+    add_tsa_trust(&mut store)?;
+    for path in trust {
+        let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
+        store
+            .add_anchors_pem_from(&pem, &format!("--trust {}", path.display()))
+            .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_USAGE))?;
+    }
+    for path in allowed {
+        let pem = fs::read(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
+        store
+            .add_allowed_pem_from(&pem, &format!("--allowed {}", path.display()))
+            .map_err(|e| CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_USAGE))?;
+    }
+    Ok(store)
+}
