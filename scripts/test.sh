@@ -170,8 +170,8 @@ for i in "${!names[@]}"; do
   printf '%7s  %s%s\n' "$(clock "${secs[$i]}")" "${names[$i]}" "${notes[$i]:+ (${notes[$i]})}"
 done
 printf '%7s  total, wall clock%s\n' "$(clock $total)" "${quick:+ (--quick)}"
-# What the run left on disk (CI's disk is not large: 15 GB at the last count
-# filled it): the build folders, and the once-a-machine tools.
+# What the run left on disk (a run that wrote about 15 GB filled CI's disk once:
+# keep it small): the build folders, and the once-a-machine tools.
 printf '\n\033[1m==> disk used\033[0m\n'
 du -sh target fuzz/target "$HALLMARK_CACHE" 2>/dev/null | sed 's/^/  /'
 if [ $total -gt $budget_s ]; then
