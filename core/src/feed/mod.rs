@@ -32,20 +32,23 @@
 //! # Ok(()) }
 //! ```
 
+mod engine;
+mod input;
 #[cfg(feature = "gpu")]
 pub mod tensor;
 
+pub use engine::{DeviceChoice, Engine, FeedError};
+pub use input::FeedInput;
+
 use crate::code::Code;
-use std::path::PathBuf;
 use std::sync::mpsc;
 
-use rayon::iter::{IntoParallelIterator, IntoParallelRefIterator, ParallelIterator};
+use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use serde::Serialize;
 
 use crate::bank::{BankSet, LOW_QUALITY, UNKNOWN};
 use crate::check::Checker;
 use crate::media::Limits;
-use crate::mih::HashIndex;
 use crate::pdq::{Pdq, PdqHash, MIN_MATCH_QUALITY};
 use crate::pixels::{decode_for_pdq, PdqPixels};
 use crate::registry::{Recovery, Registry};
@@ -55,227 +58,6 @@ use crate::report::{ErrorInfo, Report};
 pub const KNOWN_ORIGINAL: &str = "known-original";
 /// Largest `--threshold` accepted ([`crate::pdq::MAX_MATCH_THRESHOLD`]).
 pub const MAX_THRESHOLD: u32 = crate::pdq::MAX_MATCH_THRESHOLD;
-
-/// Where hashing and matching run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeviceChoice {
-    /// CUDA through libtorch when this build has the `gpu` feature and a
-    /// device is visible; the CPU engine otherwise.
-    Auto,
-    /// The CPU engine: the reference PDQ arithmetic and a multi-index.
-    Cpu,
-    /// libtorch on a CUDA device (the `gpu` feature).
-    Cuda,
-    /// libtorch on the CPU (the `gpu` feature): the tensor code without a
-    /// GPU, for tests and comparisons.
-    TorchCpu,
-}
-
-/// Why an engine can't be made or failed.
-#[derive(Debug, thiserror::Error)]
-pub enum FeedError {
-    #[error("this hallmark was built without the `gpu` feature, which --device {0} needs (see the README: building with libtorch)")]
-    NoGpuFeature(&'static str),
-    #[error("libtorch sees no CUDA device (use --device auto or cpu)")]
-    NoCuda,
-    #[cfg(feature = "gpu")]
-    #[error(transparent)]
-    Tensor(#[from] tensor::TensorError),
-}
-
-impl FeedError {
-    pub fn code(&self) -> Code {
-        match self {
-            Self::NoGpuFeature(_) => Code::FeedNoGpuFeature,
-            Self::NoCuda => Code::FeedNoCuda,
-            #[cfg(feature = "gpu")]
-            Self::Tensor(_) => Code::FeedDevice,
-        }
-    }
-}
-
-/// What hashes and matches.
-pub enum Engine {
-    /// PDQ with the reference's f32 arithmetic on every core, and a
-    /// multi-index over the banks (exact: every hash within the threshold).
-    Cpu { index: HashIndex },
-    /// libtorch on `pdq.device()`.
-    #[cfg(feature = "gpu")]
-    Tensor {
-        pdq: tensor::TensorPdq,
-        matcher: tensor::TensorMatcher,
-    },
-}
-
-impl std::fmt::Debug for Engine {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.name())
-    }
-}
-
-/// The nearest bank hash: its id and distance.
-type Nearest = Option<(usize, u32)>;
-
-impl Engine {
-    /// The engine `choice` asks for, over `banks`.
-    pub fn new(choice: DeviceChoice, banks: &BankSet) -> Result<Self, FeedError> {
-        let cpu = || Engine::Cpu {
-            index: HashIndex::from_hashes(banks.lanes().iter().map(|l| PdqHash::from_lanes(*l))),
-        };
-        #[cfg(feature = "gpu")]
-        {
-            let torch = |device: tch::Device| -> Result<Engine, FeedError> {
-                Ok(Engine::Tensor {
-                    pdq: tensor::TensorPdq::new(device)?,
-                    matcher: tensor::TensorMatcher::new(banks.lanes(), device, 0)?,
-                })
-            };
-            match choice {
-                DeviceChoice::Cpu => Ok(cpu()),
-                DeviceChoice::TorchCpu => torch(tch::Device::Cpu),
-                DeviceChoice::Cuda if !tensor::cuda_available() => Err(FeedError::NoCuda),
-                DeviceChoice::Cuda => torch(tch::Device::Cuda(0)),
-                DeviceChoice::Auto if tensor::cuda_available() => torch(tch::Device::Cuda(0)),
-                DeviceChoice::Auto => Ok(cpu()),
-            }
-        }
-        #[cfg(not(feature = "gpu"))]
-        match choice {
-            DeviceChoice::Cpu | DeviceChoice::Auto => Ok(cpu()),
-            DeviceChoice::Cuda => Err(FeedError::NoGpuFeature("cuda")),
-            DeviceChoice::TorchCpu => Err(FeedError::NoGpuFeature("torch-cpu")),
-        }
-    }
-
-    /// "cpu", "cuda:0" or "cpu (libtorch)".
-    pub fn name(&self) -> String {
-        match self {
-            Self::Cpu { .. } => "cpu".into(),
-            #[cfg(feature = "gpu")]
-            Self::Tensor { pdq, .. } => tensor::device_name(pdq.device()),
-        }
-    }
-
-    /// Whether images are hashed on the decoding threads (the CPU engine)
-    /// rather than handed over as pixels.
-    fn hashes_while_decoding(&self) -> bool {
-        matches!(self, Self::Cpu { .. })
-    }
-
-    /// Hash decoded images, in order (a feed's CPU engine hashes them on the
-    /// decoding threads instead).
-    pub fn hash_images(&self, images: &[&PdqPixels]) -> Result<Vec<Pdq>, FeedError> {
-        match self {
-            Self::Cpu { .. } => Ok(images.par_iter().map(|i| i.pdq()).collect()),
-            #[cfg(feature = "gpu")]
-            Self::Tensor { pdq, .. } => Ok(pdq.hash(images)?),
-        }
-    }
-
-    /// For each query, the nearest bank hash within `threshold` (lowest id on ties).
-    pub fn nearest(&self, queries: &[[u64; 4]], threshold: u32) -> Result<Vec<Nearest>, FeedError> {
-        match self {
-            Self::Cpu { index } => Ok(queries
-                .par_iter()
-                .map(|q| {
-                    index
-                        .search(&PdqHash::from_lanes(*q), threshold)
-                        .into_iter()
-                        .min()
-                        .map(|m| (m.id, m.distance))
-                })
-                .collect()),
-            #[cfg(feature = "gpu")]
-            Self::Tensor { matcher, .. } => Ok(matcher.nearest(queries, threshold)?),
-        }
-    }
-}
-
-/// One item of a feed.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FeedInput {
-    pub path: Option<PathBuf>,
-    /// Echoed back as the record's `id` (from a JSON input line).
-    pub id: Option<serde_json::Value>,
-    /// The input line it came from, when read from a stream.
-    pub line: Option<u64>,
-    /// A hash computed elsewhere (a JSON input with `pdq` and no `path`):
-    /// matched as it is, nothing is read. Quality 100 unless the input gave one.
-    pub pdq: Option<Pdq>,
-    /// Why the input line could not be understood (the record carries it).
-    pub problem: Option<ErrorInfo>,
-}
-
-impl FeedInput {
-    pub fn path(path: PathBuf) -> Self {
-        Self {
-            path: Some(path),
-            ..Self::default()
-        }
-    }
-
-    /// Parse one line of a stream: a JSON object with `path` (and any `id`),
-    /// or with `pdq` (64 hex digits, and optionally `quality`) for a hash
-    /// computed elsewhere; a JSON string; or a bare path. Blank lines give `None`.
-    pub fn from_line(text: &str, line: u64) -> Option<Self> {
-        let trimmed = text.trim_end_matches(['\r', '\n']);
-        if trimmed.trim().is_empty() {
-            return None;
-        }
-        let mut input = Self {
-            line: Some(line),
-            ..Self::default()
-        };
-        let bad = |message: &str| {
-            Some(ErrorInfo {
-                code: Code::FeedInput.into(),
-                message: message.into(),
-            })
-        };
-        match trimmed.trim_start().as_bytes().first() {
-            Some(b'{') => match serde_json::from_str::<serde_json::Value>(trimmed) {
-                Ok(serde_json::Value::Object(mut object)) => {
-                    input.id = object.remove("id");
-                    match (object.remove("path"), object.remove("pdq")) {
-                        (Some(serde_json::Value::String(p)), _) if !p.is_empty() => {
-                            input.path = Some(p.into())
-                        }
-                        (None, Some(serde_json::Value::String(hex))) => {
-                            let quality = object.get("quality").and_then(serde_json::Value::as_u64);
-                            match (PdqHash::from_hex(&hex), quality) {
-                                (Some(hash), None) => input.pdq = Some(Pdq { hash, quality: 100 }),
-                                (Some(hash), Some(q)) if q <= 100 => {
-                                    input.pdq = Some(Pdq {
-                                        hash,
-                                        quality: q as u8,
-                                    })
-                                }
-                                (Some(_), Some(_)) => {
-                                    input.problem = bad("\"quality\" is over 100")
-                                }
-                                (None, _) => {
-                                    input.problem =
-                                        bad("\"pdq\" is not a PDQ hash of 64 hex digits")
-                                }
-                            }
-                        }
-                        _ => {
-                            input.problem =
-                                bad("the JSON object has neither a \"path\" nor a \"pdq\" string")
-                        }
-                    }
-                }
-                _ => input.problem = bad("not valid JSON"),
-            },
-            Some(b'"') => match serde_json::from_str::<String>(trimmed) {
-                Ok(p) if !p.is_empty() => input.path = Some(p.into()),
-                _ => input.problem = bad("not a valid JSON string"),
-            },
-            _ => input.path = Some(trimmed.into()),
-        }
-        Some(input)
-    }
-}
 
 /// A bank (or registry) hash that an image matched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -629,35 +411,5 @@ impl<'a> Classifier<'a> {
             bank: registry.path().to_string(),
             pdq: entry.pdq.to_hex(),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-    use super::*;
-
-    #[test]
-    fn input_lines_are_paths_json_strings_or_objects() {
-        let p = |t: &str| FeedInput::from_line(t, 7);
-        assert_eq!(p("  \n"), None);
-        assert_eq!(p("a b.jpg\r\n").unwrap().path, Some("a b.jpg".into()));
-        assert_eq!(p("\"x\\ty.jpg\"").unwrap().path, Some("x\ty.jpg".into()));
-        let o = p(r#"{"path": "c.png", "id": 42}"#).unwrap();
-        assert_eq!(o.path, Some("c.png".into()));
-        assert_eq!(o.id, Some(serde_json::json!(42)));
-        assert_eq!(o.line, Some(7));
-        assert_eq!(p("{not json").unwrap().problem.unwrap().code, "feed.input");
-        assert_eq!(
-            p(r#"{"id": 1}"#).unwrap().problem.unwrap().message,
-            "the JSON object has neither a \"path\" nor a \"pdq\" string"
-        );
-        let hex = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
-        let h = p(&format!(r#"{{"pdq": "{hex}", "quality": 60}}"#)).unwrap();
-        assert_eq!(h.pdq.unwrap().hash.to_hex(), hex);
-        assert_eq!(h.pdq.unwrap().quality, 60);
-        assert_eq!(h.path, None);
-        let bad_q = p(&format!(r#"{{"pdq": "{hex}", "quality": 101}}"#)).unwrap();
-        assert!(bad_q.problem.is_some());
     }
 }
