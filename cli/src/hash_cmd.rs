@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use hallmark_core::bank::{Bank, LOW_QUALITY};
 use hallmark_core::pdq::MIN_MATCH_QUALITY;
-use hallmark_core::pixels::{decode_rgba8, hash_image};
+use hallmark_core::pixels::{decode_rgba8, ImageHash};
 use hallmark_core::records::{ErrorRecord, HashRecord, MatchRecord};
 use hallmark_core::{ErrorInfo, Limits};
 
@@ -44,17 +44,12 @@ pub fn hash(files: &[PathBuf], json: bool, dihedral: bool) -> Result<u8, CliErro
     let limits = Limits::default();
     let mut exit = 0;
     for path in files {
+        // One decode for both the hashes and, with --dihedral, the eight turns.
         let result = read(path).and_then(|bytes| {
-            let hashed =
-                hash_image(&bytes, &limits).map_err(|e| (e.code().to_string(), e.to_string()))?;
-            let variants = if dihedral {
-                let image = decode_rgba8(&bytes, &limits)
-                    .map_err(|e| (e.code().to_string(), e.to_string()))?;
-                Some(image.pdq_dihedral())
-            } else {
-                None
-            };
-            Ok((hashed, variants))
+            let image =
+                decode_rgba8(&bytes, &limits).map_err(|e| (e.code().to_string(), e.to_string()))?;
+            let variants = dihedral.then(|| image.pdq_dihedral());
+            Ok((ImageHash::of(&image), variants))
         });
         match result {
             Ok((h, variants)) => {

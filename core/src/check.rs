@@ -57,14 +57,11 @@ impl<'a> Checker<'a> {
     /// Check the bytes of one file and keep what `hallmark inspect` shows
     /// besides the report: the manifest store and the certificates.
     pub fn inspect_bytes(&self, bytes: &[u8]) -> Inspection {
-        let inspection = crate::inspect::inspect(self.verifier, bytes);
+        #[cfg_attr(not(feature = "registry"), allow(unused_mut))]
+        let mut inspection = crate::inspect::inspect(self.verifier, bytes);
         #[cfg(feature = "registry")]
         if let Some((registry, threshold)) = self.registry {
-            let report = recover(registry, threshold, bytes, inspection.report.clone());
-            return Inspection {
-                report,
-                ..inspection
-            };
+            inspection.report = recover(registry, threshold, bytes, inspection.report);
         }
         inspection
     }

@@ -198,15 +198,21 @@ pub struct ImageHash {
 
 /// Decode fully, then hash: PDQ on all pixels and the pixel digest.
 pub fn hash_image(bytes: &[u8], limits: &Limits) -> Result<ImageHash, MediaError> {
-    let image = decode_rgba8(bytes, limits)?;
-    let pdq = image.pdq();
-    Ok(ImageHash {
-        pdq: pdq.hash,
-        quality: pdq.quality,
-        pixel_digest: image.digest(),
-        width: image.width,
-        height: image.height,
-    })
+    Ok(ImageHash::of(&decode_rgba8(bytes, limits)?))
+}
+
+impl ImageHash {
+    /// The hashes of an image already decoded with [`decode_rgba8`].
+    pub fn of(image: &DecodedImage) -> Self {
+        let pdq = image.pdq();
+        Self {
+            pdq: pdq.hash,
+            quality: pdq.quality,
+            pixel_digest: image.digest(),
+            width: image.width,
+            height: image.height,
+        }
+    }
 }
 
 /// The smallest side a reduced-scale JPEG decode keeps: PDQ's tent filter
