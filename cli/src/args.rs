@@ -1,6 +1,6 @@
 //! Argument groups that several commands take, flattened into each: one
 //! spelling, one help text and one range for `--trust`/`--allowed`,
-//! `--threshold` and `--registry`.
+//! `--threshold`, `--registry` and `-o/--output`.
 
 use std::path::PathBuf;
 
@@ -42,6 +42,19 @@ pub struct ThresholdArgs {
     /// Largest PDQ Hamming distance that counts as the same picture (0–128).
     #[arg(long, default_value_t = DEFAULT_MATCH_THRESHOLD, value_parser = threshold_parser())]
     pub threshold: u32,
+}
+
+/// Where the output goes (every command that reports: verify, inspect, hash,
+/// match, scan, registry add/lookup, trust list, feed classify).
+#[derive(Debug, Clone, Default, Args)]
+pub struct OutputArgs {
+    /// Write the output to FILE instead of stdout: it appears, whole, only
+    /// when the command completes; a failed command leaves no file.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing -o FILE.
+    #[arg(long, requires = "output")]
+    pub force: bool,
 }
 
 /// A registry to recover unsigned files from (verify, scan).

@@ -3,7 +3,7 @@
 //! JSON lines too; the stream never stops for a bad input.
 
 use hallmark_core::Code;
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -64,6 +64,17 @@ pub struct ClassifyArgs {
     /// Output is always JSON lines; accepted for symmetry with other commands.
     #[arg(long, hide = true)]
     json: bool,
+    #[command(flatten)]
+    output: crate::args::OutputArgs,
+}
+
+impl FeedCommand {
+    /// Where the output goes.
+    pub fn output(&self) -> &crate::args::OutputArgs {
+        match self {
+            Self::Classify(args) => &args.output,
+        }
+    }
 }
 
 pub fn run(command: FeedCommand) -> Result<u8, CliError> {
@@ -101,24 +112,13 @@ fn read_line(reader: &mut impl BufRead) -> Option<Result<String, String>> {
     }
 }
 
-/// One JSON line; a closed pipe ends the output quietly (the classification
-/// still finishes and exits with its status).
-fn print_line(out: &mut impl Write, value: &serde_json::Value) -> Result<(), CliError> {
-    if crate::out::closed() {
-        return Ok(());
-    }
-    match writeln!(out, "{value}") {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-            crate::out::failed(&e);
-            Ok(())
-        }
-        other => other.map_err(|e| CliError::new(Code::IoWrite, e.to_string(), 1)),
-    }
+/// One JSON line to the sink; a closed pipe ends the output quietly (the
+/// classification still finishes and exits with its status).
+fn print_line(value: &serde_json::Value) {
+    crate::out::outln!("{value}");
 }
 
 fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
     let mut banks = BankSet::new();
     let mut bad_lines = 0u64;
     for spec in &args.banks {
@@ -127,19 +127,13 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
             .load(Path::new(file), file, label)
             .map_err(|e| CliError::new(e.code(), e.to_string(), EXIT_USAGE))?;
         for p in problems.iter().take(PROBLEMS_LISTED) {
-            print_line(
-                &mut out,
-                &serde_json::json!({"bank": p.bank, "line": p.line,
-                                    "error": {"code": p.code, "message": p.message}}),
-            )?;
+            print_line(&serde_json::json!({"bank": p.bank, "line": p.line,
+                                    "error": {"code": p.code, "message": p.message}}));
         }
         if problems.len() > PROBLEMS_LISTED {
-            print_line(
-                &mut out,
-                &serde_json::json!({"bank": file, "line": null,
+            print_line(&serde_json::json!({"bank": file, "line": null,
                     "error": {"code": Code::BankLines, "message":
-                        format!("{} more lines skipped", problems.len() - PROBLEMS_LISTED)}}),
-            )?;
+                        format!("{} more lines skipped", problems.len() - PROBLEMS_LISTED)}}));
         }
         bad_lines += problems.len() as u64;
     }
@@ -194,7 +188,6 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
     }
 
     let from_stdin = args.inputs.is_empty() || args.inputs.iter().any(|p| p == Path::new("-"));
-    let mut write_error = None;
     let started = std::time::Instant::now();
     let mut labels: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     let mut records = 0u64;
@@ -203,11 +196,8 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
         if let Some(label) = &record.label {
             *labels.entry(label.clone()).or_default() += 1;
         }
-        if write_error.is_none() {
-            let value = serde_json::to_value(&record).unwrap_or_default();
-            if let Err(e) = print_line(&mut out, &value) {
-                write_error = Some(e);
-            }
+        if !crate::out::closed() {
+            print_line(&serde_json::to_value(&record).unwrap_or_default());
         }
     };
     let errors = if from_stdin {
@@ -242,11 +232,6 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
         let files = args.inputs.iter().cloned().map(FeedInput::path);
         classifier.classify_stream(files, args.batch as usize, &mut emit)
     };
-    if let Some(e) = write_error {
-        return Err(e);
-    }
-    out.flush()
-        .map_err(|e| CliError::new(Code::IoWrite, e.to_string(), 1))?;
     let counts: Vec<String> = labels
         .iter()
         .map(|(label, n)| format!("{n} {}", crate::render::escape(label)))

@@ -68,6 +68,8 @@ enum TrustAction {
     List {
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        output: args::OutputArgs,
     },
     /// Stop trusting an entry.
     Remove {
@@ -111,6 +113,8 @@ enum Command {
         json: bool,
         #[command(flatten)]
         registry: args::RegistryArgs,
+        #[command(flatten)]
+        output: args::OutputArgs,
     },
     /// Perceptual hash (PDQ) and pixel digest of images.
     Hash {
@@ -121,6 +125,8 @@ enum Command {
         /// Also the hashes of the 8 rotations and reflections.
         #[arg(long)]
         dihedral: bool,
+        #[command(flatten)]
+        output: args::OutputArgs,
     },
     /// Match images against a bank of PDQ hashes (TSV: pdq_hex, label, note).
     Match {
@@ -132,6 +138,8 @@ enum Command {
         threshold: args::ThresholdArgs,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        output: args::OutputArgs,
     },
     /// Classify feeds: match images against banks of known hashes, on CPU or GPU.
     Feed {
@@ -155,12 +163,8 @@ enum Command {
         policy: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "table")]
         format: scan_cmd::ScanFormat,
-        /// Write the report to FILE (atomically) instead of stdout.
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// Replace an existing -o FILE.
-        #[arg(long, requires = "output")]
-        force: bool,
+        #[command(flatten)]
+        output: args::OutputArgs,
         #[command(flatten)]
         registry: args::RegistryArgs,
         /// Verify every file again: neither read nor write the result cache
@@ -183,6 +187,8 @@ enum Command {
         trust: args::TrustArgs,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        output: args::OutputArgs,
     },
 }
 
@@ -207,6 +213,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
                     registry: Some(db),
                     threshold,
                 },
+            ..
         } => registry_cmd::verify(registry_cmd::VerifyArgs {
             files: &files,
             trust: &trust,
@@ -221,6 +228,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             require,
             json,
             registry: args::RegistryArgs { registry: None, .. },
+            ..
         } => {
             let verifier = hallmark_core::Verifier::new(trust.store()?);
             Ok(commands::verify(
@@ -235,24 +243,23 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             trust,
             policy,
             format,
-            output,
-            force,
             registry,
             no_cache,
             no_progress,
+            ..
         } => scan_cmd::scan(scan_cmd::ScanArgs {
             paths: &paths,
             trust: &trust,
             policy: policy.as_deref(),
             format,
-            output: output.as_deref(),
-            force,
             registry: registry.registry.as_deref(),
             threshold: registry.threshold,
             no_cache,
             progress: !no_progress,
         }),
-        Command::Inspect { file, trust, json } => commands::inspect(&file, &trust, json),
+        Command::Inspect {
+            file, trust, json, ..
+        } => commands::inspect(&file, &trust, json),
         Command::Trust { action } => match action {
             TrustAction::Add {
                 pem,
@@ -260,7 +267,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
                 force,
                 tsa,
             } => trust_cmd::add(&pem, name, force, tsa),
-            TrustAction::List { json } => trust_cmd::list(json),
+            TrustAction::List { json, .. } => trust_cmd::list(json),
             TrustAction::Remove { name, tsa } => trust_cmd::remove(&name, tsa),
         },
         Command::Registry { command } => registry_cmd::run(command),
@@ -269,21 +276,52 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             files,
             json,
             dihedral,
+            ..
         } => hash_cmd::hash(&files, json, dihedral),
         Command::Match {
             files,
             bank,
             threshold,
             json,
+            ..
         } => hash_cmd::match_files(&files, &bank, threshold.threshold, json),
+    }
+}
+
+impl Command {
+    /// Where this command's output goes, for those that report.
+    fn output(&self) -> Option<&args::OutputArgs> {
+        match self {
+            Self::Verify { output, .. }
+            | Self::Hash { output, .. }
+            | Self::Match { output, .. }
+            | Self::Scan { output, .. }
+            | Self::Inspect { output, .. }
+            | Self::Trust {
+                action: TrustAction::List { output, .. },
+            } => Some(output),
+            Self::Registry { command } => Some(command.output()),
+            Self::Feed { command } => Some(command.output()),
+            Self::Keygen(_) | Self::Renew { .. } | Self::Sign(_) | Self::Trust { .. } => None,
+        }
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let opened = match cli.command.output() {
+        Some(output) => out::open(output),
+        None => Ok(()),
+    };
+    // The output is put in place only when the command completed (whatever
+    // its verdict); a failed command leaves no -o FILE behind.
+    let result = opened
+        .and_then(|()| run(cli))
+        .and_then(|code| out::finish().map(|()| code));
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            out::discard();
             eprintln!("{}", e.line());
             ExitCode::from(e.exit_code())
         }

@@ -11,7 +11,7 @@ use hallmark_core::records::{AddRecord, LookupRecord};
 use hallmark_core::registry::{Added, Entry, Registry, RegistryError};
 use hallmark_core::{ErrorInfo, Verifier};
 
-use crate::args::{ThresholdArgs, TrustArgs};
+use crate::args::{OutputArgs, ThresholdArgs, TrustArgs};
 use crate::error::{CliError, EXIT_FAILURE, EXIT_UNREADABLE, EXIT_USAGE};
 use crate::render;
 
@@ -30,6 +30,8 @@ pub enum RegistryCommand {
         /// One JSON object per file.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Find the registered files whose pixels match each file (same pixels or near PDQ hash).
     Lookup {
@@ -43,7 +45,18 @@ pub enum RegistryCommand {
         /// One JSON object per file.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        output: OutputArgs,
     },
+}
+
+impl RegistryCommand {
+    /// Where the output goes.
+    pub fn output(&self) -> &OutputArgs {
+        match self {
+            Self::Add { output, .. } | Self::Lookup { output, .. } => output,
+        }
+    }
 }
 
 pub fn run(command: RegistryCommand) -> Result<u8, CliError> {
@@ -53,6 +66,7 @@ pub fn run(command: RegistryCommand) -> Result<u8, CliError> {
             db,
             trust,
             json,
+            ..
         } => {
             let verifier = Verifier::new(trust.store()?);
             add(&files, &db, &verifier, json)
@@ -62,6 +76,7 @@ pub fn run(command: RegistryCommand) -> Result<u8, CliError> {
             db,
             threshold,
             json,
+            ..
         } => lookup(&files, &db, threshold.threshold, json),
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 use clap::ValueEnum;
 use hallmark_core::scan::{ScanCache, ScanEntry, ScanOptions, ScanSummary};
-use hallmark_core::{AtomicFile, Policy, Report, Verifier};
+use hallmark_core::{Policy, Report, Verifier};
 
 use crate::error::{shown, CliError, EXIT_FAILURE, EXIT_USAGE};
 use crate::render;
@@ -45,8 +45,6 @@ pub struct ScanArgs<'a> {
     pub trust: &'a crate::args::TrustArgs,
     pub policy: Option<&'a Path>,
     pub format: ScanFormat,
-    pub output: Option<&'a Path>,
-    pub force: bool,
     pub registry: Option<&'a Path>,
     pub threshold: u32,
     pub no_cache: bool,
@@ -126,7 +124,6 @@ pub fn scan(args: ScanArgs<'_>) -> Result<u8, CliError> {
         let extra = format!("registry\0{state}\0{}", args.threshold);
         fingerprint = ScanCache::fingerprint_with(fingerprint, extra.as_bytes());
     }
-    let mut out = Out::open(args.output, args.force)?;
     let cache = if args.no_cache {
         None
     } else {
@@ -156,7 +153,7 @@ pub fn scan(args: ScanArgs<'_>) -> Result<u8, CliError> {
         _ => None,
     };
     if args.format == ScanFormat::Csv {
-        out.line(CSV_HEADER);
+        crate::out::outln!("{CSV_HEADER}");
     }
     let progress = Progress::new(args.progress);
     let mut spool_failed: Option<io::Error> = None;
@@ -164,9 +161,9 @@ pub fn scan(args: ScanArgs<'_>) -> Result<u8, CliError> {
         progress.tick(&entry);
         let mut spooled = Ok(());
         match args.format {
-            ScanFormat::Table => progress.suspend(|| out.line(&table_line(&entry))),
-            ScanFormat::Jsonl => progress.suspend(|| out.line(&jsonl_line(&entry))),
-            ScanFormat::Csv => progress.suspend(|| out.line(&csv_row(&entry))),
+            ScanFormat::Table => progress.suspend(|| crate::out::outln!("{}", table_line(&entry))),
+            ScanFormat::Jsonl => progress.suspend(|| crate::out::outln!("{}", jsonl_line(&entry))),
+            ScanFormat::Csv => progress.suspend(|| crate::out::outln!("{}", csv_row(&entry))),
             ScanFormat::Junit => {
                 if let Some(spool) = &mut junit {
                     spooled = spool.write_all(junit_case(&entry).as_bytes());
@@ -191,16 +188,17 @@ pub fn scan(args: ScanArgs<'_>) -> Result<u8, CliError> {
             .into_inner()
             .map_err(|e| spool_error(e.into_error()))?;
         cases.rewind().map_err(spool_error)?;
-        out.text(&junit_head(&summary));
-        out.copy(&mut cases).map_err(spool_error)?;
-        out.text("</testsuite>\n");
+        crate::out::out!("{}", junit_head(&summary));
+        io::copy(&mut cases, &mut crate::out::Writer).map_err(spool_error)?;
+        crate::out::out!("</testsuite>\n");
     }
     if let Some(spool) = html {
         spool
-            .finish(&summary, &mut OutWriter(&mut out))
+            .finish(&summary, &mut crate::out::Writer)
             .map_err(spool_error)?;
     }
-    out.finish()?;
+    // Everything is written: put -o FILE in place before the summary says so.
+    crate::out::finish()?;
     eprint!("{}", summary_text(&summary));
     Ok(summary.exit_code)
 }
@@ -276,94 +274,6 @@ fn load_policy(path: &Path) -> Result<Policy, CliError> {
         CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_USAGE)
             .hint("see docs/policy.example.toml for the keys a policy takes")
     })
-}
-
-/// Where rendered results go: stdout, or a file that appears only when complete.
-/// The first write error is kept and reported at the end; a closed stdout
-/// (`| head`) is not an error.
-enum Out {
-    Stdout(io::Stdout, Option<io::Error>),
-    File(Box<AtomicFile>, Option<io::Error>),
-}
-
-impl Out {
-    fn open(output: Option<&Path>, force: bool) -> Result<Self, CliError> {
-        match output {
-            None => Ok(Self::Stdout(io::stdout(), None)),
-            Some(path) => match AtomicFile::create(path, force) {
-                Ok(file) => Ok(Self::File(Box::new(file), None)),
-                Err(hallmark_core::OutputError::Exists(_)) => Err(CliError::new(
-                    Code::OutputExists,
-                    format!("{} already exists", shown(path)),
-                    EXIT_FAILURE,
-                )
-                .hint("use --force to replace it, or choose another -o")),
-                Err(e) => Err(e.into()),
-            },
-        }
-    }
-
-    fn write_bytes(&mut self, bytes: &[u8]) {
-        let (result, failed) = match self {
-            Self::Stdout(out, failed) if failed.is_none() => (out.lock().write_all(bytes), failed),
-            Self::File(file, failed) if failed.is_none() => (file.write_all(bytes), failed),
-            _ => return,
-        };
-        if let Err(e) = result {
-            *failed = Some(e);
-        }
-    }
-
-    fn text(&mut self, text: &str) {
-        self.write_bytes(text.as_bytes());
-    }
-
-    fn line(&mut self, line: &str) {
-        self.write_bytes(format!("{line}\n").as_bytes());
-    }
-
-    fn copy(&mut self, from: &mut impl io::Read) -> io::Result<()> {
-        let mut buffer = vec![0u8; 64 * 1024];
-        loop {
-            let n = from.read(&mut buffer)?;
-            if n == 0 {
-                return Ok(());
-            }
-            self.write_bytes(&buffer[..n]);
-        }
-    }
-
-    fn finish(self) -> Result<(), CliError> {
-        match self {
-            Self::Stdout(out, failed) => {
-                let flushed = out.lock().flush();
-                match failed.map_or(flushed, Err) {
-                    Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(CliError::new(
-                        Code::IoWrite,
-                        format!("can't write the report to stdout: {e}"),
-                        EXIT_FAILURE,
-                    )),
-                    _ => Ok(()),
-                }
-            }
-            Self::File(file, Some(e)) => Err(file.error(e).into()),
-            Self::File(file, None) => Ok(file.commit()?),
-        }
-    }
-}
-
-/// `Out` as an `io::Write` (errors are kept by `Out` and reported at its finish).
-struct OutWriter<'a>(&'a mut Out);
-
-impl Write for OutWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write_bytes(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 fn path_of(report: &Report) -> &str {

@@ -18,6 +18,8 @@ mod certificate;
 mod keygen;
 #[path = "cli/no_data_lost.rs"]
 mod no_data_lost;
+#[path = "cli/output.rs"]
+mod output;
 #[path = "cli/pipe.rs"]
 mod pipe;
 #[path = "cli/sign_verify.rs"]
