@@ -310,7 +310,7 @@ impl Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let opened = match cli.command.output() {
-        Some(output) => out::open(output),
+        Some(output) => out::open(output.output.as_deref(), output.force),
         None => Ok(()),
     };
     // The output is put in place only when the command completed (whatever

@@ -15,7 +15,6 @@ use std::sync::{Mutex, MutexGuard};
 
 use hallmark_core::{AtomicFile, Code, OutputError};
 
-use crate::args::OutputArgs;
 use crate::error::{shown, CliError, EXIT_FAILURE};
 
 enum Target {
@@ -41,13 +40,13 @@ fn sink() -> MutexGuard<'static, Sink> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Send the output to `-o FILE` when the command was given one. Fails at
-/// once when FILE exists without `--force`, or its folder can't take it.
-pub fn open(args: &OutputArgs) -> Result<(), CliError> {
-    let Some(path) = &args.output else {
+/// Send the output to `-o FILE` when the command was given one (`output`).
+/// Fails at once when FILE exists without `force`, or its folder can't take it.
+pub fn open(output: Option<&Path>, force: bool) -> Result<(), CliError> {
+    let Some(path) = output else {
         return Ok(());
     };
-    let file = AtomicFile::create(path, args.force).map_err(|e| open_error(path, e))?;
+    let file = AtomicFile::create(path, force).map_err(|e| open_error(path, e))?;
     sink().target = Target::File(Box::new(file));
     Ok(())
 }
