@@ -4,13 +4,17 @@
 //! verdict badge, policy outcome and the report's details. Files failing the
 //! policy come first. Cards are spooled to temporary files as results
 //! arrive, so memory stays flat however many files there are.
+//!
+//! The markup is maud templates: every interpolation is escaped by the
+//! template (markup characters), after [`text`] has escaped control and
+//! invisible characters as on a terminal. Only [`STYLE`] goes in raw.
 
-use std::fmt::Write as _;
 use std::io::{self, Seek, Write};
 
 use base64::Engine as _;
 use hallmark_core::scan::{ScanEntry, ScanSummary};
 use hallmark_core::{Report, SignerInfo};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::render;
 
@@ -29,7 +33,8 @@ impl HtmlSpool {
     }
 
     pub fn add(&mut self, entry: &ScanEntry) -> io::Result<()> {
-        let card = card(entry);
+        // One card a line, so reports diff and grep well.
+        let card = card(entry).into_string() + "\n";
         if entry.policy.pass {
             self.passed.write_all(card.as_bytes())
         } else {
@@ -41,34 +46,48 @@ impl HtmlSpool {
     pub fn finish(self, summary: &ScanSummary, out: &mut dyn Write) -> io::Result<()> {
         let mut attention = self.attention.into_inner().map_err(|e| e.into_error())?;
         let mut passed = self.passed.into_inner().map_err(|e| e.into_error())?;
-        out.write_all(head(summary).as_bytes())?;
-        out.write_all(section_title("attention", "Needs attention", summary.failed).as_bytes())?;
-        attention.rewind()?;
-        io::copy(&mut attention, out)?;
-        out.write_all(b"</section>\n")?;
-        out.write_all(section_title("passed", "Passed", summary.passed).as_bytes())?;
-        passed.rewind()?;
-        io::copy(&mut passed, out)?;
-        out.write_all(b"</section>\n")?;
-        out.write_all(foot(summary).as_bytes())
+        // The document is streamed: its head, then each section's cards
+        // copied from their spool, between the section's opening and closing
+        // tags, then the foot, then the end of the document.
+        let head = head(summary);
+        let (open, close) = split_at_slot(&head);
+        out.write_all(open.as_bytes())?;
+        for (section, spool) in [
+            (
+                section("attention", "Needs attention", summary.failed),
+                &mut attention,
+            ),
+            (section("passed", "Passed", summary.passed), &mut passed),
+        ] {
+            let (open, close) = split_at_slot(&section);
+            out.write_all(open.as_bytes())?;
+            spool.rewind()?;
+            io::copy(spool, out)?;
+            out.write_all(close.as_bytes())?;
+        }
+        out.write_all(foot(summary).into_string().as_bytes())?;
+        out.write_all(close.as_bytes())?;
+        out.write_all(b"\n")
     }
 }
 
-/// Text for HTML: control and invisible characters escaped as `\u{..}` (as on
-/// a terminal), markup escaped (also inside attributes).
-pub fn html_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in render::escape(text).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+/// Where streamed content goes in a template: an empty element nothing
+/// else renders, split out by [`split_at_slot`].
+const SLOT: &str = "<hallmark-slot></hallmark-slot>";
+
+fn slot() -> Markup {
+    PreEscaped(SLOT.to_string())
+}
+
+/// A template's markup before and after its slot.
+fn split_at_slot(markup: &Markup) -> (&str, &str) {
+    markup.0.split_once(SLOT).unwrap_or((markup.0.as_str(), ""))
+}
+
+/// Text from a file or a manifest: control and invisible characters escaped
+/// as `\u{..}` (as on a terminal); the template escapes markup.
+fn text(s: &str) -> String {
+    render::escape(s)
 }
 
 const STYLE: &str = "
@@ -107,48 +126,6 @@ details { font-size: 12px; margin-top: 6px; } code { font-size: 12px; }
       font-weight: 700; background: #7c3aed; color: #fff; }
 ";
 
-fn head(summary: &ScanSummary) -> String {
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">\n\
-         <meta name=\"generator\" content=\"{}\">\n\
-         <title>Hallmark scan: {} file{}, {} need{} attention</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-         <header>\n<h1>Hallmark scan</h1>\n",
-        html_text(hallmark_core::CLAIM_GENERATOR),
-        summary.checked,
-        plural(summary.checked),
-        summary.failed,
-        if summary.failed == 1 { "s" } else { "" },
-    );
-    let _ = writeln!(
-        out,
-        "<p class=\"meta\">{} file{} checked: {} pass, {} fail the policy{}.</p>",
-        summary.checked,
-        plural(summary.checked),
-        summary.passed,
-        summary.failed,
-        if summary.cached > 0 {
-            format!(" ({} from the cache)", summary.cached)
-        } else {
-            String::new()
-        }
-    );
-    out.push_str("<div class=\"counts\">\n");
-    for (verdict, n) in &summary.by_verdict {
-        let _ = writeln!(
-            out,
-            "<span class=\"count v-{v}\" data-verdict=\"{v}\" data-count=\"{n}\">{} {n} {v}</span>",
-            render::mark(*verdict),
-            v = verdict.as_str(),
-        );
-    }
-    out.push_str("</div>\n</header>\n");
-    out
-}
-
 fn plural(n: u64) -> &'static str {
     if n == 1 {
         ""
@@ -157,159 +134,183 @@ fn plural(n: u64) -> &'static str {
     }
 }
 
-fn section_title(id: &str, title: &str, n: u64) -> String {
-    let mut out = format!(
-        "<h2 id=\"{id}\">{title} ({n})</h2>\n<section class=\"grid\" data-section=\"{id}\">\n"
+/// The document around the sections (which go in its slot).
+fn head(summary: &ScanSummary) -> Markup {
+    let title = format!(
+        "Hallmark scan: {} file{}, {} need{} attention",
+        summary.checked,
+        plural(summary.checked),
+        summary.failed,
+        if summary.failed == 1 { "s" } else { "" },
     );
-    if n == 0 {
-        out.push_str("<p class=\"empty\">None.</p>\n");
+    let cached = if summary.cached > 0 {
+        format!(" ({} from the cache)", summary.cached)
+    } else {
+        String::new()
+    };
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta http-equiv="Content-Security-Policy"
+                    content="default-src 'none'; img-src data:; style-src 'unsafe-inline'";
+                meta name="generator" content=(text(hallmark_core::CLAIM_GENERATOR));
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    h1 { "Hallmark scan" }
+                    p.meta {
+                        (summary.checked) " file" (plural(summary.checked)) " checked: "
+                        (summary.passed) " pass, " (summary.failed) " fail the policy" (cached) "."
+                    }
+                    div.counts {
+                        @for (verdict, n) in &summary.by_verdict {
+                            span class={ "count v-" (verdict.as_str()) }
+                                data-verdict=(verdict.as_str()) data-count=(n) {
+                                (render::mark(*verdict)) " " (n) " " (verdict.as_str())
+                            }
+                        }
+                    }
+                }
+                (slot())
+            }
+        }
     }
-    out
 }
 
-fn foot(summary: &ScanSummary) -> String {
+/// A section of cards (which go in its slot).
+fn section(id: &str, title: &str, n: u64) -> Markup {
+    html! {
+        h2 id=(id) { (title) " (" (n) ")" }
+        section.grid data-section=(id) {
+            @if n == 0 {
+                p.empty { "None." }
+            }
+            (slot())
+        }
+    }
+}
+
+fn foot(summary: &ScanSummary) -> Markup {
     let skipped = render::skipped_counts(summary);
-    let mut out = String::from("<footer>\n");
-    if !skipped.is_empty() {
-        let _ = writeln!(
-            out,
-            "<p class=\"meta\">Skipped: {}.</p>",
-            skipped.join(", ")
-        );
+    html! {
+        footer {
+            @if !skipped.is_empty() {
+                p.meta { "Skipped: " (skipped.join(", ")) "." }
+            }
+        }
     }
-    out.push_str("</footer>\n</body>\n</html>\n");
-    out
 }
 
-fn row(out: &mut String, label: &str, value: Option<&str>) {
-    if let Some(value) = value.filter(|v| !v.is_empty()) {
-        let _ = write!(out, "<dt>{label}</dt><dd>{}</dd>", html_text(value));
+/// One row of a card's details, when there is a value.
+fn row(label: &str, value: Option<&str>) -> Markup {
+    html! {
+        @if let Some(value) = value.filter(|v| !v.is_empty()) {
+            dt { (label) } dd { (text(value)) }
+        }
     }
 }
 
 /// One file's card.
-pub fn card(entry: &ScanEntry) -> String {
+pub fn card(entry: &ScanEntry) -> Markup {
     let r: &Report = &entry.report;
     let verdict = r.verdict.as_str();
-    let path = r.path.as_deref().unwrap_or("");
-    let mut out = String::with_capacity(2048);
-    let _ = write!(
-        out,
-        "<article class=\"card v-{verdict}\" data-verdict=\"{verdict}\" data-pass=\"{}\">\n<div class=\"thumb\">",
-        entry.policy.pass
-    );
-    match &entry.thumbnail {
-        Some(jpeg) => {
-            let _ = write!(
-                out,
-                "<img alt=\"\" src=\"data:image/jpeg;base64,{}\">",
-                base64::engine::general_purpose::STANDARD.encode(jpeg)
-            );
-        }
-        None => out.push_str("no preview"),
-    }
-    let _ = write!(
-        out,
-        "</div>\n<div class=\"body\">\n<span class=\"badge v-{verdict}\">{} {verdict}</span>\
-         <span class=\"policy {}\">{}</span>",
-        render::mark(r.verdict),
-        if entry.policy.pass { "pass" } else { "fail" },
-        if entry.policy.pass { "PASS" } else { "FAIL" },
-    );
+    let pass = entry.policy.pass;
     let vouched = r.vouched();
-    if vouched.ai_generated {
-        out.push_str("<span class=\"ai\">AI-generated</span>");
-    }
-    let _ = write!(
-        out,
-        "\n<p class=\"path\">{}</p>\n<p class=\"summary\">{}</p>\n<dl>",
-        html_text(path),
-        html_text(&r.summary)
-    );
-    let signer = r.signer.as_ref().map(SignerInfo::display_name);
-    row(&mut out, "Signer", signer.as_deref());
-    row(
-        &mut out,
-        "Issuer",
-        r.signer.as_ref().and_then(|s| s.issuer.as_deref()),
-    );
-    if let Some(anchor) = r.signer.as_ref().and_then(|s| s.anchor.as_ref()) {
-        row(&mut out, "Vouched for by", Some(&anchor.vouched_text()));
-    }
-    if let Some(signer) = r.signer.as_ref().filter(|s| !s.chain.is_empty()) {
-        row(&mut out, "Chain", Some(&signer.chain_text()));
-    }
-    for identity in &r.identities {
-        row(
-            &mut out,
-            "Identity",
-            Some(&format!(
+    let signer = r.signer.as_ref();
+    let identities: Vec<String> = r
+        .identities
+        .iter()
+        .map(|identity| {
+            format!(
                 "{} ({}; {})",
                 identity.name.as_deref().unwrap_or("unnamed"),
                 identity.sig_type.as_deref().unwrap_or("unknown type"),
                 identity.state()
-            )),
-        );
-    }
-    if let Some(claimed) = &r.claimed_signer {
-        row(&mut out, "Claims signer", Some(&claimed.display_name()));
-    }
-    if let Some(rec) = &r.recovered {
-        row(
-            &mut out,
-            "Registered signer",
-            Some(&rec.signer.display_name()),
-        );
-        row(
-            &mut out,
-            "Distance",
-            Some(&format!("{} bits", rec.distance)),
-        );
-    }
-    // What the credentials vouch for: a recovered file's title, time and
-    // source type are the registered original's.
-    row(&mut out, "Title", vouched.title);
-    row(&mut out, "Signed at", vouched.signed_at);
-    row(&mut out, "Source type", vouched.digital_source_type);
-    if !vouched.actions.is_empty() {
-        row(&mut out, "Actions", Some(&vouched.actions.join(", ")));
-    }
-    row(&mut out, "Format", r.format.as_deref());
-    row(&mut out, "Generator", r.claim_generator.as_deref());
-    if let Some(e) = &r.error {
-        row(
-            &mut out,
-            "Error",
-            Some(&format!("{}: {}", e.code, e.message)),
-        );
-    }
-    out.push_str("</dl>\n");
-    if !entry.policy.reasons.is_empty() {
-        out.push_str("<ul class=\"reasons\">");
-        for reason in &entry.policy.reasons {
-            let _ = write!(out, "<li>{}</li>", html_text(reason));
+            )
+        })
+        .collect();
+    html! {
+        article class={ "card v-" (verdict) } data-verdict=(verdict) data-pass=(pass) {
+            div.thumb {
+                @match &entry.thumbnail {
+                    Some(jpeg) => img alt="" src={
+                        "data:image/jpeg;base64,"
+                        (base64::engine::general_purpose::STANDARD.encode(jpeg))
+                    };,
+                    None => "no preview",
+                }
+            }
+            div.body {
+                span class={ "badge v-" (verdict) } { (render::mark(r.verdict)) " " (verdict) }
+                span class={ "policy " (if pass { "pass" } else { "fail" }) } {
+                    (if pass { "PASS" } else { "FAIL" })
+                }
+                @if vouched.ai_generated {
+                    span.ai { "AI-generated" }
+                }
+                p.path { (text(r.path.as_deref().unwrap_or(""))) }
+                p.summary { (text(&r.summary)) }
+                dl {
+                    (row("Signer", signer.map(SignerInfo::display_name).as_deref()))
+                    (row("Issuer", signer.and_then(|s| s.issuer.as_deref())))
+                    @if let Some(anchor) = signer.and_then(|s| s.anchor.as_ref()) {
+                        (row("Vouched for by", Some(&anchor.vouched_text())))
+                    }
+                    @if let Some(signer) = signer.filter(|s| !s.chain.is_empty()) {
+                        (row("Chain", Some(&signer.chain_text())))
+                    }
+                    @for identity in &identities {
+                        (row("Identity", Some(identity)))
+                    }
+                    @if let Some(claimed) = &r.claimed_signer {
+                        (row("Claims signer", Some(&claimed.display_name())))
+                    }
+                    @if let Some(rec) = &r.recovered {
+                        (row("Registered signer", Some(&rec.signer.display_name())))
+                        (row("Distance", Some(&format!("{} bits", rec.distance))))
+                    }
+                    // What the credentials vouch for: a recovered file's title,
+                    // time and source type are the registered original's.
+                    (row("Title", vouched.title))
+                    (row("Signed at", vouched.signed_at))
+                    (row("Source type", vouched.digital_source_type))
+                    @if !vouched.actions.is_empty() {
+                        (row("Actions", Some(&vouched.actions.join(", "))))
+                    }
+                    (row("Format", r.format.as_deref()))
+                    (row("Generator", r.claim_generator.as_deref()))
+                    @if let Some(e) = &r.error {
+                        (row("Error", Some(&format!("{}: {}", e.code, e.message))))
+                    }
+                }
+                @if !entry.policy.reasons.is_empty() {
+                    ul.reasons {
+                        @for reason in &entry.policy.reasons {
+                            li { (text(reason)) }
+                        }
+                    }
+                }
+                @if !r.status.is_empty() {
+                    details {
+                        summary { "Validation status (" (r.status.len()) ")" }
+                        ul {
+                            @for s in &r.status {
+                                li {
+                                    code { (text(&s.code)) } " " (text(&s.kind)) " "
+                                    (text(s.explanation.as_deref().unwrap_or("")))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
-        out.push_str("</ul>\n");
     }
-    if !r.status.is_empty() {
-        let _ = write!(
-            out,
-            "<details><summary>Validation status ({})</summary><ul>",
-            r.status.len()
-        );
-        for s in &r.status {
-            let _ = write!(
-                out,
-                "<li><code>{}</code> {} {}</li>",
-                html_text(&s.code),
-                html_text(&s.kind),
-                html_text(s.explanation.as_deref().unwrap_or(""))
-            );
-        }
-        out.push_str("</ul></details>\n");
-    }
-    out.push_str("</div>\n</article>\n");
-    out
 }
 
 #[cfg(test)]
@@ -317,11 +318,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn html_text_escapes_markup_and_controls() {
+    fn text_is_escaped_for_markup_and_controls() {
+        let markup = html! { p title=(text("\"><script>")) { (text("<img src=x onerror=\"alert('1')\">&\u{1b}[31m\u{202E}")) } };
         assert_eq!(
-            html_text("<img src=x onerror=\"alert('1')\">&"),
-            "&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;"
+            markup.into_string(),
+            "<p title=\"&quot;&gt;&lt;script&gt;\">&lt;img src=x onerror=&quot;alert('1')&quot;&gt;&amp;\\u{1b}[31m\\u{202e}</p>"
         );
-        assert_eq!(html_text("a\u{1b}[31m\u{202E}b"), "a\\u{1b}[31m\\u{202e}b");
+    }
+
+    #[test]
+    fn a_template_splits_at_its_slot_once() {
+        let markup = html! { section { "a" (slot()) "b" } };
+        assert_eq!(split_at_slot(&markup), ("<section>a", "b</section>"));
     }
 }
