@@ -86,6 +86,9 @@ impl From<hallmark_core::IdentityError> for CliError {
                 Some("set HALLMARK_PASSPHRASE, pass --passphrase-file FILE, or run on a terminal to be asked")
             }
             E::AlreadyExists(_) => Some("use --force to replace it, or choose another --out"),
+            E::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => Some(
+                "--identity takes the folder `hallmark keygen --out DIR` made (it holds signing.key and chain.pem)",
+            ),
             E::NoCaKey(_) => Some(
                 "make a new identity with `hallmark keygen` (it keeps ca.key for renewals); verifiers must trust its new root.pem",
             ),
@@ -119,7 +122,9 @@ impl From<hallmark_core::OutputError> for CliError {
     fn from(e: hallmark_core::OutputError) -> Self {
         let err = Self::new(e.code(), e.to_string(), EXIT_FAILURE);
         match e {
-            hallmark_core::OutputError::Exists(_) => err.hint("use --force to replace it"),
+            hallmark_core::OutputError::Exists(_) => {
+                err.hint("use --force to replace it, or choose another output")
+            }
             _ => err.hint("nothing was replaced: any file already at the output path is unchanged"),
         }
     }

@@ -85,12 +85,19 @@ pub fn load_bank(path: &Path) -> Result<Bank, CliError> {
     let text =
         fs::read_to_string(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
     let (bank, errors) = Bank::parse_tsv(&text);
-    for e in &errors {
+    for e in errors.iter().take(crate::feed_cmd::PROBLEMS_LISTED) {
         eprintln!(
             "hallmark: warning [bank.line]: {}:{}: {} (line skipped)",
             shown(path),
             e.line,
             e.message
+        );
+    }
+    if errors.len() > crate::feed_cmd::PROBLEMS_LISTED {
+        eprintln!(
+            "hallmark: warning [bank.lines]: {}: {} more lines skipped",
+            shown(path),
+            errors.len() - crate::feed_cmd::PROBLEMS_LISTED
         );
     }
     if bank.is_empty() {

@@ -129,3 +129,31 @@ fn a_bank_without_a_usable_hash_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(err.contains("[bank.empty]"), "{err}");
 }
+
+#[test]
+fn a_bank_with_many_bad_lines_lists_a_hundred_and_counts_the_rest() {
+    // Before, match printed a warning for every bad line: a million-line
+    // bank with a broken column flooded stderr with a million lines.
+    let dir = tempfile::tempdir().unwrap();
+    let bank = dir.path().join("bank.tsv");
+    let mut text = format!("{BRIDGE}\tknown-original\tthe bridge\n");
+    for i in 0..250 {
+        text.push_str(&format!("not-a-hash-{i}\tknown-fake\t\n"));
+    }
+    std::fs::write(&bank, text).unwrap();
+    let png = corpus("bridge-1-original.png");
+    let (code, out, err) = hallmark(&[
+        "match".as_ref(),
+        "--bank".as_ref(),
+        bank.as_os_str(),
+        png.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("known-original"), "{out}");
+    assert_eq!(err.matches("[bank.line]").count(), 100, "{err}");
+    assert!(
+        err.contains("[bank.lines]: ") && err.contains(": 150 more lines skipped"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 101, "{err}");
+}

@@ -13,7 +13,7 @@ use tempfile::NamedTempFile;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OutputError {
-    #[error("{0} already exists (use --force to replace it)")]
+    #[error("{0} already exists")]
     Exists(PathBuf),
     #[error("can't write {path}: {source}")]
     Io {
