@@ -25,73 +25,28 @@
 //! # Ok(()) }
 //! ```
 
+mod error;
+mod row;
+
+pub use error::RegistryError;
+use row::{raw_entry, rfc3339_now};
+
 mod recover;
 mod schema;
 
-use crate::code::Code;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 pub use crate::mih::{HashIndex, IndexMatch};
 pub use recover::{FileLookup, Recovery};
 
-use crate::media::{probe, Limits, MediaError};
+use crate::media::{probe, Limits};
 use crate::pdq::{PdqHash, MIN_MATCH_QUALITY};
 use crate::pixels::{self, PixelDigest};
 use crate::report::{SignerInfo, Verdict};
 use crate::verify::Verifier;
-
-/// Why the registry could not be opened, or a file not added or looked up.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RegistryError {
-    /// The file is not an SQLite database, or is damaged.
-    #[error("{path}: not a readable registry: the file is not an SQLite database or is damaged ({detail})")]
-    Corrupt { path: String, detail: String },
-    /// An SQLite database, but not one Hallmark made.
-    #[error("{path}: an SQLite database, but not a Hallmark registry")]
-    Foreign { path: String },
-    /// Made by a newer Hallmark.
-    #[error("{path}: registry schema version {found} is newer than this Hallmark reads (version {supported})")]
-    Version {
-        path: String,
-        found: i64,
-        supported: i64,
-    },
-    /// The file could not be opened or created.
-    #[error("{path}: can't open the registry: {detail}")]
-    Open { path: String, detail: String },
-    /// Only files whose credentials verify as trusted or valid are registered.
-    #[error("not registered: the file is {verdict} ({summary}); only trusted or valid files are registered")]
-    Rejected { verdict: Verdict, summary: String },
-    /// The signed file's pixels could not be decoded for hashing.
-    #[error("can't hash the file's pixels: {0}")]
-    Media(#[from] MediaError),
-    /// The manifest store could not be extracted from a file that verified.
-    #[error("can't extract the manifest store: {0}")]
-    ManifestStore(String),
-    /// Any other SQLite failure (disk full, locked, read-only…).
-    #[error("{path}: registry database error: {detail}")]
-    Database { path: String, detail: String },
-}
-
-impl RegistryError {
-    /// A stable code for the error, as the CLI and WASM show it.
-    pub fn code(&self) -> Code {
-        match self {
-            Self::Corrupt { .. } => Code::RegistryCorrupt,
-            Self::Foreign { .. } => Code::RegistryForeign,
-            Self::Version { .. } => Code::RegistryVersion,
-            Self::Open { .. } => Code::RegistryOpen,
-            Self::Rejected { .. } => Code::RegistryRejected,
-            Self::Media(e) => e.code(),
-            Self::ManifestStore(_) => Code::RegistryManifestStore,
-            Self::Database { .. } => Code::RegistryDatabase,
-        }
-    }
-}
 
 /// One registered signed file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -433,99 +388,4 @@ impl Registry {
             .map_err(|e| self.db_error(e))?;
         raws.into_iter().map(|raw| raw.parse(&self.path)).collect()
     }
-}
-
-/// A row as SQLite gives it, before its text fields are parsed.
-struct RawEntry {
-    id: i64,
-    asset_blake3: String,
-    format: String,
-    pdq: String,
-    quality: i64,
-    pixel_digest: String,
-    width: i64,
-    height: i64,
-    name: Option<String>,
-    organization: Option<String>,
-    issuer: Option<String>,
-    certificate_sha256: String,
-    verdict: String,
-    title: Option<String>,
-    signed_at: Option<String>,
-    digital_source_type: Option<String>,
-    ai_generated: bool,
-    registered_at: String,
-}
-
-fn raw_entry(r: &Row<'_>) -> rusqlite::Result<RawEntry> {
-    Ok(RawEntry {
-        id: r.get(0)?,
-        asset_blake3: r.get(1)?,
-        format: r.get(2)?,
-        pdq: r.get(3)?,
-        quality: r.get(4)?,
-        pixel_digest: r.get(5)?,
-        width: r.get(6)?,
-        height: r.get(7)?,
-        name: r.get(8)?,
-        organization: r.get(9)?,
-        issuer: r.get(10)?,
-        certificate_sha256: r.get(11)?,
-        verdict: r.get(12)?,
-        title: r.get(13)?,
-        signed_at: r.get(14)?,
-        digital_source_type: r.get(15)?,
-        ai_generated: r.get(16)?,
-        registered_at: r.get(17)?,
-    })
-}
-
-impl RawEntry {
-    fn parse(self, path: &str) -> Result<Entry, RegistryError> {
-        let id = self.id;
-        let corrupt = |what: &str| RegistryError::Corrupt {
-            path: path.to_string(),
-            detail: format!("entry {id} has a malformed {what}"),
-        };
-        let verdict = match self.verdict.as_str() {
-            "trusted" => Verdict::Trusted,
-            "valid" => Verdict::Valid,
-            _ => return Err(corrupt("verdict")),
-        };
-        Ok(Entry {
-            id,
-            pdq: PdqHash::from_hex(&self.pdq).ok_or_else(|| corrupt("PDQ hash"))?,
-            quality: u8::try_from(self.quality).map_err(|_| corrupt("PDQ quality"))?,
-            pixel_digest: PixelDigest::from_hex(&self.pixel_digest)
-                .ok_or_else(|| corrupt("pixel digest"))?,
-            width: u32::try_from(self.width).map_err(|_| corrupt("width"))?,
-            height: u32::try_from(self.height).map_err(|_| corrupt("height"))?,
-            signer: SignerInfo {
-                name: self.name,
-                organization: self.organization,
-                issuer: self.issuer,
-                certificate_sha256: self.certificate_sha256,
-                trusted: verdict == Verdict::Trusted,
-                anchor: None,
-                chain: Vec::new(),
-            },
-            verdict,
-            asset_blake3: self.asset_blake3,
-            format: self.format,
-            title: self.title,
-            signed_at: self.signed_at,
-            digital_source_type: self.digital_source_type,
-            ai_generated: self.ai_generated,
-            registered_at: self.registered_at,
-        })
-    }
-}
-
-/// Now, as RFC 3339 UTC to the second (`2026-05-01T12:00:00Z`).
-fn rfc3339_now() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    now.replace_nanosecond(0)
-        .unwrap_or(now)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }

@@ -1,0 +1,298 @@
+//! Pixels: decoding under limits, the pixel digest, and perceptual hashes of
+//! files (with a fast path that decodes JPEG at reduced scale).
+//!
+//! # Pixel digest (v1), exactly
+//!
+//! `BLAKE3-derive-key("hallmark 2026 pixel digest v1", LE32(width) ‖ LE32(height) ‖ RGBA8)`
+//! where RGBA8 is the decoded image in row-major order, 4 bytes a pixel, as
+//! the `image` crate's `to_rgba8()` gives it: greyscale replicated into R, G
+//! and B, alpha 255 where the image has none, 16-bit samples scaled to 8 bit,
+//! palettes expanded, no colour management and no EXIF rotation. Two files
+//! with the same digest show exactly the same pixels, whatever their container.
+
+mod scaled;
+mod thumbnail;
+
+pub use scaled::{decode_for_pdq, fast_pdq, PdqPixels, PDQ_MAX_KEPT_PIXELS, PDQ_MAX_WHOLE_PIXELS};
+pub use thumbnail::{thumbnail, MAX_THUMBNAIL_SIDE};
+
+use std::io::Cursor;
+
+use crate::media::{probe, Limits, MediaError, MediaFormat};
+use crate::pdq::{self, Pdq, PdqHash};
+
+const DIGEST_CONTEXT: &str = "hallmark 2026 pixel digest v1";
+
+/// The soft-binding algorithm name Hallmark writes (our namespace: PDQ is not
+/// on the C2PA soft-binding list). Value: the PDQ hash in the reference's hex form.
+pub const SOFT_BINDING_ALG: &str = "org.hallmark.pdq";
+/// The label of Hallmark's assertion carrying the pixel digest.
+pub const PIXELS_ASSERTION: &str = "org.hallmark.pixels";
+
+/// BLAKE3 of canonical RGBA8 pixels and dimensions (see the module docs).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PixelDigest(pub [u8; 32]);
+
+/// As hex text, the form the CLI prints.
+impl serde::Serialize for PixelDigest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl PixelDigest {
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let bytes = hex::decode(text.trim()).ok()?;
+        Some(Self(bytes.try_into().ok()?))
+    }
+
+    /// Compare in constant time.
+    pub fn ct_eq(&self, other: &Self) -> bool {
+        blake3::Hash::from(self.0) == blake3::Hash::from(other.0)
+    }
+}
+
+impl std::fmt::Debug for PixelDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PixelDigest({})", self.to_hex())
+    }
+}
+
+/// A decoded image, row-major 8-bit: RGB (`channels == 3`, as most JPEGs
+/// decode, kept to avoid a copy) or canonical RGBA (`channels == 4`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedImage {
+    pub width: u32,
+    pub height: u32,
+    pub channels: usize,
+    pub pixels: Vec<u8>,
+}
+
+impl DecodedImage {
+    /// The pixel digest (module docs): always over canonical RGBA8.
+    pub fn digest(&self) -> PixelDigest {
+        let mut hasher = blake3::Hasher::new_derive_key(DIGEST_CONTEXT);
+        hasher.update(&self.width.to_le_bytes());
+        hasher.update(&self.height.to_le_bytes());
+        if self.channels == 4 {
+            hasher.update(&self.pixels);
+        } else {
+            let mut rgba = Vec::with_capacity(16 * 1024 * 4);
+            for chunk in self.pixels.chunks(16 * 1024 * 3) {
+                rgba.clear();
+                for p in chunk.chunks_exact(3) {
+                    rgba.extend_from_slice(&[p[0], p[1], p[2], 255]);
+                }
+                hasher.update(&rgba);
+            }
+        }
+        PixelDigest(*hasher.finalize().as_bytes())
+    }
+
+    /// The PDQ hash of these pixels (alpha ignored, as the reference's RGB conversion does).
+    pub fn pdq(&self) -> Pdq {
+        let mut luma = pdq::luma_from_rgb8(&self.pixels, self.channels);
+        pdq::hash_luma(&mut luma, self.height as usize, self.width as usize)
+    }
+
+    /// The PDQ hash Hallmark records at signing and compares at verification.
+    /// Images whose short side exceeds 1024 px are first box-averaged by the
+    /// integer factor that keeps it at least 512 px (as a scaled JPEG decode
+    /// would); smaller images are hashed exactly as [`DecodedImage::pdq`] does.
+    /// Measured against the full hash: a few bits (see `core/tests/pdq_corpus.rs`).
+    pub fn binding_pdq(&self) -> Pdq {
+        let (w, h) = (self.width as usize, self.height as usize);
+        let factor = w.min(h) / 512;
+        if w.min(h) <= 1024 || factor < 2 {
+            return self.pdq();
+        }
+        // Luma is made a row at a time and box-summed at once (no full-size
+        // luma buffer): the same values, summed in the same order, as
+        // `luma_from_rgb8` followed by a box filter.
+        let channels = self.channels.max(3);
+        let (sw, sh) = (w / factor, h / factor);
+        let mut small = vec![0f32; sw * sh];
+        let scale = 1.0 / (factor * factor) as f32;
+        let band = sh.div_ceil(crate::parallel::workers(w * h)).max(1);
+        let jobs: Vec<_> = small.chunks_mut(band * sw).enumerate().collect();
+        crate::parallel::for_each(jobs, |(band_index, out)| {
+            let mut luma = vec![0f32; sw * factor];
+            for (i, row) in out.chunks_exact_mut(sw).enumerate() {
+                let sy = band_index * band + i;
+                for y in sy * factor..(sy + 1) * factor {
+                    let start = y * w * channels;
+                    let src = &self.pixels[start..start + sw * factor * channels];
+                    pdq::luma_row(src, channels, &mut luma);
+                    for (out, block) in row.iter_mut().zip(luma.chunks_exact(factor)) {
+                        *out += block.iter().sum::<f32>();
+                    }
+                }
+                for v in row.iter_mut() {
+                    *v *= scale;
+                }
+            }
+        });
+        pdq::hash_luma(&mut small, sh, sw)
+    }
+
+    pub fn pdq_dihedral(&self) -> pdq::Dihedral {
+        let mut luma = pdq::luma_from_rgb8(&self.pixels, self.channels);
+        pdq::dihedral_luma(&mut luma, self.height as usize, self.width as usize)
+    }
+}
+
+fn image_format(format: MediaFormat) -> image::ImageFormat {
+    match format {
+        MediaFormat::Jpeg => image::ImageFormat::Jpeg,
+        MediaFormat::Png => image::ImageFormat::Png,
+        MediaFormat::Webp => image::ImageFormat::WebP,
+    }
+}
+
+fn decode_limits(limits: &Limits) -> image::Limits {
+    let mut l = image::Limits::default();
+    l.max_image_width = Some(limits.max_dimension);
+    l.max_image_height = Some(limits.max_dimension);
+    // Room for the decoded image at 16 bits a channel, plus the RGBA8 copy.
+    l.max_alloc = Some(limits.max_pixels.saturating_mul(8 + 4));
+    l
+}
+
+/// Decode the whole image under `limits` (dimensions are checked from the
+/// header before any pixel is allocated).
+pub fn decode_rgba8(bytes: &[u8], limits: &Limits) -> Result<DecodedImage, MediaError> {
+    let media = probe(bytes, limits)?;
+    if media.format == MediaFormat::Jpeg && !crate::media::jpeg_is_complete(bytes) {
+        return Err(MediaError::Malformed {
+            format: media.format.mime(),
+            detail: "the file ends before the image does (truncated)".into(),
+        });
+    }
+    let mut reader =
+        image::ImageReader::with_format(Cursor::new(bytes), image_format(media.format));
+    reader.limits(decode_limits(limits));
+    let decoded = reader.decode().map_err(|e| MediaError::Malformed {
+        format: media.format.mime(),
+        detail: e.to_string().trim_end().to_string(),
+    })?;
+    let (width, height) = (decoded.width(), decoded.height());
+    let (channels, pixels) = match decoded {
+        image::DynamicImage::ImageRgb8(rgb) => (3, rgb.into_raw()),
+        other => (4, other.to_rgba8().into_raw()),
+    };
+    Ok(DecodedImage {
+        width,
+        height,
+        channels,
+        pixels,
+    })
+}
+
+/// What `hallmark hash` reports for a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ImageHash {
+    pub pdq: PdqHash,
+    pub quality: u8,
+    pub pixel_digest: PixelDigest,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Decode fully, then hash: PDQ on all pixels and the pixel digest.
+pub fn hash_image(bytes: &[u8], limits: &Limits) -> Result<ImageHash, MediaError> {
+    Ok(ImageHash::of(&decode_rgba8(bytes, limits)?))
+}
+
+impl ImageHash {
+    /// The hashes of an image already decoded with [`decode_rgba8`].
+    pub fn of(image: &DecodedImage) -> Self {
+        let pdq = image.pdq();
+        Self {
+            pdq: pdq.hash,
+            quality: pdq.quality,
+            pixel_digest: image.digest(),
+            width: image.width,
+            height: image.height,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binding_pdq_equals_luma_then_box_filter_bit_for_bit() {
+        let (w, h) = (2203usize, 1301usize);
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let pixels: Vec<u8> = (0..w * h * 3)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                ((i / 3 % w) as u64 / 9 + (i / 3 / w) as u64 / 5 + (state & 31)) as u8
+            })
+            .collect();
+        let image = DecodedImage {
+            width: w as u32,
+            height: h as u32,
+            channels: 3,
+            pixels,
+        };
+        // The formulation signing used before the fused version: full luma, then boxes.
+        let factor = h / 512;
+        let luma = pdq::luma_from_rgb8(&image.pixels, 3);
+        let (sw, sh) = (w / factor, h / factor);
+        let mut small = vec![0f32; sw * sh];
+        for (sy, row) in small.chunks_exact_mut(sw).enumerate() {
+            for y in sy * factor..(sy + 1) * factor {
+                let src = &luma[y * w..y * w + sw * factor];
+                for (out, block) in row.iter_mut().zip(src.chunks_exact(factor)) {
+                    *out += block.iter().sum::<f32>();
+                }
+            }
+            for v in row.iter_mut() {
+                *v *= 1.0 / (factor * factor) as f32;
+            }
+        }
+        let expected = pdq::hash_luma(&mut small, sh, sw);
+        assert_eq!(image.binding_pdq(), expected);
+    }
+
+    #[test]
+    fn digest_depends_on_pixels_and_dimensions_only() {
+        let a = DecodedImage {
+            width: 2,
+            height: 1,
+            channels: 4,
+            pixels: vec![1, 2, 3, 255, 4, 5, 6, 255],
+        };
+        let b = DecodedImage {
+            width: 1,
+            height: 2,
+            channels: 4,
+            pixels: a.pixels.clone(),
+        };
+        let rgb = DecodedImage {
+            width: 2,
+            height: 1,
+            channels: 3,
+            pixels: vec![1, 2, 3, 4, 5, 6],
+        };
+        assert_eq!(
+            rgb.digest(),
+            a.digest(),
+            "RGB digests as its canonical RGBA"
+        );
+        assert_ne!(a.digest(), b.digest());
+        assert_eq!(a.digest(), a.clone().digest());
+        assert_eq!(
+            PixelDigest::from_hex(&a.digest().to_hex()),
+            Some(a.digest())
+        );
+    }
+}
