@@ -52,8 +52,8 @@ fn i64_of(n: usize) -> i64 {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-    use super::*;
     use super::hash::decimation_matrix;
+    use super::*;
 
     #[test]
     fn the_decimation_matrix_is_the_reference_filter() {
