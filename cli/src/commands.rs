@@ -1,12 +1,12 @@
 //! One function per subcommand: read arguments and files, call the library,
 //! render its answer.
 
-use crate::out::{out, outln};
+use crate::out::outln;
 use hallmark_core::Code;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use hallmark_core::{Identity, IdentityRequest, SignOptions, SourceType, TrustStore, Verifier};
+use hallmark_core::{Identity, IdentityRequest, SignOptions, SourceType, TrustStore};
 
 use crate::error::{shown, CliError, EXIT_FAILURE, EXIT_UNREADABLE, EXIT_USAGE};
 use crate::{passphrase, render};
@@ -97,7 +97,22 @@ pub fn keygen(args: KeygenArgs) -> Result<u8, CliError> {
 }
 
 /// `hallmark renew`: a new signing key and certificate under the same CA.
-pub fn renew(dir: &Path, valid_days: u32, passphrase_file: Option<&Path>) -> Result<u8, CliError> {
+#[derive(Debug, clap::Args)]
+pub struct RenewArgs {
+    /// The identity directory made by `hallmark keygen`.
+    #[arg(long, value_name = "DIR")]
+    pub identity: PathBuf,
+    /// Days the new signing certificate is valid.
+    #[arg(long, value_name = "N", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub valid_days: u32,
+    /// Read the passphrase from this file's first line.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+pub fn renew(args: RenewArgs) -> Result<u8, CliError> {
+    let (dir, valid_days) = (args.identity.as_path(), args.valid_days);
+    let passphrase_file = args.passphrase_file.as_deref();
     let passphrase = if Identity::ca_key_needs_passphrase(dir)? {
         Some(passphrase::for_unlock(passphrase_file)?)
     } else {
@@ -296,52 +311,4 @@ pub fn sign(args: SignArgs) -> Result<u8, CliError> {
         );
     }
     Ok(0)
-}
-
-/// `hallmark verify`: one report per file, from the one checking pipeline
-/// (with a registry, unsigned files whose pixels match a registered file
-/// become `recovered`).
-pub(crate) fn verify(
-    checker: &hallmark_core::Checker<'_>,
-    files: &[PathBuf],
-    require_trusted: bool,
-    json: bool,
-) -> u8 {
-    let mut worst = 0u8;
-    for path in files {
-        let report = checker.check_file(path);
-        worst = worst.max(report.verdict.exit_code(require_trusted));
-        if json {
-            outln!("{}", report.to_json_line());
-        } else {
-            outln!(
-                "{}",
-                render::report_line(&path.display().to_string(), &report)
-            );
-            // Passes `--require valid`, not `--require trusted`: valid or recovered.
-            let below = report.verdict.exit_code(false) == 0 && report.verdict.exit_code(true) != 0;
-            if below && require_trusted {
-                outln!("  below the requirement: --require trusted");
-            }
-        }
-    }
-    worst
-}
-
-pub fn inspect(file: &Path, trust: &crate::args::TrustArgs, json: bool) -> Result<u8, CliError> {
-    let verifier = Verifier::new(trust.store()?);
-    let bytes = read_input(file)?;
-    let mut inspection = hallmark_core::Checker::new(&verifier).inspect_bytes(&bytes);
-    inspection.report.path = Some(file.display().to_string());
-    if json {
-        let text = serde_json::to_string_pretty(&inspection)
-            .map_err(|e| CliError::new(Code::Internal, e.to_string(), EXIT_FAILURE))?;
-        outln!("{text}");
-    } else {
-        out!(
-            "{}",
-            render::inspection(&file.display().to_string(), &inspection)
-        );
-    }
-    Ok(inspection.report.verdict.exit_code(false))
 }

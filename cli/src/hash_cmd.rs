@@ -12,8 +12,38 @@ use hallmark_core::pixels::{decode_rgba8, ImageHash};
 use hallmark_core::records::{ErrorRecord, HashRecord, MatchRecord};
 use hallmark_core::{ErrorInfo, Limits};
 
+use crate::args::{OutputArgs, ThresholdArgs};
 use crate::error::{shown, CliError, EXIT_UNREADABLE, EXIT_USAGE};
 use crate::render::escape;
+
+#[derive(Debug, clap::Args)]
+pub struct HashArgs {
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// One JSON record per file.
+    #[arg(long)]
+    pub json: bool,
+    /// Also the hashes of the 8 rotations and reflections.
+    #[arg(long)]
+    pub dihedral: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MatchArgs {
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_name = "BANK.tsv")]
+    pub bank: PathBuf,
+    #[command(flatten)]
+    pub threshold: ThresholdArgs,
+    /// One JSON record per file.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
 
 fn read(path: &Path) -> Result<Vec<u8>, (String, String)> {
     hallmark_core::read_input(path, Limits::default().max_file_bytes)
@@ -40,7 +70,8 @@ fn report_unreadable(path: &Path, code: &str, message: &str, json: bool) {
     }
 }
 
-pub fn hash(files: &[PathBuf], json: bool, dihedral: bool) -> Result<u8, CliError> {
+pub fn hash(args: HashArgs) -> Result<u8, CliError> {
+    let (files, json, dihedral) = (&args.files, args.json, args.dihedral);
     let limits = Limits::default();
     let mut exit = 0;
     for path in files {
@@ -110,12 +141,13 @@ pub fn load_bank(path: &Path) -> Result<Bank, CliError> {
     Ok(bank)
 }
 
-pub fn match_files(
-    files: &[PathBuf],
-    bank_path: &Path,
-    threshold: u32,
-    json: bool,
-) -> Result<u8, CliError> {
+pub fn match_files(args: MatchArgs) -> Result<u8, CliError> {
+    let (files, bank_path, threshold, json) = (
+        &args.files,
+        args.bank.as_path(),
+        args.threshold.threshold,
+        args.json,
+    );
     // --threshold is at most pdq::MAX_MATCH_THRESHOLD (args::threshold_parser).
     let bank = load_bank(bank_path)?;
     let limits = Limits::default();

@@ -14,11 +14,12 @@ mod render;
 mod scan_cmd;
 mod scan_html;
 mod trust_cmd;
+mod verify_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use crate::error::CliError;
 
@@ -40,12 +41,6 @@ struct Cli {
     /// chains to one of these (or to one added with `trust add --tsa`).
     #[arg(long = "tsa-trust", value_name = "PEM", global = true)]
     tsa_trust: Vec<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Require {
-    Valid,
-    Trusted,
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,61 +81,15 @@ enum Command {
     Keygen(commands::KeygenArgs),
     /// Issue a new signing key and certificate under the identity's CA
     /// (ca.key): root.pem is unchanged, so verifiers keep trusting it.
-    Renew {
-        /// The identity directory made by `hallmark keygen`.
-        #[arg(long, value_name = "DIR")]
-        identity: PathBuf,
-        /// Days the new signing certificate is valid.
-        #[arg(long, value_name = "N", default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
-        valid_days: u32,
-        /// Read the passphrase from this file's first line.
-        #[arg(long, value_name = "FILE")]
-        passphrase_file: Option<PathBuf>,
-    },
+    Renew(commands::RenewArgs),
     /// Sign a JPEG, PNG or WebP image with Content Credentials.
     Sign(commands::SignArgs),
     /// Verify Content Credentials: who signed each file, and whether it changed.
-    Verify {
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        #[command(flatten)]
-        trust: args::TrustArgs,
-        /// What passes: valid (trusted or valid) or trusted only.
-        #[arg(long, value_enum, default_value = "valid")]
-        require: Require,
-        /// One JSON report per line.
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        registry: args::RegistryArgs,
-        #[command(flatten)]
-        output: args::OutputArgs,
-    },
+    Verify(verify_cmd::VerifyArgs),
     /// Perceptual hash (PDQ) and pixel digest of images.
-    Hash {
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        #[arg(long)]
-        json: bool,
-        /// Also the hashes of the 8 rotations and reflections.
-        #[arg(long)]
-        dihedral: bool,
-        #[command(flatten)]
-        output: args::OutputArgs,
-    },
+    Hash(hash_cmd::HashArgs),
     /// Match images against a bank of PDQ hashes (TSV: pdq_hex, label, note).
-    Match {
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        #[arg(long, value_name = "BANK.tsv")]
-        bank: PathBuf,
-        #[command(flatten)]
-        threshold: args::ThresholdArgs,
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        output: args::OutputArgs,
-    },
+    Match(hash_cmd::MatchArgs),
     /// Classify feeds: match images against banks of known hashes, on CPU or GPU.
     Feed {
         #[command(subcommand)]
@@ -152,44 +101,14 @@ enum Command {
         command: registry_cmd::RegistryCommand,
     },
     /// Verify every image in folders against a policy; report as a table, JSON lines, CSV, JUnit or HTML.
-    Scan {
-        /// Files and folders (walked recursively; links to folders are not followed).
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        #[command(flatten)]
-        trust: args::TrustArgs,
-        /// A TOML policy: which verdicts pass, trust, AI-generated content, source types, actions.
-        #[arg(long, value_name = "FILE")]
-        policy: Option<PathBuf>,
-        #[arg(long, value_enum, default_value = "table")]
-        format: scan_cmd::ScanFormat,
-        #[command(flatten)]
-        output: args::OutputArgs,
-        #[command(flatten)]
-        registry: args::RegistryArgs,
-        /// Verify every file again: neither read nor write the result cache
-        /// (kept in $HALLMARK_CACHE_DIR, else $XDG_CACHE_HOME/hallmark, else ~/.cache/hallmark).
-        #[arg(long)]
-        no_cache: bool,
-        /// No progress line on stderr (it is shown only on a terminal anyway).
-        #[arg(long)]
-        no_progress: bool,
-    },
+    Scan(scan_cmd::ScanArgs),
     /// Manage your trust list: anchors used by verify, scan and registry.
     Trust {
         #[command(subcommand)]
         action: TrustAction,
     },
     /// Show a file's whole manifest store: active manifest, ingredients, assertions, certificates.
-    Inspect {
-        file: PathBuf,
-        #[command(flatten)]
-        trust: args::TrustArgs,
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        output: args::OutputArgs,
-    },
+    Inspect(verify_cmd::InspectArgs),
 }
 
 fn run(cli: Cli) -> Result<u8, CliError> {
@@ -197,69 +116,11 @@ fn run(cli: Cli) -> Result<u8, CliError> {
     args::set_tsa_trust(cli.tsa_trust.clone());
     match cli.command {
         Command::Keygen(args) => commands::keygen(args),
-        Command::Renew {
-            identity,
-            valid_days,
-            passphrase_file,
-        } => commands::renew(&identity, valid_days, passphrase_file.as_deref()),
+        Command::Renew(args) => commands::renew(args),
         Command::Sign(args) => commands::sign(args),
-        Command::Verify {
-            files,
-            trust,
-            require,
-            json,
-            registry:
-                args::RegistryArgs {
-                    registry: Some(db),
-                    threshold,
-                },
-            ..
-        } => registry_cmd::verify(registry_cmd::VerifyArgs {
-            files: &files,
-            trust: &trust,
-            require_trusted: require == Require::Trusted,
-            json,
-            db: &db,
-            threshold,
-        }),
-        Command::Verify {
-            files,
-            trust,
-            require,
-            json,
-            registry: args::RegistryArgs { registry: None, .. },
-            ..
-        } => {
-            let verifier = hallmark_core::Verifier::new(trust.store()?);
-            Ok(commands::verify(
-                &hallmark_core::Checker::new(&verifier),
-                &files,
-                require == Require::Trusted,
-                json,
-            ))
-        }
-        Command::Scan {
-            paths,
-            trust,
-            policy,
-            format,
-            registry,
-            no_cache,
-            no_progress,
-            ..
-        } => scan_cmd::scan(scan_cmd::ScanArgs {
-            paths: &paths,
-            trust: &trust,
-            policy: policy.as_deref(),
-            format,
-            registry: registry.registry.as_deref(),
-            threshold: registry.threshold,
-            no_cache,
-            progress: !no_progress,
-        }),
-        Command::Inspect {
-            file, trust, json, ..
-        } => commands::inspect(&file, &trust, json),
+        Command::Verify(args) => verify_cmd::verify(args),
+        Command::Scan(args) => scan_cmd::scan(args),
+        Command::Inspect(args) => verify_cmd::inspect(args),
         Command::Trust { action } => match action {
             TrustAction::Add {
                 pem,
@@ -272,19 +133,8 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         },
         Command::Registry { command } => registry_cmd::run(command),
         Command::Feed { command } => feed_cmd::run(command),
-        Command::Hash {
-            files,
-            json,
-            dihedral,
-            ..
-        } => hash_cmd::hash(&files, json, dihedral),
-        Command::Match {
-            files,
-            bank,
-            threshold,
-            json,
-            ..
-        } => hash_cmd::match_files(&files, &bank, threshold.threshold, json),
+        Command::Hash(args) => hash_cmd::hash(args),
+        Command::Match(args) => hash_cmd::match_files(args),
     }
 }
 
@@ -292,17 +142,17 @@ impl Command {
     /// Where this command's output goes, for those that report.
     fn output(&self) -> Option<&args::OutputArgs> {
         match self {
-            Self::Verify { output, .. }
-            | Self::Hash { output, .. }
-            | Self::Match { output, .. }
-            | Self::Scan { output, .. }
-            | Self::Inspect { output, .. }
-            | Self::Trust {
+            Self::Verify(args) => Some(&args.output),
+            Self::Hash(args) => Some(&args.output),
+            Self::Match(args) => Some(&args.output),
+            Self::Scan(args) => Some(&args.output),
+            Self::Inspect(args) => Some(&args.output),
+            Self::Trust {
                 action: TrustAction::List { output, .. },
             } => Some(output),
             Self::Registry { command } => Some(command.output()),
             Self::Feed { command } => Some(command.output()),
-            Self::Keygen(_) | Self::Renew { .. } | Self::Sign(_) | Self::Trust { .. } => None,
+            Self::Keygen(_) | Self::Renew(_) | Self::Sign(_) | Self::Trust { .. } => None,
         }
     }
 }

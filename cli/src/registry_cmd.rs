@@ -236,26 +236,3 @@ fn lookup(files: &[PathBuf], db: &Path, threshold: u32, json: bool) -> Result<u8
     }
     Ok(worst)
 }
-
-/// `hallmark verify --registry DB`: verify, then turn unsigned files whose
-/// pixels match a registered file into `recovered`.
-pub struct VerifyArgs<'a> {
-    pub files: &'a [PathBuf],
-    pub trust: &'a TrustArgs,
-    pub require_trusted: bool,
-    pub json: bool,
-    pub db: &'a Path,
-    pub threshold: u32,
-}
-
-pub fn verify(args: VerifyArgs<'_>) -> Result<u8, CliError> {
-    let verifier = Verifier::new(args.trust.store()?);
-    let registry = std::sync::Mutex::new(open(args.db)?.with_limits(*verifier.limits()));
-    let checker = hallmark_core::Checker::new(&verifier).with_registry(&registry, args.threshold);
-    Ok(crate::commands::verify(
-        &checker,
-        args.files,
-        args.require_trusted,
-        args.json,
-    ))
-}

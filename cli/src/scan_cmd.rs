@@ -40,15 +40,29 @@ pub enum ScanFormat {
     Html,
 }
 
-pub struct ScanArgs<'a> {
-    pub paths: &'a [PathBuf],
-    pub trust: &'a crate::args::TrustArgs,
-    pub policy: Option<&'a Path>,
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// Files and folders (walked recursively; links to folders are not followed).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub trust: crate::args::TrustArgs,
+    /// A TOML policy: which verdicts pass, trust, AI-generated content, source types, actions.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
     pub format: ScanFormat,
-    pub registry: Option<&'a Path>,
-    pub threshold: u32,
+    #[command(flatten)]
+    pub output: crate::args::OutputArgs,
+    #[command(flatten)]
+    pub registry: crate::args::RegistryArgs,
+    /// Verify every file again: neither read nor write the result cache
+    /// (kept in $HALLMARK_CACHE_DIR, else $XDG_CACHE_HOME/hallmark, else ~/.cache/hallmark).
+    #[arg(long)]
     pub no_cache: bool,
-    pub progress: bool,
+    /// No progress line on stderr (it is shown only on a terminal anyway).
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 pub const CSV_HEADER: &str = "path,format,verdict,pass,signer,issuer,ai_generated,summary,reasons";
@@ -106,13 +120,13 @@ fn open_cache(fingerprint: [u8; 32]) -> Option<ScanCache> {
     }
 }
 
-pub fn scan(args: ScanArgs<'_>) -> Result<u8, CliError> {
-    let policy = match args.policy {
+pub fn scan(args: ScanArgs) -> Result<u8, CliError> {
+    let policy = match args.policy.as_deref() {
         Some(path) => load_policy(path)?,
         None => Policy::default(),
     };
     let verifier = Verifier::new(args.trust.store()?);
-    let registry = match args.registry {
+    let registry = match args.registry.registry.as_deref() {
         Some(path) => Some(crate::registry_cmd::open(path)?.with_limits(*verifier.limits())),
         None => None,
     };
@@ -121,7 +135,7 @@ pub fn scan(args: ScanArgs<'_>) -> Result<u8, CliError> {
         let state = registry
             .state()
             .map_err(|e| CliError::new(e.code(), render::escape(&e.to_string()), EXIT_FAILURE))?;
-        let extra = format!("registry\0{state}\0{}", args.threshold);
+        let extra = format!("registry\0{state}\0{}", args.registry.threshold);
         fingerprint = ScanCache::fingerprint_with(fingerprint, extra.as_bytes());
     }
     let cache = if args.no_cache {
@@ -132,7 +146,7 @@ pub fn scan(args: ScanArgs<'_>) -> Result<u8, CliError> {
     let registry = registry.map(Mutex::new);
     let options = ScanOptions {
         cache: cache.as_ref(),
-        registry: registry.as_ref().map(|r| (r, args.threshold)),
+        registry: registry.as_ref().map(|r| (r, args.registry.threshold)),
         thumbnail_side: (args.format == ScanFormat::Html).then_some(THUMBNAIL_SIDE),
     };
     let spool_error = |e: io::Error| {
@@ -155,9 +169,9 @@ pub fn scan(args: ScanArgs<'_>) -> Result<u8, CliError> {
     if args.format == ScanFormat::Csv {
         crate::out::outln!("{CSV_HEADER}");
     }
-    let progress = Progress::new(args.progress);
+    let progress = Progress::new(!args.no_progress);
     let mut spool_failed: Option<io::Error> = None;
-    let summary = hallmark_core::scan::scan(&verifier, &policy, args.paths, options, |entry| {
+    let summary = hallmark_core::scan::scan(&verifier, &policy, &args.paths, options, |entry| {
         progress.tick(&entry);
         let mut spooled = Ok(());
         match args.format {

@@ -1,0 +1,101 @@
+//! `hallmark verify` and `hallmark inspect`: each file through the one
+//! `Checker` (read under limits, verify, and recover from a registry when
+//! one is given), rendered a line per file or as the whole store.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use hallmark_core::{Checker, Code, Verifier};
+
+use crate::args::{OutputArgs, RegistryArgs, TrustArgs};
+use crate::error::{CliError, EXIT_FAILURE};
+use crate::out::{out, outln};
+use crate::render;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Require {
+    Valid,
+    Trusted,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// What passes: valid (trusted or valid) or trusted only.
+    #[arg(long, value_enum, default_value = "valid")]
+    pub require: Require,
+    /// One JSON report per line.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// The whole inspection as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+pub fn verify(args: VerifyArgs) -> Result<u8, CliError> {
+    let verifier = Verifier::new(args.trust.store()?);
+    let registry = match &args.registry.registry {
+        Some(db) => Some(std::sync::Mutex::new(
+            crate::registry_cmd::open(db)?.with_limits(*verifier.limits()),
+        )),
+        None => None,
+    };
+    let mut checker = Checker::new(&verifier);
+    if let Some(registry) = &registry {
+        checker = checker.with_registry(registry, args.registry.threshold);
+    }
+    let require_trusted = args.require == Require::Trusted;
+    let mut worst = 0u8;
+    for path in &args.files {
+        let report = checker.check_file(path);
+        worst = worst.max(report.verdict.exit_code(require_trusted));
+        if args.json {
+            outln!("{}", report.to_json_line());
+        } else {
+            outln!(
+                "{}",
+                render::report_line(&path.display().to_string(), &report)
+            );
+            // Passes `--require valid`, not `--require trusted`: valid or recovered.
+            let below = report.verdict.exit_code(false) == 0 && report.verdict.exit_code(true) != 0;
+            if below && require_trusted {
+                outln!("  below the requirement: --require trusted");
+            }
+        }
+    }
+    Ok(worst)
+}
+
+pub fn inspect(args: InspectArgs) -> Result<u8, CliError> {
+    let verifier = Verifier::new(args.trust.store()?);
+    let bytes = crate::commands::read_input(&args.file)?;
+    let mut inspection = Checker::new(&verifier).inspect_bytes(&bytes);
+    inspection.report.path = Some(args.file.display().to_string());
+    if args.json {
+        let text = serde_json::to_string_pretty(&inspection)
+            .map_err(|e| CliError::new(Code::Internal, e.to_string(), EXIT_FAILURE))?;
+        outln!("{text}");
+    } else {
+        out!(
+            "{}",
+            render::inspection(&args.file.display().to_string(), &inspection)
+        );
+    }
+    Ok(inspection.report.verdict.exit_code(false))
+}
