@@ -2,7 +2,10 @@
 //! errors with their hints, in `tests/cmd/COMMAND/CASE.toml` (the command
 //! line and its exit status) beside `CASE.stdout` and `CASE.stderr` (what
 //! it must print, exactly; `[..]` elides a varying part of a line). Every
-//! case runs from the repository root on the shipped fixtures.
+//! such case runs from the repository root on the shipped fixtures. A tour,
+//! `tests/cmd/tour/NAME.trycmd`, is a sequence of commands with their output
+//! and status, run in a sandbox copied from `NAME.in/` (`NAME.out/` makes it
+//! a sandbox; its files, none yet, would be compared with what is left).
 //!
 //! Run: `cargo test -p hallmark-cli --test cmd`. After changing output on
 //! purpose: `TRYCMD=overwrite cargo test -p hallmark-cli --test cmd`, then
@@ -22,5 +25,6 @@ fn what_people_read() {
         )
         .env("HALLMARK_CACHE_DIR", "/nonexistent/hallmark-snapshot-cache")
         .env("NO_COLOR", "1")
-        .case("tests/cmd/*/*.toml");
+        .case("tests/cmd/*/*.toml")
+        .case("tests/cmd/*/*.trycmd");
 }
