@@ -191,7 +191,7 @@ struct Config {
 }
 
 fn config() -> Result<Config, CliError> {
-    let Some(path) = crate::trust_cmd::config_dir().map(|d| d.join("config.toml")) else {
+    let Some(path) = crate::dirs::config_dir().map(|d| d.join("config.toml")) else {
         return Ok(Config::default());
     };
     let text = match fs::read_to_string(&path) {

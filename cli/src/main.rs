@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod dirs;
 mod error;
 mod feed_cmd;
 mod hash_cmd;

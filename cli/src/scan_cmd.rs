@@ -67,22 +67,9 @@ pub struct ScanArgs {
 
 pub const CSV_HEADER: &str = "path,format,verdict,pass,signer,issuer,ai_generated,summary,reasons";
 
-/// Where the scan cache lives: `$HALLMARK_CACHE_DIR`, else
-/// `$XDG_CACHE_HOME/hallmark`, else `~/.cache/hallmark`.
-pub fn cache_dir() -> Option<PathBuf> {
-    let from = |var: &str| {
-        std::env::var_os(var)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    from("HALLMARK_CACHE_DIR")
-        .or_else(|| from("XDG_CACHE_HOME").map(|d| d.join("hallmark")))
-        .or_else(|| from("HOME").map(|d| d.join(".cache").join("hallmark")))
-}
-
 /// Open the cache, or say on stderr why this scan runs without one.
 fn open_cache(fingerprint: [u8; 32]) -> Option<ScanCache> {
-    let Some(dir) = cache_dir() else {
+    let Some(dir) = crate::dirs::cache_dir() else {
         eprintln!("hallmark: note: no cache directory (set HALLMARK_CACHE_DIR or HOME); scanning without a cache");
         return None;
     };

@@ -1,36 +1,25 @@
 //! `hallmark trust add|list|remove`: the user's trust list, kept in
-//! `$HALLMARK_CONFIG_DIR/trust` (default `$XDG_CONFIG_HOME/hallmark/trust`,
-//! else `~/.config/hallmark/trust`), one PEM bundle per name.
+//! `trust/` of the configuration directory (`$HALLMARK_CONFIG_DIR`, else
+//! `$XDG_CONFIG_HOME/hallmark`, else `~/.config/hallmark`; see `dirs`), one
+//! PEM bundle per name.
 
 use crate::out::outln;
 use hallmark_core::Code;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use hallmark_core::{TrustDir, TrustDirError};
 
 use crate::error::{shown, CliError, EXIT_FAILURE, EXIT_USAGE};
 use crate::render::escape;
 
-/// Where the user's configuration lives.
-pub fn config_dir() -> Option<PathBuf> {
-    let from = |var: &str| {
-        std::env::var_os(var)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    from("HALLMARK_CONFIG_DIR")
-        .or_else(|| from("XDG_CONFIG_HOME").map(|d| d.join("hallmark")))
-        .or_else(|| from("HOME").map(|d| d.join(".config").join("hallmark")))
-}
-
 /// The user's trust directory (it may not exist yet).
 pub fn trust_dir() -> Option<TrustDir> {
-    config_dir().map(|d| TrustDir::new(d.join("trust")))
+    crate::dirs::config_dir().map(|d| TrustDir::new(d.join("trust")))
 }
 
 /// The user's time-stamp authority roots, kept apart (`trust add --tsa`).
 pub fn tsa_trust_dir() -> Option<TrustDir> {
-    config_dir().map(|d| TrustDir::new(d.join("trust-tsa")))
+    crate::dirs::config_dir().map(|d| TrustDir::new(d.join("trust-tsa")))
 }
 
 fn err(e: TrustDirError) -> CliError {

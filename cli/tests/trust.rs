@@ -157,3 +157,48 @@ fn the_trust_list_anchors_claim_signers_and_cawg_identities_and_is_named_as_the_
     assert_eq!(report["identities"][0]["trusted"], true, "{report}");
     assert_eq!(report["identities"][0]["name"], "C2PA Signer");
 }
+
+/// Where the trust list goes without HALLMARK_CONFIG_DIR: the XDG base
+/// directory, and never a relative XDG_CONFIG_HOME (the XDG specification
+/// says to ignore one). Before, `XDG_CONFIG_HOME=conf` put the trust list in
+/// `./conf/hallmark/trust`, wherever the command happened to run.
+#[test]
+fn the_trust_list_lives_in_the_xdg_config_directory() {
+    let home = tempfile::tempdir().unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+    let root = fixture("keys/newsroom/root.pem");
+    let run = |xdg: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hallmark"));
+        cmd.env_remove("HALLMARK_CONFIG_DIR")
+            .env_remove("XDG_CONFIG_HOME")
+            .env("HOME", home.path())
+            .current_dir(cwd.path())
+            .args(["trust", "add", "--force", "--name", "news"])
+            .arg(&root);
+        if let Some(xdg) = xdg {
+            cmd.env("XDG_CONFIG_HOME", xdg);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+    };
+    run(None);
+    assert!(home
+        .path()
+        .join(".config/hallmark/trust/news.pem")
+        .is_file());
+
+    let xdg = tempfile::tempdir().unwrap();
+    run(Some(xdg.path().to_str().unwrap()));
+    assert!(xdg.path().join("hallmark/trust/news.pem").is_file());
+
+    std::fs::remove_file(home.path().join(".config/hallmark/trust/news.pem")).unwrap();
+    run(Some("conf"));
+    assert!(
+        !cwd.path().join("conf").exists(),
+        "a relative XDG_CONFIG_HOME is ignored"
+    );
+    assert!(home
+        .path()
+        .join(".config/hallmark/trust/news.pem")
+        .is_file());
+}
