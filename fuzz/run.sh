@@ -20,7 +20,9 @@ seed() { # seed TARGET FILES...
   for f in "$@"; do [ -f "$f" ] && cp -n "$f" "$dir/" 2>/dev/null || true; done
 }
 images=(../fixtures/images/* ../fixtures/signed/* ../fixtures/attacks/* ../../shared/corpus/c2pa-rs/*.jpg ../../shared/corpus/pdq/*.jpg)
-seed verify "${images[@]}"
+# The small files of the media corpus (video, audio, TIFF, SVG, AVIF and the hostile ones).
+media=(../../shared/corpus/c2pa-rs/media/{dashinit.mp4,nested_moov_1000.mp4,riff_bomb_1000.wav,tiff_poc.tiff,sample1.svg,sample1.avif})
+seed verify "${images[@]}" "${media[@]}"
 seed hash "${images[@]}"
 seed bank ../../shared/corpus/pdq/expected.tsv
 seed registry

@@ -120,6 +120,11 @@ def main():
         for f in ("attacks/bomb.png", "attacks/bomb.jpg", "attacks/bomb.webp", "attacks/deep-ingredients.jpg",
                   "attacks/ingredient-cycle.jpg", "attacks/jumbf-size-extended.jpg", "attacks/hostile-title.jpg"):
             inputs.append((f"fixtures/{f}", os.path.join(ROOT, "fixtures", f)))
+        # The reference's hostile media: boxes nested 1,000 deep, a TIFF of
+        # too many subfiles, a RIFF of 1,000 nested chunks.
+        media = os.path.join(ROOT, "..", "shared", "corpus", "c2pa-rs", "media")
+        for f in ("nested_moov_1000.mp4", "tiff_poc.tiff", "riff_bomb_1000.wav"):
+            inputs.append((f"corpus media/{f}", os.path.join(media, f)))
         for what, p in inputs:
             size = os.path.getsize(p) / (1 << 20)
             for name, cmd in [

@@ -83,7 +83,7 @@ enum Command {
     /// Issue a new signing key and certificate under the identity's CA
     /// (ca.key): root.pem is unchanged, so verifiers keep trusting it.
     Renew(commands::RenewArgs),
-    /// Sign a JPEG, PNG or WebP image with Content Credentials.
+    /// Sign a picture, video or audio file with Content Credentials.
     Sign(commands::SignArgs),
     /// Verify Content Credentials: who signed each file, and whether it changed.
     Verify(verify_cmd::VerifyArgs),

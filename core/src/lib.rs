@@ -65,7 +65,7 @@ pub use identity::{CA_KEY_FILE, CHAIN_FILE, CURRENT_LINK, KEY_FILE, ROOT_FILE};
 pub use input::{read_bounded_line, read_input, BoundedLine, InputError};
 pub use inspect::{inspect, Inspection};
 pub use keyfile::Passphrase;
-pub use media::{probe, Limits, MediaError, MediaFormat, Probe};
+pub use media::{identify, probe, Limits, MediaError, MediaFormat, Probe, MAX_TIFF_DIRECTORIES};
 pub use output::{write_atomically, AtomicFile, OutputError};
 pub use policy::{Policy, PolicyError, PolicyOutcome};
 pub use report::{

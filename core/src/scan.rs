@@ -45,9 +45,13 @@ pub use walk::Skip;
 /// How many failing files a summary names; the rest are only counted.
 pub const FAILING_LISTED: usize = 100;
 
-/// File names that say "image": such files are verified even when their
-/// content is not recognised, so a broken image is reported, never skipped.
-const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "jpe", "png", "webp"];
+/// File names that say "media": such files are verified even when their
+/// content is not recognised, so a broken file is reported, never skipped
+/// (files with other names are verified when their content is media).
+const MEDIA_EXTENSIONS: &[&str] = &[
+    "jpg", "jpeg", "jpe", "png", "webp", "gif", "tif", "tiff", "dng", "avif", "heic", "heif",
+    "jxl", "svg", "mp4", "m4v", "mov", "avi", "m4a", "mp3", "wav", "flac",
+];
 
 /// Results in flight between the workers and the caller: bounds memory when
 /// the caller is slower than the verifiers.
@@ -138,8 +142,8 @@ enum Outcome {
 /// `on_entry` on this thread with each result as it finishes (in no set order).
 ///
 /// Roots that are files are verified whatever they hold, as `hallmark verify`
-/// does. In folders, files whose first bytes are not JPEG, PNG or WebP, and
-/// whose names don't end in an image extension, are counted as skipped;
+/// does. In folders, files whose first bytes are no format Hallmark reads,
+/// and whose names don't end in a media extension, are counted as skipped;
 /// devices and FIFOs are skipped; links to folders are not followed (a link to
 /// a folder above it is reported as an `error`, `walk.symlink_loop`); broken
 /// links and unreadable folders are `error` reports.
@@ -327,20 +331,24 @@ fn to_json(report: &Report) -> String {
     serde_json::to_string(&report).unwrap_or_default()
 }
 
-/// Sniff the first 16 bytes; a file that can't be opened is verified, so its error is reported.
+/// Sniff the file's head; a file that can't be opened is verified, so its error is reported.
 fn looks_like_image(path: &Path) -> bool {
     let named_image = path
         .extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)));
+        .is_some_and(|e| MEDIA_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)));
     if named_image {
         return true;
     }
     let Ok(file) = File::open(path) else {
         return true;
     };
-    let mut head = Vec::with_capacity(16);
-    if file.take(16).read_to_end(&mut head).is_err() {
+    let mut head = Vec::with_capacity(crate::media::SNIFF_BYTES);
+    if file
+        .take(crate::media::SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
+        .is_err()
+    {
         return true;
     }
     MediaFormat::sniff(&head).is_some()

@@ -127,7 +127,9 @@ pub struct Signed {
     pub certificate_expires: Option<String>,
 }
 
-/// Sign `bytes` (JPEG, PNG or WebP) with `identity`, returning the signed file.
+/// Sign `bytes` (any format [`MediaFormat::is_readable`](crate::MediaFormat)
+/// that c2pa writes) with `identity`, returning the signed file. Pictures
+/// (JPEG, PNG, WebP) also get the pixel digest and the PDQ soft binding.
 ///
 /// The result is verified before it is returned: its verdict must be
 /// `trusted` against the identity's own root (or `valid` when the identity has none).
@@ -164,8 +166,13 @@ pub fn sign_detailed(
     identity: &Identity,
     options: &SignOptions,
 ) -> Result<Signed, SignError> {
-    let media = probe(bytes, &options.limits)?;
-    let mime = media.format.mime();
+    // Pictures have their header read too (the size limits), then every
+    // pixel decoded below; other formats go to c2pa as they are.
+    let format = match crate::media::identify(bytes, &options.limits)? {
+        format if format.is_picture() => probe(bytes, &options.limits)?.format,
+        format => format,
+    };
+    let mime = format.mime();
     if let Some(title) = options
         .title
         .as_ref()
@@ -190,29 +197,32 @@ pub fn sign_detailed(
     for action in &options.actions {
         actions.push(serde_json::json!({ "action": action }));
     }
-    // Decoding every pixel also proves the image is whole before we vouch for it.
-    let image = decode_rgba8(bytes, &options.limits)?;
-    // The digest and the hash read the same pixels: compute them side by side.
-    let (digest, pdq) = crate::parallel::join(|| image.digest(), || image.binding_pdq());
+    let mut assertions = vec![serde_json::json!(
+        {"label": "c2pa.actions", "data": {"actions": actions}}
+    )];
+    if format.is_picture() {
+        // Decoding every pixel also proves the image is whole before we vouch for it.
+        let image = decode_rgba8(bytes, &options.limits)?;
+        // The digest and the hash read the same pixels: compute them side by side.
+        let (digest, pdq) = crate::parallel::join(|| image.digest(), || image.binding_pdq());
+        assertions.push(serde_json::json!({"label": "c2pa.soft-binding", "data": {
+            "alg": SOFT_BINDING_ALG,
+            "name": "PDQ perceptual hash of the whole image (hex, word 15 first)",
+            "blocks": [{"scope": {}, "value": pdq.hash.to_hex()}],
+        }}));
+        assertions.push(serde_json::json!({"label": PIXELS_ASSERTION, "data": {
+            "digest": digest.to_hex(),
+            "digest_alg": "hallmark pixel digest v1: BLAKE3 of LE32 width, LE32 height, RGBA8",
+            "width": image.width,
+            "height": image.height,
+            "pdq": pdq.hash.to_hex(),
+            "pdq_quality": pdq.quality,
+        }}));
+    }
     let mut definition = serde_json::json!({
         "claim_generator_info": [{"name": "hallmark", "version": env!("CARGO_PKG_VERSION")}],
         "format": mime,
-        "assertions": [
-            {"label": "c2pa.actions", "data": {"actions": actions}},
-            {"label": "c2pa.soft-binding", "data": {
-                "alg": SOFT_BINDING_ALG,
-                "name": "PDQ perceptual hash of the whole image (hex, word 15 first)",
-                "blocks": [{"scope": {}, "value": pdq.hash.to_hex()}],
-            }},
-            {"label": PIXELS_ASSERTION, "data": {
-                "digest": digest.to_hex(),
-                "digest_alg": "hallmark pixel digest v1: BLAKE3 of LE32 width, LE32 height, RGBA8",
-                "width": image.width,
-                "height": image.height,
-                "pdq": pdq.hash.to_hex(),
-                "pdq_quality": pdq.quality,
-            }},
-        ],
+        "assertions": assertions,
     });
     if let Some(title) = &options.title {
         definition["title"] = title.as_str().into();
@@ -222,7 +232,8 @@ pub fn sign_detailed(
         .with_definition(definition.to_string())
         .map_err(c2pa_err)?;
     if let Some(parent) = &options.parent {
-        let parent_media = probe(parent, &options.limits).map_err(SignError::Parent)?;
+        let parent_format =
+            crate::media::identify(parent, &options.limits).map_err(SignError::Parent)?;
         let ingredient = serde_json::json!({
             "title": options.parent_title.as_deref().unwrap_or("parent"),
             "relationship": "parentOf",
@@ -230,7 +241,7 @@ pub fn sign_detailed(
         builder
             .add_ingredient_from_stream(
                 ingredient.to_string(),
-                parent_media.format.mime(),
+                parent_format.mime(),
                 &mut Cursor::new(parent),
             )
             .map_err(c2pa_err)?;

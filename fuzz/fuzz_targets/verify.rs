@@ -1,5 +1,6 @@
-//! Verify arbitrary bytes, raw and behind each supported format's signature
-//! (the first input byte picks one), with and without trust anchors.
+//! Verify arbitrary bytes, raw and behind the signature of each format
+//! Hallmark reads (the first input byte picks one), with and without trust
+//! anchors: the sniffer and every C2PA asset reader it hands bytes to.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -12,6 +13,20 @@ const PREFIXES: &[&[u8]] = &[
     b"\xFF\xD8\xFF\xEB",                    // JPEG, straight into an APP11 (JUMBF) segment
     b"\x89PNG\r\n\x1a\n",                   // PNG signature
     b"RIFF\x00\x00\x00\x00WEBPVP8X",        // WebP, extended
+    b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom", // MP4 (BMFF)
+    b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00qt  ", // MOV
+    b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", // HEIC
+    b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf", // AVIF
+    b"RIFF\x00\x00\x00\x00WAVEfmt ",          // WAV
+    b"RIFF\x00\x00\x00\x00AVI LIST",          // AVI
+    b"GIF89a",                              // GIF
+    b"II*\x00",                             // TIFF, little-endian
+    b"MM\x00*",                             // TIFF, big-endian
+    b"ID3\x04\x00\x00\x00\x00\x00\x00",          // MP3 behind an empty ID3 tag
+    b"\xFF\xFB\x90\x64",                    // MP3 frame
+    b"fLaC",                                // FLAC
+    b"\x00\x00\x00\x0cJXL \r\n\x87\n",        // JPEG XL container
+    b"<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\">", // SVG
 ];
 
 fuzz_target!(|data: &[u8]| {

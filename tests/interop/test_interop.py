@@ -38,7 +38,19 @@ DIGITAL_CAPTURE = "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture
 
 HALLMARK = None  # set from --hallmark in main()
 
-MIME = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+MIME = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
+        ".mp4": "video/mp4", ".mov": "video/quicktime", ".avi": "video/x-msvideo",
+        ".avif": "image/avif", ".heic": "image/heic", ".gif": "image/gif",
+        ".tiff": "image/tiff", ".svg": "image/svg+xml", ".mp3": "audio/mpeg",
+        ".wav": "audio/wav", ".m4a": "audio/mp4", ".flac": "audio/flac",
+        ".dng": "image/dng"}
+
+# Unsigned files of the reference's media corpus and of fixtures/media, one of
+# each format hallmark signs besides JPEG, PNG and WebP.
+MEDIA = [CORPUS / "c2pa-rs" / "media" / name for name in [
+    "video1_no_manifest.mp4", "c.mov", "test.avi", "sample1.avif", "sample1.heic",
+    "sample1.gif", "test.tiff", "sample1.svg", "sample1.mp3", "sample1.wav"]] + [
+    ROOT / "fixtures" / "media" / name for name in ["tone.m4a", "tone.flac", "tiny.dng"]]
 
 
 def clean_env(**extra):
@@ -334,6 +346,110 @@ class ReferenceSignsHallmarkVerifies(unittest.TestCase):
             self.assertEqual(reports[0]["verdict"], "trusted")
             self.assertEqual(reports[0]["ingredients"],
                              [{"title": "py.jpg", "relationship": "parentOf", "verdict": "valid"}])
+
+
+class HallmarkAndC2patoolAgreeOnTheMediaCorpus(unittest.TestCase):
+    """Every file of the reference's media corpus: c2patool's answer and hallmark's verdict."""
+
+    # tiff_poc.tiff is left out: c2patool 0.27 (c2pa-rs 0.90) reads its five
+    # million sub-images for about 95 s; hallmark refuses it from its
+    # directory headers (format.malformed), as the corpus's reference does.
+    SKIP = {"tiff_poc.tiff", "expected-trusted.tsv", "expected-untrusted.tsv"}
+
+    def c2patool_answer(self, path, trust_pem):
+        args = ["c2patool", str(path), "trust", "--trust_anchors", str(trust_pem)]
+        run = subprocess.run(args, capture_output=True, text=True, env=clean_env(),
+                             stdin=subprocess.DEVNULL, timeout=120)
+        if run.returncode != 0:
+            if "No claim found" in run.stderr:
+                return "unsigned", []
+            if "could not be parsed" in run.stderr:
+                return "error", []
+            raise AssertionError(f"{path}: c2patool exited {run.returncode}: {run.stderr[:300]}")
+        report = json.loads(run.stdout)
+        active = report.get("validation_results", {}).get("activeManifest", {})
+        failures = [s["code"] for s in active.get("failure", [])]
+        return report["validation_state"], failures
+
+    def test_verdicts_and_failure_codes_agree(self):
+        media = CORPUS / "c2pa-rs" / "media"
+        names = sorted(n.name for n in media.iterdir() if n.name not in self.SKIP)
+        self.assertEqual(len(names), 15)
+        _, reports, err = hallmark_report(*[media / n for n in names], trust=TEST_ROOTS)
+        by_name = {Path(r["path"]).name: r for r in reports}
+        expected = {"Trusted": {"trusted"}, "Valid": {"valid"},
+                    "Invalid": {"tampered", "invalid"}, "unsigned": {"unsigned"}, "error": {"error"}}
+        for name in names:
+            with self.subTest(name):
+                state, failures = self.c2patool_answer(media / name, TEST_ROOTS)
+                report = by_name[name]
+                self.assertIn(report["verdict"], expected[state], f"c2patool: {state} {failures}")
+                codes = [s["code"] for s in report["status"] if s["kind"] == "failure"]
+                self.assertEqual(codes, failures)
+
+
+class HallmarkSignsEveryFormat(unittest.TestCase):
+    """hallmark signs video, audio and other images; the reference trusts each."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="hallmark-interop-media-")
+        d = Path(cls.tmp.name)
+        cls.identity = d / "id"
+        cls.root = cls.identity / "root.pem"
+        run = hallmark("keygen", "--name", SIGNER_NAME, "--org", SIGNER_ORG,
+                       "--out", cls.identity, "--no-passphrase")
+        assert run.returncode == 0, run.stderr
+        cls.signed = {}
+        cls.failed = {}
+        for source in MEDIA:
+            name = source.name
+            out = d / ("signed-" + name)
+            run = hallmark("sign", source, "-o", out,
+                           "--identity", cls.identity, "--title", name,
+                           "--action", "c2pa.color_adjustments")
+            if run.returncode == 0:
+                cls.signed[name] = out
+            else:
+                cls.failed[name] = run.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_hallmark_signs_every_format(self):
+        self.assertEqual(self.failed, {})
+        self.assertEqual(sorted(self.signed), sorted(p.name for p in MEDIA))
+
+    def test_c2patool_trusts_what_hallmark_signs_in_every_format(self):
+        for name, path in self.signed.items():
+            with self.subTest(name):
+                state, failures, successes, report = c2patool(path, trust_pem=self.root)
+                self.assertEqual(state, "Trusted", f"{name}: {failures}")
+                self.assertEqual(failures, [])
+                self.assertIn("signingCredential.trusted", successes)
+                manifest = report["manifests"][report["active_manifest"]]
+                self.assertEqual(manifest["title"], name)
+                self.assertEqual(manifest["signature_info"]["common_name"], SIGNER_NAME)
+
+    def test_c2pa_python_trusts_what_hallmark_signs_in_every_format(self):
+        for name, path in self.signed.items():
+            with self.subTest(name):
+                state, failures, _, manifest = c2pa_read(path, trust_pem=self.root)
+                self.assertEqual(state, "Trusted", f"{name}: {failures}")
+                actions = [a["action"] for assertion in manifest["assertions"]
+                           if assertion["label"].startswith("c2pa.actions")
+                           for a in assertion["data"]["actions"]]
+                self.assertEqual(actions, ["c2pa.created", "c2pa.color_adjustments"])
+
+    def test_hallmark_verifies_its_own_in_every_format(self):
+        code, reports, err = hallmark_report(*self.signed.values(), trust=self.root)
+        self.assertEqual(code, 0, err)
+        for report in reports:
+            with self.subTest(report["path"]):
+                self.assertEqual(report["verdict"], "trusted", report["summary"])
+                self.assertEqual(report["title"], Path(report["path"]).name[len("signed-"):])
+                self.assertIsNone(report["pixels"])
 
 
 def main():

@@ -248,7 +248,7 @@ fn verify_report(bytes: &[u8], options: &VerifyOptions) -> Result<Report, JsValu
     )?;
     if let Some(mime) = options.mime.as_deref() {
         let sniffed = MediaFormat::sniff(bytes);
-        if let Some(format) = sniffed.filter(|f| !f.mime().eq_ignore_ascii_case(mime.trim())) {
+        if let Some(format) = sniffed.filter(|f| !f.answers_to(mime)) {
             return Ok(Report::error(
                 Code::FormatMismatch,
                 format!(

@@ -1,5 +1,6 @@
 // The WASM build against the native CLI, file by file: every file of
-// ../shared/corpus/c2pa-rs, ../shared/corpus/pdq and the project's fixtures
+// ../shared/corpus/c2pa-rs (its video, audio and other media too),
+// ../shared/corpus/pdq and the project's fixtures
 // must get the same report from `verify` as from `hallmark verify --json`
 // (all fields but `path`), with and without trust anchors, and the same
 // hashes (or the same error code) from `hash` as from `hallmark hash --json`.
@@ -29,11 +30,13 @@ const filesIn = (dir, keep = () => true) =>
 const isData = (p) => !/\.(tsv|md|pem|json|txt)$/.test(p);
 const files = [
   ...filesIn(path.join(corpus, "c2pa-rs"), isData),
+  ...filesIn(path.join(corpus, "c2pa-rs/media"), isData),
   ...filesIn(path.join(corpus, "pdq"), isData),
   ...filesIn(path.join(corpus, "pdq/bridge-mods"), isData),
   ...filesIn(path.join(root, "fixtures/images")),
   ...filesIn(path.join(root, "fixtures/signed")),
   ...filesIn(path.join(root, "fixtures/attacks")),
+  ...filesIn(path.join(root, "fixtures/media"), isData),
 ];
 
 /** One JSON object per line of the native CLI's output, by path. */

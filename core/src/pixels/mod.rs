@@ -145,14 +145,6 @@ impl DecodedImage {
     }
 }
 
-fn image_format(format: MediaFormat) -> image::ImageFormat {
-    match format {
-        MediaFormat::Jpeg => image::ImageFormat::Jpeg,
-        MediaFormat::Png => image::ImageFormat::Png,
-        MediaFormat::Webp => image::ImageFormat::WebP,
-    }
-}
-
 fn decode_limits(limits: &Limits) -> image::Limits {
     let mut l = image::Limits::default();
     l.max_image_width = Some(limits.max_dimension);
@@ -172,8 +164,11 @@ pub fn decode_rgba8(bytes: &[u8], limits: &Limits) -> Result<DecodedImage, Media
             detail: "the file ends before the image does (truncated)".into(),
         });
     }
-    let mut reader =
-        image::ImageReader::with_format(Cursor::new(bytes), image_format(media.format));
+    // `probe` accepts only formats with a decoder.
+    let Some(image_format) = media.format.image_format() else {
+        return Err(MediaError::Unrecognized);
+    };
+    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), image_format);
     reader.limits(decode_limits(limits));
     let decoded = reader.decode().map_err(|e| MediaError::Malformed {
         format: media.format.mime(),

@@ -13,7 +13,7 @@ const MAX_DEPTH: usize = 256;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Skip {
-    /// Its content is not JPEG, PNG or WebP and its name doesn't say it is an image.
+    /// Its content is no format Hallmark reads and its name doesn't say it is media.
     NotImage,
     /// A device, FIFO or socket.
     NotRegular,

@@ -18,7 +18,7 @@ use c2pa::{Context, Reader, ValidationState};
 
 use crate::cert::signer_info;
 use crate::chain::{self};
-use crate::media::{probe, Limits};
+use crate::media::{identify, probe, Limits};
 use crate::report::{ClaimedFacts, IngredientReport, Report, SignerInfo, StatusEntry, Verdict};
 use crate::trust::TrustStore;
 
@@ -159,11 +159,16 @@ impl Verifier {
     /// Verify, and keep the reference SDK's reader when the bytes hold a
     /// readable manifest store (for `inspect`, which shows all of it).
     pub(crate) fn verify_with_reader(&self, bytes: &[u8]) -> (Report, Option<Reader>) {
-        let media = match probe(bytes, &self.limits) {
-            Ok(media) => media,
+        let format = match identify(bytes, &self.limits) {
+            // A picture's header is read too: its size is checked against the
+            // limits before anything decodes it.
+            Ok(format) if format.is_picture() => probe(bytes, &self.limits).map(|p| p.format),
+            other => other,
+        };
+        let mime = match format {
+            Ok(format) => format.mime(),
             Err(e) => return (Report::error(e.code(), e.to_string()), None),
         };
-        let mime = media.format.mime();
         let reader =
             Reader::from_shared_context(&self.context).with_stream(mime, Cursor::new(bytes));
         let (mut report, reader) = match reader {

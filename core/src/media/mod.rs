@@ -1,49 +1,14 @@
 //! What kind of media a byte string is, and whether it is within the limits we
 //! are willing to process. Formats are sniffed from content, never from names.
 
+mod format;
+mod tiff;
+
+pub use format::{MediaFormat, SNIFF_BYTES};
+pub use tiff::MAX_TIFF_DIRECTORIES;
+
 use crate::code::Code;
 use std::io::Cursor;
-
-/// The media formats Hallmark signs and verifies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MediaFormat {
-    Jpeg,
-    Png,
-    Webp,
-}
-
-impl MediaFormat {
-    /// Recognise a format from the first bytes of a file.
-    pub fn sniff(bytes: &[u8]) -> Option<Self> {
-        if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            Some(Self::Jpeg)
-        } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-            Some(Self::Png)
-        } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-            Some(Self::Webp)
-        } else {
-            None
-        }
-    }
-
-    /// The IANA media type, as C2PA and the report use it.
-    pub fn mime(self) -> &'static str {
-        match self {
-            Self::Jpeg => "image/jpeg",
-            Self::Png => "image/png",
-            Self::Webp => "image/webp",
-        }
-    }
-
-    fn image_format(self) -> image::ImageFormat {
-        match self {
-            Self::Jpeg => image::ImageFormat::Jpeg,
-            Self::Png => image::ImageFormat::Png,
-            Self::Webp => image::ImageFormat::WebP,
-        }
-    }
-}
 
 /// Bounds on what an input may make us do. Checked before pixels are allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,11 +46,17 @@ pub struct Probe {
 pub enum MediaError {
     #[error("the file is empty")]
     Empty,
-    #[error("not a JPEG, PNG or WebP image (unrecognised content)")]
+    #[error("not a media format Hallmark reads (unrecognised content)")]
     Unrecognized,
+    /// A format Hallmark recognises but can't do this with.
+    #[error("{format}: {why}")]
+    Unsupported {
+        format: &'static str,
+        why: &'static str,
+    },
     #[error("the file is {size} bytes, over the limit of {max} bytes")]
     FileTooLarge { size: u64, max: u64 },
-    #[error("not a readable {format} image: {detail}")]
+    #[error("not a readable {format} file: {detail}")]
     Malformed {
         format: &'static str,
         detail: String,
@@ -105,6 +76,7 @@ impl MediaError {
         match self {
             Self::Empty => Code::InputEmpty,
             Self::Unrecognized => Code::FormatUnrecognized,
+            Self::Unsupported { .. } => Code::FormatUnsupported,
             Self::FileTooLarge { .. } => Code::LimitsFileSize,
             Self::Malformed { .. } => Code::FormatMalformed,
             Self::TooLarge { .. } => Code::LimitsDimensions,
@@ -191,8 +163,9 @@ fn png_ihdr_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((be(&ihdr[8..12]), be(&ihdr[12..16])))
 }
 
-/// Sniff the format and read the image header, checking it against `limits`.
-pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, MediaError> {
+/// Recognise the format of a file whose Content Credentials are to be read,
+/// within the size limit (no pixels are looked at).
+pub fn identify(bytes: &[u8], limits: &Limits) -> Result<MediaFormat, MediaError> {
     if bytes.is_empty() {
         return Err(MediaError::Empty);
     }
@@ -204,13 +177,36 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, MediaError> {
         });
     }
     let format = MediaFormat::sniff(bytes).ok_or(MediaError::Unrecognized)?;
+    if !format.is_readable() {
+        return Err(MediaError::Unsupported {
+            format: format.mime(),
+            why: "this build reads no Content Credentials from this format",
+        });
+    }
+    if format == MediaFormat::Tiff {
+        tiff::check_directories(bytes)?;
+    }
+    Ok(format)
+}
+
+/// Sniff the format and read the picture's header, checking it against
+/// `limits`: for what needs pixels (hashes, thumbnails, signing's pixel
+/// digest). A format whose pixels Hallmark doesn't decode is `Unsupported`.
+pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, MediaError> {
+    let format = identify(bytes, limits)?;
+    let Some(image_format) = format.image_format() else {
+        return Err(MediaError::Unsupported {
+            format: format.mime(),
+            why: "Hallmark decodes no pixels of this format (JPEG, PNG and WebP only)",
+        });
+    };
     // A PNG's size is checked from its IHDR before the decoder sees it: some
     // decoders size buffers from the header at once, which overflows a
     // 32-bit usize (wasm32) and would hide a dimension bomb as "malformed".
     if let Some((width, height)) = png_ihdr_dimensions(bytes) {
         check_dimensions(width, height, limits)?;
     }
-    let reader = image::ImageReader::with_format(Cursor::new(bytes), format.image_format());
+    let reader = image::ImageReader::with_format(Cursor::new(bytes), image_format);
     let (width, height) = reader
         .into_dimensions()
         .map_err(|e| MediaError::Malformed {
@@ -249,8 +245,147 @@ mod tests {
             MediaFormat::sniff(b"RIFF\0\0\0\0WEBPVP8 "),
             Some(MediaFormat::Webp)
         );
-        assert_eq!(MediaFormat::sniff(b"RIFF\0\0\0\0WAVE"), None);
-        assert_eq!(MediaFormat::sniff(b"GIF89a"), None);
+        assert_eq!(
+            MediaFormat::sniff(b"RIFF\0\0\0\0WAVEfmt "),
+            Some(MediaFormat::Wav)
+        );
+        assert_eq!(
+            MediaFormat::sniff(b"RIFF\0\0\0\0AVI LIST"),
+            Some(MediaFormat::Avi)
+        );
+        assert_eq!(MediaFormat::sniff(b"RIFF\0\0\0\0CDXA"), None);
+        assert_eq!(MediaFormat::sniff(b"GIF89a"), Some(MediaFormat::Gif));
+        assert_eq!(
+            MediaFormat::sniff(b"II*\0\x08\0\0\0"),
+            Some(MediaFormat::Tiff)
+        );
+        assert_eq!(
+            MediaFormat::sniff(b"MM\0*\0\0\0\x08"),
+            Some(MediaFormat::Tiff)
+        );
+        assert_eq!(MediaFormat::sniff(b"%PDF-1.7\n"), Some(MediaFormat::Pdf));
+        assert_eq!(MediaFormat::sniff(b"\xFF\x0A\xFA"), Some(MediaFormat::Jxl));
+        assert_eq!(
+            MediaFormat::sniff(b"\0\0\0\x0cJXL \r\n\x87\n\0\0"),
+            Some(MediaFormat::Jxl)
+        );
+        assert_eq!(
+            MediaFormat::sniff(b"fLaC\0\0\0\x22"),
+            Some(MediaFormat::Flac)
+        );
+        // MPEG-1 layer III, 128 kbit/s, 44.1 kHz; and a sync word with a reserved layer.
+        assert_eq!(
+            MediaFormat::sniff(b"\xFF\xFB\x90\x64"),
+            Some(MediaFormat::Mp3)
+        );
+        assert_eq!(MediaFormat::sniff(b"\xFF\xF9\x90\x64"), None);
+        assert_eq!(MediaFormat::sniff(b"random text"), None);
+    }
+
+    #[test]
+    fn an_id3_tag_leads_mp3_or_flac_and_what_follows_decides() {
+        let mut tagged = b"ID3\x04\0\0\0\0\0\x05".to_vec();
+        tagged.extend_from_slice(b"TIT2\0");
+        assert_eq!(MediaFormat::sniff(&tagged), Some(MediaFormat::Mp3));
+        tagged.extend_from_slice(b"fLaC\0\0\0\x22");
+        assert_eq!(MediaFormat::sniff(&tagged), Some(MediaFormat::Flac));
+        // A tag size of 2^28 - 1 points past the end: MP3, no panic.
+        assert_eq!(
+            MediaFormat::sniff(b"ID3\x04\0\0\x7F\x7F\x7F\x7F"),
+            Some(MediaFormat::Mp3)
+        );
+    }
+
+    fn ftyp(major: &[u8; 4], compatible: &[&[u8; 4]]) -> Vec<u8> {
+        let size = 16 + 4 * compatible.len();
+        let mut b = u32::try_from(size).unwrap().to_be_bytes().to_vec();
+        b.extend_from_slice(b"ftyp");
+        b.extend_from_slice(major);
+        b.extend_from_slice(&[0, 0, 0, 0]);
+        for c in compatible {
+            b.extend_from_slice(*c);
+        }
+        b.extend_from_slice(b"\0\0\0\x08free");
+        b
+    }
+
+    #[test]
+    fn iso_media_files_are_told_apart_by_their_brands() {
+        use MediaFormat as F;
+        for (major, compatible, format) in [
+            (b"isom", &[b"isom", b"avc1"][..], F::Mp4),
+            (b"mp42", &[b"mp42", b"mp41"][..], F::Mp4),
+            (b"qt  ", &[b"qt  "][..], F::Mov),
+            (b"avif", &[b"avif", b"mif1", b"miaf"][..], F::Avif),
+            (b"mif1", &[b"mif1", b"avif"][..], F::Avif),
+            (b"heic", &[b"mif1", b"heic"][..], F::Heic),
+            (b"mif1", &[b"mif1"][..], F::Heif),
+            (b"M4A ", &[b"M4A ", b"mp42", b"isom"][..], F::M4a),
+        ] {
+            assert_eq!(
+                MediaFormat::sniff(&ftyp(major, compatible)),
+                Some(format),
+                "{major:?}"
+            );
+        }
+        assert_eq!(
+            MediaFormat::sniff(b"\0\0\0\x08wide\0\0\0\0mdat"),
+            Some(F::Mov)
+        );
+        assert_eq!(MediaFormat::sniff(b"\0\0\0\x08ftyp"), None, "no brand");
+        // A box size past the end, or under the header, reads what there is.
+        let mut huge = ftyp(b"heic", &[b"mif1"]);
+        huge[..4].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert_eq!(MediaFormat::sniff(&huge), Some(F::Heic));
+        huge[..4].copy_from_slice(&1u32.to_be_bytes());
+        assert_eq!(MediaFormat::sniff(&huge), Some(F::Heic));
+    }
+
+    #[test]
+    fn svg_is_xml_whose_first_element_is_svg() {
+        let svg = |text: &str| MediaFormat::sniff(text.as_bytes()) == Some(MediaFormat::Svg);
+        assert!(svg("<svg xmlns=\"http://www.w3.org/2000/svg\"/>"));
+        assert!(svg("\u{feff}  <?xml version=\"1.0\"?>\n<!-- made by hand -->\n<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"x\">\n<svg>"));
+        assert!(!svg("<html><svg></svg></html>"));
+        assert!(!svg("<?xml version=\"1.0\"?><rss/>"));
+        assert!(!svg("<!-- never closed <svg>"));
+    }
+
+    #[test]
+    fn declared_types_are_matched_with_their_aliases() {
+        assert!(MediaFormat::Jpeg.answers_to("image/jpeg"));
+        assert!(MediaFormat::Jpeg.answers_to(" Image/JPG ; charset=binary"));
+        assert!(MediaFormat::Wav.answers_to("audio/x-wav"));
+        assert!(
+            MediaFormat::Mp4.answers_to("video/quicktime"),
+            "ISO media types are loose"
+        );
+        assert!(MediaFormat::Heic.answers_to("image/heif"));
+        assert!(!MediaFormat::Png.answers_to("image/jpeg"));
+        assert!(
+            !MediaFormat::Webp.answers_to("audio/wav"),
+            "both RIFF, not the same"
+        );
+        for format in MediaFormat::ALL {
+            assert!(format.answers_to(format.mime()), "{format:?}");
+        }
+    }
+
+    #[test]
+    fn a_pdf_is_recognised_but_unsupported_and_a_video_has_no_pixels() {
+        let limits = Limits::default();
+        assert_eq!(
+            identify(b"%PDF-1.7\n", &limits).map_err(|e| e.code()),
+            Err(Code::FormatUnsupported)
+        );
+        let mp4 = ftyp(b"isom", &[b"isom"]);
+        assert_eq!(identify(&mp4, &limits), Ok(MediaFormat::Mp4));
+        assert_eq!(
+            probe(&mp4, &limits).map_err(|e| e.code()),
+            Err(Code::FormatUnsupported)
+        );
+        assert!(!MediaFormat::Mp4.is_picture());
+        assert!(MediaFormat::Webp.is_picture());
     }
 
     #[test]
