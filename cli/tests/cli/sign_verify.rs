@@ -586,3 +586,65 @@ fn verify_without_files_is_a_usage_error() {
     assert_eq!(run.stdout, "");
     assert!(run.stderr.contains("<FILES>"), "{run:#?}");
 }
+
+#[test]
+fn video_and_audio_sign_and_verify_and_a_changed_frame_is_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = jane(dir.path());
+    let root = id.join("root.pem");
+    for (name, format) in [
+        ("video1_no_manifest.mp4", "video/mp4"),
+        ("sample1.wav", "audio/wav"),
+    ] {
+        let signed = dir.path().join(format!("signed-{name}"));
+        sign(
+            &id,
+            &corpus(&format!("c2pa-rs/media/{name}")),
+            &signed,
+            &["--title", name],
+        )
+        .expect_code(0);
+        let run = verify_json(&[&signed], Some(&root));
+        run.expect_code(0);
+        let report: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+        assert_eq!(report["verdict"], "trusted", "{name}: {report}");
+        assert_eq!(report["format"], format);
+        assert_eq!(report["title"], name);
+        assert_eq!(report["pixels"], Value::Null, "no pixels are decoded");
+
+        // One bit of the media data changed (the middle of the file is audio or video samples).
+        let mut bytes = fs::read(&signed).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x01;
+        let tampered = write(dir.path(), &format!("tampered-{name}"), &bytes);
+        let run = verify_json(&[&tampered], Some(&root));
+        run.expect_code(3);
+        let report: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+        assert_eq!(report["verdict"], "tampered", "{name}: {report}");
+    }
+    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn a_pdf_is_refused_with_format_unsupported_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = jane(dir.path());
+    let pdf = write(
+        dir.path(),
+        "paper.pdf",
+        b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n",
+    );
+    let out = dir.path().join("signed.pdf");
+    let run = sign(&id, &pdf, &out, NO_ARGS);
+    run.expect_code(4);
+    assert!(
+        run.stderr.contains("[format.unsupported]"),
+        "{}",
+        run.stderr
+    );
+    assert!(!out.exists());
+    let run = verify_json(&[&pdf], None);
+    run.expect_code(4);
+    let report: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(report["error"]["code"], "format.unsupported");
+}
