@@ -132,7 +132,11 @@ impl Verifier {
     /// certificates expire), which is what a result cache keys on.
     pub fn fingerprint(&self) -> [u8; 32] {
         let mut h = blake3::Hasher::new();
-        h.update(b"hallmark verifier fingerprint v1\0");
+        // The version of what a report says for the same bytes and settings:
+        // bumped when that changes within one release number, so that results
+        // cached before are not reused. v2: formats beyond JPEG, PNG and WebP
+        // (a cached `format.unrecognized` for an MP4 is stale).
+        h.update(b"hallmark verifier fingerprint v2\0");
         h.update(crate::CLAIM_GENERATOR.as_bytes());
         h.update(b"\0");
         h.update(c2pa::VERSION.as_bytes());
