@@ -42,6 +42,11 @@ run hallmark verify "$D/signed.jpg"
 run hallmark verify "$D/signed.jpg" --trust "$D/identity/root.pem" --tsa-trust "$D/tsa/tsa-root.pem"
 
 echo
+echo "Video too: the same identity signs an MP4, and a verifier checks it…"
+run hallmark sign fixtures/media/clip.mp4 -o "$D/clip.mp4" --identity "$D/identity" --tsa "$TSA" --tsa-trust "$D/tsa/tsa-root.pem"
+run hallmark verify "$D/clip.mp4" --trust "$D/identity/root.pem" --tsa-trust "$D/tsa/tsa-root.pem"
+
+echo
 echo "Now someone changes one byte of the picture…"
 cp "$D/signed.jpg" "$D/tampered.jpg"
 size=$(stat -c %s "$D/tampered.jpg")
