@@ -393,3 +393,30 @@ fn independently_signed_fixtures_match_c2patool() {
     }
     assert_eq!(checked, 9);
 }
+
+#[test]
+fn a_video_whose_ingredient_is_untrusted_says_so_not_that_its_signer_is() {
+    // c2pa trusts video1.mp4's signer under the test roots but calls the
+    // store Valid: its ingredient's credentials fail. The summary said "the
+    // signer is not in the trust list" before, which was not the reason.
+    let bytes = fs::read(corpus().join("media/video1.mp4")).expect("read");
+    let report = Verifier::new(test_roots()).verify(&bytes);
+    assert_eq!(report.verdict, Verdict::Valid);
+    assert!(
+        report.summary.contains("signer trusted, but an ingredient"),
+        "{}",
+        report.summary
+    );
+    assert!(
+        !report.summary.contains("not in the trust list"),
+        "{}",
+        report.summary
+    );
+    // Without trust anchors nothing is trusted, and the summary says so.
+    let report = Verifier::new(TrustStore::empty()).verify(&bytes);
+    assert!(
+        report.summary.contains("no trust list given"),
+        "{}",
+        report.summary
+    );
+}

@@ -326,6 +326,15 @@ impl Verifier {
                     "trusted".to_string()
                 } else if let Some(e) = &distrust {
                     format!("intact, but not trusted: {e}")
+                } else if self.has_trust
+                    && codes
+                        .success()
+                        .iter()
+                        .any(|s| s.code() == "signingCredential.trusted")
+                {
+                    // c2pa trusts the signer, but not the store as a whole:
+                    // an ingredient's credentials fail (C2PA 2.2, "trusted manifest").
+                    "intact and its signer trusted, but an ingredient's credentials are not, so the file is not trusted as a whole".to_string()
                 } else if self.has_trust {
                     "intact, but the signer is not in the trust list".to_string()
                 } else {
