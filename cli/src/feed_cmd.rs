@@ -14,8 +14,7 @@ use hallmark_core::{read_bounded_line, BoundedLine};
 
 use crate::error::{shown, CliError, EXIT_UNREADABLE, EXIT_USAGE};
 
-/// Bank problems listed one by one per bank; the rest are counted (feed and match).
-pub const PROBLEMS_LISTED: usize = 100;
+use crate::render::BANK_PROBLEMS_LISTED as PROBLEMS_LISTED;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Device {

@@ -116,7 +116,7 @@ pub fn load_bank(path: &Path) -> Result<Bank, CliError> {
     let text =
         fs::read_to_string(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
     let (bank, errors) = Bank::parse_tsv(&text);
-    for e in errors.iter().take(crate::feed_cmd::PROBLEMS_LISTED) {
+    for e in errors.iter().take(crate::render::BANK_PROBLEMS_LISTED) {
         eprintln!(
             "hallmark: warning [bank.line]: {}:{}: {} (line skipped)",
             shown(path),
@@ -124,11 +124,11 @@ pub fn load_bank(path: &Path) -> Result<Bank, CliError> {
             e.message
         );
     }
-    if errors.len() > crate::feed_cmd::PROBLEMS_LISTED {
+    if errors.len() > crate::render::BANK_PROBLEMS_LISTED {
         eprintln!(
             "hallmark: warning [bank.lines]: {}: {} more lines skipped",
             shown(path),
-            errors.len() - crate::feed_cmd::PROBLEMS_LISTED
+            errors.len() - crate::render::BANK_PROBLEMS_LISTED
         );
     }
     if bank.is_empty() {

@@ -188,6 +188,9 @@ pub fn skipped_counts(summary: &hallmark_core::scan::ScanSummary) -> Vec<String>
     .collect()
 }
 
+/// Bad bank lines listed one by one per bank (feed and match); the rest are counted.
+pub const BANK_PROBLEMS_LISTED: usize = 100;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,19 +102,36 @@ def c2pa_read(path, trust_pem=None):
     return state, failures, successes, manifest
 
 
-def c2patool(path, trust_pem=None):
+def c2patool_run(path, trust_pem=None):
     args = ["c2patool", str(path)]
     if trust_pem is not None:
         args += ["trust", "--trust_anchors", str(trust_pem)]
-    run = subprocess.run(args, capture_output=True, text=True, env=clean_env(),
-                         stdin=subprocess.DEVNULL, timeout=120)
-    if run.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} exited {run.returncode}: {run.stderr}")
-    report = json.loads(run.stdout)
+    return subprocess.run(args, capture_output=True, text=True, env=clean_env(),
+                          stdin=subprocess.DEVNULL, timeout=120)
+
+
+def active_results(report):
+    """(failure codes, success codes) of a report's active manifest."""
     active = report.get("validation_results", {}).get("activeManifest", {})
-    failures = [s["code"] for s in active.get("failure", [])]
-    successes = [s["code"] for s in active.get("success", [])]
+    return ([s["code"] for s in active.get("failure", [])],
+            [s["code"] for s in active.get("success", [])])
+
+
+def c2patool(path, trust_pem=None):
+    run = c2patool_run(path, trust_pem)
+    if run.returncode != 0:
+        raise AssertionError(f"c2patool {path} exited {run.returncode}: {run.stderr}")
+    report = json.loads(run.stdout)
+    failures, successes = active_results(report)
     return report["validation_state"], failures, successes, report
+
+
+def keygen(identity, passphrase=None):
+    """A hallmark identity of the interop signer (encrypted when a passphrase is given)."""
+    protect = [] if passphrase else ["--no-passphrase"]
+    run = hallmark("keygen", "--name", SIGNER_NAME, "--org", SIGNER_ORG, "--out", identity,
+                   *protect, passphrase=passphrase)
+    assert run.returncode == 0, run.stderr
 
 
 def reference_signer():
@@ -143,9 +160,7 @@ class HallmarkSignsReferenceVerifies(unittest.TestCase):
         d = Path(cls.tmp.name)
         cls.identity = d / "id"
         cls.root = cls.identity / "root.pem"
-        run = hallmark("keygen", "--name", SIGNER_NAME, "--org", SIGNER_ORG,
-                       "--out", cls.identity, passphrase=PASSPHRASE)
-        assert run.returncode == 0, run.stderr
+        keygen(cls.identity, passphrase=PASSPHRASE)
         cls.signed = {}
         for source, name, extra in [
             ("pdq/bridge-1-original.jpg", "bridge.jpg", []),
@@ -357,9 +372,7 @@ class HallmarkAndC2patoolAgreeOnTheMediaCorpus(unittest.TestCase):
     SKIP = {"tiff_poc.tiff", "expected-trusted.tsv", "expected-untrusted.tsv"}
 
     def c2patool_answer(self, path, trust_pem):
-        args = ["c2patool", str(path), "trust", "--trust_anchors", str(trust_pem)]
-        run = subprocess.run(args, capture_output=True, text=True, env=clean_env(),
-                             stdin=subprocess.DEVNULL, timeout=120)
+        run = c2patool_run(path, trust_pem)
         if run.returncode != 0:
             if "No claim found" in run.stderr:
                 return "unsigned", []
@@ -367,9 +380,7 @@ class HallmarkAndC2patoolAgreeOnTheMediaCorpus(unittest.TestCase):
                 return "error", []
             raise AssertionError(f"{path}: c2patool exited {run.returncode}: {run.stderr[:300]}")
         report = json.loads(run.stdout)
-        active = report.get("validation_results", {}).get("activeManifest", {})
-        failures = [s["code"] for s in active.get("failure", [])]
-        return report["validation_state"], failures
+        return report["validation_state"], active_results(report)[0]
 
     def test_verdicts_and_failure_codes_agree(self):
         media = CORPUS / "c2pa-rs" / "media"
@@ -397,9 +408,7 @@ class HallmarkSignsEveryFormat(unittest.TestCase):
         d = Path(cls.tmp.name)
         cls.identity = d / "id"
         cls.root = cls.identity / "root.pem"
-        run = hallmark("keygen", "--name", SIGNER_NAME, "--org", SIGNER_ORG,
-                       "--out", cls.identity, "--no-passphrase")
-        assert run.returncode == 0, run.stderr
+        keygen(cls.identity)
         cls.signed = {}
         cls.failed = {}
         for source in MEDIA:

@@ -164,9 +164,12 @@ pub fn decode_rgba8(bytes: &[u8], limits: &Limits) -> Result<DecodedImage, Media
             detail: "the file ends before the image does (truncated)".into(),
         });
     }
-    // `probe` accepts only formats with a decoder.
+    // `probe` accepts only formats with a decoder; this is never taken.
     let Some(image_format) = media.format.image_format() else {
-        return Err(MediaError::Unrecognized);
+        return Err(MediaError::Unsupported {
+            format: media.format.mime(),
+            why: "Hallmark decodes no pixels of this format",
+        });
     };
     let mut reader = image::ImageReader::with_format(Cursor::new(bytes), image_format);
     reader.limits(decode_limits(limits));
