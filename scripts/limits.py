@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Peak memory and time of the worst inputs under 50 MB, one kind at a time.
+"""Peak memory and time of the worst inputs under 50 MB, one kind at a time,
+and of signing and verifying a 2 GB video (read in place, never held whole).
 
 Makes each input in a temporary folder (Pillow, and hand-made bytes), runs
 `hallmark verify`, `hallmark hash` and `hallmark feed classify` on it, and
@@ -9,7 +10,7 @@ given and exceeded.
 
     python3 scripts/limits.py --hallmark target/release/hallmark [--max-rss-mb 256] [--max-seconds 2] [--capped verify]
 """
-import argparse, io, os, struct, subprocess, sys, tempfile, time, zlib
+import argparse, io, json, os, struct, subprocess, sys, tempfile, time, zlib
 
 from PIL import Image
 
@@ -61,6 +62,60 @@ MADE = [
 ]
 
 
+def big_mp4(path, base, total):
+    """`base` (a small MP4) followed by one more `mdat` box of zeros (64-bit
+    size), `total` bytes in all. Sparse on disk: it costs no time to make."""
+    with open(base, "rb") as f:
+        head = f.read()
+    with open(path, "wb") as f:
+        f.write(head)
+        f.write(struct.pack(">I4sQ", 1, b"mdat", total - len(head)))
+        f.truncate(total)
+
+
+def verdict_of(h, path):
+    proc = subprocess.run([h, "verify", "--json", path], stdout=subprocess.PIPE)
+    try:
+        return json.loads(proc.stdout.splitlines()[0])["verdict"]
+    except (IndexError, ValueError, KeyError):
+        return f"no report (exit {proc.returncode})"
+
+
+def streamed(h, tmp, args, failures):
+    """Sign and verify a 2 GB MP4: never held whole, so memory stays flat."""
+    big = os.path.join(tmp, "big.mp4")
+    big_mp4(big, os.path.join(ROOT, "fixtures", "media", "clip.mp4"), args.streamed_mb << 20)
+    signed = os.path.join(tmp, "signed-big.mp4")
+    size = args.streamed_mb
+    steps = [("sign", [h, "sign", big, "-o", signed, "--identity", os.path.join(ROOT, "fixtures", "keys", "newsroom")],
+              None),
+             ("verify", [h, "verify", signed], "valid")]
+    for name, cmd, expected in steps:
+        code, rss, secs, stderr = run(cmd)
+        what = f"MP4 of {size} MB" + (", signed" if name == "verify" else "")
+        print(f"{what:<55} {size:>6}MB  {name:<14} {code:>4} {rss:>7.0f}MB {secs:>6.2f}s")
+        if code != 0:
+            failures.append(f"{what}: {name} exited {code}: {stderr.strip()[:200]}")
+        if args.max_rss_mb and rss > args.max_rss_mb:
+            failures.append(f"{what}: {name} peaked at {rss:.0f} MB")
+        if expected and verdict_of(h, signed) != expected:
+            failures.append(f"{what}: verdict {verdict_of(h, signed)}, expected {expected}")
+    # One byte changed half-way through: the streamed hash sees it.
+    with open(signed, "r+b") as f:
+        f.seek(os.path.getsize(signed) // 2)
+        byte = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([byte[0] ^ 1]))
+    code, rss, secs, stderr = run([h, "verify", signed])
+    what = f"MP4 of {size} MB, signed, then one byte changed"
+    print(f"{what:<55} {size:>6}MB  {'verify':<14} {code:>4} {rss:>7.0f}MB {secs:>6.2f}s")
+    if args.max_rss_mb and rss > args.max_rss_mb:
+        failures.append(f"{what}: verify peaked at {rss:.0f} MB")
+    got = verdict_of(h, signed)
+    if got != "tampered":
+        failures.append(f"{what}: verdict {got}, expected tampered")
+
+
 def make(tmp):
     def write(name, data):
         with open(os.path.join(tmp, name), "wb") as f:
@@ -91,6 +146,8 @@ def main():
     ap.add_argument("--max-seconds", type=float)
     ap.add_argument("--capped", default="verify,hash,feed classify",
                     help="the commands the caps apply to (comma-separated)")
+    ap.add_argument("--streamed-mb", type=int, default=2048,
+                    help="the size of the MP4 signed and verified in place (0: none)")
     ap.add_argument("--make", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.make:
@@ -141,6 +198,8 @@ def main():
                     failures.append(f"{what}: {name} peaked at {rss:.0f} MB")
                 if capped and args.max_seconds and secs > args.max_seconds:
                     failures.append(f"{what}: {name} took {secs:.2f} s")
+        if args.streamed_mb:
+            streamed(h, tmp, args, failures)
     if failures:
         print("\n".join(["FAILED:"] + failures))
         sys.exit(1)

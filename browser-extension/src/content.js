@@ -1,13 +1,14 @@
-// Finds the images of a page (img, picture/srcset, lazy-loaded, added later),
-// asks the extension's service worker about those on or near the screen, and
-// draws a badge over each inside a closed shadow root, so the page can't read,
+// Finds the images of a page (img, picture/srcset, lazy-loaded, added later)
+// and its <video> and <audio>, asks the extension's service worker about those
+// on or near the screen, and draws a badge over each inside a closed shadow root, so the page can't read,
 // restyle or forge what is drawn. Every string is set as text, never as HTML.
 //
 // A trusted badge goes green only when the screen shows the verified pixels:
 // this script measures where the image is drawn and what may change it (a
 // cheap first pass), and the worker compares a screenshot of that box with
 // the verified file. It measures again when the page changes, scrolls, comes
-// to the front, and every few seconds. What to draw is always the worker's
+// to the front, and every few seconds. What a video or audio element plays
+// can't be compared so: a trusted one is never green (the core says why). What to draw is always the worker's
 // (the WASM module's) answer: this script only measures and draws.
 (() => {
   "use strict";
@@ -247,7 +248,27 @@
     track(img, url, { type: "uncheckable", kind: /^blob:/i.test(url) ? "blob" : "scheme", image: true });
   }
 
-  /** Canvases, videos and CSS backgrounds: veiled by the strict feed filter, never badged. */
+  const isMedia = (n) => n.tagName === "VIDEO" || n.tagName === "AUDIO";
+
+  /**
+   * <video> and <audio>: the file they play is fetched and verified as an
+   * image's is (under the size cap). What MediaSource, blob: URLs and
+   * captures (srcObject) play has no file to fetch: never checked, and
+   * veiled by the strict filter.
+   */
+  function considerMedia(media) {
+    if (!media.isConnected || !near.has(media)) return;
+    const r = media.getBoundingClientRect();
+    // Audio controls are a bar: wide enough is enough.
+    if (r.width < MIN_SIDE || r.height === 0 || (media.tagName === "VIDEO" && r.height < MIN_SIDE)) return;
+    if (media.srcObject) return track(media, "stream:", { type: "uncheckable", kind: "video", image: true });
+    const url = media.currentSrc || media.src;
+    if (!url) return; // nothing chosen yet: its loadstart event brings it back
+    if (/^(https?|data):/i.test(url)) return track(media, url, { type: "check", url });
+    track(media, url, { type: "uncheckable", kind: "video", image: true });
+  }
+
+  /** Canvases and CSS backgrounds: veiled by the strict feed filter, never badged. */
   function considerElement(node) {
     if (!veilElements || !node.isConnected || node === document.body || node === document.documentElement) return;
     if (node.tagName === UPPER_TAG || badges.has(node)) return;
@@ -255,7 +276,6 @@
     if (r.width < MIN_SIDE || r.height < MIN_SIDE) return;
     let kind = null;
     if (node.tagName === "CANVAS") kind = "canvas";
-    else if (node.tagName === "VIDEO") kind = "video";
     else if (/url\(/i.test(getComputedStyle(node).backgroundImage)) kind = "background";
     if (kind) track(node, `${kind}:`, { type: "uncheckable", kind, image: false });
   }
@@ -266,6 +286,7 @@
         if (e.isIntersecting) {
           near.add(e.target);
           if (e.target.tagName === "IMG") consider(e.target);
+          else if (isMedia(e.target)) considerMedia(e.target);
           else considerElement(e.target);
         }
       }
@@ -280,14 +301,22 @@
     img.addEventListener("load", () => consider(img));
   }
 
+  function watchMedia(media) {
+    if (watched.has(media)) return;
+    watched.add(media);
+    io.observe(media);
+    // A source chosen, changed or dropped: check what it plays now.
+    for (const type of ["loadstart", "loadedmetadata", "emptied"]) media.addEventListener(type, () => considerMedia(media));
+  }
+
   /** Most elements looked at for CSS backgrounds per added subtree. */
   const MAX_STYLED_SCAN = 3000;
   function watchElements(node) {
     if (!veilElements) return;
     const list = [node, ...node.querySelectorAll("*")].slice(0, MAX_STYLED_SCAN);
     for (const n of list) {
-      if (n.tagName === "IMG" || n.tagName === UPPER_TAG || watched.has(n)) continue;
-      if (n.tagName === "CANVAS" || n.tagName === "VIDEO" || /url\(/i.test(getComputedStyle(n).backgroundImage)) {
+      if (n.tagName === "IMG" || isMedia(n) || n.tagName === UPPER_TAG || watched.has(n)) continue;
+      if (n.tagName === "CANVAS" || /url\(/i.test(getComputedStyle(n).backgroundImage)) {
         watched.add(n);
         io.observe(n);
       }
@@ -297,7 +326,11 @@
   function scan(node) {
     if (node.nodeType !== 1 || node.tagName === UPPER_TAG) return;
     if (node.tagName === "IMG") watch(node);
-    else for (const img of node.querySelectorAll("img")) watch(img);
+    else if (isMedia(node)) watchMedia(node);
+    else {
+      for (const img of node.querySelectorAll("img")) watch(img);
+      for (const media of node.querySelectorAll("video, audio")) watchMedia(media);
+    }
     watchElements(node);
   }
 
@@ -552,6 +585,7 @@
         }
         pageChanged = true;
         if (t.tagName === "IMG") consider(t); // new src or srcset
+        else if (isMedia(t)) considerMedia(t);
         else if (veilElements && rec.attributeName !== "src" && rec.attributeName !== "srcset") watchElements(t);
         continue;
       }

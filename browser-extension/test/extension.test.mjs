@@ -376,6 +376,60 @@ test("the strict feed filter (the default) veils everything not trusted on scree
   await worker.evaluate(() => chrome.storage.local.set({ mode: "all", filter: "strict" }));
 });
 
+test("video and audio get badges and cards: a trusted video is never green, a streamed one is veiled in strict mode", async () => {
+  const ids = { signed: "video", tampered: "video", audio: "audio", streamed: "video" };
+  const badges = async (page) => {
+    const out = {};
+    for (const [id, sel] of Object.entries(ids)) out[id] = await badgeOf(page, id, sel);
+    return out;
+  };
+  const settled = async (page) => {
+    for (let i = 0; i < 200; i++) {
+      const got = await badges(page);
+      if (Object.values(got).every((b) => b?.state || b?.veil)) return got;
+      await page.waitForTimeout(100);
+    }
+    assert.fail(`not every media element was badged: ${JSON.stringify(await badges(page))}`);
+  };
+  const page = await context.newPage();
+  await page.goto(`${origin}/video.html`);
+  const got = await settled(page);
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(got).map(([id, b]) => [id, [b.state, b.text.slice(1)]])),
+    {
+      signed: ["pending", "Trusted file, not compared"],
+      tampered: ["tampered", "Tampered"],
+      audio: ["unsigned", "Unsigned"],
+      streamed: ["error", "Not checked (streamed video)"],
+    },
+  );
+  // The card: who signed it, and why the badge is not green.
+  const cdp = await context.newCDPSession(page);
+  const { model } = await cdp.send("DOM.getBoxModel", { backendNodeId: got.signed.backendNodeId });
+  await cdp.detach();
+  await page.mouse.click(model.content[0] + 5, model.content[1] + 5);
+  const card = (await badgeOf(page, "signed", "video")).card;
+  assert.equal(card.open, true);
+  assert.ok(card.text.includes("Jane Doe (Example News)"), card.text);
+  assert.ok(card.text.includes("what the page plays can't be compared with it (Hallmark decodes no video/mp4)"), card.text);
+  assert.ok((await badgeOf(page, "tampered", "video")).card.text.includes("bmffHash"), "the tampered card names the failed hash");
+  await page.screenshot({ path: path.join(artifacts, "video.png") });
+  await page.close();
+
+  // Strict filtering veils every video: none is trusted on screen.
+  await worker.evaluate(() => chrome.storage.local.set({ mode: "filter" }));
+  const strict = await context.newPage();
+  await strict.goto(`${origin}/video.html`);
+  const veiled = await settled(strict);
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(veiled).map(([id, b]) => [id, b.veil])),
+    { signed: "pending", tampered: "tampered", audio: "unsigned", streamed: "error" },
+  );
+  await strict.screenshot({ path: path.join(artifacts, "video-strict.png") });
+  await strict.close();
+  await worker.evaluate(() => chrome.storage.local.set({ mode: "all", filter: "strict" }));
+});
+
 test("an image whose PDQ hash is in a hash bank gets the bank's label", async () => {
   const [h] = JSON.parse(
     `[${execFileSync(hallmark, ["hash", "--json", path.join(root, "fixtures/images/sample.jpg")], { encoding: "utf8" }).trim()}]`,

@@ -6,7 +6,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
 
-const TYPES = { ".html": "text/html; charset=utf-8", ".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp" };
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".jpg": "image/jpeg",
+  ".png": "image/png",
+  ".webp": "image/webp",
+  ".mp4": "video/mp4",
+  ".m4a": "audio/mp4",
+};
 
 export const HOSTILE_TITLE = `<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>`;
 
@@ -30,11 +37,19 @@ export function makeImages(dir, root, hallmark) {
     "hostile-title.jpg": "attacks/hostile-title.jpg",
   };
   for (const [name, from] of Object.entries(copies)) fs.copyFileSync(fx(from), path.join(dir, name));
-  execFileSync(
-    hallmark,
-    ["sign", fx("images/other.jpg"), "-o", path.join(dir, "hostile.jpg"), "--identity", fx("keys/newsroom"), "--title", HOSTILE_TITLE],
-    { env: { ...process.env, HALLMARK_CONFIG_DIR: "/nonexistent" }, stdio: "pipe" },
-  );
+  const sign = (from, to, ...more) =>
+    execFileSync(hallmark, ["sign", fx(from), "-o", path.join(dir, to), "--identity", fx("keys/newsroom"), ...more], {
+      env: { ...process.env, HALLMARK_CONFIG_DIR: "/nonexistent" },
+      stdio: "pipe",
+    });
+  sign("images/other.jpg", "hostile.jpg", "--title", HOSTILE_TITLE);
+  // A video signed by the newsroom, and a copy with one byte of its media data changed.
+  sign("media/clip.mp4", "signed.mp4");
+  const video = fs.readFileSync(path.join(dir, "signed.mp4"));
+  const mdat = video.lastIndexOf(Buffer.from("mdat"));
+  video[mdat + 64] ^= 0x01;
+  fs.writeFileSync(path.join(dir, "tampered.mp4"), video);
+  fs.copyFileSync(fx("media/tone.m4a"), path.join(dir, "tone.m4a"));
 }
 
 export function pages(crossOrigin, dataUrl, elsewhere) {
@@ -144,7 +159,20 @@ export function pages(crossOrigin, dataUrl, elsewhere) {
   fetch("unsigned.jpg").then((r) => r.blob()).then((b) => { document.querySelector("#blob img").src = URL.createObjectURL(b); });
 </script>
 </body></html>`;
-  return { "/screen.html": screen, "/media.html": media, "/index.html": index, "/hostile.html": hostile, "/remover.html": remover, "/attacks.html": attacks, "/leaky.html": leaky };
+  // Video and audio: a file the newsroom signed, the same file tampered, an
+  // unsigned audio file, and a video the page streams from a blob: URL.
+  const video = `<!DOCTYPE html><html><head><title>Video and audio</title></head>
+<body style="margin:16px"><div style="display:flex;gap:24px;flex-wrap:wrap">
+<figure id="signed"><video src="signed.mp4" width="320" height="240" muted preload="metadata"></video></figure>
+<figure id="tampered"><video src="tampered.mp4" width="320" height="240" muted preload="metadata"></video></figure>
+<figure id="audio"><audio src="tone.m4a" controls preload="metadata" style="width:320px"></audio></figure>
+<figure id="streamed"><video width="320" height="240" muted></video></figure>
+</div>
+<script>
+  fetch("signed.mp4").then((r) => r.blob()).then((b) => { document.querySelector("#streamed video").src = URL.createObjectURL(b); });
+</script>
+</body></html>`;
+  return { "/video.html": video, "/screen.html": screen, "/media.html": media, "/index.html": index, "/hostile.html": hostile, "/remover.html": remover, "/attacks.html": attacks, "/leaky.html": leaky };
 }
 
 /** Start a server on `host` serving `pages` and the files of `dir`; records

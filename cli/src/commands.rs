@@ -211,16 +211,24 @@ fn config() -> Result<Config, CliError> {
 
 /// Read an input file under the size limit; refuse directories and devices.
 pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>, CliError> {
-    hallmark_core::read_input(path, hallmark_core::Limits::default().max_file_bytes).map_err(|e| {
-        let err = CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_UNREADABLE);
-        match &e {
-            hallmark_core::InputError::Directory => err.hint("give a file, not a directory"),
-            hallmark_core::InputError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
-                err.hint("check the path")
-            }
-            _ => err,
+    hallmark_core::read_input(path, hallmark_core::Limits::default().max_file_bytes)
+        .map_err(|e| input_error(path, &e))
+}
+
+/// Open an input file (a regular file) to be read in place.
+pub(crate) fn open_input(path: &Path) -> Result<std::fs::File, CliError> {
+    hallmark_core::open_input(path).map_err(|e| input_error(path, &e))
+}
+
+fn input_error(path: &Path, e: &hallmark_core::InputError) -> CliError {
+    let err = CliError::new(e.code(), format!("{}: {e}", shown(path)), EXIT_UNREADABLE);
+    match e {
+        hallmark_core::InputError::Directory => err.hint("give a file, not a directory"),
+        hallmark_core::InputError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
+            err.hint("check the path")
         }
-    })
+        _ => err,
+    }
 }
 
 fn file_name(path: &Path) -> Option<String> {
@@ -233,7 +241,7 @@ pub fn sign(args: SignArgs) -> Result<u8, CliError> {
         (None, true) => args.input.clone(),
         _ => return Err(CliError::usage("give exactly one of -o OUT and --in-place")),
     };
-    let bytes = read_input(&args.input)?;
+    let input = open_input(&args.input)?;
     let parent = match &args.parent {
         Some(p) => Some(read_input(p)?),
         None => None,
@@ -275,7 +283,10 @@ pub fn sign(args: SignArgs) -> Result<u8, CliError> {
         tsa,
         ..SignOptions::default()
     };
-    let signed = hallmark_core::sign_detailed(&bytes, &identity, &options).map_err(|e| {
+    // Signed into a temporary file beside the output, renamed over it only
+    // once the signed file verifies: the original is never touched on failure.
+    let mut file = hallmark_core::AtomicFile::create(&output, args.force || args.in_place)?;
+    let signed = hallmark_core::sign_file(&input, &mut file, &identity, &options).map_err(|e| {
         let untrusted = e.code() == Code::TsaUntrusted;
         let err = CliError::from(e);
         if untrusted {
@@ -286,13 +297,13 @@ pub fn sign(args: SignArgs) -> Result<u8, CliError> {
             err
         }
     })?;
-    hallmark_core::write_atomically(&output, &signed.bytes, args.force || args.in_place)?;
+    file.commit()?;
     outln!(
         "Signed {} as {} -> {} ({} bytes{})",
         shown(&args.input),
         render::escape(&identity.subject()),
         shown(&output),
-        signed.bytes.len(),
+        signed.size,
         match &signed.time_stamp {
             Some((time, tsa)) => format!(", time-stamped {time} by {}", render::escape(tsa)),
             None => String::new(),

@@ -108,6 +108,9 @@ impl From<hallmark_core::IdentityError> for CliError {
 impl From<hallmark_core::SignError> for CliError {
     fn from(e: hallmark_core::SignError) -> Self {
         use hallmark_core::SignError as E;
+        if let E::Output(e) = e {
+            return e.into();
+        }
         let exit = match &e {
             E::Media(_) | E::Parent(_) => EXIT_UNREADABLE,
             E::InvalidOption(_) => EXIT_USAGE,

@@ -84,8 +84,9 @@ pub fn verify(args: VerifyArgs) -> Result<u8, CliError> {
 
 pub fn inspect(args: InspectArgs) -> Result<u8, CliError> {
     let verifier = Verifier::new(args.trust.store()?);
-    let bytes = crate::commands::read_input(&args.file)?;
-    let mut inspection = Checker::new(&verifier).inspect_bytes(&bytes);
+    // An unreadable file is an error, not a report (as before).
+    crate::commands::open_input(&args.file)?;
+    let mut inspection = Checker::new(&verifier).inspect_file(&args.file);
     inspection.report.path = Some(args.file.display().to_string());
     if args.json {
         let text = serde_json::to_string_pretty(&inspection)

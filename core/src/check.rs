@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use crate::inspect::Inspection;
+use crate::media::{load, Loaded, Source};
 use crate::report::Report;
 use crate::verify::Verifier;
 
@@ -46,10 +47,15 @@ impl<'a> Checker<'a> {
 
     /// Check the bytes of one file.
     pub fn check_bytes(&self, bytes: &[u8]) -> Report {
-        let report = self.verifier.verify(bytes);
+        self.check_source(Source::Bytes(bytes))
+    }
+
+    /// Check one file, in memory or read in place.
+    pub fn check_source(&self, source: Source<'_>) -> Report {
+        let report = self.verifier.verify_source(source);
         #[cfg(feature = "registry")]
         if let Some((registry, threshold)) = self.registry {
-            return recover(registry, threshold, bytes, report);
+            return recover(registry, threshold, source, report);
         }
         report
     }
@@ -57,24 +63,61 @@ impl<'a> Checker<'a> {
     /// Check the bytes of one file and keep what `hallmark inspect` shows
     /// besides the report: the manifest store and the certificates.
     pub fn inspect_bytes(&self, bytes: &[u8]) -> Inspection {
+        self.inspect_source(Source::Bytes(bytes))
+    }
+
+    /// [`Checker::inspect_bytes`] for a file in memory or read in place.
+    pub fn inspect_source(&self, source: Source<'_>) -> Inspection {
         #[cfg_attr(not(feature = "registry"), allow(unused_mut))]
-        let mut inspection = crate::inspect::inspect(self.verifier, bytes);
+        let mut inspection = crate::inspect::inspect_source(self.verifier, source);
         #[cfg(feature = "registry")]
         if let Some((registry, threshold)) = self.registry {
-            inspection.report = recover(registry, threshold, bytes, inspection.report);
+            inspection.report = recover(registry, threshold, source, inspection.report);
         }
         inspection
     }
 
-    /// Read `path` (a regular file, under the size limit) and check it; an
-    /// unreadable file is a report with verdict `error`. The report's
-    /// `path` is set. The bytes come back too, when they were read.
+    /// Open `path` (a regular file) and inspect it: audio and video are read
+    /// in place, anything else whole, under the limits.
+    pub fn inspect_file(&self, path: &Path) -> Inspection {
+        let inspection = self.with_file(path, |source| self.inspect_source(source));
+        inspection
+            .map(|(inspection, _)| inspection)
+            .unwrap_or_else(|report| Inspection {
+                report,
+                active_manifest: None,
+                manifest_store: None,
+                certificates: Vec::new(),
+            })
+    }
+
+    /// Open `path` and hand it to `check` as a [`Source`]: read whole under
+    /// [`Limits::max_file_bytes`](crate::Limits), or in place for audio and
+    /// video. A file that can't be opened or loaded is an `error` report.
+    fn with_file<T>(
+        &self,
+        path: &Path,
+        check: impl FnOnce(Source<'_>) -> T,
+    ) -> Result<(T, Option<Vec<u8>>), Report> {
+        let file =
+            crate::input::open_input(path).map_err(|e| Report::error(e.code(), e.to_string()))?;
+        match load(&file, self.verifier.limits()) {
+            Ok(Loaded::Bytes(bytes)) => Ok((check(Source::Bytes(&bytes)), Some(bytes))),
+            Ok(Loaded::Streamed { len, .. }) => {
+                Ok((check(Source::File { file: &file, len }), None))
+            }
+            Err(e) => Err(Report::error(e.code(), e.to_string())),
+        }
+    }
+
+    /// Open `path` (a regular file) and check it; an unreadable file is a
+    /// report with verdict `error`. The report's `path` is set. The bytes
+    /// come back too when they were read whole (audio and video are read
+    /// in place, never held).
     pub fn check_file_keeping_bytes(&self, path: &Path) -> (Report, Option<Vec<u8>>) {
-        let (mut report, bytes) =
-            match crate::input::read_input(path, self.verifier.limits().max_file_bytes) {
-                Ok(bytes) => (self.check_bytes(&bytes), Some(bytes)),
-                Err(e) => (Report::error(e.code(), e.to_string()), None),
-            };
+        let (mut report, bytes) = self
+            .with_file(path, |source| self.check_source(source))
+            .unwrap_or_else(|report| (report, None));
         report.path = Some(path.display().to_string());
         (report, bytes)
     }
@@ -88,7 +131,12 @@ impl<'a> Checker<'a> {
 /// [`Registry::recover`] for an unsigned report, hashing the file before
 /// taking the lock (scans check on every core).
 #[cfg(feature = "registry")]
-fn recover(registry: &Mutex<Registry>, threshold: u32, bytes: &[u8], report: Report) -> Report {
+fn recover(
+    registry: &Mutex<Registry>,
+    threshold: u32,
+    source: Source<'_>,
+    report: Report,
+) -> Report {
     if report.verdict != crate::report::Verdict::Unsigned {
         return report;
     }
@@ -96,8 +144,14 @@ fn recover(registry: &Mutex<Registry>, threshold: u32, bytes: &[u8], report: Rep
         Ok(registry) => *registry.limits(),
         Err(_) => return report,
     };
-    let hash =
-        crate::pixels::hash_image(bytes, &limits).map_err(crate::registry::RegistryError::from);
+    let hash = match source.bytes() {
+        Some(bytes) => crate::pixels::hash_image(bytes, &limits),
+        None => Err(crate::media::MediaError::Unsupported {
+            format: "audio or video",
+            why: "the registry holds pictures",
+        }),
+    }
+    .map_err(crate::registry::RegistryError::from);
     match registry.lock() {
         Ok(registry) => registry.recover_hashed(hash, report, threshold),
         Err(_) => report,

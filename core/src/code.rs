@@ -116,7 +116,7 @@ codes! {
     UncheckedScheme = "unchecked.scheme": "An image URL the extension does not fetch (not http:, https: or data:).",
     UncheckedCanvas = "unchecked.canvas": "A canvas holds only what the page drew; there are no bytes to verify.",
     UncheckedBackground = "unchecked.background": "A CSS background image is not checked.",
-    UncheckedVideo = "unchecked.video": "A video is not checked (yet).",
+    UncheckedVideo = "unchecked.video": "A streamed video or audio (MediaSource, a blob: URL or a capture) has no file to verify.",
     OptionsMalformed = "options.malformed": "The WASM package was given options it can't read.",
     PdqMalformed = "pdq.malformed": "A PDQ hash is not 64 hex digits.",
     ThresholdRange = "threshold.range": "A match threshold is over the maximum (128 bits).",

@@ -29,9 +29,8 @@ impl InputError {
     }
 }
 
-/// Read a regular file of at most `max_bytes`. Reads at most one byte more
-/// than the limit, so endless or growing files can't exhaust memory.
-pub fn read_input(path: &Path, max_bytes: u64) -> Result<Vec<u8>, InputError> {
+/// Open a regular file for reading (not a directory, device, FIFO or socket).
+pub fn open_input(path: &Path) -> Result<File, InputError> {
     let file = File::open(path)?;
     let meta = file.metadata()?;
     if meta.is_dir() {
@@ -40,6 +39,14 @@ pub fn read_input(path: &Path, max_bytes: u64) -> Result<Vec<u8>, InputError> {
     if !meta.is_file() {
         return Err(InputError::NotRegular);
     }
+    Ok(file)
+}
+
+/// Read a regular file of at most `max_bytes`. Reads at most one byte more
+/// than the limit, so endless or growing files can't exhaust memory.
+pub fn read_input(path: &Path, max_bytes: u64) -> Result<Vec<u8>, InputError> {
+    let file = open_input(path)?;
+    let meta = file.metadata()?;
     if meta.len() > max_bytes {
         return Err(InputError::TooLarge { max: max_bytes });
     }

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::cert::{certificate_info, parse_pem_certificates, CertificateInfo};
+use crate::media::Source;
 use crate::report::Report;
 use crate::verify::Verifier;
 
@@ -21,7 +22,12 @@ pub struct Inspection {
 
 /// Verify `bytes` and describe their whole manifest store.
 pub fn inspect(verifier: &Verifier, bytes: &[u8]) -> Inspection {
-    let (report, reader) = verifier.verify_with_reader(bytes);
+    inspect_source(verifier, Source::Bytes(bytes))
+}
+
+/// [`inspect`] a file in memory or read in place.
+pub fn inspect_source(verifier: &Verifier, source: Source<'_>) -> Inspection {
+    let (report, reader) = verifier.verify_with_reader(source);
     let reader = match reader {
         Some(reader) => reader,
         None => {

@@ -62,17 +62,20 @@ pub use check::Checker;
 pub use code::Code;
 pub use identity::{Identity, IdentityError, IdentityRequest, Validity};
 pub use identity::{CA_KEY_FILE, CHAIN_FILE, CURRENT_LINK, KEY_FILE, ROOT_FILE};
-pub use input::{read_bounded_line, read_input, BoundedLine, InputError};
-pub use inspect::{inspect, Inspection};
+pub use input::{open_input, read_bounded_line, read_input, BoundedLine, InputError};
+pub use inspect::{inspect, inspect_source, Inspection};
 pub use keyfile::Passphrase;
-pub use media::{identify, probe, Limits, MediaError, MediaFormat, Probe, MAX_TIFF_DIRECTORIES};
+pub use media::{
+    identify, load, probe, Limits, LoadError, Loaded, MediaError, MediaFormat, Probe, Source,
+    Stream, MAX_TIFF_DIRECTORIES,
+};
 pub use output::{write_atomically, AtomicFile, OutputError};
 pub use policy::{Policy, PolicyError, PolicyOutcome};
 pub use report::{
     quote_name, AnchorInfo, ClaimedFacts, ErrorInfo, IdentityReport, IngredientReport,
     RecoveredInfo, Report, SignedPixels, SignerInfo, StatusEntry, Verdict, Vouched, VouchedBy,
 };
-pub use sign::{sign, sign_detailed, Action, SignError, SignOptions, Signed, SourceType};
+pub use sign::{sign, sign_file, Action, SignError, SignOptions, Signed, SourceType};
 pub use signer::Ed25519Signer;
 pub use trust::{Anchor, TrustError, TrustStore};
 pub use trust_dir::{TrustDir, TrustDirError, TrustEntry};

@@ -54,7 +54,9 @@ pub struct AtomicFile {
     overwrite: bool,
     existing: Option<fs::Permissions>,
     out: BufWriter<NamedTempFile>,
-    written: blake3::Hasher,
+    /// BLAKE3 of what was written in sequence; `None` once the file was
+    /// handed out to be written at random ([`AtomicFile::file_mut`]).
+    written: Option<blake3::Hasher>,
 }
 
 impl AtomicFile {
@@ -82,7 +84,7 @@ impl AtomicFile {
             overwrite,
             existing: existing.map(|m| m.permissions()),
             out: BufWriter::with_capacity(256 * 1024, tmp),
-            written: blake3::Hasher::new(),
+            written: Some(blake3::Hasher::new()),
         })
     }
 
@@ -99,6 +101,16 @@ impl AtomicFile {
         }
     }
 
+    /// The temporary file itself, to be written at random (a signer that
+    /// seeks back to patch what it wrote). What is written through it is
+    /// not read back at commit: whoever writes it checks it (signing
+    /// verifies the signed file from the disk).
+    pub fn file_mut(&mut self) -> std::io::Result<&mut fs::File> {
+        self.out.flush()?;
+        self.written = None;
+        Ok(self.out.get_mut().as_file_mut())
+    }
+
     /// Sync, read back, and rename into place (replacing the destination only
     /// when created with `overwrite`). On any error the destination is untouched.
     pub fn commit(self) -> Result<(), OutputError> {
@@ -109,18 +121,11 @@ impl AtomicFile {
         };
         let tmp = self.out.into_inner().map_err(|e| io(e.into_error()))?;
         tmp.as_file().sync_all().map_err(io)?;
-        let mut reread = blake3::Hasher::new();
-        let mut file = fs::File::open(tmp.path()).map_err(io)?;
-        let mut buffer = vec![0u8; 256 * 1024];
-        loop {
-            let n = file.read(&mut buffer).map_err(io)?;
-            if n == 0 {
-                break;
-            }
-            reread.update(&buffer[..n]);
-        }
-        if reread.finalize() != self.written.finalize() {
-            return Err(OutputError::ReadBack(path));
+        if let Some(written) = self.written {
+            read_back(&tmp, written).map_err(|e| match e {
+                Some(e) => io(e),
+                None => OutputError::ReadBack(path.clone()),
+            })?;
         }
         let permissions = self.existing.or_else(default_permissions);
         if let Some(permissions) = permissions {
@@ -144,10 +149,31 @@ impl AtomicFile {
     }
 }
 
+/// Read `tmp` back against the BLAKE3 of what was written: `Err(None)`
+/// when they differ.
+fn read_back(tmp: &NamedTempFile, written: blake3::Hasher) -> Result<(), Option<std::io::Error>> {
+    let mut reread = blake3::Hasher::new();
+    let mut file = fs::File::open(tmp.path())?;
+    let mut buffer = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        reread.update(&buffer[..n]);
+    }
+    if reread.finalize() != written.finalize() {
+        return Err(None);
+    }
+    Ok(())
+}
+
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.out.write(buf)?;
-        self.written.update(&buf[..n]);
+        if let Some(written) = &mut self.written {
+            written.update(&buf[..n]);
+        }
         Ok(n)
     }
 

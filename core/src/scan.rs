@@ -31,7 +31,7 @@ use std::sync::{mpsc, Mutex};
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
-use crate::media::MediaFormat;
+use crate::media::{Loaded, MediaFormat, Source};
 use crate::policy::{Policy, PolicyOutcome};
 use crate::registry::Registry;
 use crate::report::{Report, Verdict};
@@ -273,8 +273,13 @@ impl Job<'_> {
                 }
             }
         }
-        let bytes = match crate::input::read_input(&path, self.verifier.limits().max_file_bytes) {
-            Ok(bytes) => bytes,
+        // Audio and video are read in place (hashed for the cache as a
+        // stream), anything else whole.
+        let loaded = crate::input::open_input(&path)
+            .map_err(crate::media::LoadError::from)
+            .and_then(|file| Ok((crate::media::load(&file, self.verifier.limits())?, file)));
+        let (loaded, file) = match loaded {
+            Ok(loaded) => loaded,
             Err(e) => {
                 return self.entry(
                     &path,
@@ -285,7 +290,26 @@ impl Job<'_> {
                 )
             }
         };
-        let content = cache.map(|_| *blake3::hash(&bytes).as_bytes());
+        let (bytes, source): (&[u8], _) = match &loaded {
+            Loaded::Bytes(bytes) => (bytes, Source::Bytes(bytes)),
+            Loaded::Streamed { len, .. } => (
+                &[],
+                Source::File {
+                    file: &file,
+                    len: *len,
+                },
+            ),
+        };
+        let content = match cache {
+            None => None,
+            Some(_) => match content_hash(source) {
+                Ok(hash) => Some(hash),
+                Err(e) => {
+                    let report = Report::error(crate::code::Code::IoRead, e.to_string());
+                    return self.entry(&path, report, None, false, None);
+                }
+            },
+        };
         let side = self.options.thumbnail_side.unwrap_or(0);
         // The same bytes seen before (elsewhere, or with another stat).
         if let (Some(cache), Some(content)) = (cache, content) {
@@ -294,7 +318,7 @@ impl Job<'_> {
                 let thumbnail = if complete {
                     hit.thumbnail
                 } else {
-                    self.thumbnail(&bytes, &hit.report)
+                    self.thumbnail(bytes, &hit.report)
                 };
                 let result = (!complete).then(|| (to_json(&hit.report), thumbnail.clone(), side));
                 let store = Store {
@@ -312,8 +336,8 @@ impl Job<'_> {
             }
             None => crate::check::Checker::new(self.verifier),
         };
-        let report = checker.check_bytes(&bytes);
-        let thumbnail = self.thumbnail(&bytes, &report);
+        let report = checker.check_source(source);
+        let thumbnail = self.thumbnail(bytes, &report);
         let store = content.map(|content| Store {
             path: path.clone(),
             stat,
@@ -321,6 +345,19 @@ impl Job<'_> {
             result: Some((to_json(&report), thumbnail.clone(), side)),
         });
         self.entry(&path, report, thumbnail, false, store)
+    }
+}
+
+/// BLAKE3 of a file's content, what the result cache keys on: read in
+/// pieces when the file is read in place.
+fn content_hash(source: Source<'_>) -> std::io::Result<[u8; 32]> {
+    match source.bytes() {
+        Some(bytes) => Ok(*blake3::hash(bytes).as_bytes()),
+        None => {
+            let mut hasher = blake3::Hasher::new();
+            std::io::copy(&mut source.stream()?, &mut hasher)?;
+            Ok(*hasher.finalize().as_bytes())
+        }
     }
 }
 

@@ -2,12 +2,14 @@
 //! out, verified before it is handed back.
 
 use crate::code::Code;
-use std::io::Cursor;
+use std::fs::File;
+use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 
-use c2pa::{Builder, BuilderIntent};
+use c2pa::{Builder, BuilderIntent, Context};
 
 use crate::identity::Identity;
-use crate::media::{probe, Limits, MediaError};
+use crate::media::{load, probe, Limits, LoadError, Loaded, MediaError, MediaFormat, Source};
+use crate::output::{AtomicFile, OutputError};
 use crate::pixels::{decode_rgba8, PIXELS_ASSERTION, SOFT_BINDING_ALG};
 use crate::report::Verdict;
 use crate::trust::TrustStore;
@@ -72,6 +74,10 @@ pub struct SignOptions {
 pub enum SignError {
     #[error("{0}")]
     Media(#[from] MediaError),
+    #[error("the input can't be read: {0}")]
+    Input(String),
+    #[error("{0}")]
+    Output(OutputError),
     #[error("the parent file: {0}")]
     Parent(MediaError),
     #[error("invalid option: {0}")]
@@ -89,6 +95,8 @@ impl SignError {
     pub fn code(&self) -> Code {
         match self {
             Self::Media(e) | Self::Parent(e) => e.code(),
+            Self::Input(_) => Code::IoRead,
+            Self::Output(e) => e.code(),
             Self::InvalidOption(_) => Code::SignInvalidOption,
             Self::C2pa(_) => Code::SignC2pa,
             Self::SelfCheck { .. } => Code::SignSelfCheck,
@@ -104,6 +112,10 @@ fn c2pa_err(e: c2pa::Error) -> SignError {
 
 const MAX_TEXT: usize = 4096;
 
+/// How much of a file c2pa may hold in memory while it signs (MB); the
+/// rest of its intermediate copy is a temporary file.
+const SIGNING_MEMORY_MB: usize = 8;
+
 fn check_text(what: &str, text: &str) -> Result<(), SignError> {
     if text.len() > MAX_TEXT || text.contains('\0') {
         return Err(SignError::InvalidOption(format!(
@@ -113,10 +125,11 @@ fn check_text(what: &str, text: &str) -> Result<(), SignError> {
     Ok(())
 }
 
-/// A signed file, and what a signer should know about it.
+/// What a signer should know about a file signed by [`sign_file`].
 #[derive(Debug, Clone)]
 pub struct Signed {
-    pub bytes: Vec<u8>,
+    /// The signed file's size in bytes.
+    pub size: u64,
     /// The time-stamp's time (RFC 3339) and TSA, when one was added.
     pub time_stamp: Option<(String, String)>,
     /// Why there is no time-stamp although a TSA was asked (`--tsa-optional`
@@ -138,7 +151,137 @@ pub fn sign(
     identity: &Identity,
     options: &SignOptions,
 ) -> Result<Vec<u8>, SignError> {
-    sign_detailed(bytes, identity, options).map(|s| s.bytes)
+    let format = format_of(Source::Bytes(bytes), &options.limits)?;
+    let mut output = Cursor::new(Vec::with_capacity(bytes.len() + 64 * 1024));
+    let stamp = sign_into(Source::Bytes(bytes), format, &mut output, identity, options)?;
+    let signed = output.into_inner();
+    self_check(Source::Bytes(&signed), identity, options, &stamp)?;
+    Ok(signed)
+}
+
+/// [`sign`] an open file into `dest`, a new [`AtomicFile`] that the caller
+/// commits. Audio and video are read and written in place, never held whole,
+/// and verified as read back from the disk; anything else is read, signed
+/// and verified in memory under the limits, then written (and read back at
+/// commit). On error, nothing is to be committed.
+pub fn sign_file(
+    input: &File,
+    dest: &mut AtomicFile,
+    identity: &Identity,
+    options: &SignOptions,
+) -> Result<Signed, SignError> {
+    let loaded = load(input, &options.limits).map_err(|e| match e {
+        LoadError::Media(e) => SignError::Media(e),
+        LoadError::Input(e) => SignError::Input(e.to_string()),
+    })?;
+    let (size, stamp) = match &loaded {
+        Loaded::Bytes(bytes) => {
+            let source = Source::Bytes(bytes);
+            let format = format_of(source, &options.limits)?;
+            let mut output = Cursor::new(Vec::with_capacity(bytes.len() + 64 * 1024));
+            let stamp = sign_into(source, format, &mut output, identity, options)?;
+            let signed = output.into_inner();
+            self_check(Source::Bytes(&signed), identity, options, &stamp)?;
+            dest.write_all(&signed)
+                .map_err(|e| SignError::Output(dest.error(e)))?;
+            (signed.len() as u64, stamp)
+        }
+        Loaded::Streamed { len, .. } => {
+            let source = Source::File {
+                file: input,
+                len: *len,
+            };
+            let format = format_of(source, &options.limits)?;
+            let path = dest.path().to_path_buf();
+            let output_error = |source| {
+                SignError::Output(OutputError::Io {
+                    path: path.clone(),
+                    source,
+                })
+            };
+            let file = dest.file_mut().map_err(output_error)?;
+            let mut recording = Recording { file, error: None };
+            let signed = sign_into(source, format, &mut recording, identity, options);
+            if let (Err(_), Some(e)) = (&signed, recording.error.take()) {
+                // c2pa's message names the format, not why: the write failed.
+                return Err(output_error(e));
+            }
+            let stamp = signed?;
+            let file = recording.file;
+            file.flush().map_err(output_error)?;
+            let size = file.seek(SeekFrom::End(0)).map_err(output_error)?;
+            self_check(Source::File { file, len: size }, identity, options, &stamp)?;
+            (size, stamp)
+        }
+    };
+    Ok(Signed {
+        size,
+        time_stamp: stamp.time_stamp,
+        time_stamp_skipped: stamp.time_stamp_skipped,
+        certificate_expires: identity.expires(),
+    })
+}
+
+/// A file that remembers the first error of a write, read or seek through it.
+struct Recording<'a> {
+    file: &'a mut File,
+    error: Option<std::io::Error>,
+}
+
+impl Recording<'_> {
+    fn note<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &result {
+            if self.error.is_none() {
+                self.error = Some(std::io::Error::new(e.kind(), e.to_string()));
+            }
+        }
+        result
+    }
+}
+
+impl Read for Recording<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let result = self.file.read(buf);
+        self.note(result)
+    }
+}
+
+impl Write for Recording<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let result = self.file.write(buf);
+        self.note(result)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let result = self.file.flush();
+        self.note(result)
+    }
+}
+
+impl Seek for Recording<'_> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        let result = self.file.seek(pos);
+        self.note(result)
+    }
+}
+
+/// What signing added: the time-stamp, or why there is none.
+struct Stamp {
+    time_stamp: Option<(String, String)>,
+    time_stamp_skipped: Option<String>,
+}
+
+/// The format to sign as. A picture's header is read too (the size
+/// limits), then every pixel decoded by [`sign_into`]; other formats go to
+/// c2pa as they are.
+fn format_of(source: Source<'_>, limits: &Limits) -> Result<MediaFormat, SignError> {
+    Ok(match source {
+        Source::Bytes(bytes) => match crate::media::identify(bytes, limits)? {
+            format if format.is_picture() => probe(bytes, limits)?.format,
+            format => format,
+        },
+        Source::File { .. } => crate::media::identify_source(source, limits)?,
+    })
 }
 
 #[cfg(feature = "tsa")]
@@ -159,19 +302,17 @@ fn rfc3339(unix: u64) -> String {
         .unwrap_or_default()
 }
 
-/// [`sign`], saying also whether a time-stamp was added and until when the
-/// signature is valid without one.
-pub fn sign_detailed(
-    bytes: &[u8],
+/// Sign `source` (of `format`) into `dest`, at its start.
+fn sign_into<D>(
+    source: Source<'_>,
+    format: MediaFormat,
+    dest: &mut D,
     identity: &Identity,
     options: &SignOptions,
-) -> Result<Signed, SignError> {
-    // Pictures have their header read too (the size limits), then every
-    // pixel decoded below; other formats go to c2pa as they are.
-    let format = match crate::media::identify(bytes, &options.limits)? {
-        format if format.is_picture() => probe(bytes, &options.limits)?.format,
-        format => format,
-    };
+) -> Result<Stamp, SignError>
+where
+    D: Read + Write + Seek + Send,
+{
     let mime = format.mime();
     if let Some(title) = options
         .title
@@ -200,7 +341,7 @@ pub fn sign_detailed(
     let mut assertions = vec![serde_json::json!(
         {"label": "c2pa.actions", "data": {"actions": actions}}
     )];
-    if format.is_picture() {
+    if let (true, Some(bytes)) = (format.is_picture(), source.bytes()) {
         // Decoding every pixel also proves the image is whole before we vouch for it.
         let image = decode_rgba8(bytes, &options.limits)?;
         // The digest and the hash read the same pixels: compute them side by side.
@@ -228,7 +369,14 @@ pub fn sign_detailed(
         definition["title"] = title.as_str().into();
     }
     // The definition first: setting it replaces any ingredient added before.
-    let mut builder = Builder::default()
+    // c2pa copies the file through an intermediate that it keeps in memory
+    // up to a threshold (512 MB by default), on disk beyond.
+    let context = Context::new()
+        .with_settings(serde_json::json!({
+            "core": { "backing_store_memory_threshold_in_mb": SIGNING_MEMORY_MB },
+        }))
+        .map_err(c2pa_err)?;
+    let mut builder = Builder::from_context(context)
         .with_definition(definition.to_string())
         .map_err(c2pa_err)?;
     if let Some(parent) = &options.parent {
@@ -255,8 +403,10 @@ pub fn sign_detailed(
         Some(config) => signer.with_tsa(config.clone(), unix_now()),
         None => signer,
     };
-    let mut output = Cursor::new(Vec::with_capacity(bytes.len() + 64 * 1024));
-    let signed_result = builder.sign(&signer, mime, &mut Cursor::new(bytes), &mut output);
+    let mut input = source
+        .stream()
+        .map_err(|e| SignError::Input(e.to_string()))?;
+    let signed_result = builder.sign(&signer, mime, &mut input, dest);
     #[cfg(feature = "tsa")]
     let outcome = signer.tsa_outcome();
     #[cfg(feature = "tsa")]
@@ -264,7 +414,6 @@ pub fn sign_detailed(
         return Err(SignError::Tsa(e.clone()));
     }
     signed_result.map_err(c2pa_err)?;
-    let signed = output.into_inner();
     #[cfg(feature = "tsa")]
     let (time_stamp, time_stamp_skipped) = match &outcome {
         Some(Ok(checked)) => (Some((rfc3339(checked.time), checked.tsa.clone())), None),
@@ -273,7 +422,21 @@ pub fn sign_detailed(
     };
     #[cfg(not(feature = "tsa"))]
     let (time_stamp, time_stamp_skipped): (Option<(String, String)>, Option<String>) = (None, None);
+    Ok(Stamp {
+        time_stamp,
+        time_stamp_skipped,
+    })
+}
 
+/// Verify what was signed: its verdict must be `trusted` against the
+/// identity's own root (`valid` when it has none), with the time-stamp
+/// accepted when one was added.
+fn self_check(
+    signed: Source<'_>,
+    identity: &Identity,
+    options: &SignOptions,
+    stamp: &Stamp,
+) -> Result<(), SignError> {
     if !options.dangerous_skip_self_check {
         #[cfg_attr(not(feature = "tsa"), allow(unused_mut))]
         let mut trust = match identity.root_pem() {
@@ -292,25 +455,19 @@ pub fn sign_detailed(
         }
         let report = Verifier::new(trust)
             .with_limits(options.limits)
-            .verify(&signed);
+            .verify_source(signed);
         if report.verdict != expected {
             return Err(SignError::SelfCheck {
                 verdict: report.verdict,
                 summary: report.summary,
             });
         }
-        if time_stamp.is_some() && report.signed_at.is_none() {
+        if stamp.time_stamp.is_some() && report.signed_at.is_none() {
             return Err(SignError::SelfCheck {
                 verdict: report.verdict,
                 summary: "the time-stamp in the signed file is not accepted".into(),
             });
         }
     }
-    let certificate_expires = identity.expires();
-    Ok(Signed {
-        bytes: signed,
-        time_stamp,
-        time_stamp_skipped,
-        certificate_expires,
-    })
+    Ok(())
 }

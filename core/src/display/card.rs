@@ -231,7 +231,7 @@ impl Uncheckable {
             Uncheckable::Scheme => "image URL",
             Uncheckable::Canvas => "canvas",
             Uncheckable::Background => "CSS background",
-            Uncheckable::Video => "video",
+            Uncheckable::Video => "streamed video",
         }
     }
 }

@@ -384,6 +384,39 @@ mod tests {
     }
 
     #[test]
+    fn a_trusted_video_is_never_green_its_screen_cannot_be_compared() {
+        let mut video = report(Verdict::Trusted);
+        video.format = Some("video/mp4".into());
+        let p = present(&video, None);
+        assert_eq!(
+            (p.badge.state, p.badge.text.as_str(), p.screen),
+            (BadgeState::Pending, "Trusted file, not compared", false)
+        );
+        assert_eq!(
+            p.badge.title,
+            "The file is signed by Jane Doe (Example News) and trusted, but what the page plays can't be compared with it (Hallmark decodes no video/mp4), so it is never shown as trusted"
+        );
+        assert_eq!(
+            p.card.verdict, "trusted",
+            "the card still tells the verdict"
+        );
+        let mut avif = report(Verdict::Trusted);
+        avif.format = Some("image/avif".into());
+        assert!(present(&avif, None)
+            .badge
+            .title
+            .contains("what the page shows can't"));
+        let mut jpeg = report(Verdict::Trusted);
+        jpeg.format = Some("image/jpeg".into());
+        let p = present(&jpeg, None);
+        assert_eq!((p.badge.state, p.screen), (BadgeState::Trusted, true));
+        // Other verdicts of a video are badged as any file's.
+        let mut tampered = report(Verdict::Tampered);
+        tampered.format = Some("video/mp4".into());
+        assert_eq!(present(&tampered, None).badge.state, BadgeState::Tampered);
+    }
+
+    #[test]
     fn a_trusted_badge_is_green_only_once_the_screen_agrees() {
         let trusted = badge(&report(Verdict::Trusted), None);
         assert_eq!(on_screen(&trusted, &ScreenOutcome::Same), trusted);

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bank::Bank;
-use crate::media::Limits;
+use crate::media::{Limits, MediaFormat};
 use crate::report::Report;
 
 use super::card::{card, Card};
@@ -277,9 +277,33 @@ pub struct Presented {
     pub screen: bool,
 }
 
-/// Present a report: badge, card, bank match.
+/// Present a report: badge, card, bank match. A trusted file whose pixels
+/// Hallmark does not decode (video, audio, AVIF, HEIC, GIF…) can't be
+/// compared with the screen, so its badge is never green: it stays
+/// [`BadgeState::Pending`] and says why.
 pub fn present(report: &Report, bank: Option<BankHit>) -> Presented {
-    let badge = badge(report, bank.as_ref());
+    let mut badge = badge(report, bank.as_ref());
+    let undecoded = report
+        .format
+        .as_deref()
+        .and_then(|mime| MediaFormat::ALL.into_iter().find(|f| f.mime() == mime))
+        .filter(|format| !format.is_picture());
+    if let (BadgeState::Trusted, Some(format)) = (badge.state, undecoded) {
+        let what = if format.is_streamed() {
+            "what the page plays"
+        } else {
+            "what the page shows"
+        };
+        badge = Badge::new(
+            BadgeState::Pending,
+            "Trusted file, not compared",
+            &format!(
+                "The file is signed by {} and trusted, but {what} can't be compared with it (Hallmark decodes no {}), so it is never shown as trusted",
+                badge.text,
+                format.mime()
+            ),
+        );
+    }
     let card = card(report, &badge, bank.as_ref());
     Presented {
         screen: needs_screen_check(badge.state),

@@ -184,6 +184,14 @@ impl MediaFormat {
         self.image_format().is_some()
     }
 
+    /// Audio and video: read in place, never held whole (see [`Source`](super::Source)).
+    pub fn is_streamed(self) -> bool {
+        matches!(
+            self,
+            Self::Mp4 | Self::Mov | Self::Avi | Self::M4a | Self::Mp3 | Self::Wav | Self::Flac
+        )
+    }
+
     /// Whether this build reads Content Credentials from this format.
     pub fn is_readable(self) -> bool {
         self != Self::Pdf

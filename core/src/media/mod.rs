@@ -2,9 +2,12 @@
 //! are willing to process. Formats are sniffed from content, never from names.
 
 mod format;
+mod source;
 mod tiff;
 
 pub use format::{MediaFormat, SNIFF_BYTES};
+pub(crate) use source::identify_source;
+pub use source::{load, LoadError, Loaded, Source, Stream};
 pub use tiff::MAX_TIFF_DIRECTORIES;
 
 use crate::code::Code;
@@ -13,8 +16,11 @@ use std::io::Cursor;
 /// Bounds on what an input may make us do. Checked before pixels are allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest file accepted, in bytes.
+    /// Largest file read into memory, in bytes.
     pub max_file_bytes: u64,
+    /// Largest audio or video file, in bytes: those are read in place
+    /// ([`Source::File`]), never held whole, so only time bounds them.
+    pub max_streamed_bytes: u64,
     /// Largest width or height, in pixels.
     pub max_dimension: u32,
     /// Largest width × height.
@@ -22,10 +28,11 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// 512 MiB files, 65,535 px a side, 100 megapixels.
+    /// 512 MiB files (64 GiB audio and video), 65,535 px a side, 100 megapixels.
     fn default() -> Self {
         Self {
             max_file_bytes: 512 * 1024 * 1024,
+            max_streamed_bytes: 64 << 30,
             max_dimension: 65_535,
             max_pixels: 100_000_000,
         }
@@ -163,19 +170,20 @@ fn png_ihdr_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((be(&ihdr[8..12]), be(&ihdr[12..16])))
 }
 
+fn check_size(size: u64, max: u64) -> Result<(), MediaError> {
+    if size > max {
+        return Err(MediaError::FileTooLarge { size, max });
+    }
+    Ok(())
+}
+
 /// Recognise the format of a file whose Content Credentials are to be read,
 /// within the size limit (no pixels are looked at).
 pub fn identify(bytes: &[u8], limits: &Limits) -> Result<MediaFormat, MediaError> {
     if bytes.is_empty() {
         return Err(MediaError::Empty);
     }
-    let size = bytes.len() as u64;
-    if size > limits.max_file_bytes {
-        return Err(MediaError::FileTooLarge {
-            size,
-            max: limits.max_file_bytes,
-        });
-    }
+    check_size(bytes.len() as u64, limits.max_file_bytes)?;
     let format = MediaFormat::sniff(bytes).ok_or(MediaError::Unrecognized)?;
     if !format.is_readable() {
         return Err(MediaError::Unsupported {

@@ -3,14 +3,13 @@
 //! the CAWG identity credentials re-validated against their anchors, and each
 //! ingredient's verdict from its own manifest.
 
-use std::io::Cursor;
-
 use c2pa::{Context, Manifest, Reader};
 
 use super::{Verifier, HARD_BINDING_MISMATCH, UNTRUSTED};
 use crate::cert::parse_pem_certificates;
 use crate::cert::{signer_info, subject_of};
 use crate::chain::{self, ChainError};
+use crate::media::Source;
 use crate::report::{AnchorInfo, StatusEntry, Verdict};
 use crate::trust::Anchor;
 
@@ -40,7 +39,7 @@ impl Verifier {
         &self,
         identities: &mut [crate::report::IdentityReport],
         status: &mut Vec<StatusEntry>,
-        bytes: &[u8],
+        source: Source<'_>,
         mime: &str,
     ) {
         let wanted = |i: &crate::report::IdentityReport| {
@@ -61,9 +60,10 @@ impl Verifier {
                 "core": { "decode_identity_assertions": false },
             }))
             .unwrap_or_else(|_| Context::new());
-        let chains = Reader::from_context(raw)
-            .with_stream(mime, Cursor::new(bytes))
+        let chains = source
+            .stream()
             .ok()
+            .and_then(|stream| Reader::from_context(raw).with_stream(mime, stream).ok())
             .and_then(|r| r.active_manifest().map(crate::cawg::x509_chains))
             .unwrap_or_default();
         let anchors = self.trust.cawg_anchors();
@@ -108,14 +108,14 @@ impl Verifier {
     pub(super) fn check_time_stamp(
         &self,
         reader: &Reader,
-        bytes: &[u8],
+        source: Source<'_>,
         mime: &str,
     ) -> Result<u64, String> {
         // A time-stamp whose token or certificates can't be read is refused
         // as well: no time is used that Hallmark did not check.
         let token = reader
             .active_label()
-            .and_then(|active| crate::timestamp::claim_time_stamp_token(mime, bytes, active))
+            .and_then(|active| crate::timestamp::claim_time_stamp_token(mime, source, active))
             .ok_or_else(|| "its token can't be read".to_string())?;
         let certs = crate::timestamp::signed_data_certificates(&token).unwrap_or_default();
         let chain = crate::timestamp::tsa_chain(certs);

@@ -5,6 +5,7 @@
 use c2pa::Manifest;
 
 use super::Verifier;
+use crate::media::Source;
 use crate::pdq::PdqHash;
 use crate::pixels::{decode_rgba8, PixelDigest, PIXELS_ASSERTION};
 use crate::report::{Report, SignedPixels};
@@ -70,11 +71,15 @@ pub(super) fn claim_generator(manifest: &Manifest) -> Option<String> {
 impl Verifier {
     /// When the hard binding fails, tell "container rewritten, pixels intact"
     /// from "pixels changed" by decoding what is there now.
-    pub(super) fn compare_pixels(&self, bytes: &[u8], report: &mut Report) {
+    pub(super) fn compare_pixels(&self, source: Source<'_>, report: &mut Report) {
         let Some(signed) = report.signed_pixels.take() else {
             return;
         };
-        let Ok(image) = decode_rgba8(bytes, &self.limits) else {
+        // Streamed files (audio, video) have no pixels Hallmark decodes.
+        let image = source
+            .bytes()
+            .map(|bytes| decode_rgba8(bytes, &self.limits));
+        let Some(Ok(image)) = image else {
             report.summary = format!("{}; the pixels can't be decoded any more", report.summary);
             return;
         };

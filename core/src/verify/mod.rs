@@ -10,7 +10,6 @@ use status::{
     claim_state, decide, invalid_kind, invalid_summary, report_from_error, status_entries,
 };
 
-use std::io::Cursor;
 use std::sync::Arc;
 
 use c2pa::validation_results::StatusCodes;
@@ -18,7 +17,7 @@ use c2pa::{Context, Reader, ValidationState};
 
 use crate::cert::signer_info;
 use crate::chain::{self};
-use crate::media::{identify, probe, Limits};
+use crate::media::{identify, identify_source, probe, Limits, Loaded, Source};
 use crate::report::{ClaimedFacts, IngredientReport, Report, SignerInfo, StatusEntry, Verdict};
 use crate::trust::TrustStore;
 
@@ -157,36 +156,59 @@ impl Verifier {
 
     /// Verify the bytes of one file.
     pub fn verify(&self, bytes: &[u8]) -> Report {
-        self.verify_with_reader(bytes).0
+        self.verify_source(Source::Bytes(bytes))
     }
 
-    /// Verify, and keep the reference SDK's reader when the bytes hold a
+    /// Verify an open file: audio and video are read in place (never held
+    /// whole, however large), anything else is read into memory under the
+    /// limits first. An unreadable file is a report with verdict `error`.
+    pub fn verify_file(&self, file: &std::fs::File) -> Report {
+        match crate::media::load(file, &self.limits) {
+            Ok(Loaded::Bytes(bytes)) => self.verify(&bytes),
+            Ok(Loaded::Streamed { len, .. }) => self.verify_source(Source::File { file, len }),
+            Err(e) => Report::error(e.code(), e.to_string()),
+        }
+    }
+
+    /// Verify one file, in memory or read in place.
+    pub fn verify_source(&self, source: Source<'_>) -> Report {
+        self.verify_with_reader(source).0
+    }
+
+    /// Verify, and keep the reference SDK's reader when the file holds a
     /// readable manifest store (for `inspect`, which shows all of it).
-    pub(crate) fn verify_with_reader(&self, bytes: &[u8]) -> (Report, Option<Reader>) {
-        let format = match identify(bytes, &self.limits) {
+    pub(crate) fn verify_with_reader(&self, source: Source<'_>) -> (Report, Option<Reader>) {
+        let format = match source {
             // A picture's header is read too: its size is checked against the
             // limits before anything decodes it.
-            Ok(format) if format.is_picture() => probe(bytes, &self.limits).map(|p| p.format),
-            other => other,
+            Source::Bytes(bytes) => match identify(bytes, &self.limits) {
+                Ok(format) if format.is_picture() => probe(bytes, &self.limits).map(|p| p.format),
+                other => other,
+            },
+            Source::File { .. } => identify_source(source, &self.limits),
         };
         let mime = match format {
             Ok(format) => format.mime(),
             Err(e) => return (Report::error(e.code(), e.to_string()), None),
         };
-        let reader =
-            Reader::from_shared_context(&self.context).with_stream(mime, Cursor::new(bytes));
+        let reader = source
+            .stream()
+            .map_err(c2pa::Error::IoError)
+            .and_then(|stream| {
+                Reader::from_shared_context(&self.context).with_stream(mime, stream)
+            });
         let (mut report, reader) = match reader {
-            Ok(reader) => (self.report_from_reader(&reader, bytes, mime), Some(reader)),
+            Ok(reader) => (self.report_from_reader(&reader, source, mime), Some(reader)),
             Err(e) => (report_from_error(e), None),
         };
         if report.verdict == Verdict::Tampered {
-            self.compare_pixels(bytes, &mut report);
+            self.compare_pixels(source, &mut report);
         }
         report.format = Some(mime.to_string());
         (report, reader)
     }
 
-    fn report_from_reader(&self, reader: &Reader, bytes: &[u8], mime: &str) -> Report {
+    fn report_from_reader(&self, reader: &Reader, source: Source<'_>, mime: &str) -> Report {
         let empty = StatusCodes::default();
         let codes = reader
             .validation_results()
@@ -215,7 +237,7 @@ impl Verifier {
             ValidationState::Invalid => invalid_kind(codes),
         };
         let mut identities = crate::cawg::identities(manifest, &mut status);
-        self.revalidate_identities(&mut identities, &mut status, bytes, mime);
+        self.revalidate_identities(&mut identities, &mut status, source, mime);
         let identity_failures =
             identity_failures || identities.iter().any(|i| !i.status.is_empty());
         let ica_failure = status
@@ -227,7 +249,7 @@ impl Verifier {
         let time_stamp = manifest
             .signature_info()
             .and_then(|i| i.time.as_ref())
-            .map(|_| self.check_time_stamp(reader, bytes, mime));
+            .map(|_| self.check_time_stamp(reader, source, mime));
         let validated_at = match &time_stamp {
             Some(Ok(t)) => *t,
             _ => self.clock.now(),
@@ -375,10 +397,6 @@ impl Verifier {
         report
     }
 }
-
-impl Verifier {}
-
-impl Verifier {}
 
 #[cfg(test)]
 mod tests {
