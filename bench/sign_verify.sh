@@ -146,12 +146,15 @@ done
 say "making a 256 MB MP4"
 python3 - "$root/fixtures/media/clip.mp4" "$work/big.mp4" $((256 << 20)) <<'PY'
 import os, struct, sys
-head = open(sys.argv[1], "rb").read()
+# The clip with its one mdat grown (a 64-bit size where its 8-byte free box
+# was): random bytes, not sparse, so both tools read real pages.
+clip = open(sys.argv[1], "rb").read()
 total = int(sys.argv[3])
+free = clip.index(b"\0\0\0\x08free")
 with open(sys.argv[2], "wb") as f:
-    f.write(head)
-    f.write(struct.pack(">I4sQ", 1, b"mdat", total - len(head)))
-    # Not sparse: the page cache holds real pages for both tools alike.
+    f.write(clip[:free])
+    f.write(struct.pack(">I4sQ", 1, b"mdat", total - free))
+    f.write(clip[free + 16:])
     chunk = os.urandom(1 << 20)
     while f.tell() < total:
         f.write(chunk[: total - f.tell()])

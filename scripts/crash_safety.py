@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Kill `hallmark sign --in-place` with SIGKILL at random moments and check
+"""Kill `hallmark sign --in-place` with SIGKILL at random moments (a JPEG,
+signed in memory, and an MP4, signed in place through streams) and check
 that the file is never damaged: after every kill it is byte for byte either
 the original or a complete signed file that verifies (`valid`), and no
 partial file sits at its path.
@@ -39,11 +40,17 @@ def main():
     env = dict(os.environ, HALLMARK_CONFIG_DIR="/nonexistent/hallmark-crash-test")
     env.pop("HALLMARK_PASSPHRASE", None)
     original = (ROOT / "fixtures/images/sample.jpg").read_bytes()
-    identity = ROOT / "fixtures/keys/newsroom"
+    sign_runs(args, env, rng, original, "photo.jpg", args.runs)
+    # A video is signed in place through c2pa's streams (never held whole).
+    sign_runs(args, env, rng, (ROOT / "fixtures/media/clip.mp4").read_bytes(), "clip.mp4", max(args.runs // 2, 1))
+    renew_runs(args, env, rng, original)
 
+
+def sign_runs(args, env, rng, original, name, runs):
+    identity = ROOT / "fixtures/keys/newsroom"
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        target = tmp / "photo.jpg"
+        target = tmp / name
         # How long a whole signing takes (the slowest of three, as the machine is shared),
         # to spread the kills over it and past its end.
         whole = 0.0
@@ -54,7 +61,7 @@ def main():
                            env=env, check=True, capture_output=True)
             whole = max(whole, time.perf_counter() - start)
         counts = {"original": 0, "signed": 0, "finished": 0}
-        for i in range(args.runs):
+        for i in range(runs):
             target.write_bytes(original)
             delay = rng.uniform(0, whole * 1.5)
             proc = subprocess.Popen([args.hallmark, "sign", str(target), "--in-place", "--identity", str(identity)],
@@ -72,19 +79,18 @@ def main():
                 if report["verdict"] != "valid":
                     print(f"run {i}: killed after {delay * 1000:.0f} ms: the file is {report['verdict']}: "
                           f"{report['summary']}", file=sys.stderr)
-                    shutil.copy(target, ROOT / "target/crash-safety-damaged.jpg")
+                    shutil.copy(target, ROOT / f"target/crash-safety-damaged-{name}")
                     sys.exit(1)
                 counts["signed" if rc == -signal.SIGKILL else "finished"] += 1
             # Leftover temporary files are allowed (a killed process can't clean up); they never replace the file.
-        leftovers = [p.name for p in tmp.iterdir() if p.name != "photo.jpg"]
+        leftovers = [p.name for p in tmp.iterdir() if p.name != name]
     # Both sides must have been exercised, or the check proved nothing.
     if counts["original"] == 0 or counts["signed"] + counts["finished"] == 0:
         print(f"every kill landed on the same side ({counts}): the check is vacuous; rerun", file=sys.stderr)
         sys.exit(1)
-    print(f"{args.runs} kills spread over 0 to 1.5 times a signing ({whole * 1000:.0f} ms): original intact {counts['original']}, "
+    print(f"{name}: {runs} kills spread over 0 to 1.5 times a signing ({whole * 1000:.0f} ms): original intact {counts['original']}, "
           f"signed and complete {counts['signed']}, finished before the kill {counts['finished']}; "
           f"damaged 0; temporary files left by killed runs: {len(leftovers)}")
-    renew_runs(args, env, rng, original)
 
 
 def renew_runs(args, env, rng, original):

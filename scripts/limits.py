@@ -63,13 +63,17 @@ MADE = [
 
 
 def big_mp4(path, base, total):
-    """`base` (a small MP4) followed by one more `mdat` box of zeros (64-bit
-    size), `total` bytes in all. Sparse on disk: it costs no time to make."""
+    """`base` (a small MP4 whose one `mdat` box follows an 8-byte `free` box)
+    with its `mdat` grown to `total` bytes in all: a 64-bit size where the
+    `free` box was, so every sample stays in place. Sparse on disk."""
     with open(base, "rb") as f:
-        head = f.read()
+        clip = f.read()
+    free = clip.index(b"\0\0\0\x08free")
+    assert clip[free + 12:free + 16] == b"mdat", "the clip's mdat must follow its free box"
     with open(path, "wb") as f:
-        f.write(head)
-        f.write(struct.pack(">I4sQ", 1, b"mdat", total - len(head)))
+        f.write(clip[:free])
+        f.write(struct.pack(">I4sQ", 1, b"mdat", total - free))
+        f.write(clip[free + 16:])
         f.truncate(total)
 
 

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::inspect::Inspection;
-use crate::media::{load, Loaded, Source};
+use crate::media::{load, LoadError, Loaded, Source};
 use crate::report::Report;
 use crate::verify::Verifier;
 
@@ -83,8 +83,8 @@ impl<'a> Checker<'a> {
         let inspection = self.with_file(path, |source| self.inspect_source(source));
         inspection
             .map(|(inspection, _)| inspection)
-            .unwrap_or_else(|report| Inspection {
-                report,
+            .unwrap_or_else(|e| Inspection {
+                report: Report::error(e.code(), e.to_string()),
                 active_manifest: None,
                 manifest_store: None,
                 certificates: Vec::new(),
@@ -93,21 +93,17 @@ impl<'a> Checker<'a> {
 
     /// Open `path` and hand it to `check` as a [`Source`]: read whole under
     /// [`Limits::max_file_bytes`](crate::Limits), or in place for audio and
-    /// video. A file that can't be opened or loaded is an `error` report.
+    /// video.
     fn with_file<T>(
         &self,
         path: &Path,
         check: impl FnOnce(Source<'_>) -> T,
-    ) -> Result<(T, Option<Vec<u8>>), Report> {
-        let file =
-            crate::input::open_input(path).map_err(|e| Report::error(e.code(), e.to_string()))?;
-        match load(&file, self.verifier.limits()) {
-            Ok(Loaded::Bytes(bytes)) => Ok((check(Source::Bytes(&bytes)), Some(bytes))),
-            Ok(Loaded::Streamed { len, .. }) => {
-                Ok((check(Source::File { file: &file, len }), None))
-            }
-            Err(e) => Err(Report::error(e.code(), e.to_string())),
-        }
+    ) -> Result<(T, Option<Vec<u8>>), LoadError> {
+        let file = crate::input::open_input(path)?;
+        Ok(match load(&file, self.verifier.limits())? {
+            Loaded::Bytes(bytes) => (check(Source::Bytes(&bytes)), Some(bytes)),
+            Loaded::Streamed { len, .. } => (check(Source::File { file: &file, len }), None),
+        })
     }
 
     /// Open `path` (a regular file) and check it; an unreadable file is a
@@ -117,7 +113,7 @@ impl<'a> Checker<'a> {
     pub fn check_file_keeping_bytes(&self, path: &Path) -> (Report, Option<Vec<u8>>) {
         let (mut report, bytes) = self
             .with_file(path, |source| self.check_source(source))
-            .unwrap_or_else(|report| (report, None));
+            .unwrap_or_else(|e| (Report::error(e.code(), e.to_string()), None));
         report.path = Some(path.display().to_string());
         (report, bytes)
     }

@@ -116,6 +116,14 @@ const MAX_TEXT: usize = 4096;
 /// rest of its intermediate copy is a temporary file.
 const SIGNING_MEMORY_MB: usize = 8;
 
+/// Audio and video over this size have their media data hashed as Merkle
+/// trees: c2pa 0.90 hashes a flat range in 256 MB pieces, two at a time,
+/// so verifying a large flat-hashed file holds 512 MB; a Merkle leaf is read
+/// alone. Smaller files are hashed flat, as most signers do.
+const MERKLE_ABOVE_BYTES: u64 = 64 << 20;
+/// The size of a Merkle leaf, KB.
+const MERKLE_LEAF_KB: usize = 1024;
+
 fn check_text(what: &str, text: &str) -> Result<(), SignError> {
     if text.len() > MAX_TEXT || text.contains('\0') {
         return Err(SignError::InvalidOption(format!(
@@ -153,7 +161,14 @@ pub fn sign(
 ) -> Result<Vec<u8>, SignError> {
     let format = format_of(Source::Bytes(bytes), &options.limits)?;
     let mut output = Cursor::new(Vec::with_capacity(bytes.len() + 64 * 1024));
-    let stamp = sign_into(Source::Bytes(bytes), format, &mut output, identity, options)?;
+    let stamp = sign_into(
+        Source::Bytes(bytes),
+        format,
+        &mut output,
+        identity,
+        options,
+        None,
+    )?;
     let signed = output.into_inner();
     self_check(Source::Bytes(&signed), identity, options, &stamp)?;
     Ok(signed)
@@ -179,7 +194,7 @@ pub fn sign_file(
             let source = Source::Bytes(bytes);
             let format = format_of(source, &options.limits)?;
             let mut output = Cursor::new(Vec::with_capacity(bytes.len() + 64 * 1024));
-            let stamp = sign_into(source, format, &mut output, identity, options)?;
+            let stamp = sign_into(source, format, &mut output, identity, options, None)?;
             let signed = output.into_inner();
             self_check(Source::Bytes(&signed), identity, options, &stamp)?;
             dest.write_all(&signed)
@@ -193,25 +208,24 @@ pub fn sign_file(
             };
             let format = format_of(source, &options.limits)?;
             let path = dest.path().to_path_buf();
-            let output_error = |source| {
+            let file = dest.file_mut().map_err(|source| {
                 SignError::Output(OutputError::Io {
                     path: path.clone(),
                     source,
                 })
-            };
-            let file = dest.file_mut().map_err(output_error)?;
-            let mut recording = Recording { file, error: None };
-            let signed = sign_into(source, format, &mut recording, identity, options);
-            if let (Err(_), Some(e)) = (&signed, recording.error.take()) {
-                // c2pa's message names the format, not why: the write failed.
-                return Err(output_error(e));
+            })?;
+            let mut streamed =
+                |merkle| sign_streamed(source, format, file, &path, identity, options, merkle);
+            match streamed(*len > MERKLE_ABOVE_BYTES) {
+                // c2pa 0.90 writes Merkle trees that don't verify when a later
+                // `mdat` box has a 64-bit size: hash such a file flat (c2pa
+                // then holds up to 512 MB of it at a time).
+                Err(SignError::SelfCheck {
+                    verdict: Verdict::Tampered,
+                    ..
+                }) if *len > MERKLE_ABOVE_BYTES => streamed(false)?,
+                other => other?,
             }
-            let stamp = signed?;
-            let file = recording.file;
-            file.flush().map_err(output_error)?;
-            let size = file.seek(SeekFrom::End(0)).map_err(output_error)?;
-            self_check(Source::File { file, len: size }, identity, options, &stamp)?;
-            (size, stamp)
         }
     };
     Ok(Signed {
@@ -220,6 +234,41 @@ pub fn sign_file(
         time_stamp_skipped: stamp.time_stamp_skipped,
         certificate_expires: identity.expires(),
     })
+}
+
+/// Sign `source` into `file` (emptied first) and verify it from the disk;
+/// with `merkle`, the media data (`mdat`) is hashed as Merkle trees of
+/// [`MERKLE_LEAF_KB`] leaves, which c2pa reads a leaf at a time.
+fn sign_streamed(
+    source: Source<'_>,
+    format: MediaFormat,
+    file: &mut File,
+    path: &std::path::Path,
+    identity: &Identity,
+    options: &SignOptions,
+    merkle: bool,
+) -> Result<(u64, Stamp), SignError> {
+    let output_error = |source| {
+        SignError::Output(OutputError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    file.set_len(0).map_err(output_error)?;
+    file.rewind().map_err(output_error)?;
+    let mut recording = Recording { file, error: None };
+    let merkle_kb = merkle.then_some(MERKLE_LEAF_KB);
+    let signed = sign_into(source, format, &mut recording, identity, options, merkle_kb);
+    if let (Err(_), Some(e)) = (&signed, recording.error.take()) {
+        // c2pa's message names the format, not why: the write failed.
+        return Err(output_error(e));
+    }
+    let stamp = signed?;
+    let file = recording.file;
+    file.flush().map_err(output_error)?;
+    let size = file.seek(SeekFrom::End(0)).map_err(output_error)?;
+    self_check(Source::File { file, len: size }, identity, options, &stamp)?;
+    Ok((size, stamp))
 }
 
 /// A file that remembers the first error of a write, read or seek through it.
@@ -309,6 +358,7 @@ fn sign_into<D>(
     dest: &mut D,
     identity: &Identity,
     options: &SignOptions,
+    merkle_kb: Option<usize>,
 ) -> Result<Stamp, SignError>
 where
     D: Read + Write + Seek + Send,
@@ -373,7 +423,10 @@ where
     // up to a threshold (512 MB by default), on disk beyond.
     let context = Context::new()
         .with_settings(serde_json::json!({
-            "core": { "backing_store_memory_threshold_in_mb": SIGNING_MEMORY_MB },
+            "core": {
+                "backing_store_memory_threshold_in_mb": SIGNING_MEMORY_MB,
+                "merkle_tree_chunk_size_in_kb": merkle_kb,
+            },
         }))
         .map_err(c2pa_err)?;
     let mut builder = Builder::from_context(context)

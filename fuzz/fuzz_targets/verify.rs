@@ -1,6 +1,7 @@
 //! Verify arbitrary bytes, raw and behind the signature of each format
 //! Hallmark reads (the first input byte picks one), with and without trust
-//! anchors: the sniffer and every C2PA asset reader it hands bytes to.
+//! anchors: the sniffer and every C2PA asset reader it hands bytes to. Audio
+//! and video are verified again from a file, read in place: the same report.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -44,5 +45,18 @@ fuzz_target!(|data: &[u8]| {
     // Never trusted without a valid signature over these very bytes.
     if report.verdict == hallmark_core::Verdict::Trusted {
         assert!(report.signer.is_some());
+    }
+    // Audio and video are read in place from a file: the same answer.
+    let streamed = hallmark_core::MediaFormat::sniff(&bytes).is_some_and(|f| f.is_streamed());
+    if streamed {
+        use std::io::Write;
+        let Ok(mut file) = tempfile::tempfile() else {
+            return;
+        };
+        if file.write_all(&bytes).is_err() {
+            return;
+        }
+        let in_place = verifier.verify_file(&file);
+        assert_eq!(in_place.to_json_line(), report.to_json_line());
     }
 });

@@ -2,6 +2,8 @@
 //! report contract, formats, and what the manifest records.
 
 use std::fs;
+
+use crate::support::fixture;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -647,4 +649,93 @@ fn a_pdf_is_refused_with_format_unsupported_and_nothing_is_written() {
     run.expect_code(4);
     let report: Value = serde_json::from_str(run.stdout.trim()).unwrap();
     assert_eq!(report["error"]["code"], "format.unsupported");
+}
+
+/// An MP4 of `total` bytes: the fixture clip with its one `mdat` box grown
+/// (a 64-bit size, where the clip's 8-byte `free` box was, so every sample
+/// stays where it was), or, with `second_box`, the clip and one more `mdat`.
+fn large_mp4(path: &Path, total: u64, second_box: bool) {
+    use std::io::Write;
+    let clip = fs::read(fixture("media/clip.mp4")).unwrap();
+    let mut f = fs::File::create(path).unwrap();
+    if second_box {
+        f.write_all(&clip).unwrap();
+        f.write_all(&1u32.to_be_bytes()).unwrap();
+        f.write_all(b"mdat").unwrap();
+        f.write_all(&(total - clip.len() as u64).to_be_bytes())
+            .unwrap();
+    } else {
+        let free = clip
+            .windows(8)
+            .position(|w| w == b"\0\0\0\x08free")
+            .unwrap();
+        assert_eq!(&clip[free + 12..free + 16], b"mdat");
+        f.write_all(&clip[..free]).unwrap();
+        f.write_all(&1u32.to_be_bytes()).unwrap();
+        f.write_all(b"mdat").unwrap();
+        f.write_all(&(total - free as u64).to_be_bytes()).unwrap();
+        f.write_all(&clip[free + 16..]).unwrap();
+    }
+    f.set_len(total).unwrap();
+}
+
+/// The hash a signed MP4's manifest binds it with: Merkle trees or flat.
+fn bmff_hash_is_merkle(signed: &Path) -> bool {
+    let run = hallmark().arg("inspect").arg("--json").arg(signed).run();
+    let store: Value = serde_json::from_str(&run.stdout).unwrap();
+    let active = store["active_manifest"].as_str().unwrap().to_string();
+    let assertions = store["manifest_store"]["manifests"][&active]["assertions"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let bmff = assertions
+        .iter()
+        .find(|a| a["label"].as_str().unwrap().starts_with("c2pa.hash.bmff"))
+        .unwrap_or_else(|| panic!("no BMFF hash in {assertions:?}"));
+    bmff["data"].get("merkle").is_some_and(|m| !m.is_null())
+}
+
+#[test]
+fn a_large_video_is_hashed_as_merkle_trees_and_any_changed_byte_is_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = jane(dir.path());
+    let root = id.join("root.pem");
+    // Over 64 MB: Merkle trees over the media data; a later 64-bit `mdat`
+    // (which c2pa 0.90 can't tree) is hashed flat instead. Sparse files.
+    for (second_box, merkle) in [(false, true), (true, false)] {
+        let input = dir.path().join(format!("large-{second_box}.mp4"));
+        large_mp4(&input, 72 << 20, second_box);
+        let signed = dir.path().join(format!("signed-large-{second_box}.mp4"));
+        sign(&id, &input, &signed, NO_ARGS).expect_code(0);
+        assert_eq!(
+            bmff_hash_is_merkle(&signed),
+            merkle,
+            "second box: {second_box}"
+        );
+        let run = verify_json(&[&signed], Some(&root));
+        run.expect_code(0);
+        assert_eq!(run.json()["verdict"], "trusted");
+        // One byte of the media data, far past the clip's samples.
+        let mut bytes = fs::read(&signed).unwrap();
+        let at = bytes.len() * 2 / 3;
+        bytes[at] ^= 0x01;
+        let tampered = write(
+            dir.path(),
+            &format!("tampered-large-{second_box}.mp4"),
+            &bytes,
+        );
+        let run = verify_json(&[&tampered], Some(&root));
+        run.expect_code(3);
+        let report = run.json();
+        assert_eq!(report["verdict"], "tampered", "{report}");
+        assert_eq!(
+            report["status"][0]["code"], "assertion.bmffHash.mismatch",
+            "{report}"
+        );
+    }
+    // The small clip is hashed flat, as most signers do.
+    let small = dir.path().join("signed-clip.mp4");
+    sign(&id, &fixture("media/clip.mp4"), &small, NO_ARGS).expect_code(0);
+    assert!(!bmff_hash_is_merkle(&small));
+    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
 }
