@@ -411,7 +411,7 @@ test("video and audio get badges and cards: a trusted video is never green, a st
   const card = (await badgeOf(page, "signed", "video")).card;
   assert.equal(card.open, true);
   assert.ok(card.text.includes("Jane Doe (Example News)"), card.text);
-  assert.ok(card.text.includes("what the page plays can't be compared with it (Hallmark decodes no video/mp4)"), card.text);
+  assert.ok(card.text.includes("what the page plays can't be compared with it (Hallmark compares no video/mp4 with the screen)"), card.text);
   assert.ok((await badgeOf(page, "tampered", "video")).card.text.includes("bmffHash"), "the tampered card names the failed hash");
   await page.screenshot({ path: path.join(artifacts, "video.png") });
   await page.close();

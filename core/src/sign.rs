@@ -241,7 +241,7 @@ pub fn sign_file(
 /// [`MERKLE_LEAF_KB`] leaves, which c2pa reads a leaf at a time.
 fn sign_streamed(
     source: Source<'_>,
-    format: MediaFormat,
+    format: (MediaFormat, bool),
     file: &mut File,
     path: &std::path::Path,
     identity: &Identity,
@@ -320,16 +320,22 @@ struct Stamp {
     time_stamp_skipped: Option<String>,
 }
 
-/// The format to sign as. A picture's header is read too (the size
-/// limits), then every pixel decoded by [`sign_into`]; other formats go to
-/// c2pa as they are.
-fn format_of(source: Source<'_>, limits: &Limits) -> Result<MediaFormat, SignError> {
+/// The format to sign as, and whether its pixels are decoded (for the pixel
+/// digest and PDQ). A picture's header is read too (the size limits), then
+/// every pixel decoded by [`sign_into`]; other formats, and pictures whose
+/// pixels Hallmark doesn't decode (a raw or multi-page TIFF), go to c2pa as
+/// they are.
+fn format_of(source: Source<'_>, limits: &Limits) -> Result<(MediaFormat, bool), SignError> {
     Ok(match source {
         Source::Bytes(bytes) => match crate::media::identify(bytes, limits)? {
-            format if format.is_picture() => probe(bytes, limits)?.format,
-            format => format,
+            format if format.is_picture() => match probe(bytes, limits) {
+                Ok(probe) => (probe.format, true),
+                Err(MediaError::Unsupported { .. }) => (format, false),
+                Err(e) => return Err(e.into()),
+            },
+            format => (format, false),
         },
-        Source::File { .. } => crate::media::identify_source(source, limits)?,
+        Source::File { .. } => (crate::media::identify_source(source, limits)?, false),
     })
 }
 
@@ -354,7 +360,7 @@ fn rfc3339(unix: u64) -> String {
 /// Sign `source` (of `format`) into `dest`, at its start.
 fn sign_into<D>(
     source: Source<'_>,
-    format: MediaFormat,
+    (format, pixels): (MediaFormat, bool),
     dest: &mut D,
     identity: &Identity,
     options: &SignOptions,
@@ -391,7 +397,7 @@ where
     let mut assertions = vec![serde_json::json!(
         {"label": "c2pa.actions", "data": {"actions": actions}}
     )];
-    if let (true, Some(bytes)) = (format.is_picture(), source.bytes()) {
+    if let (true, Some(bytes)) = (pixels, source.bytes()) {
         // Decoding every pixel also proves the image is whole before we vouch for it.
         let image = decode_rgba8(bytes, &options.limits)?;
         // The digest and the hash read the same pixels: compute them side by side.

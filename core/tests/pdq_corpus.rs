@@ -162,6 +162,7 @@ fn binding_hash_of_large_images_stays_close_to_the_full_hash() {
             height: h,
             channels: 4,
             pixels: big.into_raw(),
+            frames_digest: None,
         };
         let d = image.binding_pdq().hash.distance(&image.pdq().hash);
         println!("{w}x{h}: binding hash vs full hash {d} bits");

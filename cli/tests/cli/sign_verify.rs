@@ -2,8 +2,6 @@
 //! report contract, formats, and what the manifest records.
 
 use std::fs;
-
-use crate::support::fixture;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -11,8 +9,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::support::{
-    corpus, hallmark, jane, jpeg, leftovers, pem_certificates, png, sign, tamper_jpeg, verify_json,
-    webp, write, RunExt, DIGITAL_CAPTURE, NO_ARGS, TRAINED_ALGORITHMIC_MEDIA,
+    corpus, fixture, hallmark, jane, jpeg, leftovers, pem_certificates, png, sign, tamper_jpeg,
+    verify_json, webp, write, RunExt, DIGITAL_CAPTURE, NO_ARGS, TRAINED_ALGORITHMIC_MEDIA,
 };
 
 /// Every field DESIGN.md's report contract names.
@@ -738,4 +736,158 @@ fn a_large_video_is_hashed_as_merkle_trees_and_any_changed_byte_is_tampering() {
     sign(&id, &fixture("media/clip.mp4"), &small, NO_ARGS).expect_code(0);
     assert!(!bmff_hash_is_merkle(&small));
     assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+}
+
+/// A GIF of two 32 × 32 frames, each with its own palette: a red check,
+/// then a check of `second`.
+fn two_frame_gif(second: [u8; 3]) -> Vec<u8> {
+    use image::codecs::gif::GifEncoder;
+    use image::{Delay, Frame, Rgba, RgbaImage};
+    let mut out = Vec::new();
+    {
+        let mut encoder = GifEncoder::new(&mut out);
+        for [r, g, b] in [[200, 30, 30], second] {
+            let frame = RgbaImage::from_fn(32, 32, |x, y| {
+                if (x / 4 + y / 4) % 2 == 0 {
+                    Rgba([r, g, b, 255])
+                } else {
+                    Rgba([250, 250, 250, 255])
+                }
+            });
+            let delay = Delay::from_numer_denom_ms(100, 1);
+            encoder
+                .encode_frame(Frame::from_parts(frame, 0, 0, delay))
+                .unwrap();
+        }
+    }
+    out
+}
+
+/// Where the second frame's own palette starts in a GIF.
+fn second_frame_palette(gif: &[u8]) -> usize {
+    let table = |packed: u8| {
+        if packed & 0x80 != 0 {
+            3 << ((packed & 7) + 1)
+        } else {
+            0
+        }
+    };
+    let skip_blocks = |mut i: usize| {
+        while gif[i] != 0 {
+            i += usize::from(gif[i]) + 1;
+        }
+        i + 1
+    };
+    let mut i = 13 + table(gif[10]);
+    let mut frames = 0;
+    loop {
+        match gif[i] {
+            0x21 => i = skip_blocks(i + 2),
+            0x2C => {
+                frames += 1;
+                let packed = gif[i + 9];
+                if frames == 2 {
+                    assert_ne!(table(packed), 0, "the frame has its own palette");
+                    return i + 10;
+                }
+                i = skip_blocks(i + 10 + table(packed) + 1);
+            }
+            other => panic!("block {other:#x} at {i}"),
+        }
+    }
+}
+
+#[test]
+fn every_frame_of_a_gif_is_signed_and_a_changed_later_frame_is_not_pixels_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = jane(dir.path());
+    let root = id.join("root.pem");
+    let input = write(dir.path(), "check.gif", &two_frame_gif([30, 30, 200]));
+    let signed = dir.path().join("signed.gif");
+    sign(&id, &input, &signed, NO_ARGS).expect_code(0);
+    let report = verify_json(&[&signed], Some(&root)).expect_code(0).json();
+    assert_eq!(
+        (report["verdict"].as_str(), report["format"].as_str()),
+        (Some("trusted"), Some("image/gif"))
+    );
+    let bytes = fs::read(&signed).unwrap();
+
+    // A comment added before the trailer: the container changed, every frame as signed.
+    let mut commented = bytes[..bytes.len() - 1].to_vec();
+    commented.extend_from_slice(b"\x21\xFE\x03hi!\x00\x3B");
+    let path = write(dir.path(), "commented.gif", &commented);
+    let report = verify_json(&[&path], Some(&root)).expect_code(3).json();
+    assert_eq!(
+        report["pixels"],
+        json!({"digest": "match", "pdq_distance": 0}),
+        "{report}"
+    );
+    assert!(
+        report["summary"]
+            .as_str()
+            .unwrap()
+            .contains("container rewritten, pixels intact"),
+        "{report}"
+    );
+
+    // The second frame's palette changed: the first frame (PDQ) is the same,
+    // but the digest covers every frame.
+    let mut recoloured = bytes.clone();
+    recoloured[second_frame_palette(&bytes)] ^= 0x40;
+    let path = write(dir.path(), "recoloured.gif", &recoloured);
+    let report = verify_json(&[&path], Some(&root)).expect_code(3).json();
+    assert_eq!(
+        report["pixels"],
+        json!({"digest": "mismatch", "pdq_distance": 0}),
+        "{report}"
+    );
+    assert!(
+        report["summary"]
+            .as_str()
+            .unwrap()
+            .contains("pixels changed after signing"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_tiff_is_signed_with_its_pixels_and_a_raw_dng_without() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = jane(dir.path());
+    let root = id.join("root.pem");
+    let picture = crate::support::picture(400, 300);
+    let mut tiff = std::io::Cursor::new(Vec::new());
+    picture
+        .write_to(&mut tiff, image::ImageFormat::Tiff)
+        .unwrap();
+    let input = write(dir.path(), "picture.tiff", tiff.get_ref());
+    let signed = dir.path().join("signed.tiff");
+    sign(&id, &input, &signed, NO_ARGS).expect_code(0);
+    let report = verify_json(&[&signed], Some(&root)).expect_code(0).json();
+    assert_eq!(report["format"], "image/tiff");
+    assert_eq!(report["verdict"], "trusted", "{report}");
+    // Uncompressed strips: a byte in the middle of the pixels.
+    let mut bytes = fs::read(&signed).unwrap();
+    let raw = picture.as_raw();
+    let strips = bytes.windows(64).position(|w| w == &raw[..64]).unwrap();
+    bytes[strips + raw.len() / 2] ^= 0xFF;
+    let path = write(dir.path(), "changed.tiff", &bytes);
+    let report = verify_json(&[&path], Some(&root)).expect_code(3).json();
+    assert_eq!(report["pixels"]["digest"], "mismatch", "{report}");
+
+    // A DNG's first image is a preview, not the picture: signed, no pixels.
+    let signed = dir.path().join("signed.dng");
+    sign(&id, &fixture("media/tiny.dng"), &signed, NO_ARGS).expect_code(0);
+    let report = verify_json(&[&signed], Some(&root)).expect_code(0).json();
+    assert_eq!(report["verdict"], "trusted", "{report}");
+    let mut bytes = fs::read(&signed).unwrap();
+    let at = bytes.len() - 1;
+    bytes[at] ^= 0xFF;
+    let path = write(dir.path(), "changed.dng", &bytes);
+    let report = verify_json(&[&path], Some(&root)).expect_code(3).json();
+    assert_eq!(
+        report["pixels"],
+        Value::Null,
+        "nothing is said of a raw image's pixels: {report}"
+    );
 }

@@ -394,7 +394,7 @@ mod tests {
         );
         assert_eq!(
             p.badge.title,
-            "The file is signed by Jane Doe (Example News) and trusted, but what the page plays can't be compared with it (Hallmark decodes no video/mp4), so it is never shown as trusted"
+            "The file is signed by Jane Doe (Example News) and trusted, but what the page plays can't be compared with it (Hallmark compares no video/mp4 with the screen), so it is never shown as trusted"
         );
         assert_eq!(
             p.card.verdict, "trusted",

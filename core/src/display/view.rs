@@ -277,9 +277,8 @@ pub struct Presented {
     pub screen: bool,
 }
 
-/// Present a report: badge, card, bank match. A trusted file whose pixels
-/// Hallmark does not decode (video, audio, AVIF, HEIC, GIF…) can't be
-/// compared with the screen, so its badge is never green: it stays
+/// Present a report: badge, card, bank match. A trusted file that can't be
+/// compared with the screen (video, audio, AVIF, HEIC, an animated GIF…), so its badge is never green: it stays
 /// [`BadgeState::Pending`] and says why.
 pub fn present(report: &Report, bank: Option<BankHit>) -> Presented {
     let mut badge = badge(report, bank.as_ref());
@@ -287,7 +286,7 @@ pub fn present(report: &Report, bank: Option<BankHit>) -> Presented {
         .format
         .as_deref()
         .and_then(|mime| MediaFormat::ALL.into_iter().find(|f| f.mime() == mime))
-        .filter(|format| !format.is_picture());
+        .filter(|format| !format.is_compared_on_screen());
     if let (BadgeState::Trusted, Some(format)) = (badge.state, undecoded) {
         let what = if format.is_streamed() {
             "what the page plays"
@@ -298,7 +297,7 @@ pub fn present(report: &Report, bank: Option<BankHit>) -> Presented {
             BadgeState::Pending,
             "Trusted file, not compared",
             &format!(
-                "The file is signed by {} and trusted, but {what} can't be compared with it (Hallmark decodes no {}), so it is never shown as trusted",
+                "The file is signed by {} and trusted, but {what} can't be compared with it (Hallmark compares no {} with the screen), so it is never shown as trusted",
                 badge.text,
                 format.mime()
             ),

@@ -192,6 +192,12 @@ impl MediaFormat {
         )
     }
 
+    /// Whether the extension compares what the screen shows with the
+    /// verified file's pixels: still pictures (a GIF may animate).
+    pub fn is_compared_on_screen(self) -> bool {
+        self.is_picture() && self != Self::Gif
+    }
+
     /// Whether this build reads Content Credentials from this format.
     pub fn is_readable(self) -> bool {
         self != Self::Pdf
@@ -203,6 +209,8 @@ impl MediaFormat {
             Self::Jpeg => Some(image::ImageFormat::Jpeg),
             Self::Png => Some(image::ImageFormat::Png),
             Self::Webp => Some(image::ImageFormat::WebP),
+            Self::Gif => Some(image::ImageFormat::Gif),
+            Self::Tiff => Some(image::ImageFormat::Tiff),
             _ => None,
         }
     }

@@ -75,6 +75,8 @@ pub enum MediaError {
         max_dimension: u32,
         max_pixels: u64,
     },
+    #[error("the animation has more than {max_frames} frames or {max_pixels} pixels in all frames together, over the limit")]
+    TooManyFrames { max_frames: u64, max_pixels: u64 },
 }
 
 impl MediaError {
@@ -86,7 +88,7 @@ impl MediaError {
             Self::Unsupported { .. } => Code::FormatUnsupported,
             Self::FileTooLarge { .. } => Code::LimitsFileSize,
             Self::Malformed { .. } => Code::FormatMalformed,
-            Self::TooLarge { .. } => Code::LimitsDimensions,
+            Self::TooLarge { .. } | Self::TooManyFrames { .. } => Code::LimitsDimensions,
         }
     }
 }
@@ -205,9 +207,15 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, MediaError> {
     let Some(image_format) = format.image_format() else {
         return Err(MediaError::Unsupported {
             format: format.mime(),
-            why: "Hallmark decodes no pixels of this format (JPEG, PNG and WebP only)",
+            why: "Hallmark decodes no pixels of this format (JPEG, PNG, WebP, GIF and TIFF only)",
         });
     };
+    if format == MediaFormat::Tiff && !tiff::check_directories(bytes)?.is_one_picture() {
+        return Err(MediaError::Unsupported {
+            format: format.mime(),
+            why: "a raw (DNG) or multi-page TIFF: Hallmark decodes the pixels of single-image TIFFs only",
+        });
+    }
     // A PNG's size is checked from its IHDR before the decoder sees it: some
     // decoders size buffers from the header at once, which overflows a
     // 32-bit usize (wasm32) and would hide a dimension bomb as "malformed".

@@ -9,6 +9,14 @@
 //! and B, alpha 255 where the image has none, 16-bit samples scaled to 8 bit,
 //! palettes expanded, no colour management and no EXIF rotation. Two files
 //! with the same digest show exactly the same pixels, whatever their container.
+//!
+//! # Frames digest (v1), for GIF
+//!
+//! A GIF may animate, so its digest covers every frame, as shown:
+//! `BLAKE3-derive-key("hallmark 2026 frames digest v1", LE32(width) ‖ LE32(height) ‖ frame… ‖ LE32(frames))`
+//! where each frame is `LE32(delay numerator, ms) ‖ LE32(delay denominator) ‖ RGBA8`,
+//! the RGBA8 of the whole canvas once the frame is drawn (disposal applied),
+//! as the `image` crate's frame iterator gives it. PDQ is of the first frame.
 
 mod scaled;
 mod thumbnail;
@@ -22,6 +30,13 @@ use crate::media::{probe, Limits, MediaError, MediaFormat};
 use crate::pdq::{self, Pdq, PdqHash};
 
 const DIGEST_CONTEXT: &str = "hallmark 2026 pixel digest v1";
+const FRAMES_CONTEXT: &str = "hallmark 2026 frames digest v1";
+
+/// Most frames of a GIF decoded for its digest.
+pub const MAX_FRAMES: u64 = 10_000;
+/// Most pixels of all a GIF's frames together, as a multiple of
+/// [`Limits::max_pixels`] (one frame's limit).
+pub const MAX_FRAMES_PIXELS_FACTOR: u64 = 10;
 
 /// The soft-binding algorithm name Hallmark writes (our namespace: PDQ is not
 /// on the C2PA soft-binding list). Value: the PDQ hash in the reference's hex form.
@@ -69,12 +84,19 @@ pub struct DecodedImage {
     pub width: u32,
     pub height: u32,
     pub channels: usize,
+    /// The first (or only) frame.
     pub pixels: Vec<u8>,
+    /// The frames digest of a GIF (module docs): every frame, not just `pixels`.
+    pub frames_digest: Option<PixelDigest>,
 }
 
 impl DecodedImage {
-    /// The pixel digest (module docs): always over canonical RGBA8.
+    /// The pixel digest (module docs): over canonical RGBA8, or a GIF's
+    /// frames digest.
     pub fn digest(&self) -> PixelDigest {
+        if let Some(frames) = self.frames_digest {
+            return frames;
+        }
         let mut hasher = blake3::Hasher::new_derive_key(DIGEST_CONTEXT);
         hasher.update(&self.width.to_le_bytes());
         hasher.update(&self.height.to_le_bytes());
@@ -182,12 +204,54 @@ pub fn decode_rgba8(bytes: &[u8], limits: &Limits) -> Result<DecodedImage, Media
         image::DynamicImage::ImageRgb8(rgb) => (3, rgb.into_raw()),
         other => (4, other.to_rgba8().into_raw()),
     };
+    let frames_digest = match media.format {
+        MediaFormat::Gif => Some(gif_frames_digest(bytes, limits)?),
+        _ => None,
+    };
     Ok(DecodedImage {
         width,
         height,
         channels,
         pixels,
+        frames_digest,
     })
+}
+
+/// The frames digest of a GIF (module docs), one frame in memory at a time,
+/// under [`MAX_FRAMES`] and [`MAX_FRAMES_PIXELS_FACTOR`].
+fn gif_frames_digest(bytes: &[u8], limits: &Limits) -> Result<PixelDigest, MediaError> {
+    use image::{AnimationDecoder, ImageDecoder};
+    let malformed = |e: image::ImageError| MediaError::Malformed {
+        format: MediaFormat::Gif.mime(),
+        detail: e.to_string().trim_end().to_string(),
+    };
+    let mut decoder = image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(malformed)?;
+    decoder
+        .set_limits(decode_limits(limits))
+        .map_err(malformed)?;
+    let (width, height) = decoder.dimensions();
+    let mut hasher = blake3::Hasher::new_derive_key(FRAMES_CONTEXT);
+    hasher.update(&width.to_le_bytes());
+    hasher.update(&height.to_le_bytes());
+    let budget = limits.max_pixels.saturating_mul(MAX_FRAMES_PIXELS_FACTOR);
+    let mut frames: u32 = 0;
+    for frame in decoder.into_frames() {
+        let frame = frame.map_err(malformed)?;
+        frames += 1;
+        let pixels = u64::from(frames) * u64::from(width) * u64::from(height);
+        if u64::from(frames) > MAX_FRAMES || pixels > budget {
+            return Err(MediaError::TooManyFrames {
+                max_frames: MAX_FRAMES,
+                max_pixels: budget,
+            });
+        }
+        let (numer, denom) = frame.delay().numer_denom_ms();
+        hasher.update(&numer.to_le_bytes());
+        hasher.update(&denom.to_le_bytes());
+        hasher.update(frame.buffer().as_raw());
+    }
+    hasher.update(&frames.to_le_bytes());
+    Ok(PixelDigest(*hasher.finalize().as_bytes()))
 }
 
 /// What `hallmark hash` reports for a file.
@@ -240,6 +304,7 @@ mod tests {
             height: h as u32,
             channels: 3,
             pixels,
+            frames_digest: None,
         };
         // The formulation signing used before the fused version: full luma, then boxes.
         let factor = h / 512;
@@ -268,18 +333,21 @@ mod tests {
             height: 1,
             channels: 4,
             pixels: vec![1, 2, 3, 255, 4, 5, 6, 255],
+            frames_digest: None,
         };
         let b = DecodedImage {
             width: 1,
             height: 2,
             channels: 4,
             pixels: a.pixels.clone(),
+            frames_digest: None,
         };
         let rgb = DecodedImage {
             width: 2,
             height: 1,
             channels: 3,
             pixels: vec![1, 2, 3, 4, 5, 6],
+            frames_digest: None,
         };
         assert_eq!(
             rgb.digest(),

@@ -17,7 +17,7 @@ use c2pa::{Context, Reader, ValidationState};
 
 use crate::cert::signer_info;
 use crate::chain::{self};
-use crate::media::{identify, identify_source, probe, Limits, Loaded, Source};
+use crate::media::{identify, identify_source, probe, Limits, Loaded, MediaError, Source};
 use crate::report::{ClaimedFacts, IngredientReport, Report, SignerInfo, StatusEntry, Verdict};
 use crate::trust::TrustStore;
 
@@ -182,7 +182,11 @@ impl Verifier {
             // A picture's header is read too: its size is checked against the
             // limits before anything decodes it.
             Source::Bytes(bytes) => match identify(bytes, &self.limits) {
-                Ok(format) if format.is_picture() => probe(bytes, &self.limits).map(|p| p.format),
+                // (A raw or multi-page TIFF has no pixels Hallmark decodes.)
+                Ok(format) if format.is_picture() => match probe(bytes, &self.limits) {
+                    Err(MediaError::Unsupported { .. }) => Ok(format),
+                    other => other.map(|p| p.format),
+                },
                 other => other,
             },
             Source::File { .. } => identify_source(source, &self.limits),
