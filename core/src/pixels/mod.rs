@@ -327,6 +327,46 @@ mod tests {
     }
 
     #[test]
+    fn a_gif_of_too_many_frames_is_refused_and_every_frame_counts() {
+        use image::codecs::gif::GifEncoder;
+        use image::{Delay, Frame, Rgba, RgbaImage};
+        let gif = |frames: usize, last: u8| {
+            let mut out = Vec::new();
+            {
+                let mut encoder = GifEncoder::new(&mut out);
+                for i in 0..frames {
+                    let shade = if i + 1 == frames { last } else { 9 };
+                    let frame = RgbaImage::from_pixel(1, 1, Rgba([shade, 0, 0, 255]));
+                    let delay = Delay::from_numer_denom_ms(10, 1);
+                    assert!(encoder
+                        .encode_frame(Frame::from_parts(frame, 0, 0, delay))
+                        .is_ok());
+                }
+            }
+            out
+        };
+        let limits = Limits::default();
+        let too_many = decode_rgba8(&gif(MAX_FRAMES as usize + 1, 9), &limits);
+        assert_eq!(
+            too_many.map(|_| ()).map_err(|e| e.code()),
+            Err(crate::code::Code::LimitsDimensions)
+        );
+        let (a, b) = (gif(3, 9), gif(3, 200));
+        let decode = |bytes: &[u8]| decode_rgba8(bytes, &limits).map_err(|e| e.to_string());
+        let (a, b) = (decode(&a), decode(&b));
+        assert_eq!(
+            a.as_ref().map(|i| i.pixels.clone()),
+            b.as_ref().map(|i| i.pixels.clone()),
+            "the same first frame"
+        );
+        assert_ne!(
+            a.map(|i| i.digest()),
+            b.map(|i| i.digest()),
+            "a different last frame"
+        );
+    }
+
+    #[test]
     fn digest_depends_on_pixels_and_dimensions_only() {
         let a = DecodedImage {
             width: 2,

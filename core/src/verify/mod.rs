@@ -134,8 +134,9 @@ impl Verifier {
         // The version of what a report says for the same bytes and settings:
         // bumped when that changes within one release number, so that results
         // cached before are not reused. v2: formats beyond JPEG, PNG and WebP
-        // (a cached `format.unrecognized` for an MP4 is stale).
-        h.update(b"hallmark verifier fingerprint v2\0");
+        // (a cached `format.unrecognized` for an MP4 is stale). v3: GIF and
+        // TIFF pixels (a tampered GIF's cached report said nothing of them).
+        h.update(b"hallmark verifier fingerprint v3\0");
         h.update(crate::CLAIM_GENERATOR.as_bytes());
         h.update(b"\0");
         h.update(c2pa::VERSION.as_bytes());
