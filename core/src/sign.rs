@@ -326,6 +326,17 @@ struct Stamp {
 /// pixels Hallmark doesn't decode (a raw or multi-page TIFF), go to c2pa as
 /// they are.
 fn format_of(source: Source<'_>, limits: &Limits) -> Result<(MediaFormat, bool), SignError> {
+    if let Some(format) = source
+        .bytes()
+        .and_then(MediaFormat::sniff)
+        .filter(|f| !f.is_signable())
+    {
+        return Err(MediaError::Unsupported {
+            format: format.mime(),
+            why: "read, never signed: c2pa writes no Content Credentials into this format",
+        }
+        .into());
+    }
     Ok(match source {
         Source::Bytes(bytes) => match crate::media::identify(bytes, limits)? {
             format if format.is_picture() => match probe(bytes, limits) {

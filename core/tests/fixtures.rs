@@ -548,3 +548,79 @@ fn every_single_character_change_to_the_encrypted_key_file_is_refused() {
     println!("{codes:?}");
     assert!(codes.values().sum::<u32>() > 100, "{codes:?}");
 }
+
+/// A one-page PDF; with `manifest`, that manifest store embedded as C2PA
+/// says (an associated file whose relationship is `C2PA_Manifest`).
+#[cfg(feature = "pdf")]
+fn pdf(manifest: Option<&[u8]>) -> Vec<u8> {
+    let mut objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R /AF [4 0 R] >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>".to_vec(),
+    ];
+    if let Some(store) = manifest {
+        objects.push(
+            b"<< /Type /Filespec /F (manifest.c2pa) /AFRelationship /C2PA_Manifest /EF << /F 5 0 R >> >>"
+                .to_vec(),
+        );
+        let mut stream = format!(
+            "<< /Type /EmbeddedFile /Subtype /application#2Fc2pa /Length {} >>\nstream\n",
+            store.len()
+        )
+        .into_bytes();
+        stream.extend_from_slice(store);
+        stream.extend_from_slice(b"\nendstream");
+        objects.push(stream);
+    } else {
+        objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>".to_vec();
+    }
+    let mut out = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(object);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+#[cfg(feature = "pdf")]
+#[test]
+fn a_pdf_s_content_credentials_are_read_and_a_pdf_is_never_signed() {
+    let verifier = trusting_newsroom();
+    let plain = pdf(None);
+    let report = verifier.verify(&plain);
+    assert_eq!(
+        (report.verdict, report.format.as_deref()),
+        (Verdict::Unsigned, Some("application/pdf"))
+    );
+    // The newsroom JPEG's manifest store, moved into a PDF: its signature is
+    // read and holds, but it binds the JPEG's bytes, not these.
+    let jpeg = read("signed/newsroom.jpg");
+    let store = c2pa::jumbf_io::load_jumbf_from_memory("image/jpeg", &jpeg).expect("a store");
+    let report = verifier.verify(&pdf(Some(&store)));
+    assert_eq!(report.verdict, Verdict::Tampered, "{}", report.summary);
+    assert_eq!(report.failure_codes(), ["assertion.dataHash.mismatch"]);
+    assert_eq!(
+        report.claimed_signer.and_then(|s| s.name).as_deref(),
+        Some("Jane Doe")
+    );
+    let identity = Identity::load(&fixtures().join("keys/newsroom"), None).expect("the identity");
+    let err = sign(&plain, &identity, &SignOptions::default()).expect_err("no PDF is signed");
+    assert_eq!(err.code().as_str(), "format.unsupported");
+}

@@ -626,27 +626,55 @@ fn video_and_audio_sign_and_verify_and_a_changed_frame_is_tampering() {
 }
 
 #[test]
-fn a_pdf_is_refused_with_format_unsupported_and_nothing_is_written() {
+fn a_pdf_is_read_but_never_signed_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let id = jane(dir.path());
-    let pdf = write(
-        dir.path(),
-        "paper.pdf",
-        b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n",
+    // One page, with a cross-reference table that lopdf reads.
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, object) in [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+    ]
+    .iter()
+    .enumerate()
+    {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(b"xref\n0 4\n0000000000 65535 f \n");
+    for offset in offsets {
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!("trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
     );
+    let pdf = write(dir.path(), "paper.pdf", &pdf);
     let out = dir.path().join("signed.pdf");
     let run = sign(&id, &pdf, &out, NO_ARGS);
     run.expect_code(4);
     assert!(
-        run.stderr.contains("[format.unsupported]"),
+        run.stderr.contains("[format.unsupported]") && run.stderr.contains("read, never signed"),
         "{}",
         run.stderr
     );
     assert!(!out.exists());
-    let run = verify_json(&[&pdf], None);
-    run.expect_code(4);
-    let report: Value = serde_json::from_str(run.stdout.trim()).unwrap();
-    assert_eq!(report["error"]["code"], "format.unsupported");
+    assert_eq!(leftovers(dir.path()), Vec::<String>::new());
+    let report = verify_json(&[&pdf], None).expect_code(1).json();
+    assert_eq!(
+        (report["verdict"].as_str(), report["format"].as_str()),
+        (Some("unsigned"), Some("application/pdf"))
+    );
+    // A broken one is an error with a code, not a panic.
+    let broken = write(
+        dir.path(),
+        "broken.pdf",
+        b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n",
+    );
+    let report = verify_json(&[&broken], None).expect_code(4).json();
+    assert_eq!(report["error"]["code"], "format.malformed");
 }
 
 /// An MP4 of `total` bytes: the fixture clip with its one `mdat` box grown

@@ -200,6 +200,12 @@ impl MediaFormat {
 
     /// Whether this build reads Content Credentials from this format.
     pub fn is_readable(self) -> bool {
+        self != Self::Pdf || cfg!(feature = "pdf")
+    }
+
+    /// Whether c2pa writes Content Credentials into this format (all it
+    /// reads but PDF).
+    pub fn is_signable(self) -> bool {
         self != Self::Pdf
     }
 

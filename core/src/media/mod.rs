@@ -388,12 +388,18 @@ mod tests {
     }
 
     #[test]
-    fn a_pdf_is_recognised_but_unsupported_and_a_video_has_no_pixels() {
+    fn a_pdf_is_read_only_with_the_pdf_feature_and_a_video_has_no_pixels() {
         let limits = Limits::default();
+        let expected = if cfg!(feature = "pdf") {
+            Ok(MediaFormat::Pdf)
+        } else {
+            Err(Code::FormatUnsupported)
+        };
         assert_eq!(
             identify(b"%PDF-1.7\n", &limits).map_err(|e| e.code()),
-            Err(Code::FormatUnsupported)
+            expected
         );
+        assert!(!MediaFormat::Pdf.is_signable());
         let mp4 = ftyp(b"isom", &[b"isom"]);
         assert_eq!(identify(&mp4, &limits), Ok(MediaFormat::Mp4));
         assert_eq!(
