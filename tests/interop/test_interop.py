@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -411,7 +412,17 @@ class HallmarkSignsEveryFormat(unittest.TestCase):
         keygen(cls.identity)
         cls.signed = {}
         cls.failed = {}
-        for source in MEDIA:
+        # A 72 MB MP4 (sparse): over 64 MB, Hallmark hashes its media data as
+        # Merkle trees, which the reference must read too.
+        large = d / "large.mp4"
+        clip = (ROOT / "fixtures" / "media" / "clip.mp4").read_bytes()
+        free = clip.index(b"\0\0\0\x08free")
+        with open(large, "wb") as f:
+            f.write(clip[:free])
+            f.write(struct.pack(">I4sQ", 1, b"mdat", (72 << 20) - free))
+            f.write(clip[free + 16:])
+            f.truncate(72 << 20)
+        for source in MEDIA + [large]:
             name = source.name
             out = d / ("signed-" + name)
             run = hallmark("sign", source, "-o", out,
@@ -428,7 +439,7 @@ class HallmarkSignsEveryFormat(unittest.TestCase):
 
     def test_hallmark_signs_every_format(self):
         self.assertEqual(self.failed, {})
-        self.assertEqual(sorted(self.signed), sorted(p.name for p in MEDIA))
+        self.assertEqual(sorted(self.signed), sorted([p.name for p in MEDIA] + ["large.mp4"]))
 
     def test_c2patool_trusts_what_hallmark_signs_in_every_format(self):
         for name, path in self.signed.items():
