@@ -437,3 +437,17 @@ fn usage_errors_have_codes() {
         cuda.expect_error("feed.no_gpu_feature", 2);
     }
 }
+
+#[test]
+fn a_video_in_a_feed_gets_its_provenance_and_an_error_for_its_hash() {
+    let s = setup();
+    let video = corpus("c2pa-rs/media/video1.mp4");
+    let run = classify(&s, "cpu", &[&video], &[]);
+    let line = run.json();
+    assert_eq!(line["error"]["code"], "format.unsupported", "{line}");
+    assert_eq!(line["pdq"], Value::Null);
+    // The whole report, as `hallmark verify --json` gives it.
+    let verify = hallmark().args(["verify", "--json"]).arg(&video).run();
+    assert_eq!(line["provenance"], verify.json());
+    assert_eq!(line["provenance"]["verdict"], "valid");
+}

@@ -48,7 +48,7 @@ use serde::Serialize;
 
 use crate::bank::{BankSet, LOW_QUALITY, UNKNOWN};
 use crate::check::Checker;
-use crate::media::Limits;
+use crate::media::{load, Limits, Loaded, Source};
 use crate::pdq::{Pdq, PdqHash, MIN_MATCH_QUALITY};
 use crate::pixels::{decode_for_pdq, PdqPixels};
 use crate::registry::{Recovery, Registry};
@@ -114,12 +114,13 @@ impl FeedRecord {
 struct Prepared {
     input: FeedInput,
     outcome: Result<Decoded, ErrorInfo>,
+    /// The file's report, when a checker was given and the file was read.
+    provenance: Option<Report>,
 }
 
 struct Decoded {
     pdq: Option<Pdq>,
     pixels: Option<PdqPixels>,
-    provenance: Option<Report>,
     /// The file's own width and height (for a registry recovery's summary).
     size: (u32, u32),
 }
@@ -138,28 +139,45 @@ fn prepare(
     limits: &Limits,
     hash_now: bool,
 ) -> Prepared {
+    let mut provenance = None;
     let outcome = match (&input.problem, &input.path) {
         (Some(problem), _) => Err(problem.clone()),
         (None, None) => match input.pdq {
             Some(pdq) => Ok(Decoded {
                 pdq: Some(pdq),
                 pixels: None,
-                provenance: None,
                 size: (0, 0),
             }),
             None => Err(error_info(Code::FeedInput, "no path")),
         },
         (None, Some(path)) => (|| {
-            let bytes = crate::input::read_input(path, limits.max_file_bytes)
-                .map_err(|e| error_info(e.code(), &e))?;
-            let probe =
-                crate::media::probe(&bytes, limits).map_err(|e| error_info(e.code(), &e))?;
-            let pixels = decode_for_pdq(&bytes, limits).map_err(|e| error_info(e.code(), &e))?;
-            let provenance = checker.map(|c| {
-                let mut report = c.check_bytes(&bytes);
+            let file = crate::input::open_input(path).map_err(|e| error_info(e.code(), &e))?;
+            let loaded = load(&file, limits).map_err(|e| error_info(e.code(), &e))?;
+            // Provenance first: a file without pixels to hash (audio, video,
+            // AVIF…) still gets its verdict.
+            let source = match &loaded {
+                Loaded::Bytes(bytes) => Source::Bytes(bytes),
+                Loaded::Streamed { len, .. } => Source::File {
+                    file: &file,
+                    len: *len,
+                },
+            };
+            provenance = checker.map(|c| {
+                let mut report = c.check_source(source);
                 report.path = Some(path.display().to_string());
                 report
             });
+            let bytes = match &loaded {
+                Loaded::Bytes(bytes) => bytes,
+                Loaded::Streamed { format, .. } => {
+                    return Err(error_info(
+                        Code::FormatUnsupported,
+                        format!("{}: no pixels to hash (audio and video)", format.mime()),
+                    ))
+                }
+            };
+            let probe = crate::media::probe(bytes, limits).map_err(|e| error_info(e.code(), &e))?;
+            let pixels = decode_for_pdq(bytes, limits).map_err(|e| error_info(e.code(), &e))?;
             let (pdq, pixels) = if hash_now {
                 (Some(pixels.pdq()), None)
             } else {
@@ -168,12 +186,15 @@ fn prepare(
             Ok(Decoded {
                 pdq,
                 pixels,
-                provenance,
                 size: (probe.width, probe.height),
             })
         })(),
     };
-    Prepared { input, outcome }
+    Prepared {
+        input,
+        outcome,
+        provenance,
+    }
 }
 
 /// [`prepare`] a batch on every core, in input order.
@@ -317,6 +338,7 @@ impl<'a> Classifier<'a> {
         let mut queries = Vec::new();
         for p in prepared {
             let mut record = FeedRecord::new(p.input);
+            record.provenance = p.provenance;
             match p.outcome {
                 Err(e) => record.error = Some(e),
                 Ok(decoded) => {
@@ -328,7 +350,6 @@ impl<'a> Classifier<'a> {
                         (None, _, Err(e)) => Err(e.clone()),
                         (None, false, _) => Err(error_info(Code::FeedDevice, "nothing to hash")),
                     };
-                    record.provenance = decoded.provenance;
                     let size = decoded.size;
                     match pdq {
                         Err(e) => record.error = Some(e),
