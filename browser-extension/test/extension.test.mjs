@@ -507,6 +507,7 @@ test("no request leaves but for the pages and their own images", () => {
     "/hostile-signer.jpg", "/hostile-title.jpg",
     "/trusted.jpg", "/unknown.jpg", "/tampered.jpg", "/ai.jpg", "/unsigned.jpg", "/picture.webp",
     "/cross.jpg", "/hostile.jpg", "/tiny.jpg", "/lazy.jpg", "/added.png",
+    "/video.html", "/signed.mp4", "/tampered.mp4", "/tone.m4a",
   ]);
   const stray = requests.filter((r) => !allowed.has(r.path));
   assert.deepEqual(stray, [], "requests beyond the pages' own resources");
