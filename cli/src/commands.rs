@@ -309,6 +309,12 @@ pub fn sign(args: SignArgs) -> Result<u8, CliError> {
             None => String::new(),
         }
     );
+    if let Some(why) = &signed.no_pixels {
+        eprintln!(
+            "hallmark: note: no pixel digest or PDQ soft binding: {}",
+            render::escape(why)
+        );
+    }
     if let Some(why) = &signed.time_stamp_skipped {
         eprintln!(
             "hallmark: warning: signed without a time-stamp (--tsa-optional): {}",

@@ -138,6 +138,8 @@ fn check_text(what: &str, text: &str) -> Result<(), SignError> {
 pub struct Signed {
     /// The signed file's size in bytes.
     pub size: u64,
+    /// Why no pixel digest or PDQ soft binding was recorded, when none was.
+    pub no_pixels: Option<String>,
     /// The time-stamp's time (RFC 3339) and TSA, when one was added.
     pub time_stamp: Option<(String, String)>,
     /// Why there is no time-stamp although a TSA was asked (`--tsa-optional`
@@ -189,7 +191,7 @@ pub fn sign_file(
         LoadError::Media(e) => SignError::Media(e),
         LoadError::Input(e) => SignError::Input(e.to_string()),
     })?;
-    let (size, stamp) = match &loaded {
+    let (size, stamp, format) = match &loaded {
         Loaded::Bytes(bytes) => {
             let source = Source::Bytes(bytes);
             let format = format_of(source, &options.limits)?;
@@ -199,7 +201,7 @@ pub fn sign_file(
             self_check(Source::Bytes(&signed), identity, options, &stamp)?;
             dest.write_all(&signed)
                 .map_err(|e| SignError::Output(dest.error(e)))?;
-            (signed.len() as u64, stamp)
+            (signed.len() as u64, stamp, format)
         }
         Loaded::Streamed { len, .. } => {
             let source = Source::File {
@@ -216,7 +218,7 @@ pub fn sign_file(
             })?;
             let mut streamed =
                 |merkle| sign_streamed(source, format, file, &path, identity, options, merkle);
-            match streamed(*len > MERKLE_ABOVE_BYTES) {
+            let (size, stamp) = match streamed(*len > MERKLE_ABOVE_BYTES) {
                 // c2pa 0.90 writes Merkle trees that don't verify when a later
                 // `mdat` box has a 64-bit size: hash such a file flat (c2pa
                 // then holds up to 512 MB of it at a time).
@@ -225,11 +227,13 @@ pub fn sign_file(
                     ..
                 }) if *len > MERKLE_ABOVE_BYTES => streamed(false)?,
                 other => other?,
-            }
+            };
+            (size, stamp, format)
         }
     };
     Ok(Signed {
         size,
+        no_pixels: no_pixels_why(format),
         time_stamp: stamp.time_stamp,
         time_stamp_skipped: stamp.time_stamp_skipped,
         certificate_expires: identity.expires(),
@@ -318,6 +322,23 @@ impl Seek for Recording<'_> {
 struct Stamp {
     time_stamp: Option<(String, String)>,
     time_stamp_skipped: Option<String>,
+}
+
+/// Why a file of this format (and whether its pixels are decoded) gets no
+/// pixel digest or PDQ soft binding; `None` when it gets both.
+fn no_pixels_why((format, pixels): (MediaFormat, bool)) -> Option<String> {
+    let mime = format.mime();
+    Some(match format {
+        _ if pixels => return None,
+        format if format.is_streamed() => format!(
+            "{mime}: Hallmark decodes no video or audio (per-second video hashes are still to come)"
+        ),
+        MediaFormat::Tiff => format!("{mime}: a raw (DNG) or multi-page TIFF, whose pixels Hallmark doesn't decode"),
+        MediaFormat::Avif | MediaFormat::Heic | MediaFormat::Heif => format!(
+            "{mime}: no decoder with a licence Hallmark allows builds against this system's libraries (the README's Formats)"
+        ),
+        _ => format!("{mime}: Hallmark decodes no pixels of this format"),
+    })
 }
 
 /// The format to sign as, and whether its pixels are decoded (for the pixel

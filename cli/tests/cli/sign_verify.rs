@@ -269,7 +269,9 @@ fn png_and_webp_sign_and_verify() {
     ] {
         let input = write(tmp.path(), name, &bytes);
         let output = tmp.path().join(format!("signed-{name}"));
-        sign(&id, &input, &output, NO_ARGS).expect_code(0);
+        let run = sign(&id, &input, &output, NO_ARGS);
+        run.expect_code(0);
+        assert!(!run.stderr.contains("no pixel digest"), "{}", run.stderr);
         let report = verify_json(&[&output], Some(&id.join("root.pem")))
             .expect_code(0)
             .json();
@@ -597,13 +599,20 @@ fn video_and_audio_sign_and_verify_and_a_changed_frame_is_tampering() {
         ("sample1.wav", "audio/wav"),
     ] {
         let signed = dir.path().join(format!("signed-{name}"));
-        sign(
+        let run = sign(
             &id,
             &corpus(&format!("c2pa-rs/media/{name}")),
             &signed,
             &["--title", name],
-        )
-        .expect_code(0);
+        );
+        run.expect_code(0);
+        assert!(
+            run.stderr.contains(&format!(
+                "hallmark: note: no pixel digest or PDQ soft binding: {format}: Hallmark decodes no video or audio"
+            )),
+            "{}",
+            run.stderr
+        );
         let run = verify_json(&[&signed], Some(&root));
         run.expect_code(0);
         let report: Value = serde_json::from_str(run.stdout.trim()).unwrap();
