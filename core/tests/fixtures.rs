@@ -624,3 +624,26 @@ fn a_pdf_s_content_credentials_are_read_and_a_pdf_is_never_signed() {
     let err = sign(&plain, &identity, &SignOptions::default()).expect_err("no PDF is signed");
     assert_eq!(err.code().as_str(), "format.unsupported");
 }
+
+#[test]
+fn every_media_fixture_gets_the_same_report_read_in_place_as_in_memory() {
+    let verifier = untrusting();
+    let mut checked = 0;
+    for entry in fs::read_dir(fixtures().join("media")).expect("fixtures/media") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_some_and(|e| e == "md" || e == "tsv" || e == "json") {
+            continue;
+        }
+        let bytes = fs::read(&path).expect("read");
+        let file = fs::File::open(&path).expect("open");
+        let (in_memory, in_place) = (verifier.verify(&bytes), verifier.verify_file(&file));
+        assert_eq!(
+            in_place.to_json_line(),
+            in_memory.to_json_line(),
+            "{}",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 10);
+}

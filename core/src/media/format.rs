@@ -92,12 +92,7 @@ impl MediaFormat {
         if head.starts_with(b"ID3") {
             // An ID3v2 tag leads MP3 files, and sometimes FLAC ones: what
             // follows the tag decides (MP3 when it is beyond what we see).
-            let after = head.get(6..10).map(|size| {
-                10 + size
-                    .iter()
-                    .fold(0usize, |n, &b| (n << 7) | usize::from(b & 0x7F))
-            });
-            return match after.and_then(|at| bytes.get(at..at + 4)) {
+            return match Self::id3_end(head).and_then(|at| bytes.get(at..at + 4)) {
                 Some(b"fLaC") => Some(Self::Flac),
                 _ => Some(Self::Mp3),
             };
@@ -112,6 +107,19 @@ impl MediaFormat {
             return Some(Self::Svg);
         }
         None
+    }
+
+    /// Where the data after a leading ID3v2 tag begins (what tells FLAC from
+    /// MP3), when `head` starts with one.
+    pub fn id3_end(head: &[u8]) -> Option<usize> {
+        if !head.starts_with(b"ID3") {
+            return None;
+        }
+        head.get(6..10).map(|size| {
+            10 + size
+                .iter()
+                .fold(0usize, |n, &b| (n << 7) | usize::from(b & 0x7F))
+        })
     }
 
     /// The IANA media type, as C2PA and the report use it.

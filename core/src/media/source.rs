@@ -126,11 +126,17 @@ pub fn load(file: &File, limits: &Limits) -> Result<Loaded, LoadError> {
         .take(SNIFF_BYTES as u64)
         .read_to_end(&mut head)
         .map_err(InputError::Io)?;
-    if let Some(format) = MediaFormat::sniff(&head).filter(|f| f.is_streamed()) {
+    if let Some(format) = sniff_file(file, &head)
+        .map_err(InputError::Io)?
+        .filter(|f| f.is_streamed())
+    {
         check_size(len, limits.max_streamed_bytes)?;
         return Ok(Loaded::Streamed { format, len });
     }
     check_size(len, limits.max_file_bytes)?;
+    reader
+        .seek(SeekFrom::Start(head.len() as u64))
+        .map_err(InputError::Io)?;
     let mut bytes = head;
     bytes.reserve(
         usize::try_from(len)
@@ -144,6 +150,20 @@ pub fn load(file: &File, limits: &Limits) -> Result<Loaded, LoadError> {
     // A file that grew while it was read is held to the same limit.
     check_size(bytes.len() as u64, limits.max_file_bytes)?;
     Ok(Loaded::Bytes(bytes))
+}
+
+/// [`MediaFormat::sniff`] of a file whose first bytes are `head`, looking
+/// past an ID3 tag longer than `head` (FLAC or MP3) in the file itself.
+fn sniff_file(mut file: &File, head: &[u8]) -> std::io::Result<Option<MediaFormat>> {
+    if let Some(at) = MediaFormat::id3_end(head).filter(|&at| at + 4 > head.len()) {
+        let mut next = [0u8; 4];
+        file.seek(SeekFrom::Start(at as u64))?;
+        let read = file.read(&mut next)?;
+        if next[..read] == *b"fLaC" {
+            return Ok(Some(MediaFormat::Flac));
+        }
+    }
+    Ok(MediaFormat::sniff(head))
 }
 
 /// The format of a source whose Content Credentials are to be read
@@ -164,7 +184,17 @@ pub(crate) fn identify_source(
                     format: "file",
                     detail: format!("can't be read: {e}"),
                 })?;
-            match MediaFormat::sniff(&head) {
+            let sniffed = source
+                .stream()
+                .and_then(|s| match s {
+                    Stream::File(file) => sniff_file(file, &head),
+                    Stream::Bytes(_) => Ok(MediaFormat::sniff(&head)),
+                })
+                .map_err(|e| MediaError::Malformed {
+                    format: "file",
+                    detail: format!("can't be read: {e}"),
+                })?;
+            match sniffed {
                 Some(format) if format.is_streamed() => Ok(format),
                 Some(format) => Err(MediaError::Unsupported {
                     format: format.mime(),
@@ -235,6 +265,37 @@ mod tests {
                 .map_err(|e| e.code()),
             Err(Code::LimitsFileSize)
         );
+        // FLAC behind an ID3 tag longer than what is sniffed (as c2patool
+        // signs FLAC): the file is looked into past the tag, not called MP3.
+        let mut flac = b"ID3\x04\0\0\0\0\x40\0".to_vec(); // a tag of 8,192 bytes
+        flac.resize(10 + 8192, 0);
+        flac.extend_from_slice(b"fLaC\0\0\0\x22");
+        flac.resize(12_000, 0);
+        let (_keep, file) = file_of(&flac);
+        assert!(matches!(
+            load(&file, &limits).unwrap(),
+            Loaded::Streamed {
+                format: MediaFormat::Flac,
+                ..
+            }
+        ));
+        let source = Source::File {
+            file: &file,
+            len: 12_000,
+        };
+        assert_eq!(identify_source(source, &limits), Ok(MediaFormat::Flac));
+        assert_eq!(
+            MediaFormat::sniff(&flac),
+            Some(MediaFormat::Flac),
+            "as in memory"
+        );
+        flac[10 + 8192] = b'x';
+        let (_keep, file) = file_of(&flac);
+        let source = Source::File {
+            file: &file,
+            len: 12_000,
+        };
+        assert_eq!(identify_source(source, &limits), Ok(MediaFormat::Mp3));
         assert_eq!(
             load(&File::open("/dev/null").unwrap(), &limits)
                 .map(|_| ())
