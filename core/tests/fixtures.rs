@@ -631,7 +631,10 @@ fn every_media_fixture_gets_the_same_report_read_in_place_as_in_memory() {
     let mut checked = 0;
     for entry in fs::read_dir(fixtures().join("media")).expect("fixtures/media") {
         let path = entry.expect("an entry").path();
-        if path.extension().is_some_and(|e| e == "md" || e == "tsv" || e == "json") {
+        if path
+            .extension()
+            .is_some_and(|e| e == "md" || e == "tsv" || e == "json")
+        {
             continue;
         }
         let bytes = fs::read(&path).expect("read");
