@@ -100,9 +100,11 @@ impl<'a> Checker<'a> {
         check: impl FnOnce(Source<'_>) -> T,
     ) -> Result<(T, Option<Vec<u8>>), LoadError> {
         let file = crate::input::open_input(path)?;
-        Ok(match load(&file, self.verifier.limits())? {
-            Loaded::Bytes(bytes) => (check(Source::Bytes(&bytes)), Some(bytes)),
-            Loaded::Streamed { len, .. } => (check(Source::File { file: &file, len }), None),
+        let loaded = load(&file, self.verifier.limits())?;
+        let checked = check(loaded.source(&file));
+        Ok(match loaded {
+            Loaded::Bytes(bytes) => (checked, Some(bytes)),
+            Loaded::Streamed { .. } => (checked, None),
         })
     }
 

@@ -31,7 +31,7 @@ use std::sync::{mpsc, Mutex};
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
-use crate::media::{Loaded, MediaFormat, Source};
+use crate::media::{MediaFormat, Source};
 use crate::policy::{Policy, PolicyOutcome};
 use crate::registry::Registry;
 use crate::report::{Report, Verdict};
@@ -249,8 +249,9 @@ impl Job<'_> {
         }
     }
 
-    fn thumbnail(&self, bytes: &[u8], report: &Report) -> Option<Vec<u8>> {
+    fn thumbnail(&self, bytes: Option<&[u8]>, report: &Report) -> Option<Vec<u8>> {
         let side = self.options.thumbnail_side?;
+        let bytes = bytes?;
         if report.verdict == Verdict::Error {
             return None;
         }
@@ -290,16 +291,9 @@ impl Job<'_> {
                 )
             }
         };
-        let (bytes, source): (&[u8], _) = match &loaded {
-            Loaded::Bytes(bytes) => (bytes, Source::Bytes(bytes)),
-            Loaded::Streamed { len, .. } => (
-                &[],
-                Source::File {
-                    file: &file,
-                    len: *len,
-                },
-            ),
-        };
+        let source = loaded.source(&file);
+        // Audio and video have no pixels for a thumbnail.
+        let bytes = source.bytes();
         let content = match cache {
             None => None,
             Some(_) => match content_hash(source) {

@@ -161,19 +161,23 @@ pub fn sign(
     identity: &Identity,
     options: &SignOptions,
 ) -> Result<Vec<u8>, SignError> {
-    let format = format_of(Source::Bytes(bytes), &options.limits)?;
+    sign_in_memory(bytes, identity, options).map(|(signed, ..)| signed)
+}
+
+/// Sign and verify `bytes` in memory: the signed file, its time-stamp and
+/// the format it was signed as.
+fn sign_in_memory(
+    bytes: &[u8],
+    identity: &Identity,
+    options: &SignOptions,
+) -> Result<(Vec<u8>, Stamp, SignedAs), SignError> {
+    let source = Source::Bytes(bytes);
+    let format = format_of(source, &options.limits)?;
     let mut output = Cursor::new(Vec::with_capacity(bytes.len() + 64 * 1024));
-    let stamp = sign_into(
-        Source::Bytes(bytes),
-        format,
-        &mut output,
-        identity,
-        options,
-        None,
-    )?;
+    let stamp = sign_into(source, format, &mut output, identity, options, None)?;
     let signed = output.into_inner();
     self_check(Source::Bytes(&signed), identity, options, &stamp)?;
-    Ok(signed)
+    Ok((signed, stamp, format))
 }
 
 /// [`sign`] an open file into `dest`, a new [`AtomicFile`] that the caller
@@ -193,21 +197,13 @@ pub fn sign_file(
     })?;
     let (size, stamp, format) = match &loaded {
         Loaded::Bytes(bytes) => {
-            let source = Source::Bytes(bytes);
-            let format = format_of(source, &options.limits)?;
-            let mut output = Cursor::new(Vec::with_capacity(bytes.len() + 64 * 1024));
-            let stamp = sign_into(source, format, &mut output, identity, options, None)?;
-            let signed = output.into_inner();
-            self_check(Source::Bytes(&signed), identity, options, &stamp)?;
+            let (signed, stamp, format) = sign_in_memory(bytes, identity, options)?;
             dest.write_all(&signed)
                 .map_err(|e| SignError::Output(dest.error(e)))?;
             (signed.len() as u64, stamp, format)
         }
         Loaded::Streamed { len, .. } => {
-            let source = Source::File {
-                file: input,
-                len: *len,
-            };
+            let source = loaded.source(input);
             let format = format_of(source, &options.limits)?;
             let path = dest.path().to_path_buf();
             let file = dest.file_mut().map_err(|source| {
@@ -317,6 +313,9 @@ impl Seek for Recording<'_> {
         self.note(result)
     }
 }
+
+/// The format a file was signed as, and whether its pixels were decoded.
+type SignedAs = (MediaFormat, bool);
 
 /// What signing added: the time-stamp, or why there is none.
 struct Stamp {

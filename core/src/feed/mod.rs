@@ -48,7 +48,7 @@ use serde::Serialize;
 
 use crate::bank::{BankSet, LOW_QUALITY, UNKNOWN};
 use crate::check::Checker;
-use crate::media::{load, Limits, Loaded, Source};
+use crate::media::{load, Limits, Loaded};
 use crate::pdq::{Pdq, PdqHash, MIN_MATCH_QUALITY};
 use crate::pixels::{decode_for_pdq, PdqPixels};
 use crate::registry::{Recovery, Registry};
@@ -155,13 +155,7 @@ fn prepare(
             let loaded = load(&file, limits).map_err(|e| error_info(e.code(), &e))?;
             // Provenance first: a file without pixels to hash (audio, video,
             // AVIF…) still gets its verdict.
-            let source = match &loaded {
-                Loaded::Bytes(bytes) => Source::Bytes(bytes),
-                Loaded::Streamed { len, .. } => Source::File {
-                    file: &file,
-                    len: *len,
-                },
-            };
+            let source = loaded.source(&file);
             provenance = checker.map(|c| {
                 let mut report = c.check_source(source);
                 report.path = Some(path.display().to_string());

@@ -88,6 +88,16 @@ pub enum Loaded {
     Streamed { format: MediaFormat, len: u64 },
 }
 
+impl Loaded {
+    /// The loaded file as a [`Source`]: its bytes, or `file` read in place.
+    pub fn source<'a>(&'a self, file: &'a File) -> Source<'a> {
+        match self {
+            Self::Bytes(bytes) => Source::Bytes(bytes),
+            Self::Streamed { len, .. } => Source::File { file, len: *len },
+        }
+    }
+}
+
 /// Why an open file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
