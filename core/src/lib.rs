@@ -42,6 +42,7 @@ pub mod pdq;
 pub mod pixels;
 mod policy;
 pub mod records;
+pub mod vpdq;
 #[cfg(feature = "registry")]
 pub mod registry;
 mod report;

@@ -1,0 +1,109 @@
+//! vPDQ, Meta's video hash: the PDQ hash and quality of frames sampled every
+//! `seconds_per_hash` seconds, each with its frame number and time. Two
+//! videos are compared by the share of each one's distinct good frames that
+//! are near some frame of the other ([`compare`]).
+//!
+//! Frames come from FFmpeg ([`decode`], feature `video`); this part (types,
+//! the reference text format, matching) has no dependency on it and builds
+//! everywhere, WASM included.
+
+#[cfg(feature = "video")]
+pub mod decode;
+mod matching;
+mod text;
+
+pub use matching::{compare, compare_exhaustive, CompareOptions, Comparison, Segment};
+pub use text::{looks_like_text, parse_text, write_text, TextError, MAX_TEXT_FRAMES};
+
+use crate::pdq::PdqHash;
+
+/// The hash of one sampled frame.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VpdqFrame {
+    /// Index of the frame among the decoded frames, from 0.
+    pub frame: u64,
+    /// Seconds from the start: `frame / frame rate`, as the reference computes it.
+    pub time: f64,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub pdq: PdqHash,
+    /// 0–100; frames under [`crate::pdq::MIN_MATCH_QUALITY`] are not matched on.
+    pub quality: u8,
+}
+
+/// The frames a video hash is made of, in frame order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VideoHash {
+    pub frames: Vec<VpdqFrame>,
+}
+
+impl VideoHash {
+    pub fn new(mut frames: Vec<VpdqFrame>) -> Self {
+        frames.sort_by_key(|f| f.frame);
+        Self { frames }
+    }
+
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    /// Seconds from the first to the last sampled frame.
+    pub fn span(&self) -> f64 {
+        match (self.frames.first(), self.frames.last()) {
+            (Some(a), Some(b)) => (b.time - a.time).max(0.0),
+            _ => 0.0,
+        }
+    }
+}
+
+/// How often frames are sampled: every `seconds_per_hash` seconds at
+/// `frame_rate` frames a second is every `frame_mod`-th frame. The reference's
+/// rule: the product truncated, and at least 1 (so 0 means every frame).
+pub fn frame_mod(seconds_per_hash: f64, frame_rate: f64) -> u64 {
+    let product = seconds_per_hash * frame_rate;
+    if product.is_finite() && product >= 1.0 {
+        // Truncation as the reference's cast to int; beyond u32 nothing is sampled but frame 0.
+        (product.min(f64::from(u32::MAX))) as u64
+    } else {
+        1
+    }
+}
+
+/// `frame / frame_rate` in `f32`, as the reference computes a frame's time,
+/// widened to `f64` and rounded to the millisecond its text format keeps.
+pub fn frame_time(frame: u64, frame_rate: f64) -> f64 {
+    let t = frame as f32 / frame_rate as f32;
+    if t.is_finite() {
+        (f64::from(t) * 1000.0).round() / 1000.0
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampling_follows_the_reference_rule() {
+        assert_eq!(frame_mod(1.0, 30.0), 30);
+        assert_eq!(frame_mod(1.0, 29.97), 29);
+        assert_eq!(frame_mod(0.0, 30.0), 1);
+        assert_eq!(frame_mod(1.0, 0.5), 1);
+        assert_eq!(frame_mod(0.5, 25.0), 12);
+        assert_eq!(frame_mod(f64::NAN, 25.0), 1);
+        assert_eq!(frame_mod(1e30, 25.0), u64::from(u32::MAX));
+    }
+
+    #[test]
+    fn times_are_those_the_reference_writes() {
+        assert_eq!(frame_time(1, 30.0), 0.033);
+        assert_eq!(frame_time(2, 30.0), 0.067);
+        assert_eq!(frame_time(563, 30.0), 18.767);
+        assert_eq!(frame_time(5, 0.0), 0.0);
+    }
+}
