@@ -16,6 +16,17 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first" >&2; exit 1; }
 
+# What building Hallmark needs beyond Rust, for the demo as for the tests:
+# FFmpeg's libraries and headers (the `video` feature: vPDQ frames through
+# ffmpeg-next), and clang for the bindings ffmpeg-sys-next generates.
+part_build() {
+  local missing=()
+  for p in libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libclang-dev pkg-config; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  apt_install "${missing[@]}"
+}
+
 # What the unit and CLI tests call, and the lints; extra Debian packages to
 # install with them (part_base's) come as arguments, for one apt-get run.
 part_quick() {
@@ -124,7 +135,7 @@ part_wasm_bindgen() {
 run_part() {
   case $1 in
     quick) part_quick ;;
-    base) part_base ;;
+    base) part_build; part_base ;;
     tools) part_tools ;;
     torch) part_torch ;;
     c2patool) part_c2patool ;;
@@ -134,9 +145,9 @@ run_part() {
 }
 
 case ${1:-} in
-  "") ;;
-  --quick) part_quick ;;
-  --tests) for p in base torch c2patool wasm-bindgen; do run_part "$p"; done ;;
+  "") part_build ;;
+  --quick) part_build; part_quick ;;
+  --tests) part_build; for p in base torch c2patool wasm-bindgen; do run_part "$p"; done ;;
   --part) shift; for p in "$@"; do run_part "$p"; done ;;
   *) echo "usage: scripts/setup.sh [--quick | --tests | --part NAME…]" >&2; exit 2 ;;
 esac

@@ -42,7 +42,6 @@ pub mod pdq;
 pub mod pixels;
 mod policy;
 pub mod records;
-pub mod vpdq;
 #[cfg(feature = "registry")]
 pub mod registry;
 mod report;
@@ -57,6 +56,7 @@ mod trust_dir;
 #[cfg(feature = "tsa")]
 pub mod tsa;
 mod verify;
+pub mod vpdq;
 
 pub use cert::CertificateInfo;
 pub use check::Checker;

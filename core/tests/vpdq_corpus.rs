@@ -40,19 +40,30 @@ fn ours(name: &str, seconds_per_hash: f64) -> VideoHash {
         seconds_per_hash,
         threads: 0,
     };
-    let (_, hash) = hash_video(Source::File { file: &file, len }, MediaFormat::Mp4, &Limits::default(), &options)
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (_, hash) = hash_video(
+        Source::File { file: &file, len },
+        MediaFormat::Mp4,
+        &Limits::default(),
+        &options,
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"));
     hash
 }
 
 fn reference(name: &str) -> VideoHash {
-    parse_text(&std::fs::read_to_string(corpus().join(format!("{name}.vpdq.txt"))).unwrap()).unwrap()
+    parse_text(&std::fs::read_to_string(corpus().join(format!("{name}.vpdq.txt"))).unwrap())
+        .unwrap()
 }
 
 /// Every corpus video hashed at every frame, once for all the tests.
 fn all_frames() -> &'static Vec<(String, VideoHash, VideoHash)> {
     static ALL: OnceLock<Vec<(String, VideoHash, VideoHash)>> = OnceLock::new();
-    ALL.get_or_init(|| names().into_iter().map(|n| (n.clone(), ours(&n, 0.0), reference(&n))).collect())
+    ALL.get_or_init(|| {
+        names()
+            .into_iter()
+            .map(|n| (n.clone(), ours(&n, 0.0), reference(&n)))
+            .collect()
+    })
 }
 
 #[test]
@@ -63,13 +74,27 @@ fn frame_hashes_conform_to_the_reference() {
         let mut worst = 0;
         for (a, b) in ours.frames.iter().zip(&theirs.frames) {
             assert_eq!(a.frame, b.frame, "{name}");
-            assert!((a.time - b.time).abs() < 0.0015, "{name} frame {}: time {} vs {}", a.frame, a.time, b.time);
+            assert!(
+                (a.time - b.time).abs() < 0.0015,
+                "{name} frame {}: time {} vs {}",
+                a.frame,
+                a.time,
+                b.time
+            );
             let d = a.pdq.distance(&b.pdq);
             worst = worst.max(d);
             distances.push(d);
         }
-        let within = ours.frames.iter().zip(&theirs.frames).filter(|(a, b)| a.pdq.distance(&b.pdq) <= 31).count();
-        println!("{name}: {} frames, {within} within 31 bits, worst {worst}", ours.len());
+        let within = ours
+            .frames
+            .iter()
+            .zip(&theirs.frames)
+            .filter(|(a, b)| a.pdq.distance(&b.pdq) <= 31)
+            .count();
+        println!(
+            "{name}: {} frames, {within} within 31 bits, worst {worst}",
+            ours.len()
+        );
     }
     distances.sort_unstable();
     let within = distances.iter().filter(|d| **d <= 31).count();
@@ -95,7 +120,10 @@ fn qualities_conform_to_the_reference() {
     }
     off.sort_unstable();
     let median = off[off.len() / 2];
-    println!("quality: median difference {median}, largest {}", off[off.len() - 1]);
+    println!(
+        "quality: median difference {median}, largest {}",
+        off[off.len() - 1]
+    );
     assert!(median <= 1, "median quality difference {median}");
 }
 
@@ -105,8 +133,16 @@ fn sampling_keeps_every_frame_mod_th_frame() {
     let sampled = ours(name, 1.0);
     // The chair videos are 30 frames a second (times 0.033 apart).
     let step = frame_mod(1.0, 30.0);
-    let expected: Vec<u64> = every.frames.iter().map(|f| f.frame).filter(|n| n % step == 0).collect();
-    assert_eq!(sampled.frames.iter().map(|f| f.frame).collect::<Vec<_>>(), expected);
+    let expected: Vec<u64> = every
+        .frames
+        .iter()
+        .map(|f| f.frame)
+        .filter(|n| n % step == 0)
+        .collect();
+    assert_eq!(
+        sampled.frames.iter().map(|f| f.frame).collect::<Vec<_>>(),
+        expected
+    );
     for f in &sampled.frames {
         let full = every.frames.iter().find(|g| g.frame == f.frame).unwrap();
         assert_eq!(f.pdq, full.pdq);
@@ -124,7 +160,10 @@ fn compare_decides_as_the_reference_hashes_do() {
         for (cn, c_ours, c_ref) in all {
             let a = compare(q_ours, c_ours, &options);
             let b = compare(q_ref, c_ref, &options);
-            assert_eq!(a.matched, b.matched, "{qn} vs {cn}: ours {a:?}, reference hashes {b:?}");
+            assert_eq!(
+                a.matched, b.matched,
+                "{qn} vs {cn}: ours {a:?}, reference hashes {b:?}"
+            );
             pairs += 1;
             matches += usize::from(a.matched);
             println!(

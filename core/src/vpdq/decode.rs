@@ -24,8 +24,8 @@ use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::sync::{mpsc, Mutex, OnceLock};
 
-use ffmpeg_next as ffmpeg;
 use ffmpeg::format::Pixel;
+use ffmpeg_next as ffmpeg;
 
 use super::{frame_mod, frame_time, VideoHash, VpdqFrame};
 use crate::media::{Limits, MediaError, MediaFormat, Source};
@@ -129,10 +129,16 @@ fn luma_table(full_range: bool) -> &'static [f32; 256] {
 /// Pixel formats whose first plane is 8-bit Y, with whether swscale reads them at full range.
 fn y_plane(format: Pixel) -> Option<bool> {
     match format {
-        Pixel::YUV420P | Pixel::YUV422P | Pixel::YUV444P | Pixel::YUV440P | Pixel::YUV411P
-        | Pixel::YUV410P | Pixel::NV12 | Pixel::NV21 | Pixel::NV16 | Pixel::YUVA420P => {
-            Some(false)
-        }
+        Pixel::YUV420P
+        | Pixel::YUV422P
+        | Pixel::YUV444P
+        | Pixel::YUV440P
+        | Pixel::YUV411P
+        | Pixel::YUV410P
+        | Pixel::NV12
+        | Pixel::NV21
+        | Pixel::NV16
+        | Pixel::YUVA420P => Some(false),
         Pixel::YUVJ420P | Pixel::YUVJ422P | Pixel::YUVJ444P | Pixel::YUVJ440P | Pixel::YUVJ411P => {
             Some(true)
         }
@@ -235,7 +241,9 @@ pub fn for_each_sampled(
     })?;
     init()?;
     let io = match source {
-        Source::Bytes(bytes) => ffmpeg::format::context::StreamIo::from_read_seek(Cursor::new(bytes.to_vec())),
+        Source::Bytes(bytes) => {
+            ffmpeg::format::context::StreamIo::from_read_seek(Cursor::new(bytes.to_vec()))
+        }
         Source::File { file, len } => {
             let file = file
                 .try_clone()
@@ -251,13 +259,14 @@ pub fn for_each_sampled(
     let mut input = ffmpeg::format::input_from_stream(io, None, Some(open))
         .map_err(|e| malformed(format!("FFmpeg could not read it: {e}")))?;
 
-    let stream = input
-        .streams()
-        .best(ffmpeg::media::Type::Video)
-        .ok_or(MediaError::Unsupported {
-            format: format.mime(),
-            why: "the file has no video stream",
-        })?;
+    let stream =
+        input
+            .streams()
+            .best(ffmpeg::media::Type::Video)
+            .ok_or(MediaError::Unsupported {
+                format: format.mime(),
+                why: "the file has no video stream",
+            })?;
     let index = stream.index();
     let mut rate = stream.avg_frame_rate();
     if rate.numerator() <= 0 || rate.denominator() <= 0 {
@@ -282,7 +291,10 @@ pub fn for_each_sampled(
         ..Default::default()
     });
     let mut codec_options = ffmpeg::Dictionary::new();
-    codec_options.set("max_pixels", &limits.max_pixels.min(i64::MAX as u64).to_string());
+    codec_options.set(
+        "max_pixels",
+        &limits.max_pixels.min(i64::MAX as u64).to_string(),
+    );
     let found = ffmpeg::codec::decoder::find(context.id()).ok_or(MediaError::Unsupported {
         format: format.mime(),
         why: "no decoder for its video codec",
@@ -389,7 +401,9 @@ pub fn for_each_sampled(
                 match decoder.receive_frame(&mut frame) {
                     Ok(()) => {}
                     Err(ffmpeg::Error::Eof) => break 'read,
-                    Err(ffmpeg::Error::Other { errno: ffmpeg::util::error::EAGAIN }) => break,
+                    Err(ffmpeg::Error::Other {
+                        errno: ffmpeg::util::error::EAGAIN,
+                    }) => break,
                     Err(_) => {
                         info.bad_packets += 1;
                         if eof || info.bad_packets > MAX_BAD_PACKETS {
@@ -407,7 +421,7 @@ pub fn for_each_sampled(
                     });
                     break 'read;
                 }
-                if n % every != 0 {
+                if !n.is_multiple_of(every) {
                     continue;
                 }
                 let picture = match picture(&frame, &mut scaler, limits) {

@@ -44,7 +44,6 @@ impl Default for CompareOptions {
 
 /// A stretch of the query that matches a stretch of the compared video, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Segment {
     pub query_start: f64,
     pub query_end: f64,
@@ -54,7 +53,6 @@ pub struct Segment {
 
 /// The outcome of comparing a query video with another.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Comparison {
     pub query_match_percent: f64,
     pub compared_match_percent: f64,
@@ -99,7 +97,11 @@ struct Indexed(HashIndex);
 
 impl Search for Indexed {
     fn within(&self, query: &PdqHash, distance: u32) -> Vec<usize> {
-        self.0.search(query, distance).into_iter().map(|m| m.id).collect()
+        self.0
+            .search(query, distance)
+            .into_iter()
+            .map(|m| m.id)
+            .collect()
     }
 }
 
@@ -187,7 +189,11 @@ fn segments(
     c: &Prepared,
 ) -> Vec<Segment> {
     let ids: HashMap<PdqHash, usize> = q.hashes.iter().enumerate().map(|(i, h)| (*h, i)).collect();
-    let good: Vec<&VpdqFrame> = query.frames.iter().filter(|f| f.quality >= quality).collect();
+    let good: Vec<&VpdqFrame> = query
+        .frames
+        .iter()
+        .filter(|f| f.quality >= quality)
+        .collect();
     // How far the offset may drift between neighbouring frames: two seconds,
     // or three sampling steps when frames are further apart.
     let mut steps: Vec<f64> = good.windows(2).map(|w| w[1].time - w[0].time).collect();
@@ -293,7 +299,9 @@ mod tests {
         q.push(frame(10, distinct(3), 100));
         q.push(frame(11, distinct(99), 10));
         // The compared video holds 8 of them, within 31 bits, and 12 others.
-        let mut c: Vec<VpdqFrame> = (0..8).map(|i| frame(i, flip(distinct(i), 31), 90)).collect();
+        let mut c: Vec<VpdqFrame> = (0..8)
+            .map(|i| frame(i, flip(distinct(i), 31), 90))
+            .collect();
         c.extend((100..112).map(|i| frame(i, distinct(i), 90)));
         let (q, c) = (VideoHash::new(q), VideoHash::new(c));
         let r = compare(&q, &c, &CompareOptions::default());
@@ -304,7 +312,10 @@ mod tests {
         assert_eq!(r, compare_exhaustive(&q, &c, &CompareOptions::default()));
         // 32 bits is one too many.
         let far = VideoHash::new(vec![frame(0, flip(distinct(0), 32), 100)]);
-        assert_eq!(compare(&q, &far, &CompareOptions::default()).query_match_percent, 0.0);
+        assert_eq!(
+            compare(&q, &far, &CompareOptions::default()).query_match_percent,
+            0.0
+        );
         let strict = CompareOptions {
             query_percent: 80.1,
             ..CompareOptions::default()
@@ -313,7 +324,10 @@ mod tests {
         // Nothing good in one video: 0 and 0, no match.
         let dull = VideoHash::new(vec![frame(0, distinct(0), 49)]);
         let r = compare(&q, &dull, &CompareOptions::default());
-        assert_eq!((r.query_match_percent, r.compared_match_percent, r.matched), (0.0, 0.0, false));
+        assert_eq!(
+            (r.query_match_percent, r.compared_match_percent, r.matched),
+            (0.0, 0.0, false)
+        );
     }
 
     #[test]
@@ -321,9 +335,23 @@ mod tests {
         // The query is seconds 0–29 of a video; its seconds 10–14 were replaced.
         let original: Vec<VpdqFrame> = (0..30).map(|i| frame(i, distinct(i), 100)).collect();
         let edited: Vec<VpdqFrame> = (0..30)
-            .map(|i| frame(i, if (10..15).contains(&i) { distinct(1000 + i) } else { flip(distinct(i), 5) }, 100))
+            .map(|i| {
+                frame(
+                    i,
+                    if (10..15).contains(&i) {
+                        distinct(1000 + i)
+                    } else {
+                        flip(distinct(i), 5)
+                    },
+                    100,
+                )
+            })
             .collect();
-        let r = compare(&VideoHash::new(edited), &VideoHash::new(original.clone()), &CompareOptions::default());
+        let r = compare(
+            &VideoHash::new(edited),
+            &VideoHash::new(original.clone()),
+            &CompareOptions::default(),
+        );
         let spans: Vec<(f64, f64, f64, f64)> = r
             .segments
             .iter()
@@ -332,14 +360,27 @@ mod tests {
         assert_eq!(spans, vec![(0.0, 9.0, 0.0, 9.0), (15.0, 29.0, 15.0, 29.0)]);
         // A clip of seconds 20–29, re-timed to start at 0.
         let clip: Vec<VpdqFrame> = (20..30)
-            .map(|i| VpdqFrame { time: (i - 20) as f64, frame: i - 20, ..frame(i, distinct(i), 100) })
+            .map(|i| VpdqFrame {
+                time: (i - 20) as f64,
+                frame: i - 20,
+                ..frame(i, distinct(i), 100)
+            })
             .collect();
-        let r = compare(&VideoHash::new(clip), &VideoHash::new(original), &CompareOptions::default());
+        let r = compare(
+            &VideoHash::new(clip),
+            &VideoHash::new(original),
+            &CompareOptions::default(),
+        );
         assert_eq!(r.query_match_percent, 100.0);
         assert!((r.compared_match_percent - 100.0 / 3.0).abs() < 1e-9);
         assert_eq!(
             r.segments,
-            vec![Segment { query_start: 0.0, query_end: 9.0, compared_start: 20.0, compared_end: 29.0 }]
+            vec![Segment {
+                query_start: 0.0,
+                query_end: 9.0,
+                compared_start: 20.0,
+                compared_end: 29.0
+            }]
         );
     }
 
@@ -355,7 +396,9 @@ mod tests {
         let fast = compare(&q, &c, &options);
         assert_eq!(fast, compare_exhaustive(&q, &c, &options));
         // i % 40 ≤ 31 flips for ids i*3 < 6000.
-        let expected = (0..3000u64).filter(|i| i * 3 < 6000 && i % 40 <= 31).count();
+        let expected = (0..3000u64)
+            .filter(|i| i * 3 < 6000 && i % 40 <= 31)
+            .count();
         assert_eq!(fast.query_match_percent, expected as f64 * 100.0 / 3000.0);
     }
 }

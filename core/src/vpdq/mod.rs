@@ -19,13 +19,11 @@ use crate::pdq::PdqHash;
 
 /// The hash of one sampled frame.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VpdqFrame {
     /// Index of the frame among the decoded frames, from 0.
     pub frame: u64,
     /// Seconds from the start: `frame / frame rate`, as the reference computes it.
     pub time: f64,
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub pdq: PdqHash,
     /// 0–100; frames under [`crate::pdq::MIN_MATCH_QUALITY`] are not matched on.
     pub quality: u8,

@@ -36,9 +36,9 @@ impl TextError {
 /// as one): how `compare` and `match` tell a hash file from a video.
 pub fn looks_like_text(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(4096)];
-    let Ok(text) = std::str::from_utf8(head).or_else(|e| {
-        std::str::from_utf8(&head[..e.valid_up_to()])
-    }) else {
+    let Ok(text) =
+        std::str::from_utf8(head).or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]))
+    else {
         return false;
     };
     text.lines()
@@ -63,7 +63,8 @@ fn parse_line(line: &str) -> Result<VpdqFrame, String> {
         .ok()
         .filter(|q| *q <= 100)
         .ok_or_else(|| format!("quality {quality:?} is not a whole number from 0 to 100"))?;
-    let pdq = PdqHash::from_hex(pdq).ok_or_else(|| "the PDQ hash is not 64 hex digits".to_string())?;
+    let pdq =
+        PdqHash::from_hex(pdq).ok_or_else(|| "the PDQ hash is not 64 hex digits".to_string())?;
     let time: f64 = time
         .parse()
         .ok()
@@ -144,10 +145,26 @@ mod tests {
     fn bad_lines_are_refused_with_their_number() {
         let cases = [
             ("0,100,zz,0.0\n", 1, "64 hex digits"),
-            ("\n0,101,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0\n", 2, "quality"),
-            ("x,1,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0\n", 1, "frame number"),
-            ("0,1,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,-1\n", 1, "timestamp"),
-            ("0,1,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,NaN\n", 1, "timestamp"),
+            (
+                "\n0,101,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0\n",
+                2,
+                "quality",
+            ),
+            (
+                "x,1,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0\n",
+                1,
+                "frame number",
+            ),
+            (
+                "0,1,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,-1\n",
+                1,
+                "timestamp",
+            ),
+            (
+                "0,1,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,NaN\n",
+                1,
+                "timestamp",
+            ),
             ("0,1,2\n", 1, "4 comma-separated"),
         ];
         for (text, line, why) in cases {
@@ -159,8 +176,13 @@ mod tests {
                 other => panic!("{text:?}: {other:?}"),
             }
         }
-        let twice = format!("{SAMPLE}1,87,c0f11178372c6aaccddea259648fbfd62f434c89c9e99b249772be216c8d055c,0.033\n");
-        assert!(matches!(parse_text(&twice), Err(TextError::Line { line: 3, .. })));
+        let twice = format!(
+            "{SAMPLE}1,87,c0f11178372c6aaccddea259648fbfd62f434c89c9e99b249772be216c8d055c,0.033\n"
+        );
+        assert!(matches!(
+            parse_text(&twice),
+            Err(TextError::Line { line: 3, .. })
+        ));
         assert_eq!(parse_text("\n \n"), Err(TextError::Empty));
         assert!(!looks_like_text(b"\x00\x00\x00\x18ftypmp42"));
         assert_eq!(TextError::Empty.code(), Code::FormatMalformed);
