@@ -147,7 +147,7 @@ pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
     }
 }
 
-fn check_dimensions(width: u32, height: u32, limits: &Limits) -> Result<(), MediaError> {
+pub(crate) fn check_dimensions(width: u32, height: u32, limits: &Limits) -> Result<(), MediaError> {
     if width > limits.max_dimension
         || height > limits.max_dimension
         || u64::from(width) * u64::from(height) > limits.max_pixels

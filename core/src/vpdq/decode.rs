@@ -28,7 +28,7 @@ use ffmpeg::format::Pixel;
 use ffmpeg_next as ffmpeg;
 
 use super::{frame_mod, frame_time, VideoHash, VpdqFrame};
-use crate::media::{Limits, MediaError, MediaFormat, Source};
+use crate::media::{check_dimensions, Limits, MediaError, MediaFormat, Source};
 use crate::pdq::{hash_luma, luma_row, Pdq};
 
 /// Most decoded frames of one video: 460 hours at 30 frames a second.
@@ -311,7 +311,7 @@ pub fn for_each_sampled(
                 "its video decoder could not be opened"
             },
         })?;
-    check_size(decoder.width(), decoder.height(), limits)?;
+    check_dimensions(decoder.width(), decoder.height(), limits)?;
     let codec = decoder
         .codec()
         .map_or_else(|| "unknown".to_string(), |c| c.name().to_string());
@@ -367,11 +367,8 @@ pub fn for_each_sampled(
                             continue;
                         }
                         if decoder.send_packet(&packet).is_err() {
-                            info.bad_packets += 1;
-                            if info.bad_packets > MAX_BAD_PACKETS {
-                                result = Err(malformed(format!(
-                                    "more than {MAX_BAD_PACKETS} packets did not decode"
-                                )));
+                            if let Err(e) = skip_bad_packet(&mut info) {
+                                result = Err(e);
                                 break 'read;
                             }
                             continue;
@@ -382,11 +379,8 @@ pub fn for_each_sampled(
                         let _ = decoder.send_eof();
                     }
                     Err(ffmpeg::Error::InvalidData) => {
-                        info.bad_packets += 1;
-                        if info.bad_packets > MAX_BAD_PACKETS {
-                            result = Err(malformed(format!(
-                                "more than {MAX_BAD_PACKETS} packets could not be read"
-                            )));
+                        if let Err(e) = skip_bad_packet(&mut info) {
+                            result = Err(e);
                             break 'read;
                         }
                         continue;
@@ -456,17 +450,13 @@ pub fn for_each_sampled(
     Ok(info)
 }
 
-fn check_size(width: u32, height: u32, limits: &Limits) -> Result<(), MediaError> {
-    if width > limits.max_dimension
-        || height > limits.max_dimension
-        || u64::from(width) * u64::from(height) > limits.max_pixels
-    {
-        return Err(MediaError::TooLarge {
-            width,
-            height,
-            max_dimension: limits.max_dimension,
-            max_pixels: limits.max_pixels,
-        });
+/// Count a packet that could not be read or decoded; past [`MAX_BAD_PACKETS`] the file is malformed.
+fn skip_bad_packet(info: &mut VideoInfo) -> Result<(), MediaError> {
+    info.bad_packets += 1;
+    if info.bad_packets > MAX_BAD_PACKETS {
+        return Err(malformed(format!(
+            "more than {MAX_BAD_PACKETS} packets could not be read or decoded"
+        )));
     }
     Ok(())
 }
@@ -478,7 +468,7 @@ fn picture(
     limits: &Limits,
 ) -> Result<Picture, MediaError> {
     let (w, h) = (frame.width(), frame.height());
-    check_size(w, h, limits)?;
+    check_dimensions(w, h, limits)?;
     let (width, height) = (w as usize, h as usize);
     if let Some(full_range) = y_plane(frame.format()) {
         let stride = frame.stride(0);

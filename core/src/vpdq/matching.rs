@@ -67,6 +67,8 @@ pub struct Comparison {
 /// The distinct good hashes of a video, and for each the times it occurs at.
 struct Prepared {
     hashes: Vec<PdqHash>,
+    /// The position of each hash in `hashes`.
+    ids: HashMap<PdqHash, usize>,
     times: Vec<Vec<f64>>,
 }
 
@@ -82,7 +84,7 @@ fn prepare(video: &VideoHash, quality: u8) -> Prepared {
         });
         times[id].push(f.time);
     }
-    Prepared { hashes, times }
+    Prepared { hashes, ids, times }
 }
 
 /// Finds the ids of the stored hashes within a distance of a query.
@@ -188,7 +190,6 @@ fn segments(
     near: &[Vec<usize>],
     c: &Prepared,
 ) -> Vec<Segment> {
-    let ids: HashMap<PdqHash, usize> = q.hashes.iter().enumerate().map(|(i, h)| (*h, i)).collect();
     let good: Vec<&VpdqFrame> = query
         .frames
         .iter()
@@ -208,7 +209,8 @@ fn segments(
     let mut out = Vec::new();
     let mut open: Option<Open> = None;
     for f in good {
-        let candidates: Vec<f64> = ids
+        let candidates: Vec<f64> = q
+            .ids
             .get(&f.pdq)
             .and_then(|&i| near.get(i))
             .into_iter()

@@ -83,6 +83,7 @@ fn parse_line(line: &str) -> Result<VpdqFrame, String> {
 /// Frames are put in frame order; a frame number given twice is refused.
 pub fn parse_text(text: &str) -> Result<VideoHash, TextError> {
     let mut frames = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
@@ -94,24 +95,18 @@ pub fn parse_text(text: &str) -> Result<VideoHash, TextError> {
             });
         }
         let frame = parse_line(line).map_err(|why| TextError::Line { line: i + 1, why })?;
+        if !seen.insert(frame.frame) {
+            return Err(TextError::Line {
+                line: i + 1,
+                why: format!("frame {} is given twice", frame.frame),
+            });
+        }
         frames.push(frame);
     }
     if frames.is_empty() {
         return Err(TextError::Empty);
     }
-    let hash = VideoHash::new(frames);
-    if let Some(pair) = hash.frames.windows(2).find(|w| w[0].frame == w[1].frame) {
-        return Err(TextError::Line {
-            line: text
-                .lines()
-                .enumerate()
-                .filter(|(_, l)| parse_line(l.trim()).is_ok_and(|f| f.frame == pair[1].frame))
-                .nth(1)
-                .map_or(0, |(i, _)| i + 1),
-            why: format!("frame {} is given twice", pair[1].frame),
-        });
-    }
-    Ok(hash)
+    Ok(VideoHash::new(frames))
 }
 
 /// The reference's text form, one line a frame.
