@@ -22,7 +22,7 @@ cargo build --release --quiet -p hallmark-cli
 mkdir -p demo-out/bin && cp target/release/hallmark demo-out/bin/hallmark
 export PATH="$PWD/demo-out/bin:$PATH"
 D=demo-out
-rm -rf "$D/identity" "$D"/*.jpg
+rm -rf "$D/identity" "$D"/*.jpg "$D"/pattern*.mp4
 
 # A time-stamp authority for the demo: OpenSSL's `openssl ts` on 127.0.0.1
 # (scripts/test_tsa.py). In real use, a public TSA (sign --tsa URL) and its
@@ -55,6 +55,18 @@ byte=$(od -An -tu1 -j "$offset" -N1 "$D/tampered.jpg" | tr -d ' ')
 printf "$(printf '\\%03o' $(( byte ^ 0x20 )))" | dd of="$D/tampered.jpg" bs=1 seek="$offset" conv=notrunc status=none
 run_expect 3 hallmark verify "$D/tampered.jpg" --trust "$D/identity/root.pem"
 run_expect 1 hallmark verify fixtures/images/sample.jpg
+
+echo
+echo "A forger paints over seconds 4 to 6 of a signed video and keeps its credentials…"
+# Ten seconds of FFmpeg's test pattern, signed (its frames hashed once a second).
+ffmpeg -hide_banner -loglevel error -nostdin -y -f lavfi -i testsrc2=size=320x240:rate=25:duration=10 \
+  -c:v mpeg4 -q:v 3 -g 25 "$D/pattern.mp4"
+run hallmark sign "$D/pattern.mp4" -o "$D/pattern-signed.mp4" --identity "$D/identity"
+ffmpeg -hide_banner -loglevel error -nostdin -y -i "$D/pattern-signed.mp4" \
+  -vf "drawbox=x=0:y=0:w=iw:h=ih:color=red:t=fill:enable='between(t,4,6.9)'" \
+  -c:v mpeg4 -q:v 3 -g 25 "$D/pattern-painted.mp4"
+python3 scripts/keep_credentials.py "$D/pattern-signed.mp4" "$D/pattern-painted.mp4" "$D/pattern-forged.mp4"
+run_expect 3 hallmark verify "$D/pattern-forged.mp4" --trust "$D/identity/root.pem"
 
 echo
 echo "Two years on, the one-year signing certificate has expired; the time-stamp keeps the signature good…"

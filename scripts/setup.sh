@@ -24,6 +24,9 @@ part_build() {
   for p in libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libclang-dev pkg-config; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
   done
+  # FFmpeg's own tool: the demo and the video tests edit seconds of a signed
+  # video with it, as a forger would.
+  command -v ffmpeg >/dev/null || missing+=(ffmpeg)
   apt_install "${missing[@]}"
 }
 

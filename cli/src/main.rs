@@ -87,8 +87,11 @@ enum Command {
     Sign(commands::SignArgs),
     /// Verify Content Credentials: who signed each file, and whether it changed.
     Verify(verify_cmd::VerifyArgs),
-    /// Perceptual hash (PDQ) and pixel digest of images.
+    /// Perceptual hashes: PDQ and pixel digest of pictures, vPDQ of videos.
     Hash(hash_cmd::HashArgs),
+    /// Compare two videos, pictures or vPDQ hash files by vPDQ: how much of
+    /// each matches the other, and where (exit 0 when they match, 1 when not).
+    Compare(hash_cmd::CompareArgs),
     /// Match images against a bank of PDQ hashes (TSV: pdq_hex, label, note).
     Match(hash_cmd::MatchArgs),
     /// Classify feeds: match images against banks of known hashes, on CPU or GPU.
@@ -136,6 +139,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Feed { command } => feed_cmd::run(command),
         Command::Hash(args) => hash_cmd::hash(args),
         Command::Match(args) => hash_cmd::match_files(args),
+        Command::Compare(args) => hash_cmd::compare(args),
     }
 }
 
@@ -146,6 +150,7 @@ impl Command {
             Self::Verify(args) => Some(&args.output),
             Self::Hash(args) => Some(&args.output),
             Self::Match(args) => Some(&args.output),
+            Self::Compare(args) => Some(&args.output),
             Self::Scan(args) => Some(&args.output),
             Self::Inspect(args) => Some(&args.output),
             Self::Trust {

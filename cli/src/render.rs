@@ -92,6 +92,23 @@ pub fn inspection(path: &str, inspection: &hallmark_core::Inspection) -> String 
     if !r.actions.is_empty() {
         field(&mut out, "actions", Some(&r.actions.join(", ")));
     }
+    if let Some(frames) = &r.video_frames {
+        field(
+            &mut out,
+            "signed frames",
+            Some(&format!(
+                "{} of {} still match (within {} bits)",
+                frames.matching, frames.signed, frames.threshold
+            )),
+        );
+        let ranges = hallmark_core::vpdq::clock_ranges;
+        if !frames.changed.is_empty() {
+            field(&mut out, "changed seconds", Some(&ranges(&frames.changed)));
+        }
+        if !frames.missing.is_empty() {
+            field(&mut out, "missing seconds", Some(&ranges(&frames.missing)));
+        }
+    }
     if let Some(claimed) = &r.claimed {
         out.push_str(
             "  the manifest claims (not vouched for: the file does not match it):

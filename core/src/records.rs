@@ -12,6 +12,7 @@ use crate::bank::{best_match, Bank, LOW_QUALITY, UNKNOWN};
 use crate::pdq::{Dihedral, PdqHash, MIN_MATCH_QUALITY};
 use crate::pixels::ImageHash;
 use crate::report::ErrorInfo;
+use crate::vpdq::{CompareOptions, Comparison, VideoBank, VideoHash, VideoInfo, VpdqFrame};
 
 #[cfg(feature = "registry")]
 use crate::pixels::PixelDigest;
@@ -91,6 +92,129 @@ impl MatchRecord {
                 transform: m.transform,
                 pdq: m.entry.hash,
             }),
+        }
+    }
+}
+
+/// `hallmark hash --json` of a video, or of a vPDQ hash file: the hash of
+/// each sampled frame, beside what decoding told (`null` for a hash file).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VideoHashRecord {
+    pub path: String,
+    /// The container's media type, or `text/x-vpdq` for a hash file.
+    pub format: &'static str,
+    pub codec: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub frame_rate: Option<f64>,
+    pub frames_decoded: Option<u64>,
+    pub bad_packets: Option<u64>,
+    /// Seconds between sampled frames (`null` for a hash file).
+    pub seconds_per_hash: Option<f64>,
+    pub vpdq: Vec<VpdqFrame>,
+}
+
+/// The media type `hash --json` gives a vPDQ hash file.
+pub const VPDQ_TEXT_FORMAT: &str = "text/x-vpdq";
+
+impl VideoHashRecord {
+    /// A decoded video sampled every `seconds_per_hash` seconds.
+    pub fn video(path: String, info: &VideoInfo, hash: &VideoHash, seconds_per_hash: f64) -> Self {
+        Self {
+            path,
+            format: info.format,
+            codec: Some(info.codec.clone()),
+            width: Some(info.width),
+            height: Some(info.height),
+            frame_rate: Some(info.frame_rate),
+            frames_decoded: Some(info.frames_decoded),
+            bad_packets: Some(info.bad_packets),
+            seconds_per_hash: Some(seconds_per_hash),
+            vpdq: hash.frames.clone(),
+        }
+    }
+
+    /// A hash file, read back.
+    pub fn hash_file(path: String, hash: &VideoHash) -> Self {
+        Self {
+            path,
+            format: VPDQ_TEXT_FORMAT,
+            codec: None,
+            width: None,
+            height: None,
+            frame_rate: None,
+            frames_decoded: None,
+            bad_packets: None,
+            seconds_per_hash: None,
+            vpdq: hash.frames.clone(),
+        }
+    }
+}
+
+/// `hallmark compare --json`: how much of each input matches the other.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompareRecord {
+    pub query: String,
+    pub compared: String,
+    #[serde(flatten)]
+    pub comparison: Comparison,
+}
+
+/// A bank video a query matched (`hallmark match --json` against a video bank).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VideoMatchedEntry {
+    pub label: String,
+    pub note: String,
+    /// The bank's hash file, below its folder.
+    pub file: String,
+    #[serde(flatten)]
+    pub comparison: Comparison,
+}
+
+/// `hallmark match --json` of a video, a picture or a hash file against a
+/// video bank: every bank video it matches, best first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VideoMatchRecord {
+    pub path: String,
+    /// Frames of the query's hash (a picture is one).
+    pub frames: usize,
+    /// The best match's label, [`UNKNOWN`], or [`LOW_QUALITY`] when no frame
+    /// reaches the quality matching needs.
+    pub label: String,
+    pub matches: Vec<VideoMatchedEntry>,
+}
+
+impl VideoMatchRecord {
+    pub fn new(
+        path: String,
+        query: &VideoHash,
+        bank: &VideoBank,
+        options: &CompareOptions,
+    ) -> Self {
+        let low_quality = query.frames.iter().all(|f| f.quality < options.quality);
+        let matches: Vec<VideoMatchedEntry> = if low_quality {
+            Vec::new()
+        } else {
+            bank.matches(query, options)
+                .into_iter()
+                .map(|m| VideoMatchedEntry {
+                    label: m.entry.label.clone(),
+                    note: m.entry.note.clone(),
+                    file: m.entry.file.clone(),
+                    comparison: m.comparison,
+                })
+                .collect()
+        };
+        let label = match matches.first() {
+            _ if low_quality => LOW_QUALITY.to_string(),
+            Some(m) => m.label.clone(),
+            None => UNKNOWN.to_string(),
+        };
+        Self {
+            path,
+            frames: query.len(),
+            label,
+            matches,
         }
     }
 }

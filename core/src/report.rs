@@ -312,6 +312,10 @@ pub struct Report {
         ts(type = "{ digest: \"match\" | \"mismatch\"; pdq_distance: number } | null")
     )]
     pub pixels: Option<serde_json::Value>,
+    /// A tampered video's frames compared with those it was signed with:
+    /// which seconds changed (Hallmark's per-second soft binding).
+    #[serde(default)]
+    pub video_frames: Option<crate::vpdq::VideoFrames>,
     /// A pointer to a remote manifest that was not fetched.
     pub remote_manifest: Option<String>,
     pub status: Vec<StatusEntry>,
@@ -322,6 +326,9 @@ pub struct Report {
     /// What the manifest recorded about the signed pixels; internal.
     #[serde(skip)]
     pub signed_pixels: Option<SignedPixels>,
+    /// The frames a video's manifest recorded at signing; internal.
+    #[serde(skip)]
+    pub signed_video: Option<Vec<crate::vpdq::SignedFrame>>,
 }
 
 impl Report {
@@ -344,11 +351,13 @@ impl Report {
             ingredients: Vec::new(),
             identities: Vec::new(),
             pixels: None,
+            video_frames: None,
             remote_manifest: None,
             status: Vec::new(),
             error: None,
             recovered: None,
             signed_pixels: None,
+            signed_video: None,
         }
     }
 

@@ -170,14 +170,15 @@ fn sign_in_memory(
     bytes: &[u8],
     identity: &Identity,
     options: &SignOptions,
-) -> Result<(Vec<u8>, Stamp, SignedAs), SignError> {
+) -> Result<(Vec<u8>, Stamp, SignedAs, VideoFrames), SignError> {
     let source = Source::Bytes(bytes);
     let format = format_of(source, &options.limits)?;
+    let video = video_frames(source, format.0, options);
     let mut output = Cursor::new(Vec::with_capacity(bytes.len() + 64 * 1024));
-    let stamp = sign_into(source, format, &mut output, identity, options, None)?;
+    let stamp = sign_into(source, format, &video, &mut output, identity, options, None)?;
     let signed = output.into_inner();
     self_check(Source::Bytes(&signed), identity, options, &stamp)?;
-    Ok((signed, stamp, format))
+    Ok((signed, stamp, format, video))
 }
 
 /// [`sign`] an open file into `dest`, a new [`AtomicFile`] that the caller
@@ -195,12 +196,12 @@ pub fn sign_file(
         LoadError::Media(e) => SignError::Media(e),
         LoadError::Input(e) => SignError::Input(e.to_string()),
     })?;
-    let (size, stamp, format) = match &loaded {
+    let (size, stamp, format, video) = match &loaded {
         Loaded::Bytes(bytes) => {
-            let (signed, stamp, format) = sign_in_memory(bytes, identity, options)?;
+            let (signed, stamp, format, video) = sign_in_memory(bytes, identity, options)?;
             dest.write_all(&signed)
                 .map_err(|e| SignError::Output(dest.error(e)))?;
-            (signed.len() as u64, stamp, format)
+            (signed.len() as u64, stamp, format, video)
         }
         Loaded::Streamed { len, .. } => {
             let source = loaded.source(input);
@@ -212,8 +213,12 @@ pub fn sign_file(
                     source,
                 })
             })?;
-            let mut streamed =
-                |merkle| sign_streamed(source, format, file, &path, identity, options, merkle);
+            let video = video_frames(source, format.0, options);
+            let mut streamed = |merkle| {
+                sign_streamed(
+                    source, format, &video, file, &path, identity, options, merkle,
+                )
+            };
             let (size, stamp) = match streamed(*len > MERKLE_ABOVE_BYTES) {
                 // c2pa 0.90 writes Merkle trees that don't verify when a later
                 // `mdat` box has a 64-bit size: hash such a file flat (c2pa
@@ -224,12 +229,12 @@ pub fn sign_file(
                 }) if *len > MERKLE_ABOVE_BYTES => streamed(false)?,
                 other => other?,
             };
-            (size, stamp, format)
+            (size, stamp, format, video)
         }
     };
     Ok(Signed {
         size,
-        no_pixels: no_pixels_why(format),
+        no_pixels: no_pixels_why(format, &video),
         time_stamp: stamp.time_stamp,
         time_stamp_skipped: stamp.time_stamp_skipped,
         certificate_expires: identity.expires(),
@@ -239,9 +244,11 @@ pub fn sign_file(
 /// Sign `source` into `file` (emptied first) and verify it from the disk;
 /// with `merkle`, the media data (`mdat`) is hashed as Merkle trees of
 /// [`MERKLE_LEAF_KB`] leaves, which c2pa reads a leaf at a time.
+#[allow(clippy::too_many_arguments)]
 fn sign_streamed(
     source: Source<'_>,
     format: (MediaFormat, bool),
+    video: &VideoFrames,
     file: &mut File,
     path: &std::path::Path,
     identity: &Identity,
@@ -258,7 +265,15 @@ fn sign_streamed(
     file.rewind().map_err(output_error)?;
     let mut recording = Recording { file, error: None };
     let merkle_kb = merkle.then_some(MERKLE_LEAF_KB);
-    let signed = sign_into(source, format, &mut recording, identity, options, merkle_kb);
+    let signed = sign_into(
+        source,
+        format,
+        video,
+        &mut recording,
+        identity,
+        options,
+        merkle_kb,
+    );
     if let (Err(_), Some(e)) = (&signed, recording.error.take()) {
         // c2pa's message names the format, not why: the write failed.
         return Err(output_error(e));
@@ -324,20 +339,63 @@ struct Stamp {
 }
 
 /// Why a file of this format (and whether its pixels are decoded) gets no
-/// pixel digest or PDQ soft binding; `None` when it gets both.
-fn no_pixels_why((format, pixels): (MediaFormat, bool)) -> Option<String> {
+/// pixel digest or PDQ soft binding; `None` when it gets both, or a video
+/// its frames' hashes.
+fn no_pixels_why((format, pixels): (MediaFormat, bool), video: &VideoFrames) -> Option<String> {
     let mime = format.mime();
-    Some(match format {
+    Some(match (format, video) {
         _ if pixels => return None,
-        format if format.is_streamed() => format!(
-            "{mime}: Hallmark decodes no video or audio (per-second video hashes are still to come)"
-        ),
-        MediaFormat::Tiff => format!("{mime}: a raw (DNG) or multi-page TIFF, whose pixels Hallmark doesn't decode"),
-        MediaFormat::Avif | MediaFormat::Heic | MediaFormat::Heif => format!(
+        (_, VideoFrames::Hashed(_)) => return None,
+        (_, VideoFrames::Unhashed(why)) => format!("{mime}: no frame hashes: {why}"),
+        (format, _) if format.is_streamed() => {
+            format!("{mime}: audio has no pictures to hash")
+        }
+        (MediaFormat::Tiff, _) => format!("{mime}: a raw (DNG) or multi-page TIFF, whose pixels Hallmark doesn't decode"),
+        (MediaFormat::Avif | MediaFormat::Heic | MediaFormat::Heif, _) => format!(
             "{mime}: no decoder with a licence Hallmark allows builds against this system's libraries (the README's Formats)"
         ),
         _ => format!("{mime}: Hallmark decodes no pixels of this format"),
     })
+}
+
+/// Seconds between the frames a signed video's soft binding records.
+pub const VIDEO_SECONDS_PER_HASH: f64 = 1.0;
+
+/// A video's frame hashes for its soft binding, or why it has none.
+enum VideoFrames {
+    /// Not a video.
+    NotVideo,
+    Hashed(crate::vpdq::VideoHash),
+    Unhashed(String),
+}
+
+/// Hash a video's frames, one a second, for its soft binding. A video whose
+/// frames don't decode (a codec FFmpeg lacks, a damaged stream) is still
+/// signed, without them: its bytes are what the hard binding covers.
+fn video_frames(source: Source<'_>, format: MediaFormat, options: &SignOptions) -> VideoFrames {
+    if !matches!(
+        format,
+        MediaFormat::Mp4 | MediaFormat::Mov | MediaFormat::Avi
+    ) {
+        return VideoFrames::NotVideo;
+    }
+    #[cfg(feature = "video")]
+    {
+        let video = crate::vpdq::VideoOptions {
+            seconds_per_hash: VIDEO_SECONDS_PER_HASH,
+            threads: 0,
+        };
+        match crate::vpdq::decode::hash_video(source, format, &options.limits, &video) {
+            Ok((_, hash)) if hash.is_empty() => VideoFrames::Unhashed("no frame decodes".into()),
+            Ok((_, hash)) => VideoFrames::Hashed(hash),
+            Err(e) => VideoFrames::Unhashed(format!("[{}] {e}", e.code())),
+        }
+    }
+    #[cfg(not(feature = "video"))]
+    {
+        let _ = (source, options);
+        VideoFrames::Unhashed("this build decodes no video (feature `video`)".into())
+    }
 }
 
 /// The format to sign as, and whether its pixels are decoded (for the pixel
@@ -392,6 +450,7 @@ fn rfc3339(unix: u64) -> String {
 fn sign_into<D>(
     source: Source<'_>,
     (format, pixels): (MediaFormat, bool),
+    video: &VideoFrames,
     dest: &mut D,
     identity: &Identity,
     options: &SignOptions,
@@ -446,6 +505,10 @@ where
             "pdq": pdq.hash.to_hex(),
             "pdq_quality": pdq.quality,
         }}));
+    }
+    if let VideoFrames::Hashed(hash) = video {
+        assertions.push(serde_json::json!({"label": "c2pa.soft-binding",
+            "data": crate::vpdq::soft_binding(hash, VIDEO_SECONDS_PER_HASH)}));
     }
     let mut definition = serde_json::json!({
         "claim_generator_info": [{"name": "hallmark", "version": env!("CARGO_PKG_VERSION")}],

@@ -7,6 +7,7 @@
 use hallmark_core::display::ScreenOutcome;
 use hallmark_core::display::{Badge, BadgeState, BankHit, Card, CardRow, CardSection, Placement};
 use hallmark_core::screen::{Comparison, SourceRect};
+use hallmark_core::vpdq::{TimeRange, VideoFrames};
 use hallmark_core::{
     AnchorInfo, ClaimedFacts, ErrorInfo, IdentityReport, IngredientReport, RecoveredInfo, Report,
     SignerInfo, StatusEntry, Verdict,
@@ -33,6 +34,8 @@ pub fn generated() -> String {
         declaration::<ClaimedFacts>(&cfg),
         declaration::<RecoveredInfo>(&cfg),
         declaration::<ErrorInfo>(&cfg),
+        declaration::<TimeRange>(&cfg),
+        declaration::<VideoFrames>(&cfg),
         declaration::<Report>(&cfg),
         declaration::<BadgeState>(&cfg),
         declaration::<Badge>(&cfg),

@@ -54,6 +54,15 @@ pub(super) fn actions_of(manifest: &Manifest) -> (Vec<String>, Option<String>) {
     (actions, source_type)
 }
 
+/// The frames a video was signed with (Hallmark's per-second soft binding).
+pub(super) fn signed_video(manifest: &Manifest) -> Option<Vec<crate::vpdq::SignedFrame>> {
+    manifest
+        .assertions()
+        .iter()
+        .filter(|a| a.label().starts_with("c2pa.soft-binding"))
+        .find_map(|a| crate::vpdq::signed_frames(a.value().ok()?))
+}
+
 pub(super) fn claim_generator(manifest: &Manifest) -> Option<String> {
     if let Some(info) = manifest
         .claim_generator_info
@@ -72,6 +81,10 @@ impl Verifier {
     /// When the hard binding fails, tell "container rewritten, pixels intact"
     /// from "pixels changed" by decoding what is there now.
     pub(super) fn compare_pixels(&self, source: Source<'_>, report: &mut Report) {
+        if let Some(frames) = report.signed_video.take() {
+            self.compare_frames(source, &frames, report);
+            return;
+        }
         let Some(signed) = report.signed_pixels.take() else {
             return;
         };
@@ -98,5 +111,55 @@ impl Verifier {
         } else {
             format!("Tampered: pixels changed after signing (a different picture, PDQ distance {distance} bits); the credentials do not belong to this file")
         };
+    }
+
+    /// A tampered video: hash its frames again at the signed sampling and
+    /// say which seconds changed.
+    #[cfg(feature = "video")]
+    fn compare_frames(
+        &self,
+        source: Source<'_>,
+        signed: &[crate::vpdq::SignedFrame],
+        report: &mut Report,
+    ) {
+        let format = match source {
+            Source::Bytes(bytes) => crate::media::identify(bytes, &self.limits),
+            Source::File { .. } => crate::media::identify_source(source, &self.limits),
+        };
+        let options = crate::vpdq::VideoOptions {
+            seconds_per_hash: crate::sign::VIDEO_SECONDS_PER_HASH,
+            threads: 0,
+        };
+        let now = format.and_then(|format| {
+            crate::vpdq::decode::hash_video(source, format, &self.limits, &options)
+        });
+        match now {
+            Ok((_, now)) => {
+                let frames =
+                    crate::vpdq::compare_signed(signed, &now, crate::pdq::DEFAULT_MATCH_THRESHOLD);
+                report.summary = format!("Tampered: {}", frames.describe());
+                report.video_frames = Some(frames);
+            }
+            Err(e) => {
+                report.summary = format!(
+                    "{}; the frames can't be decoded to compare ({e})",
+                    report.summary
+                );
+            }
+        }
+    }
+
+    /// Without FFmpeg (WASM), the changed seconds are the CLI's to tell.
+    #[cfg(not(feature = "video"))]
+    fn compare_frames(
+        &self,
+        _source: Source<'_>,
+        _signed: &[crate::vpdq::SignedFrame],
+        report: &mut Report,
+    ) {
+        report.summary = format!(
+            "{}; changed seconds: check with the CLI (`hallmark verify`)",
+            report.summary
+        );
     }
 }

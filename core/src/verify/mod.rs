@@ -5,7 +5,7 @@ mod facts;
 mod status;
 
 use credentials::signing_chain;
-use facts::{actions_of, claim_generator, signed_pixels};
+use facts::{actions_of, claim_generator, signed_pixels, signed_video};
 use status::{
     claim_state, decide, invalid_kind, invalid_summary, report_from_error, status_entries,
 };
@@ -136,7 +136,8 @@ impl Verifier {
         // cached before are not reused. v2: formats beyond JPEG, PNG and WebP
         // (a cached `format.unrecognized` for an MP4 is stale). v3: GIF and
         // TIFF pixels (a tampered GIF's cached report said nothing of them).
-        h.update(b"hallmark verifier fingerprint v3\0");
+        // v4: the changed seconds of a tampered video.
+        h.update(b"hallmark verifier fingerprint v4\0");
         h.update(crate::CLAIM_GENERATOR.as_bytes());
         h.update(b"\0");
         h.update(c2pa::VERSION.as_bytes());
@@ -308,6 +309,7 @@ impl Verifier {
 
         let mut report = Report::new(verdict, String::new());
         report.signed_pixels = signed_pixels(manifest);
+        report.signed_video = signed_video(manifest);
         let (actions, source_type) = actions_of(manifest);
         report.ai_generated = source_type
             .as_deref()

@@ -28,6 +28,7 @@ use ffmpeg::format::Pixel;
 use ffmpeg_next as ffmpeg;
 
 use super::{frame_mod, frame_time, VideoHash, VpdqFrame};
+pub use super::{VideoInfo, VideoOptions};
 use crate::media::{check_dimensions, Limits, MediaError, MediaFormat, Source};
 use crate::pdq::{hash_luma, luma_row, Pdq};
 
@@ -37,39 +38,6 @@ pub const MAX_DECODED_FRAMES: u64 = 50_000_000;
 pub const MAX_SAMPLED_FRAMES: usize = super::MAX_TEXT_FRAMES;
 /// Packets that fail to decode before the file is called malformed.
 const MAX_BAD_PACKETS: u64 = 10_000;
-
-/// How a video is hashed.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct VideoOptions {
-    /// Seconds between sampled frames (the reference's `seconds_per_hash`); 0 is every frame.
-    pub seconds_per_hash: f64,
-    /// Threads for decoding and hashing; 0 is one a core.
-    pub threads: usize,
-}
-
-impl Default for VideoOptions {
-    fn default() -> Self {
-        Self {
-            seconds_per_hash: 1.0,
-            threads: 0,
-        }
-    }
-}
-
-/// What decoding told about a video.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct VideoInfo {
-    /// The decoder's name (`h264`, `hevc`, `vp9`…).
-    pub codec: String,
-    pub width: u32,
-    pub height: u32,
-    /// The stream's average frame rate (its real base rate when none is given).
-    pub frame_rate: f64,
-    /// Frames decoded, sampled or not.
-    pub frames_decoded: u64,
-    /// Packets that did not decode and were skipped.
-    pub bad_packets: u64,
-}
 
 /// A sampled frame's pixels, handed to a hashing thread.
 enum Picture {
@@ -318,6 +286,7 @@ pub fn for_each_sampled(
     let every = frame_mod(options.seconds_per_hash, frame_rate);
 
     let mut info = VideoInfo {
+        format: format.mime(),
         codec,
         width: decoder.width(),
         height: decoder.height(),

@@ -7,12 +7,24 @@
 //! the reference text format, matching) has no dependency on it and builds
 //! everywhere, WASM included.
 
+mod bank;
+mod binding;
 #[cfg(feature = "video")]
 pub mod decode;
 mod matching;
+mod media;
 mod text;
 
+pub use bank::{
+    VideoBank, VideoBankProblem, VideoEntry, VideoMatch, HASH_FILE_SUFFIX, MAX_BANK_FRAMES,
+    MAX_BANK_VIDEOS,
+};
+pub use binding::{
+    clock_ranges, compare_signed, signed_frames, soft_binding, SignedFrame, TimeRange, VideoFrames,
+    MAX_SIGNED_FRAMES, VIDEO_BINDING_NAME,
+};
 pub use matching::{compare, compare_exhaustive, CompareOptions, Comparison, Segment};
+pub use media::{read_hashed, Hashed, HashedError};
 pub use text::{looks_like_text, parse_text, write_text, TextError, MAX_TEXT_FRAMES};
 
 use crate::pdq::PdqHash;
@@ -82,6 +94,55 @@ pub fn frame_time(frame: u64, frame_rate: f64) -> f64 {
     }
 }
 
+/// How a video is hashed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VideoOptions {
+    /// Seconds between sampled frames (the reference's `seconds_per_hash`); 0 is every frame.
+    pub seconds_per_hash: f64,
+    /// Threads for decoding and hashing; 0 is one a core.
+    pub threads: usize,
+}
+
+impl Default for VideoOptions {
+    fn default() -> Self {
+        Self {
+            seconds_per_hash: 1.0,
+            threads: 0,
+        }
+    }
+}
+
+/// What decoding told about a video.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct VideoInfo {
+    /// The container's media type (`video/mp4`…).
+    pub format: &'static str,
+    /// The decoder's name (`h264`, `hevc`, `vp9`…).
+    pub codec: String,
+    pub width: u32,
+    pub height: u32,
+    /// The stream's average frame rate (its real base rate when none is given).
+    pub frame_rate: f64,
+    /// Frames decoded, sampled or not.
+    pub frames_decoded: u64,
+    /// Packets that did not decode and were skipped.
+    pub bad_packets: u64,
+}
+
+/// A time as a clock reads it, to the second: `00:12`, or `1:02:03` past an hour.
+pub fn clock(seconds: f64) -> String {
+    let s = if seconds.is_finite() && seconds > 0.0 {
+        seconds.floor().min(f64::from(u32::MAX)) as u64
+    } else {
+        0
+    };
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{:02}:{:02}", s / 60, s % 60)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +156,16 @@ mod tests {
         assert_eq!(frame_mod(0.5, 25.0), 12);
         assert_eq!(frame_mod(f64::NAN, 25.0), 1);
         assert_eq!(frame_mod(1e30, 25.0), u64::from(u32::MAX));
+    }
+
+    #[test]
+    fn clock_times_read_as_a_clock() {
+        assert_eq!(clock(0.0), "00:00");
+        assert_eq!(clock(12.967), "00:12");
+        assert_eq!(clock(75.0), "01:15");
+        assert_eq!(clock(3723.5), "1:02:03");
+        assert_eq!(clock(-3.0), "00:00");
+        assert_eq!(clock(f64::NAN), "00:00");
     }
 
     #[test]

@@ -1,0 +1,625 @@
+//! Videos in `hallmark hash`, `compare` and `match`: vPDQ, run as a user
+//! would, against Meta's own hashes of Meta's sample videos
+//! (`../shared/corpus/vpdq/`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a panic is a failed test
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn corpus(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpus")
+        .join(name)
+}
+
+fn vpdq(name: &str) -> PathBuf {
+    corpus(&format!("vpdq/{name}"))
+}
+
+fn hallmark<S: AsRef<OsStr>>(args: &[S]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+        .env("HALLMARK_CONFIG_DIR", "/nonexistent/hallmark-test-config")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// Meta's hash file: (frame, quality, pdq hex, time) a line.
+fn reference(name: &str) -> Vec<(u64, u64, String, f64)> {
+    std::fs::read_to_string(vpdq(name))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].parse().unwrap(),
+                f[1].parse().unwrap(),
+                f[2].to_string(),
+                f[3].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn distance(a: &str, b: &str) -> u32 {
+    let a = hex_bytes(a);
+    let b = hex_bytes(b);
+    a.iter().zip(&b).map(|(x, y)| (x ^ y).count_ones()).sum()
+}
+
+fn hex_bytes(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn hash_json_gives_every_frame_as_metas_reference_does() {
+    let video = vpdq("chair-19-sd-bar.mp4");
+    let (code, out, err) = hallmark(&[
+        "hash".as_ref(),
+        "--json".as_ref(),
+        "--seconds-per-hash".as_ref(),
+        "0".as_ref(),
+        video.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    assert_eq!(v["format"], "video/mp4");
+    assert_eq!(v["seconds_per_hash"], 0.0);
+    assert_eq!(v["codec"], "h264");
+    let frames = v["vpdq"].as_array().unwrap();
+    let expected = reference("chair-19-sd-bar.vpdq.txt");
+    assert_eq!(frames.len(), expected.len());
+    assert_eq!(v["frames_decoded"], expected.len() as u64);
+    let mut near = 0;
+    for (f, (frame, _, pdq, time)) in frames.iter().zip(&expected) {
+        assert_eq!(f["frame"], *frame);
+        assert_eq!(f["time"].as_f64().unwrap(), *time);
+        if distance(f["pdq"].as_str().unwrap(), pdq) <= 31 {
+            near += 1;
+        }
+        assert_eq!(
+            f.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["frame", "time", "pdq", "quality"]
+        );
+    }
+    assert!(
+        near * 100 >= expected.len() * 99,
+        "{near} of {}",
+        expected.len()
+    );
+}
+
+#[test]
+fn sampling_once_a_second_keeps_every_frame_mod_th_frame() {
+    let video = vpdq("chair-19-sd-bar.mp4");
+    let (code, out, _) = hallmark(&["hash".as_ref(), "--json".as_ref(), video.as_os_str()]);
+    assert_eq!(code, 0);
+    let v = json(&out);
+    let every = v["frame_rate"].as_f64().unwrap().trunc() as u64;
+    let frames: Vec<u64> = v["vpdq"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["frame"].as_u64().unwrap())
+        .collect();
+    let decoded = v["frames_decoded"].as_u64().unwrap();
+    let expected: Vec<u64> = (0..decoded).filter(|n| n % every == 0).collect();
+    assert_eq!(frames, expected);
+    assert_eq!(v["seconds_per_hash"], 1.0);
+}
+
+#[test]
+fn the_vpdq_format_round_trips_through_compare_and_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = vpdq("pattern-sd-grey-bar.mp4");
+    let text = dir.path().join("pattern.vpdq.txt");
+    let (code, _, err) = hallmark(&[
+        "hash".as_ref(),
+        "--format".as_ref(),
+        "vpdq".as_ref(),
+        video.as_os_str(),
+        "-o".as_ref(),
+        text.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let written = std::fs::read_to_string(&text).unwrap();
+    let first = written.lines().next().unwrap();
+    assert!(first.starts_with("0,"), "{first}");
+    assert!(first.ends_with(",0.000"), "{first}");
+    // `hash` reads the hash file back to the same frames.
+    let (_, from_video, _) = hallmark(&["hash".as_ref(), "--json".as_ref(), video.as_os_str()]);
+    let (_, from_text, _) = hallmark(&["hash".as_ref(), "--json".as_ref(), text.as_os_str()]);
+    let (a, b) = (json(&from_video), json(&from_text));
+    assert_eq!(a["vpdq"], b["vpdq"]);
+    assert_eq!(b["format"], "text/x-vpdq");
+    assert_eq!(b["codec"], Value::Null);
+    // The video against its own hash file: everything matches, at offset 0.
+    let (code, out, _) = hallmark(&[
+        "compare".as_ref(),
+        "--json".as_ref(),
+        video.as_os_str(),
+        text.as_os_str(),
+    ]);
+    assert_eq!(code, 0);
+    let c = json(&out);
+    assert_eq!(c["match"], true);
+    assert_eq!(c["query_match_percent"], 100.0);
+    assert_eq!(c["compared_match_percent"], 100.0);
+    let segments = c["segments"].as_array().unwrap();
+    assert_eq!(segments.len(), 1, "{segments:?}");
+    assert_eq!(segments[0]["query_start"], segments[0]["compared_start"]);
+    assert_eq!(segments[0]["query_end"], segments[0]["compared_end"]);
+}
+
+#[test]
+fn compare_decides_as_metas_hashes_do_and_exits_1_on_no_match() {
+    // Our hash of one chair video against Meta's hash of another cut of it.
+    let (code, out, err) = hallmark(&[
+        "compare".as_ref(),
+        "--json".as_ref(),
+        vpdq("chair-20-sd-bar.mp4").as_os_str(),
+        vpdq("chair-orig-22-sd-bar.vpdq.txt").as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let c = json(&out);
+    assert_eq!(c["match"], true);
+    assert!(c["query_match_percent"].as_f64().unwrap() >= 80.0, "{c}");
+    assert_eq!(
+        c["query"],
+        vpdq("chair-20-sd-bar.mp4").display().to_string()
+    );
+    // A chair is not a pattern.
+    let (code, out, _) = hallmark(&[
+        "compare".as_ref(),
+        vpdq("chair-20-sd-bar.vpdq.txt").as_os_str(),
+        vpdq("pattern-hd-no-bar.vpdq.txt").as_os_str(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("○ no match  "), "{out}");
+    assert!(out.contains("  query:      0.0 % of "), "{out}");
+    // The thresholds are flags: at 0 % and 0 % anything matches.
+    let (code, out, _) = hallmark(&[
+        "compare".as_ref(),
+        "--json".as_ref(),
+        "--query-percent".as_ref(),
+        "0".as_ref(),
+        vpdq("chair-20-sd-bar.vpdq.txt").as_os_str(),
+        vpdq("pattern-hd-no-bar.vpdq.txt").as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(json(&out)["query_match_percent"], 0.0);
+}
+
+#[test]
+fn pictures_compare_as_one_frame_videos() {
+    let pdq = |name: &str| corpus(&format!("pdq/{name}"));
+    let (code, out, _) = hallmark(&[
+        "compare".as_ref(),
+        "--json".as_ref(),
+        pdq("bridge-1-original.jpg").as_os_str(),
+        pdq("bridge-1-original.png").as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let c = json(&out);
+    assert_eq!(
+        (c["query_frames"].as_u64(), c["compared_frames"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(c["query_match_percent"], 100.0);
+    // A picture against a video it is not in.
+    let (code, _, _) = hallmark(&[
+        "compare".as_ref(),
+        pdq("bridge-1-original.jpg").as_os_str(),
+        vpdq("chair-19-sd-bar.vpdq.txt").as_os_str(),
+    ]);
+    assert_eq!(code, 1);
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::copy(from, to).unwrap();
+}
+
+#[test]
+fn match_against_a_video_bank_names_the_known_video_and_its_seconds() {
+    let bank = tempfile::tempdir().unwrap();
+    copy(
+        &vpdq("chair-orig-22-sd-bar.vpdq.txt"),
+        &bank.path().join("known-fake/chair-orig.vpdq.txt"),
+    );
+    copy(
+        &vpdq("pattern-hd-no-bar.vpdq.txt"),
+        &bank.path().join("known-original/pattern.vpdq.txt"),
+    );
+    std::fs::write(bank.path().join("broken.vpdq.txt"), "0,100,not-hex,0.000\n").unwrap();
+    let (code, out, err) = hallmark(&[
+        "match".as_ref(),
+        "--json".as_ref(),
+        "--bank".as_ref(),
+        bank.path().as_os_str(),
+        vpdq("chair-20-sd-bar.mp4").as_os_str(),
+        vpdq("doorknob-hd-no-bar.vpdq.txt").as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning [bank.line]: ")
+            && err.contains(
+                "broken.vpdq.txt: line 1: the PDQ hash is not 64 hex digits (file skipped)"
+            ),
+        "{err}"
+    );
+    let records: Vec<Value> = out.lines().map(json).collect();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["label"], "known-fake");
+    let m = &records[0]["matches"][0];
+    assert_eq!(m["file"], "known-fake/chair-orig.vpdq.txt");
+    assert_eq!(m["note"], "chair-orig");
+    assert_eq!(m["match"], true);
+    assert!(!m["segments"].as_array().unwrap().is_empty());
+    assert_eq!(records[0]["matches"].as_array().unwrap().len(), 1);
+    assert_eq!(records[1]["label"], "unknown");
+    assert_eq!(records[1]["matches"], serde_json::json!([]));
+    // The text form names the bank file and the matching seconds.
+    let (_, text, _) = hallmark(&[
+        "match".as_ref(),
+        "--bank".as_ref(),
+        bank.path().as_os_str(),
+        vpdq("chair-20-sd-bar.vpdq.txt").as_os_str(),
+    ]);
+    assert!(text.starts_with("● known-fake   "), "{text}");
+    assert!(
+        text.contains(" of its frames match known-fake/chair-orig.vpdq.txt ("),
+        "{text}"
+    );
+    assert!(text.contains("\n    00:"), "{text}");
+}
+
+#[test]
+fn an_empty_video_bank_is_a_usage_error() {
+    let bank = tempfile::tempdir().unwrap();
+    let (code, _, err) = hallmark(&[
+        "match".as_ref(),
+        "--bank".as_ref(),
+        bank.path().as_os_str(),
+        vpdq("chair-20-sd-bar.vpdq.txt").as_os_str(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("error [bank.empty]: "), "{err}");
+}
+
+#[test]
+fn bad_hash_files_and_bad_flags_are_refused_with_their_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(vpdq("chair-19-sd-bar.vpdq.txt")).unwrap();
+    let mut lines: Vec<&str> = good.lines().take(5).collect();
+    lines[3] = "3,100,abc,0.100";
+    let bad = dir.path().join("bad.vpdq.txt");
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let (code, out, _) = hallmark(&["hash".as_ref(), "--json".as_ref(), bad.as_os_str()]);
+    assert_eq!(code, 4);
+    let e = json(&out);
+    assert_eq!(e["error"]["code"], "format.malformed");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("not a vPDQ hash file: line 4: "),
+        "{e}"
+    );
+    let (code, _, err) = hallmark(&[
+        "compare".as_ref(),
+        bad.as_os_str(),
+        vpdq("chair-19-sd-bar.vpdq.txt").as_os_str(),
+    ]);
+    assert_eq!(code, 4);
+    assert!(err.contains("error [format.malformed]: "), "{err}");
+    // --format vpdq has no room for more than one file.
+    let (code, out, err) = hallmark(&[
+        "hash".as_ref(),
+        "--format".as_ref(),
+        "vpdq".as_ref(),
+        vpdq("chair-19-sd-bar.vpdq.txt").as_os_str(),
+        vpdq("chair-20-sd-bar.vpdq.txt").as_os_str(),
+    ]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(
+        err.contains("error [usage]: --format vpdq writes the hash of one file"),
+        "{err}"
+    );
+    for (flag, value) in [
+        ("--seconds-per-hash", "-1"),
+        ("--seconds-per-hash", "NaN"),
+        ("--seconds-per-hash", "inf"),
+    ] {
+        let (code, _, _) = hallmark(&[
+            "hash".as_ref(),
+            flag.as_ref(),
+            value.as_ref(),
+            vpdq("chair-19-sd-bar.vpdq.txt").as_os_str(),
+        ]);
+        assert_eq!(code, 2, "{flag} {value}");
+    }
+    for value in ["101", "-1", "x"] {
+        let (code, _, _) = hallmark(&[
+            "compare".as_ref(),
+            "--query-percent".as_ref(),
+            value.as_ref(),
+            vpdq("chair-19-sd-bar.vpdq.txt").as_os_str(),
+            vpdq("chair-19-sd-bar.vpdq.txt").as_os_str(),
+        ]);
+        assert_eq!(code, 2, "--query-percent {value}");
+    }
+}
+
+#[test]
+fn hostile_and_broken_videos_are_refused_or_read_without_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    // Half a video: the frames that are there are hashed, or it is refused;
+    // never a crash.
+    let whole = std::fs::read(vpdq("chair-19-sd-bar.mp4")).unwrap();
+    let half = dir.path().join("half.mp4");
+    std::fs::write(&half, &whole[..whole.len() / 2]).unwrap();
+    // 1,000 nested moov boxes (c2pa-rs's own hostile sample).
+    let nested = corpus("c2pa-rs/media/nested_moov_1000.mp4");
+    for path in [&half, &nested] {
+        let (code, out, _) = hallmark(&["hash".as_ref(), "--json".as_ref(), path.as_os_str()]);
+        let v = json(&out);
+        match code {
+            0 => assert!(v["vpdq"].is_array(), "{v}"),
+            4 => assert!(
+                ["format.malformed", "format.unrecognized"]
+                    .contains(&v["error"]["code"].as_str().unwrap()),
+                "{v}"
+            ),
+            _ => panic!("{}: exit {code}: {out}", path.display()),
+        }
+    }
+    // Audio is no video.
+    let (code, out, _) = hallmark(&[
+        "hash".as_ref(),
+        "--json".as_ref(),
+        corpus("c2pa-rs/media/sample1.wav").as_os_str(),
+    ]);
+    assert_eq!(code, 4);
+    assert_eq!(json(&out)["error"]["code"], "format.unsupported");
+}
+
+/// FFmpeg's own tool, for editing videos as a forger would.
+fn ffmpeg(args: &[&OsStr]) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg (Debian's ffmpeg package; scripts/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "ffmpeg: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The C2PA manifest store box of an MP4 (a top-level `uuid` box).
+fn c2pa_box(mp4: &[u8]) -> Vec<u8> {
+    const C2PA_UUID: [u8; 16] = [
+        0xd8, 0xfe, 0xc3, 0xd6, 0x1b, 0x0e, 0x48, 0x3c, 0x92, 0x97, 0x58, 0x28, 0x87, 0x7e, 0xc4,
+        0x81,
+    ];
+    let mut at = 0;
+    while at + 8 <= mp4.len() {
+        let size32 = u32::from_be_bytes(mp4[at..at + 4].try_into().unwrap()) as usize;
+        let (size, header) = match size32 {
+            0 => (mp4.len() - at, 8),
+            1 => (
+                u64::from_be_bytes(mp4[at + 8..at + 16].try_into().unwrap()) as usize,
+                16,
+            ),
+            n => (n, 8),
+        };
+        if &mp4[at + 4..at + 8] == b"uuid" && mp4[at + header..at + header + 16] == C2PA_UUID {
+            return mp4[at..at + size].to_vec();
+        }
+        at += size;
+    }
+    panic!("no C2PA box");
+}
+
+/// `edited` with the manifest store of `signed` put back (at its end, where
+/// no offset moves): what a forger who edits a signed video and keeps its
+/// credentials hands on.
+fn with_credentials_of(signed: &Path, edited: &Path, out: &Path) {
+    let mut bytes = std::fs::read(edited).unwrap();
+    bytes.extend(c2pa_box(&std::fs::read(signed).unwrap()));
+    std::fs::write(out, bytes).unwrap();
+}
+
+#[test]
+fn a_signed_video_painted_over_for_three_seconds_says_which_seconds_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name);
+    let id = p("id");
+    let (code, _, err) = hallmark(&[
+        "keygen".as_ref(),
+        "--no-passphrase".as_ref(),
+        "--name".as_ref(),
+        "Jane Doe".as_ref(),
+        "--org".as_ref(),
+        "Example News".as_ref(),
+        "--out".as_ref(),
+        id.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let root = id.join("root.pem");
+    // 20 seconds of FFmpeg's test pattern, a key frame a second.
+    let source = p("source.mp4");
+    ffmpeg(&[
+        "-f".as_ref(),
+        "lavfi".as_ref(),
+        "-i".as_ref(),
+        "testsrc2=size=320x240:rate=25:duration=20".as_ref(),
+        "-c:v".as_ref(),
+        "mpeg4".as_ref(),
+        "-q:v".as_ref(),
+        "3".as_ref(),
+        "-g".as_ref(),
+        "25".as_ref(),
+        source.as_os_str(),
+    ]);
+    let signed = p("signed.mp4");
+    let (code, _, err) = hallmark(&[
+        "sign".as_ref(),
+        source.as_os_str(),
+        "-o".as_ref(),
+        signed.as_os_str(),
+        "--identity".as_ref(),
+        id.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !err.contains("no pixel digest or PDQ soft binding"),
+        "{err}"
+    );
+    let verify = |file: &Path| {
+        let (code, out, err) = hallmark(&[
+            "verify".as_ref(),
+            "--json".as_ref(),
+            "--trust".as_ref(),
+            root.as_os_str(),
+            file.as_os_str(),
+        ]);
+        (code, json(&out), err)
+    };
+    let (code, report, _) = verify(&signed);
+    assert_eq!(
+        (code, report["verdict"].as_str()),
+        (0, Some("trusted")),
+        "{report}"
+    );
+    assert_eq!(report["video_frames"], Value::Null);
+
+    // Seconds 12 to 15 painted over, re-encoded, the credentials put back.
+    let painted = p("painted.mp4");
+    ffmpeg(&[
+        "-i".as_ref(),
+        signed.as_os_str(),
+        "-vf".as_ref(),
+        "drawbox=x=0:y=0:w=iw:h=ih:color=red:t=fill:enable='between(t,12,14.9)'".as_ref(),
+        "-c:v".as_ref(),
+        "mpeg4".as_ref(),
+        "-q:v".as_ref(),
+        "3".as_ref(),
+        "-g".as_ref(),
+        "25".as_ref(),
+        painted.as_os_str(),
+    ]);
+    let forged = p("forged.mp4");
+    with_credentials_of(&signed, &painted, &forged);
+    let (code, report, _) = verify(&forged);
+    assert_eq!(
+        (code, report["verdict"].as_str()),
+        (3, Some("tampered")),
+        "{report}"
+    );
+    assert_eq!(
+        report["summary"],
+        "Tampered: 00:12–00:15 changed, the rest matches the signed frames"
+    );
+    let frames = &report["video_frames"];
+    assert_eq!(frames["signed"], 20);
+    assert_eq!(frames["matching"], 17);
+    assert_eq!(
+        frames["changed"],
+        serde_json::json!([{"start": 12.0, "end": 15.0}])
+    );
+    assert_eq!(frames["missing"], serde_json::json!([]));
+    // The line a person reads says the same.
+    let (_, out, _) = hallmark(&[
+        "verify".as_ref(),
+        "--trust".as_ref(),
+        root.as_os_str(),
+        forged.as_os_str(),
+    ]);
+    assert!(
+        out.contains("tampered")
+            && out.contains("00:12–00:15 changed, the rest matches the signed frames"),
+        "{out}"
+    );
+
+    // Cut after 16 s: the last seconds are missing.
+    let cut = p("cut.mp4");
+    ffmpeg(&[
+        "-i".as_ref(),
+        signed.as_os_str(),
+        "-t".as_ref(),
+        "16".as_ref(),
+        "-c:v".as_ref(),
+        "mpeg4".as_ref(),
+        "-q:v".as_ref(),
+        "3".as_ref(),
+        "-g".as_ref(),
+        "25".as_ref(),
+        cut.as_os_str(),
+    ]);
+    let forged_cut = p("forged-cut.mp4");
+    with_credentials_of(&signed, &cut, &forged_cut);
+    let (_, report, _) = verify(&forged_cut);
+    assert_eq!(
+        report["summary"],
+        "Tampered: 00:16–00:20 missing (cut), the rest matches the signed frames"
+    );
+
+    // Remuxed, frames untouched: the container changed, not the pictures.
+    let remuxed = p("remuxed.mp4");
+    ffmpeg(&[
+        "-i".as_ref(),
+        signed.as_os_str(),
+        "-c".as_ref(),
+        "copy".as_ref(),
+        remuxed.as_os_str(),
+    ]);
+    let forged_remux = p("forged-remux.mp4");
+    with_credentials_of(&signed, &remuxed, &forged_remux);
+    let (_, report, _) = verify(&forged_remux);
+    assert_eq!(report["verdict"], "tampered");
+    assert_eq!(
+        report["summary"],
+        "Tampered: every signed frame still matches: the container changed, not the pictures"
+    );
+
+    // Another video wearing these credentials matches nowhere.
+    let other = p("other.mp4");
+    ffmpeg(&[
+        "-f".as_ref(),
+        "lavfi".as_ref(),
+        "-i".as_ref(),
+        "mandelbrot=size=320x240:rate=25".as_ref(),
+        "-t".as_ref(),
+        "20".as_ref(),
+        "-c:v".as_ref(),
+        "mpeg4".as_ref(),
+        other.as_os_str(),
+    ]);
+    let forged_other = p("forged-other.mp4");
+    with_credentials_of(&signed, &other, &forged_other);
+    let (_, report, _) = verify(&forged_other);
+    assert_eq!(
+        report["summary"],
+        "Tampered: no signed frame matches: the credentials do not belong to this video"
+    );
+}
