@@ -92,7 +92,8 @@ enum Command {
     /// Compare two videos, pictures or vPDQ hash files by vPDQ: how much of
     /// each matches the other, and where (exit 0 when they match, 1 when not).
     Compare(hash_cmd::CompareArgs),
-    /// Match images against a bank of PDQ hashes (TSV: pdq_hex, label, note).
+    /// Match pictures against a bank of PDQ hashes (TSV: pdq_hex, label, note),
+    /// or videos against a video bank (a folder of vPDQ hash files).
     Match(hash_cmd::MatchArgs),
     /// Classify feeds: match images against banks of known hashes, on CPU or GPU.
     Feed {

@@ -358,13 +358,11 @@ fn no_pixels_why((format, pixels): (MediaFormat, bool), video: &VideoFrames) -> 
     })
 }
 
-/// Seconds between the frames a signed video's soft binding records.
-pub const VIDEO_SECONDS_PER_HASH: f64 = 1.0;
-
 /// A video's frame hashes for its soft binding, or why it has none.
 enum VideoFrames {
     /// Not a video.
     NotVideo,
+    #[cfg_attr(not(feature = "video"), allow(dead_code))]
     Hashed(crate::vpdq::VideoHash),
     Unhashed(String),
 }
@@ -382,7 +380,7 @@ fn video_frames(source: Source<'_>, format: MediaFormat, options: &SignOptions) 
     #[cfg(feature = "video")]
     {
         let video = crate::vpdq::VideoOptions {
-            seconds_per_hash: VIDEO_SECONDS_PER_HASH,
+            seconds_per_hash: crate::vpdq::SIGNED_SECONDS_PER_HASH,
             threads: 0,
         };
         match crate::vpdq::decode::hash_video(source, format, &options.limits, &video) {
@@ -508,7 +506,7 @@ where
     }
     if let VideoFrames::Hashed(hash) = video {
         assertions.push(serde_json::json!({"label": "c2pa.soft-binding",
-            "data": crate::vpdq::soft_binding(hash, VIDEO_SECONDS_PER_HASH)}));
+            "data": crate::vpdq::soft_binding(hash, crate::vpdq::SIGNED_SECONDS_PER_HASH)}));
     }
     let mut definition = serde_json::json!({
         "claim_generator_info": [{"name": "hallmark", "version": env!("CARGO_PKG_VERSION")}],

@@ -133,6 +133,36 @@ asset_blake3: string, };
 export type ErrorInfo = { code: string, message: string, };
 
 /**
+ * A stretch of time, in seconds from the start (end exclusive).
+ */
+export type TimeRange = { start: number, end: number, };
+
+/**
+ * What a tampered video's frames say against the signed ones.
+ */
+export type VideoFrames = { 
+/**
+ * Signed frames compared.
+ */
+signed: number, 
+/**
+ * Of them, those whose frame in the file is still within the threshold.
+ */
+matching: number, 
+/**
+ * Where the frames changed.
+ */
+changed: Array<TimeRange>, 
+/**
+ * Signed stretches the file no longer has a frame for (cut short).
+ */
+missing: Array<TimeRange>, 
+/**
+ * The largest distance at which a frame counts as unchanged.
+ */
+threshold: number, };
+
+/**
  * What verification found, for one file.
  */
 export type Report = { path: string | null, format: string | null, verdict: Verdict, summary: string, 
@@ -158,6 +188,11 @@ identities: Array<IdentityReport>,
  * Pixel-level comparison when the hard binding fails (perceptual hashing).
  */
 pixels: { digest: "match" | "mismatch"; pdq_distance: number } | null, 
+/**
+ * A tampered video's frames compared with those it was signed with:
+ * which seconds changed (Hallmark's per-second soft binding).
+ */
+video_frames: VideoFrames | null, 
 /**
  * A pointer to a remote manifest that was not fetched.
  */

@@ -127,7 +127,7 @@ impl Verifier {
             Source::File { .. } => crate::media::identify_source(source, &self.limits),
         };
         let options = crate::vpdq::VideoOptions {
-            seconds_per_hash: crate::sign::VIDEO_SECONDS_PER_HASH,
+            seconds_per_hash: crate::vpdq::SIGNED_SECONDS_PER_HASH,
             threads: 0,
         };
         let now = format.and_then(|format| {

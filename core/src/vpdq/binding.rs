@@ -16,6 +16,8 @@ use super::{clock, VideoHash};
 use crate::pdq::PdqHash;
 use crate::pixels::SOFT_BINDING_ALG;
 
+/// Seconds between the frames a signed video's soft binding records.
+pub const SIGNED_SECONDS_PER_HASH: f64 = 1.0;
 /// The `name` of the soft binding Hallmark writes for a video.
 pub const VIDEO_BINDING_NAME: &str =
     "PDQ hash of one frame a second (vPDQ sampling); scope: the seconds it stands for";

@@ -21,7 +21,7 @@ pub use bank::{
 };
 pub use binding::{
     clock_ranges, compare_signed, signed_frames, soft_binding, SignedFrame, TimeRange, VideoFrames,
-    MAX_SIGNED_FRAMES, VIDEO_BINDING_NAME,
+    MAX_SIGNED_FRAMES, SIGNED_SECONDS_PER_HASH, VIDEO_BINDING_NAME,
 };
 pub use matching::{compare, compare_exhaustive, CompareOptions, Comparison, Segment};
 pub use media::{read_hashed, Hashed, HashedError};
