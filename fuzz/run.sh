@@ -30,6 +30,9 @@ seed keyfile ../fixtures/keys/*/signing.key
 seed policy ../docs/policy.example.toml
 seed feed ../../shared/corpus/pdq/expected.tsv
 seed chain
+seed vpdq ../../shared/corpus/vpdq/*.vpdq.txt
+printf '%s' '{"alg": "org.hallmark.pdq", "blocks": [{"scope": {"timespan": {"start": 0, "end": 1000}}, "value": "e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c"}]}' > corpus/vpdq/binding.json
+seed video ../fixtures/media/clip.mp4 ../../shared/corpus/c2pa-rs/media/{dashinit.mp4,nested_moov_1000.mp4}
 # A real chain as the seed: signing certificate, separator, CA (DER).
 for id in ../fixtures/keys/*/; do
   [ -f "$id/chain.pem" ] || continue
@@ -42,7 +45,7 @@ done
 printf '%s\n' '{"path": "a.jpg", "id": 7}' '{"pdq": "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22", "quality": 60}' '"b c.png"' > corpus/feed/lines.txt
 
 cargo +nightly fuzz build -O
-for target in verify hash bank registry keyfile policy feed chain; do
+for target in verify hash bank registry keyfile policy feed chain vpdq video; do
   echo "==> fuzz $target for ${seconds}s"
   cargo +nightly fuzz run -O "$target" "corpus/$target" -- \
     -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>&1 \

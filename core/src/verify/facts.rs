@@ -158,7 +158,7 @@ impl Verifier {
         report: &mut Report,
     ) {
         report.summary = format!(
-            "{}; changed seconds: check with the CLI (`hallmark verify`)",
+            "{}; changed seconds: check with the CLI (hallmark verify)",
             report.summary
         );
     }
