@@ -114,11 +114,14 @@ print("\n".join(r for r in m.requires("torch") if not r.lower().startswith("trit
 # The reference validator the interop tests check against (never used by
 # Hallmark itself). No registry ships it prebuilt, so it is built once a
 # machine, at opt-level 1: it checks a few dozen small files, where opt-level 3
-# took longer to compile than the tests take to run.
+# took longer to compile than the tests take to run. c2pa asks for OpenSSL
+# `vendored` (OpenSSL's C sources compiled in, minutes of the 2 cores):
+# OPENSSL_NO_VENDOR links Debian's libssl instead (part_base installs it).
 part_c2patool() {
   c2patool --version 2>/dev/null | grep -q '^c2patool 0\.27' && return 0
   log "cargo install c2patool 0.27 (reference validator; built once a machine)"
-  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install --quiet c2patool --version '^0.27' --locked
+  OPENSSL_NO_VENDOR=1 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    cargo install --quiet c2patool --version '^0.27' --locked
 }
 
 # The wasm32 target, and wasm-bindgen-cli at exactly the version of the
