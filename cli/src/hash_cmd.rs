@@ -336,31 +336,41 @@ pub fn compare(args: CompareArgs) -> Result<u8, CliError> {
     Ok(if matched { 0 } else { EXIT_FAILURE })
 }
 
+/// Warn of the bank's lines (or files) left out: the first ones one by one,
+/// then how many more.
+fn warn_skipped(bank: &Path, skipped: &[String], what: &str) {
+    let listed = crate::render::BANK_PROBLEMS_LISTED;
+    for place in skipped.iter().take(listed) {
+        eprintln!("hallmark: warning [bank.line]: {place} ({what} skipped)");
+    }
+    if skipped.len() > listed {
+        eprintln!(
+            "hallmark: warning [bank.lines]: {}: {} more {what}s skipped",
+            shown(bank),
+            skipped.len() - listed
+        );
+    }
+}
+
+fn empty_bank(bank: &Path, what: &str) -> CliError {
+    CliError::new(
+        Code::BankEmpty,
+        format!("{}: no usable {what}", shown(bank)),
+        EXIT_USAGE,
+    )
+}
+
 pub fn load_bank(path: &Path) -> Result<Bank, CliError> {
     let text =
         fs::read_to_string(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
     let (bank, errors) = Bank::parse_tsv(&text);
-    for e in errors.iter().take(crate::render::BANK_PROBLEMS_LISTED) {
-        eprintln!(
-            "hallmark: warning [bank.line]: {}:{}: {} (line skipped)",
-            shown(path),
-            e.line,
-            e.message
-        );
-    }
-    if errors.len() > crate::render::BANK_PROBLEMS_LISTED {
-        eprintln!(
-            "hallmark: warning [bank.lines]: {}: {} more lines skipped",
-            shown(path),
-            errors.len() - crate::render::BANK_PROBLEMS_LISTED
-        );
-    }
+    let skipped: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{}:{}: {}", shown(path), e.line, e.message))
+        .collect();
+    warn_skipped(path, &skipped, "line");
     if bank.is_empty() {
-        return Err(CliError::new(
-            Code::BankEmpty,
-            format!("{}: no usable hash in the bank", shown(path)),
-            EXIT_USAGE,
-        ));
+        return Err(empty_bank(path, "hash in the bank"));
     }
     Ok(bank)
 }
@@ -433,28 +443,15 @@ pub fn match_files(args: MatchArgs) -> Result<u8, CliError> {
 pub fn load_video_bank(path: &Path) -> Result<VideoBank, CliError> {
     let (bank, problems) =
         VideoBank::load_dir(path).map_err(|e| CliError::read(path, &e).with_exit(EXIT_USAGE))?;
-    for p in problems.iter().take(crate::render::BANK_PROBLEMS_LISTED) {
-        eprintln!(
-            "hallmark: warning [bank.line]: {}: {} (file skipped)",
-            shown(&p.path),
-            escape(&p.message)
-        );
-    }
-    if problems.len() > crate::render::BANK_PROBLEMS_LISTED {
-        eprintln!(
-            "hallmark: warning [bank.lines]: {}: {} more files skipped",
-            shown(path),
-            problems.len() - crate::render::BANK_PROBLEMS_LISTED
-        );
-    }
+    let skipped: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: {}", shown(&p.path), escape(&p.message)))
+        .collect();
+    warn_skipped(path, &skipped, "file");
     if bank.is_empty() {
-        return Err(CliError::new(
-            Code::BankEmpty,
-            format!(
-                "{}: no usable {HASH_FILE_SUFFIX} file in the video bank",
-                shown(path)
-            ),
-            EXIT_USAGE,
+        return Err(empty_bank(
+            path,
+            &format!("{HASH_FILE_SUFFIX} file in the video bank"),
         ));
     }
     Ok(bank)

@@ -415,6 +415,15 @@ fn ffmpeg(args: &[&OsStr]) {
     );
 }
 
+/// FFmpeg's arguments, then MPEG-4 at a fixed quality with a key frame a
+/// second (25 fps), into `out`.
+fn encode(args: &[&str], out: &Path) {
+    let mut all: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    all.extend(["-c:v", "mpeg4", "-q:v", "3", "-g", "25"].map(OsStr::new));
+    all.push(out.as_os_str());
+    ffmpeg(&all);
+}
+
 /// The C2PA manifest store box of an MP4 (a top-level `uuid` box).
 fn c2pa_box(mp4: &[u8]) -> Vec<u8> {
     const C2PA_UUID: [u8; 16] = [
@@ -468,19 +477,15 @@ fn a_signed_video_painted_over_for_three_seconds_says_which_seconds_changed() {
     let root = id.join("root.pem");
     // 20 seconds of FFmpeg's test pattern, a key frame a second.
     let source = p("source.mp4");
-    ffmpeg(&[
-        "-f".as_ref(),
-        "lavfi".as_ref(),
-        "-i".as_ref(),
-        "testsrc2=size=320x240:rate=25:duration=20".as_ref(),
-        "-c:v".as_ref(),
-        "mpeg4".as_ref(),
-        "-q:v".as_ref(),
-        "3".as_ref(),
-        "-g".as_ref(),
-        "25".as_ref(),
-        source.as_os_str(),
-    ]);
+    encode(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25:duration=20",
+        ],
+        &source,
+    );
     let signed = p("signed.mp4");
     let (code, _, err) = hallmark(&[
         "sign".as_ref(),
@@ -515,19 +520,9 @@ fn a_signed_video_painted_over_for_three_seconds_says_which_seconds_changed() {
 
     // Seconds 12 to 15 painted over, re-encoded, the credentials put back.
     let painted = p("painted.mp4");
-    ffmpeg(&[
-        "-i".as_ref(),
-        signed.as_os_str(),
-        "-vf".as_ref(),
-        "drawbox=x=0:y=0:w=iw:h=ih:color=red:t=fill:enable='between(t,12,14.9)'".as_ref(),
-        "-c:v".as_ref(),
-        "mpeg4".as_ref(),
-        "-q:v".as_ref(),
-        "3".as_ref(),
-        "-g".as_ref(),
-        "25".as_ref(),
-        painted.as_os_str(),
-    ]);
+    let paint = "drawbox=x=0:y=0:w=iw:h=ih:color=red:t=fill:enable='between(t,12,14.9)'";
+    let signed_str = signed.to_str().unwrap();
+    encode(&["-i", signed_str, "-vf", paint], &painted);
     let forged = p("forged.mp4");
     with_credentials_of(&signed, &painted, &forged);
     let (code, report, _) = verify(&forged);
@@ -563,19 +558,7 @@ fn a_signed_video_painted_over_for_three_seconds_says_which_seconds_changed() {
 
     // Cut after 16 s: the last seconds are missing.
     let cut = p("cut.mp4");
-    ffmpeg(&[
-        "-i".as_ref(),
-        signed.as_os_str(),
-        "-t".as_ref(),
-        "16".as_ref(),
-        "-c:v".as_ref(),
-        "mpeg4".as_ref(),
-        "-q:v".as_ref(),
-        "3".as_ref(),
-        "-g".as_ref(),
-        "25".as_ref(),
-        cut.as_os_str(),
-    ]);
+    encode(&["-i", signed_str, "-t", "16"], &cut);
     let forged_cut = p("forged-cut.mp4");
     with_credentials_of(&signed, &cut, &forged_cut);
     let (_, report, _) = verify(&forged_cut);
@@ -604,17 +587,17 @@ fn a_signed_video_painted_over_for_three_seconds_says_which_seconds_changed() {
 
     // Another video wearing these credentials matches nowhere.
     let other = p("other.mp4");
-    ffmpeg(&[
-        "-f".as_ref(),
-        "lavfi".as_ref(),
-        "-i".as_ref(),
-        "mandelbrot=size=320x240:rate=25".as_ref(),
-        "-t".as_ref(),
-        "20".as_ref(),
-        "-c:v".as_ref(),
-        "mpeg4".as_ref(),
-        other.as_os_str(),
-    ]);
+    encode(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "mandelbrot=size=320x240:rate=25",
+            "-t",
+            "20",
+        ],
+        &other,
+    );
     let forged_other = p("forged-other.mp4");
     with_credentials_of(&signed, &other, &forged_other);
     let (_, report, _) = verify(&forged_other);
