@@ -10,6 +10,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/env.sh"
 venv=$HALLMARK_CACHE/vpdq-venv
+# Meta's package builds against FFmpeg's libavdevice and libavfilter too.
+for p in libavdevice-dev libavfilter-dev; do
+  dpkg -s "$p" >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$p"; }
+done
 [ -x "$venv/bin/python3" ] && "$venv/bin/python3" -c 'import vpdq' 2>/dev/null || {
   python3 -m venv "$venv"; "$venv/bin/pip" install -q --disable-pip-version-check vpdq; }
 cargo build -q --release -p hallmark-core --example vpdq_hash
