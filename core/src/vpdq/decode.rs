@@ -326,10 +326,14 @@ pub fn for_each_sampled(
         let mut result = Ok(());
         let mut frame = ffmpeg::frame::Video::empty();
         let mut scaler: Option<(Pixel, u32, u32, ffmpeg::software::scaling::Context)> = None;
-        let mut packet = ffmpeg::Packet::empty();
         let mut eof = false;
         'read: loop {
             if !eof {
+                // A new packet each time: `Packet::read` fills it without
+                // unreferencing what it held (its buffers and side data
+                // leaked, one packet's worth a read; LeakSanitizer found it
+                // through the `video` fuzz target), and dropping it does.
+                let mut packet = ffmpeg::Packet::empty();
                 match packet.read(&mut input) {
                     Ok(()) => {
                         if packet.stream() != index {
