@@ -325,11 +325,9 @@ pub fn compare(args: CompareArgs) -> Result<u8, CliError> {
         );
         for s in &comparison.segments {
             outln!(
-                "  {}–{} of the query = {}–{} of the compared",
-                vpdq::clock(s.query_start),
-                vpdq::clock(s.query_end),
-                vpdq::clock(s.compared_start),
-                vpdq::clock(s.compared_end)
+                "  {} of the query = {} of the compared",
+                vpdq::clock_span(s.query_start, s.query_end),
+                vpdq::clock_span(s.compared_start, s.compared_end)
             );
         }
     }
@@ -510,11 +508,9 @@ fn match_videos(args: &MatchArgs) -> Result<u8, CliError> {
                     );
                     for s in &c.segments {
                         outln!(
-                            "    {}–{} = {}–{} of {}",
-                            vpdq::clock(s.query_start),
-                            vpdq::clock(s.query_end),
-                            vpdq::clock(s.compared_start),
-                            vpdq::clock(s.compared_end),
+                            "    {} = {} of {}",
+                            vpdq::clock_span(s.query_start, s.query_end),
+                            vpdq::clock_span(s.compared_start, s.compared_end),
                             escape(&m.file)
                         );
                     }

@@ -80,9 +80,14 @@ pub(super) fn claim_generator(manifest: &Manifest) -> Option<String> {
 impl Verifier {
     /// When the hard binding fails, tell "container rewritten, pixels intact"
     /// from "pixels changed" by decoding what is there now.
-    pub(super) fn compare_pixels(&self, source: Source<'_>, report: &mut Report) {
+    pub(super) fn compare_pixels(
+        &self,
+        source: Source<'_>,
+        format: crate::media::MediaFormat,
+        report: &mut Report,
+    ) {
         if let Some(frames) = report.signed_video.take() {
-            self.compare_frames(source, &frames, report);
+            self.compare_frames(source, format, &frames, report);
             return;
         }
         let Some(signed) = report.signed_pixels.take() else {
@@ -119,20 +124,15 @@ impl Verifier {
     fn compare_frames(
         &self,
         source: Source<'_>,
+        format: crate::media::MediaFormat,
         signed: &[crate::vpdq::SignedFrame],
         report: &mut Report,
     ) {
-        let format = match source {
-            Source::Bytes(bytes) => crate::media::identify(bytes, &self.limits),
-            Source::File { .. } => crate::media::identify_source(source, &self.limits),
-        };
         let options = crate::vpdq::VideoOptions {
             seconds_per_hash: crate::vpdq::SIGNED_SECONDS_PER_HASH,
             threads: 0,
         };
-        let now = format.and_then(|format| {
-            crate::vpdq::decode::hash_video(source, format, &self.limits, &options)
-        });
+        let now = crate::vpdq::decode::hash_video(source, format, &self.limits, &options);
         match now {
             Ok((_, now)) => {
                 let frames =
@@ -154,6 +154,7 @@ impl Verifier {
     fn compare_frames(
         &self,
         _source: Source<'_>,
+        _format: crate::media::MediaFormat,
         _signed: &[crate::vpdq::SignedFrame],
         report: &mut Report,
     ) {

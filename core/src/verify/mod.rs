@@ -193,10 +193,11 @@ impl Verifier {
             },
             Source::File { .. } => identify_source(source, &self.limits),
         };
-        let mime = match format {
-            Ok(format) => format.mime(),
+        let format = match format {
+            Ok(format) => format,
             Err(e) => return (Report::error(e.code(), e.to_string()), None),
         };
+        let mime = format.mime();
         let reader = source
             .stream()
             .map_err(c2pa::Error::IoError)
@@ -208,7 +209,7 @@ impl Verifier {
             Err(e) => (report_from_error(e), None),
         };
         if report.verdict == Verdict::Tampered {
-            self.compare_pixels(source, &mut report);
+            self.compare_pixels(source, format, &mut report);
         }
         report.format = Some(mime.to_string());
         (report, reader)

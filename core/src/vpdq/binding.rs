@@ -97,10 +97,15 @@ pub struct TimeRange {
     pub end: f64,
 }
 
+/// A stretch of time as a clock reads it: `00:12–00:15`.
+pub fn clock_span(start: f64, end: f64) -> String {
+    format!("{}–{}", clock(start), clock(end))
+}
+
 /// Time ranges as a clock reads them: `00:12–00:15, 01:02–01:03`.
 pub fn clock_ranges(list: &[TimeRange]) -> String {
     list.iter()
-        .map(|r| format!("{}–{}", clock(r.start), clock(r.end)))
+        .map(|r| clock_span(r.start, r.end))
         .collect::<Vec<_>>()
         .join(", ")
 }

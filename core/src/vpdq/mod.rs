@@ -20,8 +20,8 @@ pub use bank::{
     MAX_BANK_VIDEOS,
 };
 pub use binding::{
-    clock_ranges, compare_signed, signed_frames, soft_binding, SignedFrame, TimeRange, VideoFrames,
-    MAX_SIGNED_FRAMES, SIGNED_SECONDS_PER_HASH, VIDEO_BINDING_NAME,
+    clock_ranges, clock_span, compare_signed, signed_frames, soft_binding, SignedFrame, TimeRange,
+    VideoFrames, MAX_SIGNED_FRAMES, SIGNED_SECONDS_PER_HASH, VIDEO_BINDING_NAME,
 };
 pub use matching::{compare, compare_exhaustive, CompareOptions, Comparison, Segment};
 pub use media::{read_hashed, Hashed, HashedError};
