@@ -136,7 +136,7 @@ impl VideoFrames {
             self.matching,
         ) {
             (true, true, _) => {
-                "every signed frame still matches: the container changed, not the pictures".into()
+                "every signed frame (one a second) still matches; frames between them were not signed, so a change there can't be told".into()
             }
             (_, _, 0) => {
                 "no signed frame matches: the credentials do not belong to this video".into()
