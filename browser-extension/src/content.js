@@ -15,6 +15,14 @@
   // Until the worker answers with the core's limits.
   let MIN_SIDE = 64;
   let RECHECK_MS = 3000;
+  // Counts every scroll, resize and change to our own badges, cards and veils.
+  // A comparison whose screenshot may postdate such a change (a card opened
+  // over a neighbour after its masks were measured; a scroll away and back)
+  // measures again rather than call a trusted image a mismatch. A page that
+  // keeps moving gets no more than MAX_REDOS such passes in a row: then the
+  // mismatch is drawn, never the green it had.
+  let changed = 0;
+  const MAX_REDOS = 2;
   const HOST_STYLE = [
     ["position", "absolute"],
     ["display", "block"],
@@ -168,6 +176,7 @@
     entry.screen = answer.screen === true;
     if (entry.drawnKey === key) return place(entry);
     entry.drawnKey = key;
+    changed++; // our parts moved or appeared: a comparison measured before this saw other masks
     const { root } = entry;
     entry.parts.wrap?.remove();
     const wrap = el(root, "div", "wrap");
@@ -182,6 +191,7 @@
         e.stopPropagation();
         veil.hidden = true;
         entry.unveiled = true;
+        changed++;
       });
       parts.veil = veil;
     }
@@ -212,6 +222,7 @@
         e.stopPropagation();
         card.hidden = !card.hidden;
         entry.cardOpen = !card.hidden;
+        changed++;
       });
       parts.badge = b;
       parts.card = card;
@@ -482,8 +493,16 @@
   let screenBusy = false;
   let screenAgain = false;
 
+  // The earliest asked for wins: a page that scrolls or changes without end
+  // must not put the next comparison off for ever.
+  let screenDue = 0;
   function scheduleScreen(delay) {
-    if (screenTimer) clearTimeout(screenTimer);
+    const due = Date.now() + delay;
+    if (screenTimer) {
+      if (screenDue <= due) return;
+      clearTimeout(screenTimer);
+    }
+    screenDue = due;
     screenTimer = setTimeout(() => {
       screenTimer = null;
       runScreen();
@@ -522,6 +541,7 @@
         await frame();
         await frame();
       }
+      const generation = changed;
       const measured = entries.map((e) => ({ entry: e, ...measure(e) }));
       const before = `${scrollX},${scrollY},${innerWidth},${innerHeight}`;
       const items = measured.map((m) => ({
@@ -537,15 +557,20 @@
       } finally {
         for (const v of hidden) v.style.visibility = "";
       }
-      const moved = before !== `${scrollX},${scrollY},${innerWidth},${innerHeight}`;
+      const moved = generation !== changed || before !== `${scrollX},${scrollY},${innerWidth},${innerHeight}`;
+      // Hidden meanwhile: the screenshot may show another tab; compared again when shown.
+      if (document.visibilityState !== "visible") return;
       for (const [i, m] of measured.entries()) {
         const answer = reply?.answers?.[i];
         if (!answer || badges.get(m.entry.el) !== m.entry) continue;
-        // Scrolled meanwhile: the screenshot may show another place; measure again.
-        if (moved && answer.badge.state === "mismatch") {
+        // Scrolled, or our parts changed, meanwhile: the screenshot may show
+        // another place or masks not measured; measure again (a few times).
+        if (moved && answer.badge.state === "mismatch" && (m.entry.redos ?? 0) < MAX_REDOS) {
+          m.entry.redos = (m.entry.redos ?? 0) + 1;
           screenAgain = true;
           continue;
         }
+        m.entry.redos = 0;
         draw(m.entry, answer);
       }
     } catch {
@@ -621,12 +646,14 @@
   addEventListener(
     "scroll",
     () => {
+      changed++;
       replaceAll();
       scheduleScreen(150);
     },
     { passive: true },
   );
   addEventListener("resize", () => {
+    changed++;
     replaceAll();
     scheduleScreen(150);
   }, { passive: true });

@@ -545,6 +545,36 @@ test("the extension's fetch sends no cookies and follows no redirect to another 
   await page.close();
 });
 
+test("a page that never stops scrolling still gets no green badge over a fake", async () => {
+  // Before: every comparison that saw the page move was thrown away, and each
+  // scroll put the next one off, so a page scrolling a pixel every 40 ms kept
+  // a trusted badge green over a fake until the image had scrolled away.
+  const page = await context.newPage();
+  await page.goto(`${origin}/screen.html`);
+  await waitForBadges(page, ["honest"], 30000);
+  assert.equal((await badgeOf(page, "honest")).state, "trusted");
+  await page.evaluate(() => {
+    const tall = document.createElement("div");
+    tall.style.height = "4000px";
+    document.body.append(tall);
+    const fake = document.createElement("div");
+    fake.style.cssText = "position:absolute;left:16px;top:16px;width:320px;height:240px;background:url(fake.jpg) 0 0/320px 240px;pointer-events:none";
+    document.body.append(fake);
+    setInterval(() => scrollBy(0, 1), 40);
+  });
+  // Within 5 s (125 px scrolled: most of the image still on screen).
+  const t0 = Date.now();
+  let state;
+  while (Date.now() - t0 < 5000) {
+    state = (await badgeOf(page, "honest"))?.state;
+    if (state === "mismatch") break;
+    await page.waitForTimeout(100);
+  }
+  assert.equal(state, "mismatch");
+  console.log(`# a fake under a page scrolling without end: mismatch after ${Date.now() - t0} ms`);
+  await page.close();
+});
+
 test("a trusted badge is green only where the screen shows the verified pixels", async () => {
   const page = await context.newPage();
   await page.goto(`${origin}/screen.html`);
