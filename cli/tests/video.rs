@@ -409,6 +409,146 @@ fn hostile_and_broken_videos_are_refused_or_read_without_a_crash() {
     assert_eq!(json(&out)["error"]["code"], "format.unsupported");
 }
 
+/// Run a command for at most `secs`: its exit code and output, or None
+/// when it was still running (then it is killed).
+fn within(mut command: Command, secs: u64) -> Option<(i32, String)> {
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut out = String::new();
+            std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+            return Some((status.code().unwrap_or(-1), out));
+        }
+        if start.elapsed().as_secs() >= secs {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// `clip.mp4` with its video track's data moved "elsewhere": its data
+/// reference becomes a Mac alias (`alis`, not self-contained) naming
+/// `target` one level from the file, where FFmpeg (with `enable_drefs`)
+/// would open `DIR/target`. The box sizes above it and the chunk offsets
+/// after it are mended, so the rest of the file reads as before.
+fn with_external_reference(target: &str) -> Vec<u8> {
+    let mut d =
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/media/clip.mp4"))
+            .unwrap();
+    let be32 = |d: &[u8], at: usize| u32::from_be_bytes(d[at..at + 4].try_into().unwrap()) as usize;
+    let child = |d: &[u8], from: usize, to: usize, kind: &[u8]| -> usize {
+        let mut at = from;
+        while at + 8 <= to {
+            if &d[at + 4..at + 8] == kind {
+                return at;
+            }
+            at += be32(d, at);
+        }
+        panic!("no {} box", String::from_utf8_lossy(kind));
+    };
+    let moov = child(&d, 0, d.len(), b"moov");
+    let mut chain = vec![moov];
+    for kind in [&b"trak"[..], b"mdia", b"minf", b"dinf", b"dref"] {
+        let parent = *chain.last().unwrap();
+        chain.push(child(&d, parent + 8, parent + be32(&d, parent), kind));
+    }
+    let dref = chain.pop().unwrap();
+    let mut alias = vec![0u8; 10 + 1 + 27 + 12];
+    alias.push(target.len() as u8);
+    let mut name = target.as_bytes().to_vec();
+    name.resize(63, 0);
+    alias.extend(name);
+    alias.extend([0u8; 16]);
+    alias.extend([0, 1, 0, 1]); // one level from the source, one down to the target
+    alias.extend([0u8; 16]);
+    let mut path = format!("/x/{target}").into_bytes();
+    if path.len() % 2 == 1 {
+        path.push(0);
+    }
+    alias.extend([0, 2]); // an absolute path
+    alias.extend((path.len() as u16).to_be_bytes());
+    alias.extend(path);
+    alias.extend([0xff, 0xff, 0, 0]); // the end
+    let mut entry = ((12 + alias.len()) as u32).to_be_bytes().to_vec();
+    entry.extend(b"alis");
+    entry.extend([0, 0, 0, 0]); // flags: not in this file
+    entry.extend(alias);
+    let mut boxed = ((16 + entry.len()) as u32).to_be_bytes().to_vec();
+    boxed.extend(b"dref");
+    boxed.extend([0, 0, 0, 0, 0, 0, 0, 1]);
+    boxed.extend(entry);
+    let old = be32(&d, dref);
+    let delta = boxed.len() - old;
+    d.splice(dref..dref + old, boxed);
+    for at in chain {
+        let size = (be32(&d, at) + delta) as u32;
+        d[at..at + 4].copy_from_slice(&size.to_be_bytes());
+    }
+    // The media data follows moov: every chunk offset moves by delta.
+    let end = moov + be32(&d, moov);
+    let mut at = moov + 8;
+    while at + 8 <= end {
+        if &d[at + 4..at + 8] == b"stco" {
+            for i in 0..be32(&d, at + 12) {
+                let p = at + 16 + 4 * i;
+                let offset = (be32(&d, p) + delta) as u32;
+                d[p..p + 4].copy_from_slice(&offset.to_be_bytes());
+            }
+        }
+        // Walk into containers, over everything else.
+        let kind = &d[at + 4..at + 8];
+        at += if [&b"trak"[..], b"mdia", b"minf", b"stbl"].contains(&kind) {
+            8
+        } else {
+            be32(&d, at)
+        };
+    }
+    d
+}
+
+#[test]
+fn a_video_whose_frames_are_in_another_file_is_not_followed_there() {
+    // A FIFO as the other file: opening it would block, so a run that
+    // follows the reference hangs (and is killed) instead of answering.
+    // FFmpeg's own tool with `-enable_drefs 1` hangs on this file.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("secret.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let video = dir.path().join("external.mp4");
+    std::fs::write(&video, with_external_reference("secret.fifo")).unwrap();
+    // The file does name the FIFO: FFmpeg's own tool, told to follow
+    // external references, hangs on it.
+    let mut probe = Command::new("ffprobe");
+    probe
+        .args(["-v", "quiet", "-enable_drefs", "1"])
+        .arg(&video);
+    assert_eq!(
+        within(probe, 5),
+        None,
+        "ffprobe -enable_drefs 1 did not open the FIFO"
+    );
+    let run = |args: &[&OsStr]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_hallmark"));
+        c.env("HALLMARK_CONFIG_DIR", "/nonexistent/hallmark-test-config")
+            .args(args);
+        within(c, 30).expect("hallmark still running after 30 s: it opened the external reference")
+    };
+    let (code, out) = run(&["hash".as_ref(), "--json".as_ref(), video.as_os_str()]);
+    assert_eq!(code, 4, "{out}");
+    assert_eq!(json(&out)["error"]["code"], "format.malformed");
+    let (code, out) = run(&["verify".as_ref(), "--json".as_ref(), video.as_os_str()]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(json(&out)["verdict"], "unsigned");
+}
+
 /// FFmpeg's own tool, for editing videos as a forger would.
 fn ffmpeg(args: &[&OsStr]) {
     let out = Command::new("ffmpeg")
