@@ -565,8 +565,9 @@
         if (!answer || badges.get(m.entry.el) !== m.entry) continue;
         // Scrolled, or our parts changed, meanwhile: the screenshot may show
         // another place or masks not measured; measure again (a few times).
-        if (moved && answer.badge.state === "mismatch" && (m.entry.redos ?? 0) < MAX_REDOS) {
-          m.entry.redos = (m.entry.redos ?? 0) + 1;
+        const redos = m.entry.redos ?? 0;
+        if (moved && answer.badge.state === "mismatch" && redos < MAX_REDOS) {
+          m.entry.redos = redos + 1;
           screenAgain = true;
           continue;
         }

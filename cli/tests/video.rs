@@ -20,12 +20,17 @@ fn vpdq(name: &str) -> PathBuf {
     corpus(&format!("vpdq/{name}"))
 }
 
-fn hallmark<S: AsRef<OsStr>>(args: &[S]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_hallmark"))
+/// The CLI under test, with no user configuration.
+fn hallmark_command<S: AsRef<OsStr>>(args: &[S]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hallmark"));
+    command
         .env("HALLMARK_CONFIG_DIR", "/nonexistent/hallmark-test-config")
-        .args(args)
-        .output()
-        .unwrap();
+        .args(args);
+    command
+}
+
+fn hallmark<S: AsRef<OsStr>>(args: &[S]) -> (i32, String, String) {
+    let out = hallmark_command(args).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8(out.stdout).unwrap(),
@@ -536,10 +541,8 @@ fn a_video_whose_frames_are_in_another_file_is_not_followed_there() {
         "ffprobe -enable_drefs 1 did not open the FIFO"
     );
     let run = |args: &[&OsStr]| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_hallmark"));
-        c.env("HALLMARK_CONFIG_DIR", "/nonexistent/hallmark-test-config")
-            .args(args);
-        within(c, 30).expect("hallmark still running after 30 s: it opened the external reference")
+        within(hallmark_command(args), 30)
+            .expect("hallmark still running after 30 s: it opened the external reference")
     };
     let (code, out) = run(&["hash".as_ref(), "--json".as_ref(), video.as_os_str()]);
     assert_eq!(code, 4, "{out}");
