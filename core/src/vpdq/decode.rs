@@ -11,7 +11,8 @@
 //!   `0.299 R + 0.587 G + 0.114 B` of BT.601 RGB is an affine map of Y, which
 //!   leaves PDQ's bits as they are, and the map is applied for the quality;
 //!   other pixel formats go through swscale to RGB as in the reference;
-//! - PDQ runs on worker threads while the decoder goes on.
+//! - PDQ runs on worker threads while the decoder goes on, a frame a worker
+//!   (never splitting one frame over threads of its own).
 //!
 //! Untrusted files: only the MP4/MOV and AVI demuxers can be chosen (no
 //! playlists, no concatenation, no network or file protocols: the bytes come
@@ -310,7 +311,8 @@ pub fn for_each_sampled(
                     Err(_) => return,
                 };
                 let Ok((n, picture)) = job else { return };
-                let pdq = picture.hash();
+                // One frame a worker: the workers already use every core.
+                let pdq = crate::parallel::serial(|| picture.hash());
                 let frame = VpdqFrame {
                     frame: n,
                     time: frame_time(n, frame_rate),
