@@ -2,6 +2,7 @@
 //! columns, twice) and decimation to 64×64, bit-identical to the reference's
 //! f32 arithmetic but laid out for caches, SIMD and all cores.
 
+use super::scratch::Scratch;
 use crate::parallel;
 
 /// Window of the first box-filter pass for scaling `old` samples down to `new`.
@@ -60,8 +61,11 @@ fn box_1d(
 ///
 /// Each row and each column sees exactly the reference's sequence of f32
 /// operations, so the result is bit-identical to it; but columns are swept
-/// row by row (cache-friendly, vectorisable), the last column pass runs only
-/// over the 64 sampled columns, and bands of rows/columns run on all cores.
+/// row by row (cache-friendly, vectorisable), bands of rows/columns run on
+/// all cores, and the last two passes divide only where a sample is taken:
+/// their running sums advance over every pixel as the reference's do, but
+/// of pass 3 only the 64 sampled columns are kept, and of pass 4 only the 64
+/// sampled rows of those.
 pub fn downsample_64(luma: &mut [f32], rows: usize, cols: usize) -> [f32; 64 * 64] {
     let mut out = [0f32; 64 * 64];
     if rows == 64 && cols == 64 {
@@ -76,77 +80,143 @@ pub fn downsample_64(luma: &mut [f32], rows: usize, cols: usize) -> [f32; 64 * 6
     let sample_cols: Vec<usize> = (0..64)
         .map(|j| (((j as f64 + 0.5) * cols as f64) / 64.0) as usize)
         .collect();
-    let mut scratch = vec![0f32; rows * cols];
-    // Pass 1 (rows), pass 2 (columns), pass 3 (rows).
-    box_rows(luma, &mut scratch, rows, cols, window_rows);
+    let mut scratch = Scratch::zeroed(rows * cols);
+    // Pass 1 (rows), pass 2 (columns).
+    box_rows(luma, &mut scratch, rows, cols, window_rows, None);
     box_cols(&scratch, luma, rows, cols, window_cols);
-    box_rows(luma, &mut scratch, rows, cols, window_rows);
-    // Pass 4 (columns), only where we sample.
-    let mut gathered = vec![0f32; rows * 64];
-    for r in 0..rows {
-        let row = &scratch[r * cols..(r + 1) * cols];
-        for (g, &c) in gathered[r * 64..(r + 1) * 64].iter_mut().zip(&sample_cols) {
-            *g = row[c];
-        }
-    }
-    let mut filtered = vec![0f32; rows * 64];
-    box_cols(&gathered, &mut filtered, rows, 64, window_cols);
-    for (i, &r) in sample_rows.iter().enumerate() {
-        out[i * 64..(i + 1) * 64].copy_from_slice(&filtered[r * 64..(r + 1) * 64]);
-    }
+    // Pass 3 (rows), kept at the sampled columns only: rows × 64.
+    let mut gathered = Scratch::zeroed(rows * 64);
+    box_rows(luma, &mut gathered, rows, cols, window_rows, Some(&sample_cols));
+    // Pass 4 (those 64 columns), kept at the sampled rows only.
+    box_cols_band(
+        &gathered,
+        rows,
+        64,
+        0,
+        64,
+        window_cols,
+        Some(&sample_rows),
+        &mut out,
+    );
     out
 }
 
-/// Box filter along every row. Rows are taken 16 at a time and transposed,
-/// so the running sums of 16 rows advance together (vectorised) instead of
-/// one long dependency chain per row; bands of rows run on separate threads.
-fn box_rows(input: &[f32], output: &mut [f32], rows: usize, cols: usize, window: usize) {
+/// Box filter along every row, into rows × cols, or with `keep` (sorted
+/// column indices) rows × `keep.len()` of just those columns. Rows are taken
+/// 16 at a time and transposed, so the running sums of 16 rows advance
+/// together (vectorised) instead of one long dependency chain per row; bands
+/// of rows run on separate threads.
+fn box_rows(
+    input: &[f32],
+    output: &mut [f32],
+    rows: usize,
+    cols: usize,
+    window: usize,
+    keep: Option<&[usize]>,
+) {
     const K: usize = 16;
+    let out_cols = keep.map_or(cols, <[usize]>::len);
     let workers = parallel::workers(rows * cols);
     let band = rows.div_ceil(workers).div_ceil(K).max(1) * K;
     let jobs: Vec<_> = input
         .chunks(band * cols)
-        .zip(output.chunks_mut(band * cols))
+        .zip(output.chunks_mut(band * out_cols))
         .collect();
     parallel::for_each(jobs, |(in_band, out_band)| {
-        let mut transposed = vec![0f32; cols * K];
-        for (src, dst) in in_band.chunks(K * cols).zip(out_band.chunks_mut(K * cols)) {
+        let mut transposed = Scratch::zeroed(cols * K);
+        // With fewer than 64 columns, the kept ones (repeats) outnumber them.
+        let mut filtered = Scratch::zeroed(cols.max(out_cols) * K);
+        for (src, dst) in in_band
+            .chunks(K * cols)
+            .zip(out_band.chunks_mut(K * out_cols))
+        {
             let k = src.len() / cols;
             if k < K {
-                for (s, d) in src.chunks_exact(cols).zip(dst.chunks_exact_mut(cols)) {
-                    box_1d(s, d, 0, cols, 1, window);
+                for (s, d) in src.chunks_exact(cols).zip(dst.chunks_exact_mut(out_cols)) {
+                    match keep {
+                        None => box_1d(s, d, 0, cols, 1, window),
+                        Some(keep) => {
+                            let row = &mut filtered[..cols];
+                            box_1d(s, row, 0, cols, 1, window);
+                            for (o, &c) in d.iter_mut().zip(keep) {
+                                *o = row[c];
+                            }
+                        }
+                    }
                 }
                 continue;
             }
-            for c in 0..cols {
-                for r in 0..K {
-                    transposed[c * K + r] = src[r * cols + c];
-                }
-            }
-            let filtered = box_cols_band(&transposed, cols, K, 0, K, window);
-            for c in 0..cols {
-                for r in 0..K {
-                    dst[r * cols + c] = filtered[c * K + r];
-                }
-            }
+            transpose::<K>(src, cols, &mut transposed);
+            box_cols_band(&transposed, cols, K, 0, K, window, keep, &mut filtered);
+            untranspose::<K>(&filtered[..out_cols * K], out_cols, dst);
         }
     });
+}
+
+/// `src` (K rows × `cols`) into `dst` (`cols` rows × K), 8 columns a block:
+/// fixed-size blocks, so no bounds checks and the moves vectorise.
+fn transpose<const K: usize>(src: &[f32], cols: usize, dst: &mut [f32]) {
+    let rows: [&[f32]; K] = std::array::from_fn(|r| &src[r * cols..(r + 1) * cols]);
+    let blocks = cols / 8;
+    for (b, out) in dst[..blocks * 8 * K].chunks_exact_mut(8 * K).enumerate() {
+        let mut block = [[0f32; 8]; K];
+        for (line, row) in block.iter_mut().zip(&rows) {
+            line.copy_from_slice(&row[b * 8..b * 8 + 8]);
+        }
+        for j in 0..8 {
+            for r in 0..K {
+                out[j * K + r] = block[r][j];
+            }
+        }
+    }
+    for c in blocks * 8..cols {
+        for (r, row) in rows.iter().enumerate() {
+            dst[c * K + r] = row[c];
+        }
+    }
+}
+
+/// The inverse of [`transpose`]: `src` (`cols` rows × K) into `dst` (K rows × `cols`).
+fn untranspose<const K: usize>(src: &[f32], cols: usize, dst: &mut [f32]) {
+    let mut rows: Vec<&mut [f32]> = dst[..K * cols].chunks_exact_mut(cols).collect();
+    let blocks = cols / 8;
+    for (b, input) in src[..blocks * 8 * K].chunks_exact(8 * K).enumerate() {
+        let mut block = [[0f32; 8]; K];
+        for j in 0..8 {
+            for r in 0..K {
+                block[r][j] = input[j * K + r];
+            }
+        }
+        for (line, row) in block.iter().zip(rows.iter_mut()) {
+            row[b * 8..b * 8 + 8].copy_from_slice(line);
+        }
+    }
+    for c in blocks * 8..cols {
+        for (r, row) in rows.iter_mut().enumerate() {
+            row[c] = src[c * K + r];
+        }
+    }
 }
 
 /// Box filter along every column, swept row by row: per column the same
 /// f32 operations in the same order as [`box_1d`], vectorised across columns.
 fn box_cols(input: &[f32], output: &mut [f32], rows: usize, cols: usize, window: usize) {
     let workers = parallel::workers(rows * cols);
+    if workers == 1 {
+        // One band of every column is laid out as the output itself.
+        box_cols_band(input, rows, cols, 0, cols, window, None, output);
+        return;
+    }
     let band = cols.div_ceil(workers).max(1);
     // Each band writes its own rows × width block; copied into place below.
     let mut outputs: Vec<(usize, Vec<f32>)> = (0..cols)
         .step_by(band)
-        .map(|start| (start, Vec::new()))
+        .map(|start| (start, vec![0f32; rows * band.min(cols - start)]))
         .collect();
     let jobs: Vec<_> = outputs.iter_mut().collect();
     parallel::for_each(jobs, |(start, out)| {
         let width = band.min(cols - *start);
-        *out = box_cols_band(input, rows, cols, *start, width, window);
+        box_cols_band(input, rows, cols, *start, width, window, None, out);
     });
     for (start, band_out) in outputs {
         let width = band_out.len() / rows.max(1);
@@ -157,7 +227,11 @@ fn box_cols(input: &[f32], output: &mut [f32], rows: usize, cols: usize, window:
     }
 }
 
-/// Columns `start..start+width` of `input`, filtered; returned as rows × width.
+/// Columns `start..start+width` of `input`, filtered down the rows into
+/// `out`: rows × width, or with `keep` (sorted row indices, repeats allowed)
+/// `keep.len()` × width of just those rows. Sums advance over every row
+/// either way; only the kept rows are divided and stored.
+#[allow(clippy::too_many_arguments)]
 fn box_cols_band(
     input: &[f32],
     rows: usize,
@@ -165,15 +239,33 @@ fn box_cols_band(
     start: usize,
     width: usize,
     window: usize,
-) -> Vec<f32> {
+    keep: Option<&[usize]>,
+    out: &mut [f32],
+) {
     let half = (window + 2) / 2;
     let phase1 = half - 1;
     let phase2 = window - half + 1;
     let phase3 = rows.saturating_sub(window);
     let phase4 = half - 1;
-    let mut out = vec![0f32; rows * width];
     let mut sum = vec![0f32; width];
     let row = |r: usize| &input[r * cols + start..r * cols + start + width];
+    let mut next = 0usize;
+    // Output row `oi` is `sum / n`: stored in place, or where `keep` wants it.
+    let mut emit = |oi: usize, sum: &[f32], nf: f32, out: &mut [f32]| match keep {
+        None => {
+            for (o, s) in out[oi * width..(oi + 1) * width].iter_mut().zip(sum) {
+                *o = *s / nf;
+            }
+        }
+        Some(keep) => {
+            while keep.get(next) == Some(&oi) {
+                for (o, s) in out[next * width..(next + 1) * width].iter_mut().zip(sum) {
+                    *o = *s / nf;
+                }
+                next += 1;
+            }
+        }
+    };
     let (mut li, mut ri, mut oi) = (0usize, 0usize, 0usize);
     let mut n = 0usize;
     for _ in 0..phase1 {
@@ -185,39 +277,33 @@ fn box_cols_band(
     }
     for _ in 0..phase2 {
         n += 1;
-        let nf = n as f32;
-        let dst = &mut out[oi * width..(oi + 1) * width];
-        for ((s, v), o) in sum.iter_mut().zip(row(ri)).zip(dst) {
+        for (s, v) in sum.iter_mut().zip(row(ri)) {
             *s += v;
-            *o = *s / nf;
         }
+        emit(oi, &sum, n as f32, out);
         ri += 1;
         oi += 1;
     }
     let nf = n as f32;
     for _ in 0..phase3 {
-        let dst = &mut out[oi * width..(oi + 1) * width];
-        for (((s, add), sub), o) in sum.iter_mut().zip(row(ri)).zip(row(li)).zip(dst) {
+        for ((s, add), sub) in sum.iter_mut().zip(row(ri)).zip(row(li)) {
             *s += add;
             *s -= sub;
-            *o = *s / nf;
         }
+        emit(oi, &sum, nf, out);
         li += 1;
         ri += 1;
         oi += 1;
     }
     for _ in 0..phase4 {
         n -= 1;
-        let nf = n as f32;
-        let dst = &mut out[oi * width..(oi + 1) * width];
-        for ((s, v), o) in sum.iter_mut().zip(row(li)).zip(dst) {
+        for (s, v) in sum.iter_mut().zip(row(li)) {
             *s -= v;
-            *o = *s / nf;
         }
+        emit(oi, &sum, n as f32, out);
         li += 1;
         oi += 1;
     }
-    out
 }
 
 /// The reference's own order, one strided column at a time: kept as the
@@ -260,6 +346,10 @@ mod tests {
             (1004, 1600),
             (700, 64),
             (64, 64),
+            // Fewer than 64 columns or rows: sample indices repeat.
+            (37, 9),
+            (300, 5),
+            (480, 720),
         ] {
             let luma: Vec<f32> = (0..rows * cols)
                 .map(|_| {

@@ -8,6 +8,8 @@
 use std::fmt;
 
 mod jarosz;
+mod scratch;
+pub(crate) use scratch::Scratch;
 pub use jarosz::{downsample_64, jarosz_window};
 
 /// Images smaller than this on either side hash to zero with quality 0.

@@ -31,7 +31,7 @@ use ffmpeg_next as ffmpeg;
 use super::{frame_mod, frame_time, VideoHash, VpdqFrame};
 pub use super::{VideoInfo, VideoOptions};
 use crate::media::{check_dimensions, Limits, MediaError, MediaFormat, Source};
-use crate::pdq::{hash_luma, luma_row, Pdq};
+use crate::pdq::{hash_luma, luma_row, Pdq, Scratch};
 
 /// Most decoded frames of one video: 460 hours at 30 frames a second.
 pub const MAX_DECODED_FRAMES: u64 = 50_000_000;
@@ -67,7 +67,7 @@ impl Picture {
                 full_range,
             } => {
                 let table = luma_table(full_range);
-                let mut luma: Vec<f32> = data.iter().map(|&y| table[usize::from(y)]).collect();
+                let mut luma = Scratch::from_bytes(&data, |y| table[usize::from(y)]);
                 hash_luma(&mut luma, height, width)
             }
             Self::Rgb {
@@ -75,7 +75,7 @@ impl Picture {
                 width,
                 height,
             } => {
-                let mut luma = vec![0f32; width * height];
+                let mut luma = Scratch::zeroed(width * height);
                 luma_row(&data, 3, &mut luma);
                 hash_luma(&mut luma, height, width)
             }
