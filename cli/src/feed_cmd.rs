@@ -1,5 +1,5 @@
-//! `hallmark feed classify`: images in (arguments, or lines on stdin), one
-//! JSON line out per image, in input order. Bank problems come first, as
+//! `hallmark feed classify`: images and videos in (arguments, or lines on
+//! stdin), one JSON line out per input, in input order. Bank problems come first, as
 //! JSON lines too; the stream never stops for a bad input.
 
 use hallmark_core::Code;
@@ -30,17 +30,18 @@ pub enum Device {
 
 #[derive(Debug, Subcommand)]
 pub enum FeedCommand {
-    /// Hash images and match them against banks of known hashes: one JSON line per image.
+    /// Hash images and videos and match them against banks of known hashes: one JSON line per input.
     Classify(ClassifyArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
-    /// Image files; `-` (or none) reads one input a line from stdin: a path,
+    /// Image, video or vPDQ hash files; `-` (or none) reads one input a line from stdin: a path,
     /// a JSON string, or a JSON object with "path" (and an "id" echoed back).
     inputs: Vec<PathBuf>,
-    /// A bank of PDQ hashes: TSV (pdq_hex, label, note) or SQLite (table
-    /// hashes(pdq, label, note)). LABEL=FILE labels every hash of FILE. Repeatable.
+    /// A bank: TSV of PDQ hashes (pdq_hex, label, note), SQLite (tables
+    /// hashes(pdq, label, note) and/or videos(vpdq, label, note)), or a folder
+    /// of .vpdq.txt video hashes. LABEL=FILE labels every hash of FILE. Repeatable.
     #[arg(long = "bank", value_name = "[LABEL=]FILE", required = true)]
     banks: Vec<String>,
     /// A registry of signed originals: matches are labelled known-original,
@@ -54,6 +55,10 @@ pub struct ClassifyArgs {
     batch: u32,
     #[command(flatten)]
     threshold: crate::args::ThresholdArgs,
+    #[command(flatten)]
+    percents: crate::hash_cmd::PercentArgs,
+    #[command(flatten)]
+    video: crate::hash_cmd::VideoArgs,
     /// Who is trusted, for the provenance verdict.
     #[command(flatten)]
     trust: crate::args::TrustArgs,
@@ -136,7 +141,7 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
         }
         bad_lines += problems.len() as u64;
     }
-    if banks.is_empty() && args.registry.is_none() {
+    if banks.is_empty() && banks.videos().is_empty() && args.registry.is_none() {
         return Err(CliError::new(
             Code::BankEmpty,
             "no usable hash in any bank",
@@ -168,8 +173,13 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
         Some(Verifier::new(args.trust.store()?))
     };
     eprintln!(
-        "hallmark: feed: {} hashes from {} bank(s){} on {}",
+        "hallmark: feed: {} hashes{} from {} bank(s){} on {}",
         banks.len(),
+        match banks.videos().len() {
+            0 => String::new(),
+            1 => " and 1 video".to_string(),
+            n => format!(" and {n} videos"),
+        },
         args.banks.len(),
         if bad_lines > 0 {
             format!(" ({bad_lines} bad lines skipped)")
@@ -178,7 +188,10 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
         },
         engine.name()
     );
-    let mut classifier = Classifier::new(&banks, engine).with_threshold(args.threshold.threshold);
+    let mut classifier = Classifier::new(&banks, engine)
+        .with_threshold(args.threshold.threshold)
+        .with_video_options(args.video.options())
+        .with_video_percents(args.percents.query_percent, args.percents.compared_percent);
     if let Some(v) = &verifier {
         classifier = classifier.with_checker(hallmark_core::Checker::new(v));
     }

@@ -439,13 +439,19 @@ fn usage_errors_have_codes() {
 }
 
 #[test]
-fn a_video_in_a_feed_gets_its_provenance_and_an_error_for_its_hash() {
+fn a_video_in_a_feed_gets_its_provenance_and_its_vpdq_hash() {
+    // Before, a video was `format.unsupported`: feeds hashed no video.
     let s = setup();
     let video = corpus("c2pa-rs/media/video1.mp4");
     let run = classify(&s, "cpu", &[&video], &[]);
+    run.expect_code(0);
     let line = run.json();
-    assert_eq!(line["error"]["code"], "format.unsupported", "{line}");
-    assert_eq!(line["pdq"], Value::Null);
+    assert_eq!(line["error"], Value::Null, "{line}");
+    assert_eq!((&line["pdq"], &line["quality"]), (&Value::Null, &Value::Null));
+    // A frame a second of a 2-second video; no bank video to match.
+    assert_eq!(line["vpdq_frames"], 2);
+    assert_eq!(line["label"], "unknown");
+    assert_eq!(line["match"], Value::Null);
     // The whole report, as `hallmark verify --json` gives it.
     let verify = hallmark().args(["verify", "--json"]).arg(&video).run();
     assert_eq!(line["provenance"], verify.json());

@@ -296,6 +296,121 @@ fn match_against_a_video_bank_names_the_known_video_and_its_seconds() {
     assert!(text.contains("\n    00:"), "{text}");
 }
 
+/// `feed classify` with videos, video hash files and a featureless video,
+/// against a bank folder and a SQLite `videos` table: each record's label,
+/// percentages, seconds and bank, equal to what `compare` says of the pair.
+#[test]
+fn feed_classify_matches_videos_against_bank_folders_and_sqlite_videos() {
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = tmp.path().join("bank");
+    copy(
+        &vpdq("chair-orig-22-sd-bar.vpdq.txt"),
+        &folder.join("known-fake/chair-orig.vpdq.txt"),
+    );
+    copy(&vpdq("pattern-hd-no-bar.vpdq.txt"), &folder.join("pattern.vpdq.txt"));
+    let db = tmp.path().join("videos.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("CREATE TABLE videos(vpdq TEXT, label TEXT, note TEXT)")
+        .unwrap();
+    conn.execute("INSERT INTO videos VALUES ('0,100,zz,0.000', 'x', NULL)", [])
+        .unwrap();
+    let doorknob = std::fs::read_to_string(vpdq("doorknob-hd-no-bar.vpdq.txt")).unwrap();
+    conn.execute(
+        "INSERT INTO videos VALUES (?1, 'known-original', 'doorknob from the wire')",
+        [&doorknob],
+    )
+    .unwrap();
+    drop(conn);
+    let flat = tmp.path().join("flat.mp4");
+    encode(&["-f", "lavfi", "-i", "color=gray:s=64x64:d=2:r=25"], &flat);
+
+    let feed = |extra: &[&OsStr]| {
+        let mut args: Vec<&OsStr> = ["feed", "classify", "--no-provenance", "--bank"]
+            .map(OsStr::new)
+            .to_vec();
+        args.push(folder.as_os_str());
+        args.push(OsStr::new("--bank"));
+        args.push(db.as_os_str());
+        args.extend_from_slice(extra);
+        hallmark(&args)
+    };
+    let chair = vpdq("chair-20-sd-bar.mp4");
+    let door = vpdq("doorknob-hd-no-bar.mp4");
+    let pattern = vpdq("pattern-sd-grey-bar.vpdq.txt");
+    let (code, out, err) = feed(&[
+        chair.as_os_str(),
+        door.as_os_str(),
+        pattern.as_os_str(),
+        flat.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("hallmark: feed: 0 hashes and 3 videos from 2 bank(s) (1 bad lines skipped)"),
+        "{err}"
+    );
+    let lines: Vec<Value> = out.lines().map(json).collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    // The bad row first, by its row id.
+    assert_eq!(lines[0]["bank"], db.display().to_string());
+    assert_eq!(lines[0]["line"], 1);
+    assert_eq!(lines[0]["error"]["code"], "bank.line");
+    // The known fake, as `compare` says of the same pair.
+    let r = &lines[1];
+    assert_eq!(r["label"], "known-fake");
+    assert_eq!(r["vpdq_frames"], 21);
+    assert_eq!((&r["pdq"], &r["quality"]), (&Value::Null, &Value::Null));
+    let m = &r["match"];
+    assert_eq!(m["video"], "known-fake/chair-orig.vpdq.txt");
+    assert_eq!(m["note"], "chair-orig");
+    assert_eq!(m["bank"], folder.display().to_string());
+    assert_eq!((&m["distance"], &m["pdq"]), (&Value::Null, &Value::Null));
+    assert_eq!(m["query_match_percent"], 100.0);
+    assert_eq!(m["compared_match_percent"], 25.52870090634441);
+    let (_, compared, _) = hallmark(&[
+        "compare".as_ref(),
+        "--json".as_ref(),
+        chair.as_os_str(),
+        vpdq("chair-orig-22-sd-bar.vpdq.txt").as_os_str(),
+    ]);
+    let compared = json(&compared);
+    assert_eq!(m["compared_match_percent"], compared["compared_match_percent"]);
+    assert_eq!(m["segments"], compared["segments"]);
+    assert_eq!(m["segments"][0]["compared_end"], 22.0);
+    // The SQLite row, by its row id.
+    let r = &lines[2];
+    assert_eq!(r["label"], "known-original");
+    assert_eq!(r["vpdq_frames"], 4);
+    assert_eq!(r["match"]["video"], "videos row 2");
+    assert_eq!(r["match"]["note"], "doorknob from the wire");
+    assert_eq!(r["match"]["bank"], db.display().to_string());
+    assert_eq!(r["match"]["query_match_percent"], 100.0);
+    // A hash file is the video it stands for: the SD pattern is not the HD one.
+    assert_eq!(lines[3]["label"], "unknown");
+    assert_eq!(lines[3]["vpdq_frames"], 206);
+    assert_eq!(lines[3]["match"], Value::Null);
+    // A flat grey video: two frames (one a second), neither of quality 50.
+    assert_eq!(lines[4]["label"], "low-quality");
+    assert_eq!(lines[4]["vpdq_frames"], 2);
+    assert_eq!(lines[4]["error"], Value::Null);
+
+    // The percentages are flags: 25.5 % of the bank video is under 30 %, so
+    // the chair is unknown, and so is the doorknob (4 frames of the 120 its
+    // bank row holds); hashed at every frame, 98.8 % of the chair matches.
+    let thirty = ["--compared-percent", "30"].map(OsStr::new);
+    let (code, out, err) = feed(&[thirty[0], thirty[1], chair.as_os_str(), door.as_os_str()]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<Value> = out.lines().skip(1).map(json).collect();
+    assert_eq!(lines[0]["label"], "unknown");
+    assert_eq!(lines[1]["label"], "unknown");
+    let every = ["--seconds-per-hash", "0"].map(OsStr::new);
+    let (code, out, err) = feed(&[every[0], every[1], thirty[0], thirty[1], chair.as_os_str()]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<Value> = out.lines().skip(1).map(json).collect();
+    assert_eq!(lines[0]["label"], "known-fake");
+    assert_eq!(lines[0]["vpdq_frames"], 614);
+    assert_eq!(lines[0]["match"]["compared_match_percent"], 98.79154078549848);
+}
+
 #[test]
 fn an_empty_video_bank_is_a_usage_error() {
     let bank = tempfile::tempdir().unwrap();

@@ -1,5 +1,7 @@
 //! Banks for feeds: many hash lists (TSV or SQLite), merged into one packed
-//! set that the feed's CPU index and tensor matcher both search.
+//! set that the feed's CPU index and tensor matcher both search; and the
+//! video hashes of those banks (folders of `.vpdq.txt` files, or a SQLite
+//! table `videos`), merged into one [`VideoBank`].
 //!
 //! Memory per hash: 32 bytes packed, a label index and the note's span in one
 //! shared arena, so ten million hashes fit in about half a gigabyte.
@@ -12,6 +14,7 @@ use std::path::Path;
 use super::{clean_field, clean_label, parse_tsv_line, TsvLine, MAX_LINE};
 use crate::input::{read_bounded_line, BoundedLine};
 use crate::pdq::PdqHash;
+use crate::vpdq::{parse_text, VideoBank, MAX_BANK_FRAMES, MAX_BANK_VIDEOS, MAX_HASH_FILE_BYTES};
 
 /// Most distinct labels a bank set holds (labels are categories, not notes).
 pub const MAX_LABELS: usize = 4096;
@@ -67,13 +70,24 @@ pub struct BankRef<'a> {
 /// Every hash of every bank, in load order (bank by bank, line by line): the
 /// id of a hash is its position, and ties between equally near hashes go to
 /// the lower id.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct BankSet {
     lanes: Vec<[u64; 4]>,
     slots: Vec<Slot>,
     labels: Vec<String>,
     sources: Vec<String>,
     notes: String,
+    videos: VideoBank,
+    /// The source of each video, by its id in `videos`.
+    video_sources: Vec<u32>,
+}
+
+/// A bank video as feeds report it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VideoRef<'a> {
+    pub entry: &'a crate::vpdq::VideoEntry,
+    /// The bank (folder or SQLite file) it came from, as given.
+    pub bank: &'a str,
 }
 
 impl BankSet {
@@ -87,6 +101,41 @@ impl BankSet {
 
     pub fn is_empty(&self) -> bool {
         self.lanes.is_empty()
+    }
+
+    /// The video hashes of every bank.
+    pub fn videos(&self) -> &VideoBank {
+        &self.videos
+    }
+
+    /// The video with this id ([`crate::vpdq::VideoMatch::id`]).
+    pub fn video(&self, id: usize) -> Option<VideoRef<'_>> {
+        let entry = self.videos.entries().get(id)?;
+        let bank = self
+            .video_sources
+            .get(id)
+            .and_then(|&s| self.sources.get(s as usize))
+            .map_or("", String::as_str);
+        Some(VideoRef { entry, bank })
+    }
+
+    /// Add a video; a problem (and the bank full) past the video bank's caps.
+    fn push_video(
+        &mut self,
+        label: &str,
+        note: &str,
+        file: String,
+        hash: crate::vpdq::VideoHash,
+        source: u32,
+    ) -> Result<bool, BankError> {
+        // Its label counts against the cap, as a picture hash's does.
+        let label = self.label_index(label)?;
+        let label = self.labels[label as usize].clone();
+        if !self.videos.push(&label, note, file, hash) {
+            return Ok(false);
+        }
+        self.video_sources.push(source);
+        Ok(true)
     }
 
     /// The packed hashes, by id ([`PdqHash::lanes`] form).
@@ -140,9 +189,11 @@ impl BankSet {
         self.lanes.push(hash.lanes());
     }
 
-    /// Add a bank file: SQLite (recognised by its header) or TSV. `label`,
-    /// when given, is the label of every entry of this bank (overriding the
-    /// file's own). Returns the lines that were skipped; the rest are added.
+    /// Add a bank: a folder of `.vpdq.txt` video hashes (labelled by their
+    /// subfolder, as [`VideoBank::load_dir`] reads them), or a file, SQLite
+    /// (recognised by its header) or TSV. `label`, when given, is the label
+    /// of every entry of this bank (overriding the file's own). Returns the
+    /// lines (rows, hash files) that were skipped; the rest are added.
     pub fn load(
         &mut self,
         path: &Path,
@@ -153,6 +204,9 @@ impl BankSet {
             bank: name.to_string(),
             message,
         };
+        if path.is_dir() {
+            return self.load_video_dir(path, name, label);
+        }
         let mut file = File::open(path).map_err(|e| unreadable(e.to_string()))?;
         let mut magic = [0u8; 16];
         let n = read_prefix(&mut file, &mut magic).map_err(|e| unreadable(e.to_string()))?;
@@ -166,6 +220,44 @@ impl BankSet {
             let file = File::open(path).map_err(|e| unreadable(e.to_string()))?;
             self.load_tsv(BufReader::new(file), name, source, forced)
         }
+    }
+
+    /// Add a folder of video hash files. A file that can't be used is a
+    /// problem with line 0 and the file named in its message.
+    fn load_video_dir(
+        &mut self,
+        path: &Path,
+        name: &str,
+        label: Option<&str>,
+    ) -> Result<Vec<BankProblem>, BankError> {
+        let (bank, skipped) = VideoBank::load_dir(path).map_err(|e| BankError::Unreadable {
+            bank: name.to_string(),
+            message: e.to_string(),
+        })?;
+        let source = self.sources.len() as u32;
+        self.sources.push(name.to_string());
+        let problem = |message: String| BankProblem {
+            bank: name.to_string(),
+            line: 0,
+            code: Code::BankLine,
+            message,
+        };
+        let mut problems: Vec<BankProblem> = skipped
+            .into_iter()
+            .map(|p| {
+                let file = p.path.strip_prefix(path).unwrap_or(&p.path);
+                problem(format!("{}: {}", file.display(), p.message))
+            })
+            .collect();
+        for entry in bank.entries() {
+            let label = label.unwrap_or(&entry.label);
+            let file = entry.file.clone();
+            if !self.push_video(label, &entry.note, file.clone(), entry.hash.clone(), source)? {
+                problems.push(problem(format!("{file}: {}", full())));
+                break;
+            }
+        }
+        Ok(problems)
     }
 
     /// Add TSV lines (`pdq_hex<TAB>label<TAB>note`; `#` comments and blank
@@ -227,9 +319,12 @@ impl BankSet {
         Ok(problems)
     }
 
-    /// Add the rows of a SQLite bank: table `hashes` with columns `pdq` (64
-    /// hex digits, or a 32-byte blob in [`PdqHash::lanes`] little-endian
-    /// order), `label` and `note` (either may be NULL). Opened read-only.
+    /// Add the rows of a SQLite bank, opened read-only: table `hashes` with
+    /// columns `pdq` (64 hex digits, or a 32-byte blob in [`PdqHash::lanes`]
+    /// little-endian order), `label` and `note` (either may be NULL); and/or
+    /// table `videos` with columns `vpdq` (a video's hash in the reference's
+    /// text format, as `hallmark hash --format vpdq` writes it), `label` and
+    /// `note`. At least one of the two must be there.
     fn load_sqlite(
         &mut self,
         path: &Path,
@@ -237,21 +332,60 @@ impl BankSet {
         source: u32,
         forced: Option<u32>,
     ) -> Result<Vec<BankProblem>, BankError> {
-        use rusqlite::{types::ValueRef, Connection, OpenFlags};
+        use rusqlite::{Connection, OpenFlags};
         let unreadable = |e: rusqlite::Error| BankError::Unreadable {
             bank: name.to_string(),
-            message: format!("SQLite bank: {e} (expected a table hashes(pdq, label, note))"),
+            message: format!("SQLite bank: {e}"),
         };
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(unreadable)?;
+        let table = |t: &str| -> Result<bool, BankError> {
+            conn.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [t],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(unreadable)
+        };
+        let (hashes, videos) = (table("hashes")?, table("videos")?);
+        if !hashes && !videos {
+            return Err(BankError::Unreadable {
+                bank: name.to_string(),
+                message: "SQLite bank: no table hashes(pdq, label, note) or videos(vpdq, label, note)"
+                    .into(),
+            });
+        }
+        let mut problems = Vec::new();
+        if hashes {
+            self.load_sqlite_hashes(&conn, name, source, forced, &mut problems)?;
+        }
+        if videos {
+            self.load_sqlite_videos(&conn, name, source, forced, &mut problems)?;
+        }
+        Ok(problems)
+    }
+
+    fn load_sqlite_hashes(
+        &mut self,
+        conn: &rusqlite::Connection,
+        name: &str,
+        source: u32,
+        forced: Option<u32>,
+        problems: &mut Vec<BankProblem>,
+    ) -> Result<(), BankError> {
+        use rusqlite::types::ValueRef;
+        let unreadable = |e: rusqlite::Error| BankError::Unreadable {
+            bank: name.to_string(),
+            message: format!("SQLite bank: {e} (expected a table hashes(pdq, label, note))"),
+        };
         let mut stmt = conn
             .prepare("SELECT rowid, pdq, label, note FROM hashes ORDER BY rowid")
             .map_err(unreadable)?;
         let mut rows = stmt.query([]).map_err(unreadable)?;
-        let mut problems = Vec::new();
         let text = |v: ValueRef<'_>| -> String {
             match v {
                 ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
@@ -289,8 +423,77 @@ impl BankSet {
             let note = text(row.get_ref(3).unwrap_or(ValueRef::Null));
             self.push(hash, label, source, &note);
         }
-        Ok(problems)
+        Ok(())
     }
+
+    fn load_sqlite_videos(
+        &mut self,
+        conn: &rusqlite::Connection,
+        name: &str,
+        source: u32,
+        forced: Option<u32>,
+        problems: &mut Vec<BankProblem>,
+    ) -> Result<(), BankError> {
+        use rusqlite::types::ValueRef;
+        let unreadable = |e: rusqlite::Error| BankError::Unreadable {
+            bank: name.to_string(),
+            message: format!("SQLite bank: {e} (expected a table videos(vpdq, label, note))"),
+        };
+        let mut stmt = conn
+            .prepare("SELECT rowid, vpdq, label, note FROM videos ORDER BY rowid")
+            .map_err(unreadable)?;
+        let mut rows = stmt.query([]).map_err(unreadable)?;
+        let text = |v: ValueRef<'_>| -> String {
+            match v {
+                ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                ValueRef::Integer(i) => i.to_string(),
+                _ => String::new(),
+            }
+        };
+        while let Some(row) = rows.next().map_err(unreadable)? {
+            let rowid: i64 = row.get(0).unwrap_or_default();
+            let line = u64::try_from(rowid).unwrap_or_default();
+            let problem = |message: String| BankProblem {
+                bank: name.to_string(),
+                line,
+                code: Code::BankLine,
+                message,
+            };
+            let hash = match row.get_ref(1) {
+                Ok(ValueRef::Text(t)) if t.len() as u64 > MAX_HASH_FILE_BYTES => Err(format!(
+                    "vpdq is longer than {MAX_HASH_FILE_BYTES} bytes"
+                )),
+                Ok(ValueRef::Text(t)) => match std::str::from_utf8(t) {
+                    Ok(t) => parse_text(t).map_err(|e| format!("vpdq: {e}")),
+                    Err(_) => Err("vpdq is not UTF-8 text".into()),
+                },
+                _ => Err("vpdq is not text in the vPDQ format (frame,quality,pdq,time lines)".into()),
+            };
+            let hash = match hash {
+                Ok(hash) => hash,
+                Err(message) => {
+                    problems.push(problem(message));
+                    continue;
+                }
+            };
+            let label = match forced {
+                Some(l) => self.labels[l as usize].clone(),
+                None => text(row.get_ref(2).unwrap_or(ValueRef::Null)),
+            };
+            let note = text(row.get_ref(3).unwrap_or(ValueRef::Null));
+            let file = format!("videos row {rowid}");
+            if !self.push_video(&label, &note, file, hash, source)? {
+                problems.push(problem(full()));
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a video was not added: the merged video bank is full.
+fn full() -> String {
+    format!("the video bank is full ({MAX_BANK_VIDEOS} videos or {MAX_BANK_FRAMES} frames)")
 }
 
 fn read_prefix(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -353,6 +556,64 @@ mod tests {
             (e.label, e.note, e.bank),
             ("known-original", "note", "b.tsv")
         );
+    }
+
+    /// Three frames of a video hash, in the reference's text format.
+    fn video_text() -> String {
+        (0..3)
+            .map(|i| format!("{i},100,{BRIDGE},{i}.000\n"))
+            .collect()
+    }
+
+    #[test]
+    fn a_folder_bank_holds_videos_labelled_by_subfolder_or_by_force() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("known-fake")).unwrap();
+        std::fs::write(dir.path().join("known-fake/a.vpdq.txt"), video_text()).unwrap();
+        std::fs::write(dir.path().join("b.vpdq.txt"), "not,a,hash\n").unwrap();
+        let mut set = BankSet::new();
+        let problems = set.load(dir.path(), "bank", None).unwrap();
+        assert_eq!(problems.len(), 1);
+        assert_eq!((problems[0].line, problems[0].code), (0, Code::BankLine));
+        assert!(problems[0].message.starts_with("b.vpdq.txt: line 1: "), "{problems:?}");
+        assert_eq!((set.len(), set.videos().len()), (0, 1));
+        let v = set.video(0).unwrap();
+        assert_eq!((v.entry.label.as_str(), v.entry.note.as_str()), ("known-fake", "a"));
+        assert_eq!((v.entry.file.as_str(), v.bank), ("known-fake/a.vpdq.txt", "bank"));
+        assert_eq!(v.entry.hash.len(), 3);
+        set.load(dir.path(), "again", Some("known-original")).unwrap();
+        assert_eq!(set.video(1).unwrap().entry.label, "known-original");
+        assert_eq!(set.video(1).unwrap().bank, "again");
+        assert!(set.video(2).is_none());
+    }
+
+    #[test]
+    fn a_sqlite_bank_needs_a_hashes_or_a_videos_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("b.db");
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("CREATE TABLE other(x)").unwrap();
+        drop(conn);
+        let err = BankSet::new().load(&db, "b.db", None).unwrap_err();
+        assert_eq!(err.code(), Code::BankUnreadable);
+        assert_eq!(
+            err.to_string(),
+            "b.db: SQLite bank: no table hashes(pdq, label, note) or videos(vpdq, label, note)"
+        );
+        // A videos table alone is a bank; a blob where the text should be is a bad row.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("CREATE TABLE videos(vpdq, label, note)").unwrap();
+        conn.execute("INSERT INTO videos VALUES (?1, NULL, 'n')", [video_text()])
+            .unwrap();
+        conn.execute("INSERT INTO videos VALUES (x'00ff', 'x', NULL)", [])
+            .unwrap();
+        drop(conn);
+        let mut set = BankSet::new();
+        let problems = set.load(&db, "b.db", None).unwrap();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].line, 2);
+        let v = set.video(0).unwrap();
+        assert_eq!((v.entry.label.as_str(), v.entry.file.as_str()), (DEFAULT_LABEL, "videos row 1"));
     }
 
     #[test]

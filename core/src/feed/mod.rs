@@ -1,7 +1,14 @@
-//! Classifying feeds (`hallmark feed classify`): many images in, one record
-//! out per image, in input order: its PDQ hash, the nearest hash of the
-//! banks (known fakes, known originals…) within the threshold, and the
-//! verdict of any embedded manifest.
+//! Classifying feeds (`hallmark feed classify`): many images and videos in,
+//! one record out per input, in input order: its PDQ hash (a video: its
+//! vPDQ hash, a frame every [`VideoOptions::seconds_per_hash`]), the nearest
+//! hash of the banks (known fakes, known originals…) within the threshold
+//! (a video: the bank video that matches best by the reference rule, see
+//! [`crate::vpdq::compare`]), and the verdict of any embedded manifest.
+//!
+//! Videos (MP4, MOV, AVI; feature `video`) are decoded and hashed while the
+//! batch is prepared, one decoding thread each (the batch already uses every
+//! core); a vPDQ hash file in the reference's text format is read as the
+//! video it stands for.
 //!
 //! Files are read, decoded (JPEG at reduced scale, see
 //! [`crate::pixels::decode_for_pdq`]) and verified on every core, a batch
@@ -50,6 +57,7 @@ use crate::bank::{BankSet, LOW_QUALITY, UNKNOWN};
 use crate::check::Checker;
 use crate::media::{load, Limits, Loaded};
 use crate::pdq::{Pdq, PdqHash, MIN_MATCH_QUALITY};
+use crate::vpdq::{CompareOptions, Segment, VideoHash, VideoOptions};
 use crate::pixels::{decode_for_pdq, PdqPixels};
 use crate::registry::{Recovery, Registry};
 use crate::report::{ErrorInfo, Report};
@@ -59,16 +67,43 @@ pub const KNOWN_ORIGINAL: &str = "known-original";
 /// Largest `--threshold` accepted ([`crate::pdq::MAX_MATCH_THRESHOLD`]).
 pub const MAX_THRESHOLD: u32 = crate::pdq::MAX_MATCH_THRESHOLD;
 
-/// A bank (or registry) hash that an image matched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A bank (or registry) hash that an image matched, or a bank video that a
+/// video matched. Every key is always present, null where it doesn't apply.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FeedMatch {
     pub label: String,
-    pub distance: u32,
+    /// Bits between the two PDQ hashes; null for a video.
+    pub distance: Option<u32>,
     pub note: String,
-    /// The bank file (or registry) it came from.
+    /// The bank file or folder (or registry) it came from.
     pub bank: String,
-    /// The matched hash.
-    pub pdq: String,
+    /// The matched hash; null for a video.
+    pub pdq: Option<String>,
+    /// The matched video: its hash file below the bank folder, or `videos
+    /// row N` of a SQLite bank; null for a picture.
+    pub video: Option<String>,
+    /// Shares of the two videos' distinct good frames that match (videos).
+    pub query_match_percent: Option<f64>,
+    pub compared_match_percent: Option<f64>,
+    /// Which seconds of the query show which seconds of the bank video.
+    pub segments: Option<Vec<Segment>>,
+}
+
+impl FeedMatch {
+    /// A picture's match: `distance` bits from `pdq`.
+    fn picture(label: &str, distance: u32, note: &str, bank: &str, pdq: &PdqHash) -> Self {
+        Self {
+            label: label.to_string(),
+            distance: Some(distance),
+            note: note.to_string(),
+            bank: bank.to_string(),
+            pdq: Some(pdq.to_hex()),
+            video: None,
+            query_match_percent: None,
+            compared_match_percent: None,
+            segments: None,
+        }
+    }
 }
 
 /// One output record. Every key is always present (null when it does not
@@ -82,6 +117,8 @@ pub struct FeedRecord {
     pub path: Option<String>,
     pub pdq: Option<String>,
     pub quality: Option<u8>,
+    /// A video's hashed frames (null for a picture).
+    pub vpdq_frames: Option<usize>,
     /// The match's label, [`UNKNOWN`], or [`LOW_QUALITY`]; null on error.
     pub label: Option<String>,
     #[serde(rename = "match")]
@@ -101,6 +138,7 @@ impl FeedRecord {
             path: input.path.map(|p| p.display().to_string()),
             pdq: None,
             quality: None,
+            vpdq_frames: None,
             label: None,
             matched: None,
             provenance: None,
@@ -121,6 +159,8 @@ struct Prepared {
 struct Decoded {
     pdq: Option<Pdq>,
     pixels: Option<PdqPixels>,
+    /// A video's hash (then `pdq` and `pixels` are `None`).
+    video: Option<VideoHash>,
     /// The file's own width and height (for a registry recovery's summary).
     size: (u32, u32),
 }
@@ -132,13 +172,24 @@ fn error_info(code: Code, message: impl ToString) -> ErrorInfo {
     }
 }
 
-/// Read, decode and verify one input.
-fn prepare(
-    input: FeedInput,
-    checker: Option<&Checker>,
-    limits: &Limits,
+/// What every input of a batch is prepared with.
+#[derive(Clone, Copy)]
+struct Work<'a> {
+    checker: Option<&'a Checker<'a>>,
+    limits: &'a Limits,
+    /// Hash pictures now (CPU engine), or hand their pixels to the engine.
     hash_now: bool,
-) -> Prepared {
+    video: &'a VideoOptions,
+}
+
+/// Read, decode and verify one input.
+fn prepare(input: FeedInput, work: Work<'_>) -> Prepared {
+    let Work {
+        checker,
+        limits,
+        hash_now,
+        video,
+    } = work;
     let mut provenance = None;
     let outcome = match (&input.problem, &input.path) {
         (Some(problem), _) => Err(problem.clone()),
@@ -146,6 +197,7 @@ fn prepare(
             Some(pdq) => Ok(Decoded {
                 pdq: Some(pdq),
                 pixels: None,
+                video: None,
                 size: (0, 0),
             }),
             None => Err(error_info(Code::FeedInput, "no path")),
@@ -153,6 +205,17 @@ fn prepare(
         (None, Some(path)) => (|| {
             let file = crate::input::open_input(path).map_err(|e| error_info(e.code(), &e))?;
             let loaded = load(&file, limits).map_err(|e| error_info(e.code(), &e))?;
+            if let Loaded::Bytes(bytes) = &loaded {
+                if crate::vpdq::looks_like_text(bytes) {
+                    // A vPDQ hash file: the video it stands for, no manifest.
+                    return Ok(Decoded {
+                        pdq: None,
+                        pixels: None,
+                        video: Some(hash_file(bytes)?),
+                        size: (0, 0),
+                    });
+                }
+            }
             // Provenance first: a file without pixels to hash (audio, video,
             // AVIF…) still gets its verdict.
             let source = loaded.source(&file);
@@ -164,10 +227,12 @@ fn prepare(
             let bytes = match &loaded {
                 Loaded::Bytes(bytes) => bytes,
                 Loaded::Streamed { format, .. } => {
-                    return Err(error_info(
-                        Code::FormatUnsupported,
-                        format!("{}: no pixels to hash (audio and video)", format.mime()),
-                    ))
+                    return Ok(Decoded {
+                        pdq: None,
+                        pixels: None,
+                        video: Some(hash_video(source, *format, limits, video)?),
+                        size: (0, 0),
+                    })
                 }
             };
             let probe = crate::media::probe(bytes, limits).map_err(|e| error_info(e.code(), &e))?;
@@ -180,6 +245,7 @@ fn prepare(
             Ok(Decoded {
                 pdq,
                 pixels,
+                video: None,
                 size: (probe.width, probe.height),
             })
         })(),
@@ -191,16 +257,52 @@ fn prepare(
     }
 }
 
-/// [`prepare`] a batch on every core, in input order.
-fn prepare_all(
-    inputs: Vec<FeedInput>,
-    checker: Option<&Checker>,
+/// A vPDQ hash file's text, parsed.
+fn hash_file(bytes: &[u8]) -> Result<VideoHash, ErrorInfo> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| error_info(Code::FormatMalformed, "not a vPDQ hash file: not UTF-8 text"))?;
+    crate::vpdq::parse_text(text)
+        .map_err(|e| error_info(e.code(), format!("not a vPDQ hash file: {e}")))
+}
+
+/// A video's vPDQ hash, decoded on one thread (the batch uses every core).
+#[cfg(feature = "video")]
+fn hash_video(
+    source: crate::media::Source<'_>,
+    format: crate::media::MediaFormat,
     limits: &Limits,
-    hash_now: bool,
-) -> Vec<Prepared> {
+    options: &VideoOptions,
+) -> Result<VideoHash, ErrorInfo> {
+    let options = VideoOptions {
+        threads: 1,
+        ..*options
+    };
+    crate::vpdq::decode::hash_video(source, format, limits, &options)
+        .map(|(_, hash)| hash)
+        .map_err(|e| error_info(e.code(), &e))
+}
+
+#[cfg(not(feature = "video"))]
+fn hash_video(
+    _source: crate::media::Source<'_>,
+    format: crate::media::MediaFormat,
+    _limits: &Limits,
+    _options: &VideoOptions,
+) -> Result<VideoHash, ErrorInfo> {
+    Err(error_info(
+        Code::FormatUnsupported,
+        format!(
+            "{}: this build decodes no video (built without the `video` feature)",
+            format.mime()
+        ),
+    ))
+}
+
+/// [`prepare`] a batch on every core, in input order.
+fn prepare_all(inputs: Vec<FeedInput>, work: Work<'_>) -> Vec<Prepared> {
     inputs
         .into_par_iter()
-        .map(|input| prepare(input, checker, limits, hash_now))
+        .map(|input| prepare(input, work))
         .collect()
 }
 
@@ -213,6 +315,8 @@ pub struct Classifier<'a> {
     registry: Option<&'a Registry>,
     threshold: u32,
     limits: Limits,
+    video: VideoOptions,
+    compare: CompareOptions,
 }
 
 impl<'a> Classifier<'a> {
@@ -226,7 +330,24 @@ impl<'a> Classifier<'a> {
             registry: None,
             threshold: crate::pdq::DEFAULT_MATCH_THRESHOLD,
             limits: Limits::default(),
+            video: VideoOptions::default(),
+            compare: CompareOptions::default(),
         }
+    }
+
+    /// How videos are hashed (a frame every `seconds_per_hash`; the thread
+    /// count is ignored: each video decodes on one).
+    pub fn with_video_options(mut self, options: VideoOptions) -> Self {
+        self.video = options;
+        self
+    }
+
+    /// The reference rule's two percentages for matching videos (their frame
+    /// distance is the threshold, their quality floor 50).
+    pub fn with_video_percents(mut self, query_percent: f64, compared_percent: f64) -> Self {
+        self.compare.query_percent = query_percent;
+        self.compare.compared_percent = compared_percent;
+        self
     }
 
     /// Check every input with `checker` (the record's `provenance`), under
@@ -247,7 +368,17 @@ impl<'a> Classifier<'a> {
     /// Largest Hamming distance that matches (clamped to [`MAX_THRESHOLD`]).
     pub fn with_threshold(mut self, threshold: u32) -> Self {
         self.threshold = threshold.min(MAX_THRESHOLD);
+        self.compare.distance = self.threshold;
         self
+    }
+
+    fn work(&self) -> Work<'_> {
+        Work {
+            checker: self.checker.as_ref(),
+            limits: &self.limits,
+            hash_now: self.engine.hashes_while_decoding(),
+            video: &self.video,
+        }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -256,13 +387,7 @@ impl<'a> Classifier<'a> {
 
     /// Classify one batch; records come back in input order.
     pub fn classify(&self, inputs: Vec<FeedInput>) -> Vec<FeedRecord> {
-        let hash_now = self.engine.hashes_while_decoding();
-        self.finish(prepare_all(
-            inputs,
-            self.checker.as_ref(),
-            &self.limits,
-            hash_now,
-        ))
+        self.finish(prepare_all(inputs, self.work()))
     }
 
     /// Classify a stream, `batch` inputs at a time (decoding the next batch
@@ -275,16 +400,15 @@ impl<'a> Classifier<'a> {
         mut emit: impl FnMut(FeedRecord),
     ) -> u64 {
         let batch = batch.max(1);
-        let (checker, limits) = (self.checker.as_ref(), &self.limits);
-        let hash_now = self.engine.hashes_while_decoding();
+        let work = self.work();
         let mut errors = 0u64;
         let mut inputs = inputs.peekable();
         std::thread::scope(|scope| {
-            let (to_workers, work) = mpsc::sync_channel::<Vec<FeedInput>>(1);
+            let (to_workers, batches) = mpsc::sync_channel::<Vec<FeedInput>>(1);
             let (to_main, done) = mpsc::sync_channel::<Vec<Prepared>>(1);
             scope.spawn(move || {
-                for inputs in work {
-                    let prepared = prepare_all(inputs, checker, limits, hash_now);
+                for inputs in batches {
+                    let prepared = prepare_all(inputs, work);
                     if to_main.send(prepared).is_err() {
                         break;
                     }
@@ -335,6 +459,9 @@ impl<'a> Classifier<'a> {
             record.provenance = p.provenance;
             match p.outcome {
                 Err(e) => record.error = Some(e),
+                Ok(Decoded {
+                    video: Some(video), ..
+                }) => self.match_video(&video, &mut record),
                 Ok(decoded) => {
                     let pdq = match (decoded.pdq, decoded.pixels.is_some(), &mut hashed) {
                         (Some(pdq), _, _) => Ok(pdq),
@@ -368,13 +495,9 @@ impl<'a> Classifier<'a> {
             let record = &mut records[at];
             let bank_match = match &nearest {
                 Ok(found) => found.get(k).copied().flatten().and_then(|(id, distance)| {
-                    self.banks.get(id).map(|e| FeedMatch {
-                        label: e.label.to_string(),
-                        distance,
-                        note: e.note.to_string(),
-                        bank: e.bank.to_string(),
-                        pdq: e.hash.to_hex(),
-                    })
+                    self.banks
+                        .get(id)
+                        .map(|e| FeedMatch::picture(e.label, distance, e.note, e.bank, &e.hash))
                 }),
                 Err(e) => {
                     record.error = Some(error_info(e.code(), e));
@@ -394,6 +517,35 @@ impl<'a> Classifier<'a> {
             }
         }
         records
+    }
+
+    /// Label a video by the bank video that matches it best (highest
+    /// query-match share, then compared-match share, then load order).
+    fn match_video(&self, video: &VideoHash, record: &mut FeedRecord) {
+        record.vpdq_frames = Some(video.len());
+        if !video.frames.iter().any(|f| f.quality >= MIN_MATCH_QUALITY) {
+            record.label = Some(LOW_QUALITY.into());
+            return;
+        }
+        record.label = Some(UNKNOWN.into());
+        let videos = self.banks.videos();
+        let Some(best) = videos.matches(video, &self.compare).into_iter().next() else {
+            return;
+        };
+        let bank = self.banks.video(best.id).map_or("", |v| v.bank);
+        let c = best.comparison;
+        record.label = Some(best.entry.label.clone());
+        record.matched = Some(FeedMatch {
+            label: best.entry.label.clone(),
+            distance: None,
+            note: best.entry.note.clone(),
+            bank: bank.to_string(),
+            pdq: None,
+            video: Some(best.entry.file.clone()),
+            query_match_percent: Some(c.query_match_percent),
+            compared_match_percent: Some(c.compared_match_percent),
+            segments: Some(c.segments),
+        });
     }
 
     /// The registry's nearest signed original; an unsigned image that shows
@@ -419,12 +571,12 @@ impl<'a> Classifier<'a> {
             Some(title) => format!("{}: {title}", entry.signer.display_name()),
             None => entry.signer.display_name(),
         };
-        Some(FeedMatch {
-            label: KNOWN_ORIGINAL.into(),
+        Some(FeedMatch::picture(
+            KNOWN_ORIGINAL,
             distance,
-            note,
-            bank: registry.path().to_string(),
-            pdq: entry.pdq.to_hex(),
-        })
+            &note,
+            registry.path(),
+            &entry.pdq,
+        ))
     }
 }

@@ -9,6 +9,7 @@ use std::fmt;
 
 mod jarosz;
 mod scratch;
+#[cfg(feature = "video")]
 pub(crate) use scratch::Scratch;
 pub use jarosz::{downsample_64, jarosz_window};
 

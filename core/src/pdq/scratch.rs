@@ -43,7 +43,8 @@ impl Scratch {
         Self(v)
     }
 
-    /// A buffer holding `values`, mapped from bytes by `f`.
+    /// A buffer holding `bytes`, each mapped by `f`.
+    #[cfg(feature = "video")]
     pub fn from_bytes(bytes: &[u8], f: impl Fn(u8) -> f32) -> Self {
         let mut s = Self::zeroed(bytes.len());
         for (d, &b) in s.0.iter_mut().zip(bytes) {

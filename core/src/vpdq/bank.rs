@@ -28,7 +28,7 @@ pub const MAX_BANK_FRAMES: usize = 20_000_000;
 /// How deep below the bank folder files are looked for.
 const MAX_DEPTH: usize = 8;
 /// Largest hash file read, in bytes (the text of [`super::MAX_TEXT_FRAMES`] frames).
-const MAX_FILE_BYTES: u64 = 256 << 20;
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
 
 /// One known video.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,6 +50,8 @@ pub struct VideoBankProblem {
 /// A bank video that matched a query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VideoMatch<'a> {
+    /// The entry's position in the bank ([`VideoBank::entries`]).
+    pub id: usize,
     pub entry: &'a VideoEntry,
     pub comparison: Comparison,
 }
@@ -199,7 +201,11 @@ impl VideoBank {
                 let comparison = compare(query, &entry.hash, options);
                 comparison
                     .matched
-                    .then_some(VideoMatch { entry, comparison })
+                    .then_some(VideoMatch {
+                        id: i as usize,
+                        entry,
+                        comparison,
+                    })
             })
             .collect();
         out.sort_by(|a, b| {

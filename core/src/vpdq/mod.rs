@@ -17,7 +17,7 @@ mod text;
 
 pub use bank::{
     VideoBank, VideoBankProblem, VideoEntry, VideoMatch, HASH_FILE_SUFFIX, MAX_BANK_FRAMES,
-    MAX_BANK_VIDEOS,
+    MAX_BANK_VIDEOS, MAX_FILE_BYTES as MAX_HASH_FILE_BYTES,
 };
 pub use binding::{
     clock_ranges, clock_span, compare_signed, signed_frames, soft_binding, SignedFrame, TimeRange,
