@@ -213,6 +213,23 @@ fn lookup(files: &[PathBuf], db: &Path, threshold: u32, json: bool) -> Result<u8
                 };
                 outln!("{}  {count}{note}", render::escape(&name));
                 for m in &found.matches {
+                    if let Some(v) = &m.video {
+                        outln!(
+                            "  {:.1} % of its frames match  {} ({:.1} % of that video's)",
+                            v.query_match_percent,
+                            entry_line(&m.entry),
+                            v.compared_match_percent
+                        );
+                        for s in &v.segments {
+                            outln!(
+                                "    {} = {} of entry {}",
+                                hallmark_core::vpdq::clock_span(s.query_start, s.query_end),
+                                hallmark_core::vpdq::clock_span(s.compared_start, s.compared_end),
+                                m.entry.id
+                            );
+                        }
+                        continue;
+                    }
                     let how = if m.pixel_digest_match {
                         "  identical pixels"
                     } else {

@@ -411,6 +411,123 @@ fn feed_classify_matches_videos_against_bank_folders_and_sqlite_videos() {
     assert_eq!(lines[0]["match"]["compared_match_percent"], 98.79154078549848);
 }
 
+/// A registry holding a signed video recovers a stripped, re-encoded,
+/// resized copy of it by vPDQ (verify, lookup, feed), and nothing else; a
+/// registry of schema version 1 (no videos) is brought up to date when opened.
+/// Before, `registry add` refused a video (`format.unsupported`).
+#[test]
+fn a_stripped_copy_of_a_registered_video_is_recovered_by_vpdq() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("registry.db");
+    let signed = corpus("c2pa-rs/media/video1.mp4");
+    // A version 1 registry holding a picture (made now, then taken back to
+    // version 1, which had no video table).
+    let (code, _, err) = hallmark(&[
+        "registry".as_ref(),
+        "add".as_ref(),
+        corpus("c2pa-rs/CA.jpg").as_os_str(),
+        "--db".as_ref(),
+        db.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("DROP TABLE video_hashes; PRAGMA user_version = 1;")
+        .unwrap();
+    drop(conn);
+    let (code, out, err2) = hallmark(&[
+        "registry".as_ref(),
+        "add".as_ref(),
+        "--json".as_ref(),
+        signed.as_os_str(),
+        "--db".as_ref(),
+        db.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{err2}");
+    let added = json(&out);
+    assert_eq!(added["status"], "added");
+    let entry = &added["entry"];
+    assert_eq!(entry["format"], "video/mp4");
+    assert_eq!((&entry["width"], &entry["height"]), (&Value::from(720), &Value::from(1280)));
+    let version: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+
+    // Stripped of its credentials: re-encoded as MPEG-4 at half the width.
+    let stripped = tmp.path().join("reposted.mp4");
+    let signed_s = signed.to_str().unwrap();
+    encode(&["-i", signed_s, "-map", "0:v", "-vf", "scale=360:-2"], &stripped);
+    let (code, out, err) = hallmark(&[
+        "verify".as_ref(),
+        "--json".as_ref(),
+        "--registry".as_ref(),
+        db.as_os_str(),
+        stripped.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let report = json(&out);
+    assert_eq!(report["verdict"], "recovered", "{report}");
+    let r = &report["recovered"];
+    assert_eq!(r["asset_blake3"], entry["asset_blake3"]);
+    assert_eq!(r["title"], "My Title");
+    assert_eq!(r["distance"], 31);
+    assert_eq!(r["video"]["query_match_percent"], 100.0);
+    assert_eq!(r["video"]["compared_match_percent"], 100.0);
+    assert_eq!(r["video"]["segments"][0]["query_end"], 1.0);
+    assert!(
+        report["summary"]
+            .as_str()
+            .unwrap()
+            .contains("100.0 % of this video's frames match it (100.0 % of the registered video's)"),
+        "{report}"
+    );
+    let (code, out, _) = hallmark(&[
+        "registry".as_ref(),
+        "lookup".as_ref(),
+        stripped.as_os_str(),
+        "--db".as_ref(),
+        db.as_os_str(),
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.contains("  100.0 % of its frames match  entry "), "{out}");
+    assert!(out.contains("\n    00:00–00:01 = 00:00–00:01 of entry "), "{out}");
+
+    // In a feed: known-original, and the provenance recovered.
+    let bank = tmp.path().join("bank");
+    copy(&vpdq("pattern-hd-no-bar.vpdq.txt"), &bank.join("pattern.vpdq.txt"));
+    let (code, out, err) = hallmark(&[
+        "feed".as_ref(),
+        "classify".as_ref(),
+        "--bank".as_ref(),
+        bank.as_os_str(),
+        "--registry".as_ref(),
+        db.as_os_str(),
+        stripped.as_os_str(),
+        vpdq("doorknob-hd-no-bar.mp4").as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<Value> = out.lines().map(json).collect();
+    assert_eq!(lines[0]["label"], "known-original");
+    let m = &lines[0]["match"];
+    assert_eq!(m["video"], format!("registry entry {}", entry["id"]));
+    assert_eq!(m["bank"], db.display().to_string());
+    assert_eq!(m["query_match_percent"], 100.0);
+    assert_eq!(lines[0]["provenance"]["verdict"], "recovered");
+    // A stranger's video is no one's original.
+    assert_eq!(lines[1]["label"], "unknown");
+    assert_eq!(lines[1]["provenance"]["verdict"], "unsigned");
+    let (code, out, _) = hallmark(&[
+        "registry".as_ref(),
+        "lookup".as_ref(),
+        vpdq("doorknob-hd-no-bar.mp4").as_os_str(),
+        "--db".as_ref(),
+        db.as_os_str(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.ends_with("  no match\n"), "{out}");
+}
+
 #[test]
 fn an_empty_video_bank_is_a_usage_error() {
     let bank = tempfile::tempdir().unwrap();

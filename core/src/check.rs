@@ -127,7 +127,8 @@ impl<'a> Checker<'a> {
 }
 
 /// [`Registry::recover`] for an unsigned report, hashing the file before
-/// taking the lock (scans check on every core).
+/// taking the lock (scans check on every core): a picture by PDQ and pixel
+/// digest, a video (MP4, MOV, AVI, read in place) by vPDQ.
 #[cfg(feature = "registry")]
 fn recover(
     registry: &Mutex<Registry>,
@@ -142,16 +143,53 @@ fn recover(
         Ok(registry) => *registry.limits(),
         Err(_) => return report,
     };
-    let hash = match source.bytes() {
-        Some(bytes) => crate::pixels::hash_image(bytes, &limits),
-        None => Err(crate::media::MediaError::Unsupported {
-            format: "audio or video",
-            why: "the registry holds pictures",
-        }),
+    if let Some(bytes) = source.bytes() {
+        let hash =
+            crate::pixels::hash_image(bytes, &limits).map_err(crate::registry::RegistryError::from);
+        return match registry.lock() {
+            Ok(registry) => registry.recover_hashed(hash, report, threshold),
+            Err(_) => report,
+        };
     }
-    .map_err(crate::registry::RegistryError::from);
+    let hash = hash_streamed(source, &limits).map_err(crate::registry::RegistryError::from);
     match registry.lock() {
-        Ok(registry) => registry.recover_hashed(hash, report, threshold),
+        Ok(registry) => registry.recover_video(hash, report, threshold),
         Err(_) => report,
     }
+}
+
+/// A streamed file's vPDQ hash (a frame a second) and size: video only.
+#[cfg(feature = "registry")]
+fn hash_streamed(
+    source: Source<'_>,
+    limits: &crate::media::Limits,
+) -> Result<(crate::vpdq::VideoHash, u32, u32), crate::media::MediaError> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(4096);
+    source
+        .stream()
+        .and_then(|s| s.take(4096).read_to_end(&mut head))
+        .map_err(|e| crate::media::MediaError::Malformed {
+            format: "video",
+            detail: e.to_string(),
+        })?;
+    let format = crate::media::identify(&head, limits)?;
+    if !format.is_video() {
+        return Err(crate::media::MediaError::Unsupported {
+            format: format.mime(),
+            why: "the registry holds pictures and videos",
+        });
+    }
+    video_hash(source, format, limits)
+}
+
+#[cfg(feature = "registry")]
+fn video_hash(
+    source: Source<'_>,
+    format: crate::media::MediaFormat,
+    limits: &crate::media::Limits,
+) -> Result<(crate::vpdq::VideoHash, u32, u32), crate::media::MediaError> {
+    let options = crate::vpdq::VideoOptions::default();
+    crate::vpdq::hash_source(source, format, limits, &options)
+        .map(|(info, hash)| (hash, info.width, info.height))
 }

@@ -48,7 +48,7 @@ codes! {
     LimitsFileSize = "limits.file_size": "The file is over the size limit.",
     LimitsDimensions = "limits.dimensions": "The image is over the width, height or pixel-count limit.",
     FormatUnrecognized = "format.unrecognized": "Not a media format Hallmark reads.",
-    FormatUnsupported = "format.unsupported": "A format Hallmark recognises but can't do this with (signing a PDF, the pixels of audio or of a video for `registry add` and `feed`; a PDF in the WASM package).",
+    FormatUnsupported = "format.unsupported": "A format Hallmark recognises but can't do this with (signing a PDF, the pixels of audio for `registry add` and `feed`, a video in a build without the `video` feature; a PDF in the WASM package).",
     FormatMalformed = "format.malformed": "The media is damaged, or is not the format it claims.",
     FormatMismatch = "format.mismatch": "The bytes are not of the media type they were declared as.",
     ManifestMalformed = "manifest.malformed": "The C2PA manifest store can't be parsed.",

@@ -34,6 +34,7 @@ mod identity;
 mod input;
 mod inspect;
 mod keyfile;
+mod label;
 mod media;
 pub mod mih;
 mod output;

@@ -278,6 +278,7 @@ mod tests {
                 ai_generated: false,
                 registered_at: "2026-11-25T00:00:00Z".into(),
                 asset_blake3: "00".repeat(32),
+                video: None,
             });
             r
         };

@@ -239,7 +239,7 @@ pub struct AddRecord {
 
 /// `hallmark registry lookup --json`: the registered files one file shows.
 #[cfg(feature = "registry")]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LookupRecord {
     pub path: String,
     pub pdq: Option<PdqHash>,

@@ -250,10 +250,12 @@ pub struct SignedPixels {
 
 /// Where stripped credentials were recovered from: the registered file whose
 /// pixels match (verdict `recovered`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RecoveredInfo {
-    /// PDQ Hamming distance between this file and the registered one (0–256).
+    /// PDQ Hamming distance between this file and the registered one (0–256);
+    /// for a video, the largest distance at which its frames counted as
+    /// matching (the threshold), the match itself being in `video`.
     pub distance: u32,
     /// This file shows exactly the registered file's pixels (same pixel digest).
     pub pixel_digest_match: bool,
@@ -270,6 +272,22 @@ pub struct RecoveredInfo {
     pub registered_at: String,
     /// BLAKE3 of the registered file's bytes (hex): its content address in the registry.
     pub asset_blake3: String,
+    /// A video matched by vPDQ: how much of each matches, and which seconds;
+    /// null for a picture.
+    #[serde(default)]
+    pub video: Option<RecoveredVideo>,
+}
+
+/// How a video matched a registered one, by the reference vPDQ rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RecoveredVideo {
+    /// Share of this video's distinct good frames that match the registered one's.
+    pub query_match_percent: f64,
+    /// Share of the registered video's distinct good frames that match this one's.
+    pub compared_match_percent: f64,
+    /// Which seconds of this video show which seconds of the registered one.
+    pub segments: Vec<crate::vpdq::Segment>,
 }
 
 /// Why a file could not be read.

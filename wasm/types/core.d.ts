@@ -99,7 +99,9 @@ ingredients: Array<IngredientReport>, };
  */
 export type RecoveredInfo = { 
 /**
- * PDQ Hamming distance between this file and the registered one (0–256).
+ * PDQ Hamming distance between this file and the registered one (0–256);
+ * for a video, the largest distance at which its frames counted as
+ * matching (the threshold), the match itself being in `video`.
  */
 distance: number, 
 /**
@@ -125,7 +127,12 @@ registered_at: string,
 /**
  * BLAKE3 of the registered file's bytes (hex): its content address in the registry.
  */
-asset_blake3: string, };
+asset_blake3: string, 
+/**
+ * A video matched by vPDQ: how much of each matches, and which seconds;
+ * null for a picture.
+ */
+video: RecoveredVideo | null, };
 
 /**
  * Why a file could not be read.

@@ -16,12 +16,9 @@ pub use set::{BankError, BankProblem, BankRef, BankSet, MAX_LABELS};
 
 use crate::pdq::{Dihedral, PdqHash};
 
-/// Longest label or note kept, in bytes (longer ones are cut at a character boundary).
-pub const MAX_FIELD: usize = 1024;
 /// Longest bank line read, in bytes: a longer one is reported and skipped.
 pub const MAX_LINE: usize = 64 * 1024;
-/// The label of an entry whose line gives none.
-pub const DEFAULT_LABEL: &str = "match";
+pub use crate::label::{clean_field, clean_label, DEFAULT_LABEL, MAX_FIELD};
 /// The label of an image too featureless to match (PDQ quality under 50).
 pub const LOW_QUALITY: &str = "low-quality";
 /// The label of an image that matches nothing.
@@ -86,28 +83,6 @@ pub fn parse_tsv_line(line: &str) -> TsvLine<'_> {
             note: fields.next().unwrap_or_default(),
         },
         None => TsvLine::Bad("the first field is not a PDQ hash of 64 hex digits"),
-    }
-}
-
-/// A label or note as banks keep it: trimmed, cut to [`MAX_FIELD`] bytes at
-/// a character boundary, control characters dropped (a note is data, never
-/// terminal input).
-pub fn clean_field(field: &str) -> String {
-    let field = field.trim();
-    let mut cut = field.len().min(MAX_FIELD);
-    while !field.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    field[..cut].chars().filter(|c| !c.is_control()).collect()
-}
-
-/// A label as banks keep it: [`clean_field`], and [`DEFAULT_LABEL`] when empty.
-pub fn clean_label(label: &str) -> String {
-    let label = clean_field(label);
-    if label.is_empty() {
-        DEFAULT_LABEL.to_string()
-    } else {
-        label
     }
 }
 

@@ -579,6 +579,7 @@ mod tests {
             ai_generated: false,
             registered_at: "2026-11-02T00:00:00Z".into(),
             asset_blake3: String::new(),
+            video: None,
         });
         let p = present(&r, None);
         let shown: Vec<(&str, &str)> = p.card.sections[0]

@@ -227,12 +227,13 @@ fn prepare(input: FeedInput, work: Work<'_>) -> Prepared {
             let bytes = match &loaded {
                 Loaded::Bytes(bytes) => bytes,
                 Loaded::Streamed { format, .. } => {
+                    let (hash, size) = hash_video(source, *format, limits, video)?;
                     return Ok(Decoded {
                         pdq: None,
                         pixels: None,
-                        video: Some(hash_video(source, *format, limits, video)?),
-                        size: (0, 0),
-                    })
+                        video: Some(hash),
+                        size,
+                    });
                 }
             };
             let probe = crate::media::probe(bytes, limits).map_err(|e| error_info(e.code(), &e))?;
@@ -266,36 +267,19 @@ fn hash_file(bytes: &[u8]) -> Result<VideoHash, ErrorInfo> {
 }
 
 /// A video's vPDQ hash, decoded on one thread (the batch uses every core).
-#[cfg(feature = "video")]
 fn hash_video(
     source: crate::media::Source<'_>,
     format: crate::media::MediaFormat,
     limits: &Limits,
     options: &VideoOptions,
-) -> Result<VideoHash, ErrorInfo> {
+) -> Result<(VideoHash, (u32, u32)), ErrorInfo> {
     let options = VideoOptions {
         threads: 1,
         ..*options
     };
-    crate::vpdq::decode::hash_video(source, format, limits, &options)
-        .map(|(_, hash)| hash)
+    crate::vpdq::hash_source(source, format, limits, &options)
+        .map(|(info, hash)| (hash, (info.width, info.height)))
         .map_err(|e| error_info(e.code(), &e))
-}
-
-#[cfg(not(feature = "video"))]
-fn hash_video(
-    _source: crate::media::Source<'_>,
-    format: crate::media::MediaFormat,
-    _limits: &Limits,
-    _options: &VideoOptions,
-) -> Result<VideoHash, ErrorInfo> {
-    Err(error_info(
-        Code::FormatUnsupported,
-        format!(
-            "{}: this build decodes no video (built without the `video` feature)",
-            format.mime()
-        ),
-    ))
 }
 
 /// [`prepare`] a batch on every core, in input order.
@@ -460,8 +444,10 @@ impl<'a> Classifier<'a> {
             match p.outcome {
                 Err(e) => record.error = Some(e),
                 Ok(Decoded {
-                    video: Some(video), ..
-                }) => self.match_video(&video, &mut record),
+                    video: Some(video),
+                    size,
+                    ..
+                }) => self.match_video(&video, size, &mut record),
                 Ok(decoded) => {
                     let pdq = match (decoded.pdq, decoded.pixels.is_some(), &mut hashed) {
                         (Some(pdq), _, _) => Ok(pdq),
@@ -519,9 +505,11 @@ impl<'a> Classifier<'a> {
         records
     }
 
-    /// Label a video by the bank video that matches it best (highest
-    /// query-match share, then compared-match share, then load order).
-    fn match_video(&self, video: &VideoHash, record: &mut FeedRecord) {
+    /// Label a video by the bank (or registry) video that matches it best:
+    /// highest query-match share, then compared-match share, then load
+    /// order, the bank before the registry on a tie. An unsigned video that
+    /// matches the registry becomes `recovered`.
+    fn match_video(&self, video: &VideoHash, size: (u32, u32), record: &mut FeedRecord) {
         record.vpdq_frames = Some(video.len());
         if !video.frames.iter().any(|f| f.quality >= MIN_MATCH_QUALITY) {
             record.label = Some(LOW_QUALITY.into());
@@ -529,23 +517,72 @@ impl<'a> Classifier<'a> {
         }
         record.label = Some(UNKNOWN.into());
         let videos = self.banks.videos();
-        let Some(best) = videos.matches(video, &self.compare).into_iter().next() else {
-            return;
-        };
-        let bank = self.banks.video(best.id).map_or("", |v| v.bank);
-        let c = best.comparison;
-        record.label = Some(best.entry.label.clone());
-        record.matched = Some(FeedMatch {
-            label: best.entry.label.clone(),
-            distance: None,
-            note: best.entry.note.clone(),
-            bank: bank.to_string(),
-            pdq: None,
-            video: Some(best.entry.file.clone()),
-            query_match_percent: Some(c.query_match_percent),
-            compared_match_percent: Some(c.compared_match_percent),
-            segments: Some(c.segments),
+        let bank_match = videos.matches(video, &self.compare).into_iter().next().map(|best| {
+            let bank = self.banks.video(best.id).map_or("", |v| v.bank);
+            let c = best.comparison;
+            FeedMatch {
+                label: best.entry.label.clone(),
+                distance: None,
+                note: best.entry.note.clone(),
+                bank: bank.to_string(),
+                pdq: None,
+                video: Some(best.entry.file.clone()),
+                query_match_percent: Some(c.query_match_percent),
+                compared_match_percent: Some(c.compared_match_percent),
+                segments: Some(c.segments),
+            }
         });
+        let registry_match = self.registry_video_match(video, size, record);
+        let shares = |m: &FeedMatch| {
+            (
+                m.query_match_percent.unwrap_or_default(),
+                m.compared_match_percent.unwrap_or_default(),
+            )
+        };
+        let best = match (bank_match, registry_match) {
+            (Some(b), Some(r)) if shares(&r) > shares(&b) => Some(r),
+            (Some(b), _) => Some(b),
+            (None, r) => r,
+        };
+        if let Some(m) = best {
+            record.label = Some(m.label.clone());
+            record.matched = Some(m);
+        }
+    }
+
+    /// The registry's best-matching signed video, as [`Self::registry_match`]
+    /// finds a picture's.
+    fn registry_video_match(
+        &self,
+        video: &VideoHash,
+        size: (u32, u32),
+        record: &mut FeedRecord,
+    ) -> Option<FeedMatch> {
+        let registry = self.registry?;
+        let found = match registry.lookup_video_hash(video, self.threshold, size) {
+            Ok(found) => found.into_iter().next()?,
+            Err(e) => {
+                record.error = Some(error_info(e.code(), &e));
+                return None;
+            }
+        };
+        record.provenance = record.provenance.take().map(|r| found.apply(r));
+        let entry = &found.entry;
+        let v = found.video.clone()?;
+        Some(FeedMatch {
+            label: KNOWN_ORIGINAL.into(),
+            distance: None,
+            note: match &entry.title {
+                Some(title) => format!("{}: {title}", entry.signer.display_name()),
+                None => entry.signer.display_name(),
+            },
+            bank: registry.path().to_string(),
+            pdq: None,
+            video: Some(format!("registry entry {}", entry.id)),
+            query_match_percent: Some(v.query_match_percent),
+            compared_match_percent: Some(v.compared_match_percent),
+            segments: Some(v.segments),
+        })
     }
 
     /// The registry's nearest signed original; an unsigned image that shows

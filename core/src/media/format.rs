@@ -192,6 +192,11 @@ impl MediaFormat {
         self.image_format().is_some()
     }
 
+    /// Video that vPDQ decodes (feature `video`): MP4, MOV, AVI.
+    pub fn is_video(self) -> bool {
+        matches!(self, Self::Mp4 | Self::Mov | Self::Avi)
+    }
+
     /// Audio and video: read in place, never held whole (see [`Source`](super::Source)).
     pub fn is_streamed(self) -> bool {
         matches!(

@@ -47,6 +47,7 @@ use crate::pdq::{PdqHash, MIN_MATCH_QUALITY};
 use crate::pixels::{self, PixelDigest};
 use crate::report::{SignerInfo, Verdict};
 use crate::verify::Verifier;
+use crate::vpdq::{CompareOptions, Comparison, VideoBank, VideoHash};
 
 /// One registered signed file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -115,6 +116,10 @@ pub struct Registry {
     index: HashIndex,
     /// Row id of each hash in `index`, by index id.
     rows: Vec<i64>,
+    /// The registered videos' vPDQ hashes (frame multi-index included).
+    videos: VideoBank,
+    /// Row id of each video in `videos`, by its position there.
+    video_rows: Vec<i64>,
     limits: Limits,
 }
 
@@ -148,9 +153,12 @@ impl Registry {
             path: shown,
             index: HashIndex::new(),
             rows: Vec::new(),
+            videos: VideoBank::new(),
+            video_rows: Vec::new(),
             limits: Limits::default(),
         };
         registry.load_index()?;
+        registry.load_videos()?;
         Ok(registry)
     }
 
@@ -180,7 +188,11 @@ impl Registry {
         {
             let mut stmt = self
                 .conn
-                .prepare("SELECT id, pdq, pdq_quality FROM manifests ORDER BY id")
+                // Videos are matched by their vPDQ hash, never as a picture.
+                .prepare(
+                    "SELECT id, pdq, pdq_quality FROM manifests \
+                     WHERE id NOT IN (SELECT entry_id FROM video_hashes) ORDER BY id",
+                )
                 .map_err(|e| schema::classify(&path, e))?;
             let mut cursor = stmt.query([]).map_err(|e| schema::classify(&path, e))?;
             while let Some(row) = cursor.next().map_err(|e| schema::classify(&path, e))? {
@@ -201,6 +213,33 @@ impl Registry {
         rows.truncate(self.index.len());
         self.rows = rows;
         Ok(())
+    }
+
+    fn load_videos(&mut self) -> Result<(), RegistryError> {
+        let path = self.path.clone();
+        let err = |e| schema::classify(&path, e);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT entry_id, vpdq FROM video_hashes ORDER BY entry_id")
+            .map_err(err)?;
+        let mut cursor = stmt.query([]).map_err(err)?;
+        while let Some(row) = cursor.next().map_err(err)? {
+            let id: i64 = row.get(0).map_err(err)?;
+            let text: String = row.get(1).map_err(err)?;
+            let hash = crate::vpdq::parse_text(&text).map_err(|e| RegistryError::Corrupt {
+                path: path.clone(),
+                detail: format!("entry {id} has a malformed vPDQ hash: {e}"),
+            })?;
+            if self.videos.push(KNOWN_ORIGINAL, "", id.to_string(), hash) {
+                self.video_rows.push(id);
+            }
+        }
+        Ok(())
+    }
+
+    /// How many registered videos are matched by vPDQ.
+    pub fn video_count(&self) -> usize {
+        self.videos.len()
     }
 
     /// A summary of what the registry holds that changes whenever an entry is
@@ -256,10 +295,21 @@ impl Registry {
                 summary: "the manifest names no signing certificate".into(),
             });
         };
-        let media = probe(bytes, verifier.limits())?;
-        let store = c2pa::jumbf_io::load_jumbf_from_memory(media.format.mime(), bytes)
+        let format = crate::media::identify(bytes, verifier.limits())?;
+        // A picture is probed (its size checked) before anything else reads it.
+        let format = if format.is_video() {
+            format
+        } else {
+            probe(bytes, verifier.limits())?.format
+        };
+        let store = c2pa::jumbf_io::load_jumbf_from_memory(format.mime(), bytes)
             .map_err(|e| RegistryError::ManifestStore(e.to_string()))?;
-        let hash = pixels::hash_image(bytes, verifier.limits())?;
+        let (hash, video) = if format.is_video() {
+            let (video, width, height) = hash_video(bytes, format, verifier.limits())?;
+            (video_entry_hash(&video, width, height), Some(video))
+        } else {
+            (pixels::hash_image(bytes, verifier.limits())?, None)
+        };
         let registered_at = rfc3339_now();
 
         let tx = self
@@ -273,7 +323,7 @@ impl Registry {
             ),
             params![
                 asset,
-                media.format.mime(),
+                format.mime(),
                 hash.pdq.to_hex(),
                 i64::from(hash.quality),
                 hash.pixel_digest.to_hex(),
@@ -298,10 +348,26 @@ impl Registry {
             params![id, store],
         )
         .map_err(|e| self.db_error(e))?;
+        if let Some(video) = &video {
+            tx.execute(
+                "INSERT INTO video_hashes (entry_id, vpdq) VALUES (?1, ?2)",
+                params![id, crate::vpdq::write_text(video)],
+            )
+            .map_err(|e| self.db_error(e))?;
+        }
         tx.commit().map_err(|e| self.db_error(e))?;
 
-        if hash.quality >= MIN_MATCH_QUALITY && self.index.push(hash.pdq).is_some() {
-            self.rows.push(id);
+        match video {
+            Some(video) => {
+                if self.videos.push(KNOWN_ORIGINAL, "", id.to_string(), video) {
+                    self.video_rows.push(id);
+                }
+            }
+            None => {
+                if hash.quality >= MIN_MATCH_QUALITY && self.index.push(hash.pdq).is_some() {
+                    self.rows.push(id);
+                }
+            }
         }
         let entry = self.entry(id)?.ok_or_else(|| RegistryError::Database {
             path: self.path.clone(),
@@ -373,6 +439,25 @@ impl Registry {
         Ok(out)
     }
 
+    /// Registered videos that `query` matches by the reference rule (see
+    /// [`crate::vpdq::compare`]), best first, with the comparison.
+    pub fn lookup_video(
+        &self,
+        query: &VideoHash,
+        options: &CompareOptions,
+    ) -> Result<Vec<(Entry, Comparison)>, RegistryError> {
+        let mut out = Vec::new();
+        for m in self.videos.matches(query, options) {
+            let Some(&row) = self.video_rows.get(m.id) else {
+                continue;
+            };
+            if let Some(entry) = self.entry(row)? {
+                out.push((entry, m.comparison));
+            }
+        }
+        Ok(out)
+    }
+
     /// Entries whose pixels are exactly these (same pixel digest), oldest first.
     pub fn lookup_digest(&self, digest: &PixelDigest) -> Result<Vec<Entry>, RegistryError> {
         let mut stmt = self
@@ -387,5 +472,44 @@ impl Registry {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.db_error(e))?;
         raws.into_iter().map(|raw| raw.parse(&self.path)).collect()
+    }
+}
+
+/// The label registry matches carry in feeds.
+const KNOWN_ORIGINAL: &str = "known-original";
+
+/// A video's vPDQ hash, a frame a second, as `hash` makes it, and its size.
+fn hash_video(
+    bytes: &[u8],
+    format: crate::media::MediaFormat,
+    limits: &Limits,
+) -> Result<(VideoHash, u32, u32), crate::media::MediaError> {
+    let source = crate::media::Source::Bytes(bytes);
+    let options = crate::vpdq::VideoOptions::default();
+    crate::vpdq::hash_source(source, format, limits, &options)
+        .map(|(info, hash)| (hash, info.width, info.height))
+}
+
+/// A video's row in `manifests`: its best frame's PDQ hash and quality (the
+/// first of the highest quality), and as pixel digest a keyed BLAKE3 of its
+/// vPDQ text, in a domain of its own so that no picture's digest equals it.
+fn video_entry_hash(video: &VideoHash, width: u32, height: u32) -> pixels::ImageHash {
+    let best = video
+        .frames
+        .iter()
+        .fold(None::<&crate::vpdq::VpdqFrame>, |best, f| match best {
+            Some(b) if b.quality >= f.quality => Some(b),
+            _ => Some(f),
+        });
+    let digest = blake3::derive_key(
+        "hallmark registry 2026 video vpdq digest v1",
+        crate::vpdq::write_text(video).as_bytes(),
+    );
+    pixels::ImageHash {
+        pdq: best.map(|f| f.pdq).unwrap_or_default(),
+        quality: best.map_or(0, |f| f.quality),
+        pixel_digest: PixelDigest(digest),
+        width,
+        height,
     }
 }

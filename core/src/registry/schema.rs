@@ -11,8 +11,9 @@ use super::RegistryError;
 
 /// `PRAGMA application_id` of a Hallmark registry: "HLMR".
 pub(super) const APPLICATION_ID: i64 = 0x484C_4D52;
-/// `PRAGMA user_version` this code writes and reads.
-pub(super) const SCHEMA_VERSION: i64 = 1;
+/// `PRAGMA user_version` this code writes and reads. Version 2 added
+/// `video_hashes`; a version 1 file is brought up to it when opened.
+pub(super) const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE manifests (
@@ -39,6 +40,17 @@ CREATE INDEX manifests_pixel_digest ON manifests (pixel_digest);
 CREATE TABLE manifest_stores (
     entry_id        INTEGER PRIMARY KEY REFERENCES manifests (id),
     manifest_store  BLOB NOT NULL              -- the C2PA JUMBF manifest store, as embedded
+);
+";
+
+/// Videos (schema version 2): the vPDQ hash of each registered video. Its
+/// `manifests` row holds the best frame's PDQ hash (matched as a video only,
+/// never as a picture) and, as pixel digest, a BLAKE3 of this text in its
+/// own key domain, which no picture's digest can equal.
+const VIDEO_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS video_hashes (
+    entry_id  INTEGER PRIMARY KEY REFERENCES manifests (id),
+    vpdq      TEXT NOT NULL                    -- frame,quality,pdq,timestamp lines (Meta's format)
 );
 ";
 
@@ -78,6 +90,7 @@ pub(super) fn prepare(conn: &Connection, path: &str) -> Result<(), RegistryError
     if application_id == 0 && objects == 0 {
         let tx = conn.unchecked_transaction().map_err(err)?;
         tx.execute_batch(SCHEMA).map_err(err)?;
+        tx.execute_batch(VIDEO_SCHEMA).map_err(err)?;
         tx.execute_batch(&format!(
             "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
         ))
@@ -93,12 +106,20 @@ pub(super) fn prepare(conn: &Connection, path: &str) -> Result<(), RegistryError
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(err)?;
-    if version > SCHEMA_VERSION || version < 1 {
+    if !(1..=SCHEMA_VERSION).contains(&version) {
         return Err(RegistryError::Version {
             path: path.to_string(),
             found: version,
             supported: SCHEMA_VERSION,
         });
+    }
+    if version < SCHEMA_VERSION {
+        // Version 1 had no videos: add their table, in one transaction.
+        let tx = conn.unchecked_transaction().map_err(err)?;
+        tx.execute_batch(VIDEO_SCHEMA).map_err(err)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))
+            .map_err(err)?;
+        tx.commit().map_err(err)?;
     }
     Ok(())
 }

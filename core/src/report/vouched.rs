@@ -146,6 +146,7 @@ mod tests {
             ai_generated: true,
             registered_at: "2026-01-01T00:00:00Z".into(),
             asset_blake3: "00".into(),
+            video: None,
         });
         let v = r.vouched();
         assert_eq!(v.by, VouchedBy::Registry);

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::{compare, parse_text, CompareOptions, Comparison, VideoHash};
-use crate::bank::{clean_field, clean_label, DEFAULT_LABEL};
+use crate::label::{clean_field, clean_label, DEFAULT_LABEL};
 use crate::mih::HashIndex;
 use crate::pdq::PdqHash;
 

@@ -43,7 +43,8 @@ impl Default for CompareOptions {
 }
 
 /// A stretch of the query that matches a stretch of the compared video, in seconds.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Segment {
     pub query_start: f64,
     pub query_end: f64,

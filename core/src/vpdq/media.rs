@@ -107,7 +107,6 @@ pub fn read_hashed(
     }
 }
 
-#[cfg(feature = "video")]
 fn video(
     file: &std::fs::File,
     len: u64,
@@ -116,21 +115,32 @@ fn video(
     options: &VideoOptions,
 ) -> Result<Hashed, HashedError> {
     let source = crate::media::Source::File { file, len };
-    let (info, hash) = super::decode::hash_video(source, format, limits, options)?;
+    let (info, hash) = hash_source(source, format, limits, options)?;
     Ok(Hashed::Video { info, hash })
 }
 
+/// Decode and hash a video from any source: the one way every part of the
+/// library (hash, feeds, the registry, recovery) hashes a video. Without the
+/// `video` feature, `format.unsupported`.
+#[cfg(feature = "video")]
+pub(crate) fn hash_source(
+    source: crate::media::Source<'_>,
+    format: crate::media::MediaFormat,
+    limits: &Limits,
+    options: &VideoOptions,
+) -> Result<(VideoInfo, super::VideoHash), MediaError> {
+    super::decode::hash_video(source, format, limits, options)
+}
+
 #[cfg(not(feature = "video"))]
-fn video(
-    _file: &std::fs::File,
-    _len: u64,
+pub(crate) fn hash_source(
+    _source: crate::media::Source<'_>,
     format: crate::media::MediaFormat,
     _limits: &Limits,
     _options: &VideoOptions,
-) -> Result<Hashed, HashedError> {
+) -> Result<(VideoInfo, super::VideoHash), MediaError> {
     Err(MediaError::Unsupported {
         format: format.mime(),
         why: "this build decodes no video (built without the `video` feature)",
-    }
-    .into())
+    })
 }

@@ -24,6 +24,8 @@ pub use binding::{
     VideoFrames, MAX_SIGNED_FRAMES, SIGNED_SECONDS_PER_HASH, VIDEO_BINDING_NAME,
 };
 pub use matching::{compare, compare_exhaustive, CompareOptions, Comparison, Segment};
+#[cfg(feature = "registry")]
+pub(crate) use media::hash_source;
 pub use media::{read_hashed, Hashed, HashedError};
 pub use text::{looks_like_text, parse_text, write_text, TextError, MAX_TEXT_FRAMES};
 
