@@ -447,7 +447,10 @@ fn a_video_in_a_feed_gets_its_provenance_and_its_vpdq_hash() {
     run.expect_code(0);
     let line = run.json();
     assert_eq!(line["error"], Value::Null, "{line}");
-    assert_eq!((&line["pdq"], &line["quality"]), (&Value::Null, &Value::Null));
+    assert_eq!(
+        (&line["pdq"], &line["quality"]),
+        (&Value::Null, &Value::Null)
+    );
     // A frame a second of a 2-second video; no bank video to match.
     assert_eq!(line["vpdq_frames"], 2);
     assert_eq!(line["label"], "unknown");

@@ -307,13 +307,19 @@ fn feed_classify_matches_videos_against_bank_folders_and_sqlite_videos() {
         &vpdq("chair-orig-22-sd-bar.vpdq.txt"),
         &folder.join("known-fake/chair-orig.vpdq.txt"),
     );
-    copy(&vpdq("pattern-hd-no-bar.vpdq.txt"), &folder.join("pattern.vpdq.txt"));
+    copy(
+        &vpdq("pattern-hd-no-bar.vpdq.txt"),
+        &folder.join("pattern.vpdq.txt"),
+    );
     let db = tmp.path().join("videos.db");
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute_batch("CREATE TABLE videos(vpdq TEXT, label TEXT, note TEXT)")
         .unwrap();
-    conn.execute("INSERT INTO videos VALUES ('0,100,zz,0.000', 'x', NULL)", [])
-        .unwrap();
+    conn.execute(
+        "INSERT INTO videos VALUES ('0,100,zz,0.000', 'x', NULL)",
+        [],
+    )
+    .unwrap();
     let doorknob = std::fs::read_to_string(vpdq("doorknob-hd-no-bar.vpdq.txt")).unwrap();
     conn.execute(
         "INSERT INTO videos VALUES (?1, 'known-original', 'doorknob from the wire')",
@@ -373,7 +379,10 @@ fn feed_classify_matches_videos_against_bank_folders_and_sqlite_videos() {
         vpdq("chair-orig-22-sd-bar.vpdq.txt").as_os_str(),
     ]);
     let compared = json(&compared);
-    assert_eq!(m["compared_match_percent"], compared["compared_match_percent"]);
+    assert_eq!(
+        m["compared_match_percent"],
+        compared["compared_match_percent"]
+    );
     assert_eq!(m["segments"], compared["segments"]);
     assert_eq!(m["segments"][0]["compared_end"], 22.0);
     // The SQLite row, by its row id.
@@ -408,7 +417,10 @@ fn feed_classify_matches_videos_against_bank_folders_and_sqlite_videos() {
     let lines: Vec<Value> = out.lines().skip(1).map(json).collect();
     assert_eq!(lines[0]["label"], "known-fake");
     assert_eq!(lines[0]["vpdq_frames"], 614);
-    assert_eq!(lines[0]["match"]["compared_match_percent"], 98.79154078549848);
+    assert_eq!(
+        lines[0]["match"]["compared_match_percent"],
+        98.79154078549848
+    );
 }
 
 /// A registry holding a signed video recovers a stripped, re-encoded,
@@ -447,7 +459,10 @@ fn a_stripped_copy_of_a_registered_video_is_recovered_by_vpdq() {
     assert_eq!(added["status"], "added");
     let entry = &added["entry"];
     assert_eq!(entry["format"], "video/mp4");
-    assert_eq!((&entry["width"], &entry["height"]), (&Value::from(720), &Value::from(1280)));
+    assert_eq!(
+        (&entry["width"], &entry["height"]),
+        (&Value::from(720), &Value::from(1280))
+    );
     let version: i64 = rusqlite::Connection::open(&db)
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -457,7 +472,10 @@ fn a_stripped_copy_of_a_registered_video_is_recovered_by_vpdq() {
     // Stripped of its credentials: re-encoded as MPEG-4 at half the width.
     let stripped = tmp.path().join("reposted.mp4");
     let signed_s = signed.to_str().unwrap();
-    encode(&["-i", signed_s, "-map", "0:v", "-vf", "scale=360:-2"], &stripped);
+    encode(
+        &["-i", signed_s, "-map", "0:v", "-vf", "scale=360:-2"],
+        &stripped,
+    );
     let (code, out, err) = hallmark(&[
         "verify".as_ref(),
         "--json".as_ref(),
@@ -476,10 +494,9 @@ fn a_stripped_copy_of_a_registered_video_is_recovered_by_vpdq() {
     assert_eq!(r["video"]["compared_match_percent"], 100.0);
     assert_eq!(r["video"]["segments"][0]["query_end"], 1.0);
     assert!(
-        report["summary"]
-            .as_str()
-            .unwrap()
-            .contains("100.0 % of this video's frames match it (100.0 % of the registered video's)"),
+        report["summary"].as_str().unwrap().contains(
+            "100.0 % of this video's frames match it (100.0 % of the registered video's)"
+        ),
         "{report}"
     );
     let (code, out, _) = hallmark(&[
@@ -490,12 +507,21 @@ fn a_stripped_copy_of_a_registered_video_is_recovered_by_vpdq() {
         db.as_os_str(),
     ]);
     assert_eq!(code, 0);
-    assert!(out.contains("  100.0 % of its frames match  entry "), "{out}");
-    assert!(out.contains("\n    00:00–00:01 = 00:00–00:01 of entry "), "{out}");
+    assert!(
+        out.contains("  100.0 % of its frames match  entry "),
+        "{out}"
+    );
+    assert!(
+        out.contains("\n    00:00–00:01 = 00:00–00:01 of entry "),
+        "{out}"
+    );
 
     // In a feed: known-original, and the provenance recovered.
     let bank = tmp.path().join("bank");
-    copy(&vpdq("pattern-hd-no-bar.vpdq.txt"), &bank.join("pattern.vpdq.txt"));
+    copy(
+        &vpdq("pattern-hd-no-bar.vpdq.txt"),
+        &bank.join("pattern.vpdq.txt"),
+    );
     let (code, out, err) = hallmark(&[
         "feed".as_ref(),
         "classify".as_ref(),

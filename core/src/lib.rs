@@ -75,7 +75,8 @@ pub use output::{write_atomically, AtomicFile, OutputError};
 pub use policy::{Policy, PolicyError, PolicyOutcome};
 pub use report::{
     quote_name, AnchorInfo, ClaimedFacts, ErrorInfo, IdentityReport, IngredientReport,
-    RecoveredInfo, Report, SignedPixels, SignerInfo, StatusEntry, Verdict, Vouched, VouchedBy,
+    RecoveredInfo, RecoveredVideo, Report, SignedPixels, SignerInfo, StatusEntry, Verdict, Vouched,
+    VouchedBy,
 };
 pub use sign::{sign, sign_file, Action, SignError, SignOptions, Signed, SourceType};
 pub use signer::Ed25519Signer;

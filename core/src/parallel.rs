@@ -99,6 +99,9 @@ mod tests {
             assert_eq!((a, b), (me, 0));
         });
         assert_eq!(ids.into_inner().unwrap(), vec![me; 4]);
-        assert!(!SERIAL.with(Cell::get), "the flag is cleared after the call");
+        assert!(
+            !SERIAL.with(Cell::get),
+            "the flag is cleared after the call"
+        );
     }
 }

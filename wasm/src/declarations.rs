@@ -7,10 +7,10 @@
 use hallmark_core::display::ScreenOutcome;
 use hallmark_core::display::{Badge, BadgeState, BankHit, Card, CardRow, CardSection, Placement};
 use hallmark_core::screen::{Comparison, SourceRect};
-use hallmark_core::vpdq::{TimeRange, VideoFrames};
+use hallmark_core::vpdq::{Segment, TimeRange, VideoFrames};
 use hallmark_core::{
-    AnchorInfo, ClaimedFacts, ErrorInfo, IdentityReport, IngredientReport, RecoveredInfo, Report,
-    SignerInfo, StatusEntry, Verdict,
+    AnchorInfo, ClaimedFacts, ErrorInfo, IdentityReport, IngredientReport, RecoveredInfo,
+    RecoveredVideo, Report, SignerInfo, StatusEntry, Verdict,
 };
 use ts_rs::{Config, TS};
 
@@ -32,6 +32,8 @@ pub fn generated() -> String {
         declaration::<IdentityReport>(&cfg),
         declaration::<IngredientReport>(&cfg),
         declaration::<ClaimedFacts>(&cfg),
+        declaration::<Segment>(&cfg),
+        declaration::<RecoveredVideo>(&cfg),
         declaration::<RecoveredInfo>(&cfg),
         declaration::<ErrorInfo>(&cfg),
         declaration::<TimeRange>(&cfg),

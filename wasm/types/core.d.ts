@@ -94,6 +94,28 @@ export type ClaimedFacts = { title: string | null, claim_generator: string | nul
 ingredients: Array<IngredientReport>, };
 
 /**
+ * A stretch of the query that matches a stretch of the compared video, in seconds.
+ */
+export type Segment = { query_start: number, query_end: number, compared_start: number, compared_end: number, };
+
+/**
+ * How a video matched a registered one, by the reference vPDQ rule.
+ */
+export type RecoveredVideo = { 
+/**
+ * Share of this video's distinct good frames that match the registered one's.
+ */
+query_match_percent: number, 
+/**
+ * Share of the registered video's distinct good frames that match this one's.
+ */
+compared_match_percent: number, 
+/**
+ * Which seconds of this video show which seconds of the registered one.
+ */
+segments: Array<Segment>, };
+
+/**
  * Where stripped credentials were recovered from: the registered file whose
  * pixels match (verdict `recovered`).
  */

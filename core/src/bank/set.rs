@@ -355,8 +355,9 @@ impl BankSet {
         if !hashes && !videos {
             return Err(BankError::Unreadable {
                 bank: name.to_string(),
-                message: "SQLite bank: no table hashes(pdq, label, note) or videos(vpdq, label, note)"
-                    .into(),
+                message:
+                    "SQLite bank: no table hashes(pdq, label, note) or videos(vpdq, label, note)"
+                        .into(),
             });
         }
         let mut problems = Vec::new();
@@ -460,14 +461,16 @@ impl BankSet {
                 message,
             };
             let hash = match row.get_ref(1) {
-                Ok(ValueRef::Text(t)) if t.len() as u64 > MAX_HASH_FILE_BYTES => Err(format!(
-                    "vpdq is longer than {MAX_HASH_FILE_BYTES} bytes"
-                )),
+                Ok(ValueRef::Text(t)) if t.len() as u64 > MAX_HASH_FILE_BYTES => {
+                    Err(format!("vpdq is longer than {MAX_HASH_FILE_BYTES} bytes"))
+                }
                 Ok(ValueRef::Text(t)) => match std::str::from_utf8(t) {
                     Ok(t) => parse_text(t).map_err(|e| format!("vpdq: {e}")),
                     Err(_) => Err("vpdq is not UTF-8 text".into()),
                 },
-                _ => Err("vpdq is not text in the vPDQ format (frame,quality,pdq,time lines)".into()),
+                _ => {
+                    Err("vpdq is not text in the vPDQ format (frame,quality,pdq,time lines)".into())
+                }
             };
             let hash = match hash {
                 Ok(hash) => hash,
@@ -575,13 +578,23 @@ mod tests {
         let problems = set.load(dir.path(), "bank", None).unwrap();
         assert_eq!(problems.len(), 1);
         assert_eq!((problems[0].line, problems[0].code), (0, Code::BankLine));
-        assert!(problems[0].message.starts_with("b.vpdq.txt: line 1: "), "{problems:?}");
+        assert!(
+            problems[0].message.starts_with("b.vpdq.txt: line 1: "),
+            "{problems:?}"
+        );
         assert_eq!((set.len(), set.videos().len()), (0, 1));
         let v = set.video(0).unwrap();
-        assert_eq!((v.entry.label.as_str(), v.entry.note.as_str()), ("known-fake", "a"));
-        assert_eq!((v.entry.file.as_str(), v.bank), ("known-fake/a.vpdq.txt", "bank"));
+        assert_eq!(
+            (v.entry.label.as_str(), v.entry.note.as_str()),
+            ("known-fake", "a")
+        );
+        assert_eq!(
+            (v.entry.file.as_str(), v.bank),
+            ("known-fake/a.vpdq.txt", "bank")
+        );
         assert_eq!(v.entry.hash.len(), 3);
-        set.load(dir.path(), "again", Some("known-original")).unwrap();
+        set.load(dir.path(), "again", Some("known-original"))
+            .unwrap();
         assert_eq!(set.video(1).unwrap().entry.label, "known-original");
         assert_eq!(set.video(1).unwrap().bank, "again");
         assert!(set.video(2).is_none());
@@ -602,7 +615,8 @@ mod tests {
         );
         // A videos table alone is a bank; a blob where the text should be is a bad row.
         let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch("CREATE TABLE videos(vpdq, label, note)").unwrap();
+        conn.execute_batch("CREATE TABLE videos(vpdq, label, note)")
+            .unwrap();
         conn.execute("INSERT INTO videos VALUES (?1, NULL, 'n')", [video_text()])
             .unwrap();
         conn.execute("INSERT INTO videos VALUES (x'00ff', 'x', NULL)", [])
@@ -613,7 +627,10 @@ mod tests {
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].line, 2);
         let v = set.video(0).unwrap();
-        assert_eq!((v.entry.label.as_str(), v.entry.file.as_str()), (DEFAULT_LABEL, "videos row 1"));
+        assert_eq!(
+            (v.entry.label.as_str(), v.entry.file.as_str()),
+            (DEFAULT_LABEL, "videos row 1")
+        );
     }
 
     #[test]

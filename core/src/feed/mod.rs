@@ -57,10 +57,10 @@ use crate::bank::{BankSet, LOW_QUALITY, UNKNOWN};
 use crate::check::Checker;
 use crate::media::{load, Limits, Loaded};
 use crate::pdq::{Pdq, PdqHash, MIN_MATCH_QUALITY};
-use crate::vpdq::{CompareOptions, Segment, VideoHash, VideoOptions};
 use crate::pixels::{decode_for_pdq, PdqPixels};
 use crate::registry::{Recovery, Registry};
 use crate::report::{ErrorInfo, Report};
+use crate::vpdq::{CompareOptions, Segment, VideoHash, VideoOptions};
 
 /// The label of a match found in the registry of signed originals.
 pub const KNOWN_ORIGINAL: &str = "known-original";
@@ -260,8 +260,12 @@ fn prepare(input: FeedInput, work: Work<'_>) -> Prepared {
 
 /// A vPDQ hash file's text, parsed.
 fn hash_file(bytes: &[u8]) -> Result<VideoHash, ErrorInfo> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| error_info(Code::FormatMalformed, "not a vPDQ hash file: not UTF-8 text"))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        error_info(
+            Code::FormatMalformed,
+            "not a vPDQ hash file: not UTF-8 text",
+        )
+    })?;
     crate::vpdq::parse_text(text)
         .map_err(|e| error_info(e.code(), format!("not a vPDQ hash file: {e}")))
 }
@@ -517,21 +521,25 @@ impl<'a> Classifier<'a> {
         }
         record.label = Some(UNKNOWN.into());
         let videos = self.banks.videos();
-        let bank_match = videos.matches(video, &self.compare).into_iter().next().map(|best| {
-            let bank = self.banks.video(best.id).map_or("", |v| v.bank);
-            let c = best.comparison;
-            FeedMatch {
-                label: best.entry.label.clone(),
-                distance: None,
-                note: best.entry.note.clone(),
-                bank: bank.to_string(),
-                pdq: None,
-                video: Some(best.entry.file.clone()),
-                query_match_percent: Some(c.query_match_percent),
-                compared_match_percent: Some(c.compared_match_percent),
-                segments: Some(c.segments),
-            }
-        });
+        let bank_match = videos
+            .matches(video, &self.compare)
+            .into_iter()
+            .next()
+            .map(|best| {
+                let bank = self.banks.video(best.id).map_or("", |v| v.bank);
+                let c = best.comparison;
+                FeedMatch {
+                    label: best.entry.label.clone(),
+                    distance: None,
+                    note: best.entry.note.clone(),
+                    bank: bank.to_string(),
+                    pdq: None,
+                    video: Some(best.entry.file.clone()),
+                    query_match_percent: Some(c.query_match_percent),
+                    compared_match_percent: Some(c.compared_match_percent),
+                    segments: Some(c.segments),
+                }
+            });
         let registry_match = self.registry_video_match(video, size, record);
         let shares = |m: &FeedMatch| {
             (

@@ -86,7 +86,14 @@ pub fn downsample_64(luma: &mut [f32], rows: usize, cols: usize) -> [f32; 64 * 6
     box_cols(&scratch, luma, rows, cols, window_cols);
     // Pass 3 (rows), kept at the sampled columns only: rows × 64.
     let mut gathered = Scratch::zeroed(rows * 64);
-    box_rows(luma, &mut gathered, rows, cols, window_rows, Some(&sample_cols));
+    box_rows(
+        luma,
+        &mut gathered,
+        rows,
+        cols,
+        window_rows,
+        Some(&sample_cols),
+    );
     // Pass 4 (those 64 columns), kept at the sampled rows only.
     box_cols_band(
         &gathered,

@@ -9,9 +9,9 @@ use std::fmt;
 
 mod jarosz;
 mod scratch;
+pub use jarosz::{downsample_64, jarosz_window};
 #[cfg(feature = "video")]
 pub(crate) use scratch::Scratch;
-pub use jarosz::{downsample_64, jarosz_window};
 
 /// Images smaller than this on either side hash to zero with quality 0.
 pub const MIN_HASHABLE_DIM: usize = 5;

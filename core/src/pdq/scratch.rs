@@ -84,7 +84,9 @@ impl Drop for Scratch {
                 .iter()
                 .enumerate()
                 .min_by_key(|(_, b)| b.capacity())
-                .filter(|(_, b)| b.capacity() * 4 < bytes && held - b.capacity() * 4 + bytes <= MAX_KEPT_BYTES)
+                .filter(|(_, b)| {
+                    b.capacity() * 4 < bytes && held - b.capacity() * 4 + bytes <= MAX_KEPT_BYTES
+                })
             {
                 // Keep the larger of the two: frames of one video are one size.
                 k[i] = v;
@@ -119,7 +121,9 @@ mod tests {
             drop(huge);
             assert_eq!(kept_bytes(), 4000, "a buffer over the cap is freed");
             // Filling up to the cap: the total never passes it.
-            let many: Vec<_> = (0..10).map(|_| Scratch::zeroed(MAX_KEPT_BYTES / 16)).collect();
+            let many: Vec<_> = (0..10)
+                .map(|_| Scratch::zeroed(MAX_KEPT_BYTES / 16))
+                .collect();
             drop(many);
             assert!(kept_bytes() <= MAX_KEPT_BYTES, "{}", kept_bytes());
         })

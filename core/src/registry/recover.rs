@@ -3,11 +3,11 @@
 //! within the threshold) becomes `recovered`, naming who signed the original.
 
 use super::{Entry, Match, Registry, RegistryError};
-use crate::report::RecoveredVideo;
-use crate::vpdq::{CompareOptions, Comparison, VideoHash};
 use crate::pdq::MIN_MATCH_QUALITY;
 use crate::pixels::{self, ImageHash};
+use crate::report::RecoveredVideo;
 use crate::report::{RecoveredInfo, Report, StatusEntry, Verdict};
+use crate::vpdq::{CompareOptions, Comparison, VideoHash};
 
 /// A file's hashes and the registered files its pixels match, best first.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,7 +88,10 @@ impl Recovery {
         let shares = self.video.as_ref().map_or((0, 0), |v| {
             // Percentages to a millionth of a percent: an order, not a value.
             let fixed = |p: f64| (p * 1e6) as u64;
-            (fixed(v.query_match_percent), fixed(v.compared_match_percent))
+            (
+                fixed(v.query_match_percent),
+                fixed(v.compared_match_percent),
+            )
         });
         (
             !self.pixel_digest_match,

@@ -199,13 +199,11 @@ impl VideoBank {
             .filter_map(|i| {
                 let entry = &self.entries[i as usize];
                 let comparison = compare(query, &entry.hash, options);
-                comparison
-                    .matched
-                    .then_some(VideoMatch {
-                        id: i as usize,
-                        entry,
-                        comparison,
-                    })
+                comparison.matched.then_some(VideoMatch {
+                    id: i as usize,
+                    entry,
+                    comparison,
+                })
             })
             .collect();
         out.sort_by(|a, b| {
