@@ -71,6 +71,7 @@ chrome.storage.onChanged.addListener(() => {
 });
 chrome.tabs.onRemoved.addListener((tabId) => {
   tabs.delete(tabId);
+  unconfirmed.delete(tabId);
   hostileTabs.delete(tabId);
 });
 
@@ -184,6 +185,12 @@ function answer(result, view, outcome) {
     : result.badge;
   return { badge, card: result.card, thumb: result.thumb, screen: result.screen, ...placement(badge.state, view, true) };
 }
+
+// Screen answers sent to a tab and not yet drawn there, by tab then URL: the
+// content script may set one aside (the page moved, or went to the
+// background, while it was measured) and ask again. The popup counts only
+// what the page shows, so an answer is noted when the page says it drew it.
+const unconfirmed = new Map();
 
 function note(tabId, url, badge, thumbUrl) {
   if (!tabs.has(tabId)) tabs.set(tabId, new Map());
@@ -311,7 +318,12 @@ async function screenCheck(tab, message) {
       const result = byUrl.get(item.url);
       if (!result) return null;
       const drawn = answer(result, view, outcomes[i]);
-      note(tab.id, item.url, drawn.badge, result.thumb);
+      if (!unconfirmed.has(tab.id)) unconfirmed.set(tab.id, new Map());
+      const waiting = unconfirmed.get(tab.id);
+      waiting.delete(item.url);
+      waiting.set(item.url, { badge: drawn.badge, thumb: result.thumb });
+      // Bounded: the oldest unconfirmed answers go first.
+      while (waiting.size > 256) waiting.delete(waiting.keys().next().value);
       return drawn;
     }),
   };
@@ -333,6 +345,17 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
   if (message?.type === "screen" && sender.tab && !ownPage) {
     screenCheck(sender.tab, message).then(reply, (e) => reply({ error: String(e) }));
     return true;
+  }
+  if (message?.type === "drawn" && sender.tab && !ownPage && typeof message.url === "string") {
+    // The page drew the screen answer it was sent for this URL: count it. It
+    // can only confirm what this worker answered, never name a state.
+    const waiting = unconfirmed.get(sender.tab.id);
+    const sent = waiting?.get(message.url);
+    if (sent) {
+      waiting.delete(message.url);
+      note(sender.tab.id, message.url, sent.badge, sent.thumb);
+    }
+    return false;
   }
   if (message?.type === "uncheckable" && sender.tab && !ownPage && typeof message.kind === "string") {
     // Canvases, videos, CSS backgrounds, blob: images: nothing to fetch, never checked.
@@ -385,6 +408,7 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
   if (message?.type === "page-reset" && sender.tab && !ownPage) {
     hostileTabs.delete(sender.tab.id);
     tabs.delete(sender.tab.id); // a new page loaded in this tab
+    unconfirmed.delete(sender.tab.id);
     chrome.action.setBadgeText({ tabId: sender.tab.id, text: "" });
     return false;
   }

@@ -20,7 +20,9 @@
   // over a neighbour after its masks were measured; a scroll away and back)
   // measures again rather than call a trusted image a mismatch. A page that
   // keeps moving gets no more than MAX_REDOS such passes in a row: then the
-  // mismatch is drawn, never the green it had.
+  // mismatch is drawn, never the green it had. So does a comparison of an
+  // image whose own veil was hidden for the screenshot: on a busy machine the
+  // capture can still show the veil, which is our drawing, not the page's.
   let changed = 0;
   const MAX_REDOS = 2;
   const HOST_STYLE = [
@@ -531,10 +533,12 @@
       // Our own veil over an image being compared is hidden for the screenshot
       // (inside the closed shadow root: the page can't see it happen).
       const hidden = [];
+      const unveiled = new Set();
       for (const e of entries) {
         if (e.parts.veil && !e.parts.veil.hidden && e.parts.veil.style.visibility !== "hidden") {
           e.parts.veil.style.visibility = "hidden";
           hidden.push(e.parts.veil);
+          unveiled.add(e);
         }
       }
       if (hidden.length) {
@@ -566,13 +570,16 @@
         // Scrolled, or our parts changed, meanwhile: the screenshot may show
         // another place or masks not measured; measure again (a few times).
         const redos = m.entry.redos ?? 0;
-        if (moved && answer.badge.state === "mismatch" && redos < MAX_REDOS) {
+        const unsure = moved || unveiled.has(m.entry);
+        if (unsure && answer.badge.state === "mismatch" && redos < MAX_REDOS) {
           m.entry.redos = redos + 1;
           screenAgain = true;
           continue;
         }
         m.entry.redos = 0;
         draw(m.entry, answer);
+        // The popup counts what the page shows: this answer, now drawn.
+        chrome.runtime.sendMessage({ type: "drawn", url: m.entry.url }).catch(() => {});
       }
     } catch {
       // The worker restarted or the page is going away: the next change asks again.
