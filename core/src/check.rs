@@ -180,16 +180,5 @@ fn hash_streamed(
             why: "the registry holds pictures and videos",
         });
     }
-    video_hash(source, format, limits)
-}
-
-#[cfg(feature = "registry")]
-fn video_hash(
-    source: Source<'_>,
-    format: crate::media::MediaFormat,
-    limits: &crate::media::Limits,
-) -> Result<(crate::vpdq::VideoHash, u32, u32), crate::media::MediaError> {
-    let options = crate::vpdq::VideoOptions::default();
-    crate::vpdq::hash_source(source, format, limits, &options)
-        .map(|(info, hash)| (hash, info.width, info.height))
+    crate::registry::hash_video(source, format, limits)
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use super::{clean_field, clean_label, parse_tsv_line, TsvLine, MAX_LINE};
 use crate::input::{read_bounded_line, BoundedLine};
 use crate::pdq::PdqHash;
-use crate::vpdq::{parse_text, VideoBank, MAX_BANK_FRAMES, MAX_BANK_VIDEOS, MAX_HASH_FILE_BYTES};
+use crate::vpdq::{parse_text, VideoBank, MAX_HASH_FILE_BYTES};
 
 /// Most distinct labels a bank set holds (labels are categories, not notes).
 pub const MAX_LABELS: usize = 4096;
@@ -230,34 +230,39 @@ impl BankSet {
         name: &str,
         label: Option<&str>,
     ) -> Result<Vec<BankProblem>, BankError> {
-        let (bank, skipped) = VideoBank::load_dir(path).map_err(|e| BankError::Unreadable {
+        let source = self.sources.len() as u32;
+        self.sources.push(name.to_string());
+        // Entries go straight into the merged bank: one frame index, built once.
+        let mut refused = None;
+        let skipped = VideoBank::read_dir(path, |e| {
+            let label = label.unwrap_or(&e.label).to_string();
+            match self.push_video(&label, &e.note, e.file, e.hash, source) {
+                Ok(added) => added,
+                Err(err) => {
+                    refused = Some(err);
+                    false
+                }
+            }
+        })
+        .map_err(|e| BankError::Unreadable {
             bank: name.to_string(),
             message: e.to_string(),
         })?;
-        let source = self.sources.len() as u32;
-        self.sources.push(name.to_string());
-        let problem = |message: String| BankProblem {
-            bank: name.to_string(),
-            line: 0,
-            code: Code::BankLine,
-            message,
-        };
-        let mut problems: Vec<BankProblem> = skipped
+        if let Some(err) = refused {
+            return Err(err);
+        }
+        Ok(skipped
             .into_iter()
             .map(|p| {
                 let file = p.path.strip_prefix(path).unwrap_or(&p.path);
-                problem(format!("{}: {}", file.display(), p.message))
+                BankProblem {
+                    bank: name.to_string(),
+                    line: 0,
+                    code: Code::BankLine,
+                    message: format!("{}: {}", file.display(), p.message),
+                }
             })
-            .collect();
-        for entry in bank.entries() {
-            let label = label.unwrap_or(&entry.label);
-            let file = entry.file.clone();
-            if !self.push_video(label, &entry.note, file.clone(), entry.hash.clone(), source)? {
-                problems.push(problem(format!("{file}: {}", full())));
-                break;
-            }
-        }
-        Ok(problems)
+            .collect())
     }
 
     /// Add TSV lines (`pdq_hex<TAB>label<TAB>note`; `#` comments and blank
@@ -387,13 +392,6 @@ impl BankSet {
             .prepare("SELECT rowid, pdq, label, note FROM hashes ORDER BY rowid")
             .map_err(unreadable)?;
         let mut rows = stmt.query([]).map_err(unreadable)?;
-        let text = |v: ValueRef<'_>| -> String {
-            match v {
-                ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                ValueRef::Integer(i) => i.to_string(),
-                _ => String::new(),
-            }
-        };
         while let Some(row) = rows.next().map_err(unreadable)? {
             let rowid: i64 = row.get(0).unwrap_or_default();
             let hash = match row.get_ref(1) {
@@ -419,9 +417,9 @@ impl BankSet {
             };
             let label = match forced {
                 Some(l) => l,
-                None => self.label_index(&text(row.get_ref(2).unwrap_or(ValueRef::Null)))?,
+                None => self.label_index(&sqlite_text(row.get_ref(2).unwrap_or(ValueRef::Null)))?,
             };
-            let note = text(row.get_ref(3).unwrap_or(ValueRef::Null));
+            let note = sqlite_text(row.get_ref(3).unwrap_or(ValueRef::Null));
             self.push(hash, label, source, &note);
         }
         Ok(())
@@ -444,13 +442,6 @@ impl BankSet {
             .prepare("SELECT rowid, vpdq, label, note FROM videos ORDER BY rowid")
             .map_err(unreadable)?;
         let mut rows = stmt.query([]).map_err(unreadable)?;
-        let text = |v: ValueRef<'_>| -> String {
-            match v {
-                ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                ValueRef::Integer(i) => i.to_string(),
-                _ => String::new(),
-            }
-        };
         while let Some(row) = rows.next().map_err(unreadable)? {
             let rowid: i64 = row.get(0).unwrap_or_default();
             let line = u64::try_from(rowid).unwrap_or_default();
@@ -481,12 +472,12 @@ impl BankSet {
             };
             let label = match forced {
                 Some(l) => self.labels[l as usize].clone(),
-                None => text(row.get_ref(2).unwrap_or(ValueRef::Null)),
+                None => sqlite_text(row.get_ref(2).unwrap_or(ValueRef::Null)),
             };
-            let note = text(row.get_ref(3).unwrap_or(ValueRef::Null));
+            let note = sqlite_text(row.get_ref(3).unwrap_or(ValueRef::Null));
             let file = format!("videos row {rowid}");
             if !self.push_video(&label, &note, file, hash, source)? {
-                problems.push(problem(full()));
+                problems.push(problem(crate::vpdq::video_bank_full()));
                 break;
             }
         }
@@ -494,9 +485,14 @@ impl BankSet {
     }
 }
 
-/// Why a video was not added: the merged video bank is full.
-fn full() -> String {
-    format!("the video bank is full ({MAX_BANK_VIDEOS} videos or {MAX_BANK_FRAMES} frames)")
+/// A label or note column of a SQLite bank as text (NULL and blobs: empty).
+fn sqlite_text(v: rusqlite::types::ValueRef<'_>) -> String {
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+        ValueRef::Integer(i) => i.to_string(),
+        _ => String::new(),
+    }
 }
 
 fn read_prefix(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {

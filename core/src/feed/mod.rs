@@ -580,10 +580,7 @@ impl<'a> Classifier<'a> {
         Some(FeedMatch {
             label: KNOWN_ORIGINAL.into(),
             distance: None,
-            note: match &entry.title {
-                Some(title) => format!("{}: {title}", entry.signer.display_name()),
-                None => entry.signer.display_name(),
-            },
+            note: registry_note(entry),
             bank: registry.path().to_string(),
             pdq: None,
             video: Some(format!("registry entry {}", entry.id)),
@@ -612,10 +609,7 @@ impl<'a> Classifier<'a> {
         let recovery = Recovery::from_pdq_match(found, width, height);
         record.provenance = record.provenance.take().map(|r| recovery.apply(r));
         let (entry, distance) = (recovery.entry, recovery.distance);
-        let note = match &entry.title {
-            Some(title) => format!("{}: {title}", entry.signer.display_name()),
-            None => entry.signer.display_name(),
-        };
+        let note = registry_note(&entry);
         Some(FeedMatch::picture(
             KNOWN_ORIGINAL,
             distance,
@@ -623,5 +617,13 @@ impl<'a> Classifier<'a> {
             registry.path(),
             &entry.pdq,
         ))
+    }
+}
+
+/// The note of a registry match: who signed the original, and its title.
+fn registry_note(entry: &crate::registry::Entry) -> String {
+    match &entry.title {
+        Some(title) => format!("{}: {title}", entry.signer.display_name()),
+        None => entry.signer.display_name(),
     }
 }

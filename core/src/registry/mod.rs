@@ -305,7 +305,11 @@ impl Registry {
         let store = c2pa::jumbf_io::load_jumbf_from_memory(format.mime(), bytes)
             .map_err(|e| RegistryError::ManifestStore(e.to_string()))?;
         let (hash, video) = if format.is_video() {
-            let (video, width, height) = hash_video(bytes, format, verifier.limits())?;
+            let (video, width, height) = hash_video(
+                crate::media::Source::Bytes(bytes),
+                format,
+                verifier.limits(),
+            )?;
             (video_entry_hash(&video, width, height), Some(video))
         } else {
             (pixels::hash_image(bytes, verifier.limits())?, None)
@@ -478,13 +482,13 @@ impl Registry {
 /// The label registry matches carry in feeds.
 const KNOWN_ORIGINAL: &str = "known-original";
 
-/// A video's vPDQ hash, a frame a second, as `hash` makes it, and its size.
-fn hash_video(
-    bytes: &[u8],
+/// A video's vPDQ hash, a frame a second, as `hash` makes it, and its
+/// size: how the registry hashes what it registers and what it looks up.
+pub(crate) fn hash_video(
+    source: crate::media::Source<'_>,
     format: crate::media::MediaFormat,
     limits: &Limits,
 ) -> Result<(VideoHash, u32, u32), crate::media::MediaError> {
-    let source = crate::media::Source::Bytes(bytes);
     let options = crate::vpdq::VideoOptions::default();
     crate::vpdq::hash_source(source, format, limits, &options)
         .map(|(info, hash)| (hash, info.width, info.height))

@@ -162,7 +162,8 @@ impl Registry {
     pub fn lookup_file(&self, bytes: &[u8], threshold: u32) -> Result<FileLookup, RegistryError> {
         let format = crate::media::identify(bytes, &self.limits)?;
         if format.is_video() {
-            let (video, width, height) = super::hash_video(bytes, format, &self.limits)?;
+            let (video, width, height) =
+                super::hash_video(crate::media::Source::Bytes(bytes), format, &self.limits)?;
             let hash = super::video_entry_hash(&video, width, height);
             let matches = self.lookup_video_hash(&video, threshold, (width, height))?;
             return Ok(FileLookup { hash, matches });

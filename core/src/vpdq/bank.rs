@@ -122,10 +122,22 @@ impl VideoBank {
     /// Read every `.vpdq.txt` file below `dir`. A file that can't be read or
     /// parsed is left out and reported; the rest load.
     pub fn load_dir(dir: &Path) -> std::io::Result<(Self, Vec<VideoBankProblem>)> {
+        let mut bank = Self::new();
+        let problems = Self::read_dir(dir, |e| bank.push(&e.label, &e.note, e.file, e.hash))?;
+        Ok((bank, problems))
+    }
+
+    /// Read every `.vpdq.txt` file below `dir`, in path order, handing each
+    /// to `add` (its label from its subfolder, its note from its name);
+    /// `add` answers false when it is full, which ends the reading. Returns
+    /// the files left out, and why.
+    pub fn read_dir(
+        dir: &Path,
+        mut add: impl FnMut(VideoEntry) -> bool,
+    ) -> std::io::Result<Vec<VideoBankProblem>> {
         let mut files = Vec::new();
         collect(dir, 0, &mut files)?;
         files.sort();
-        let mut bank = Self::new();
         let mut problems = Vec::new();
         for path in files {
             let relative = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
@@ -166,15 +178,18 @@ impl VideoBank {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let note = name.strip_suffix(HASH_FILE_SUFFIX).unwrap_or(&name);
-            let file = relative.to_string_lossy().into_owned();
-            if !bank.push(&label, note, file, hash) {
-                problems.push(problem(format!(
-                    "the bank is full ({MAX_BANK_VIDEOS} videos or {MAX_BANK_FRAMES} frames)"
-                )));
+            let entry = VideoEntry {
+                label,
+                note: note.to_string(),
+                file: relative.to_string_lossy().into_owned(),
+                hash,
+            };
+            if !add(entry) {
+                problems.push(problem(full_message()));
                 break;
             }
         }
-        Ok((bank, problems))
+        Ok(problems)
     }
 
     /// The bank videos that match `query` by the reference rule, best first
@@ -218,6 +233,11 @@ impl VideoBank {
         });
         out
     }
+}
+
+/// Why a video was not added: the bank is full.
+pub fn full_message() -> String {
+    format!("the bank is full ({MAX_BANK_VIDEOS} videos or {MAX_BANK_FRAMES} frames)")
 }
 
 /// The `.vpdq.txt` files below `dir` (links are not followed).

@@ -15,6 +15,8 @@ mod matching;
 mod media;
 mod text;
 
+#[cfg(feature = "scan")]
+pub(crate) use bank::full_message as video_bank_full;
 pub use bank::{
     VideoBank, VideoBankProblem, VideoEntry, VideoMatch, HASH_FILE_SUFFIX, MAX_BANK_FRAMES,
     MAX_BANK_VIDEOS, MAX_FILE_BYTES as MAX_HASH_FILE_BYTES,
