@@ -6,11 +6,12 @@ use hallmark_core::Code;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use hallmark_core::bank::{Bank, LOW_QUALITY};
+use hallmark_core::bank::{Bank, BankSet, LOW_QUALITY};
 use hallmark_core::pdq::{DEFAULT_MATCH_THRESHOLD, MIN_MATCH_QUALITY};
-use hallmark_core::pixels::{decode_rgba8, ImageHash};
+use hallmark_core::pixels::ImageHash;
 use hallmark_core::records::{
-    CompareRecord, ErrorRecord, HashRecord, MatchRecord, VideoHashRecord, VideoMatchRecord,
+    CompareRecord, ErrorRecord, HashRecord, MatchBank, MatchOutcome, MatchRecord, VideoHashRecord,
+    VideoMatchRecord,
 };
 use hallmark_core::vpdq::{
     self, read_hashed, write_text, CompareOptions, Hashed, VideoBank, VideoHash, VideoOptions,
@@ -97,11 +98,6 @@ pub struct MatchArgs {
     pub json: bool,
     #[command(flatten)]
     pub output: OutputArgs,
-}
-
-fn read(path: &Path) -> Result<Vec<u8>, (String, String)> {
-    hallmark_core::read_input(path, Limits::default().max_file_bytes)
-        .map_err(|e| (e.code().to_string(), e.to_string()))
 }
 
 /// An unreadable input: a JSON line in --json mode (the stream goes on), else a line on stderr.
@@ -374,67 +370,99 @@ pub fn load_bank(path: &Path) -> Result<Bank, CliError> {
 }
 
 pub fn match_files(args: MatchArgs) -> Result<u8, CliError> {
-    let (files, bank_path, threshold, json) = (
-        &args.files,
-        args.bank.as_path(),
-        args.threshold.threshold,
-        args.json,
-    );
-    if bank_path.is_dir() {
-        return match_videos(&args);
-    }
     // --threshold is at most pdq::MAX_MATCH_THRESHOLD (args::threshold_parser).
-    let bank = load_bank(bank_path)?;
-    let limits = Limits::default();
+    let bank = load_match_bank(&args.bank)?;
+    let options = CompareOptions {
+        distance: args.threshold.threshold,
+        quality: MIN_MATCH_QUALITY,
+        query_percent: args.percents.query_percent,
+        compared_percent: args.percents.compared_percent,
+    };
+    let (limits, video) = (Limits::default(), args.video.options());
     let mut exit = 0;
-    for path in files {
-        let image = read(path).and_then(|bytes| {
-            decode_rgba8(&bytes, &limits).map_err(|e| (e.code().to_string(), e.to_string()))
-        });
-        let image = match image {
-            Ok(image) => image,
-            Err((code, message)) => {
+    for path in &args.files {
+        let input = match read_hashed(path, &limits, &video) {
+            Ok(hashed) => hashed,
+            Err(e) => {
                 exit = EXIT_UNREADABLE;
-                report_unreadable(path, &code, &message, json);
+                report_unreadable(path, e.code().as_str(), &e.to_string(), args.json);
                 continue;
             }
         };
-        let hashes = image.pdq_dihedral();
-        let record = MatchRecord::new(
-            path.display().to_string(),
-            &hashes,
-            std::slice::from_ref(&bank),
-            threshold,
-        );
-        if json {
-            outln!("{}", json_line(&record));
-        } else {
-            match (&record.matched, record.label == LOW_QUALITY) {
-                (_, true) => outln!(
-                    "? low-quality  {}  quality {} < {MIN_MATCH_QUALITY}: too featureless to match",
-                    shown(path),
-                    hashes.quality
-                ),
-                (Some(m), false) => outln!(
-                    "● {:<12} {}  distance {} ({}){}",
-                    escape(&m.label),
-                    shown(path),
-                    m.distance,
-                    m.transform,
-                    if m.note.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", escape(&m.note))
-                    }
-                ),
-                (None, false) => outln!(
-                    "○ unknown      {}  no bank hash within {threshold} bits",
-                    shown(path)
-                ),
+        match bank.record(path.display().to_string(), &input, &options) {
+            MatchOutcome::Picture(record) => {
+                print_picture_match(path, &record, &options, args.json)
             }
+            MatchOutcome::Video(record) => print_video_match(path, &record, &options, args.json),
         }
     }
     Ok(exit)
+}
+
+/// A bank for `match`: a folder of video hash files, a SQLite bank (its
+/// `hashes` and `videos` tables), or a TSV of PDQ hashes.
+fn load_match_bank(path: &Path) -> Result<MatchBank, CliError> {
+    if path.is_dir() {
+        return Ok(MatchBank::new(Bank::default(), load_video_bank(path)?));
+    }
+    if !is_sqlite(path) {
+        return Ok(MatchBank::new(load_bank(path)?, VideoBank::new()));
+    }
+    let mut set = BankSet::new();
+    let name = shown(path).to_string();
+    let problems = set
+        .load(path, &name, None)
+        .map_err(|e| CliError::new(e.code(), e.to_string(), EXIT_USAGE))?;
+    let skipped: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{}: row {}: {}", shown(path), p.line, escape(&p.message)))
+        .collect();
+    warn_skipped(path, &skipped, "row");
+    let bank = MatchBank::from_set(&set);
+    if bank.is_empty() {
+        return Err(empty_bank(path, "hash or video in the bank"));
+    }
+    Ok(bank)
+}
+
+/// Whether the file starts as a SQLite database does.
+fn is_sqlite(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 16];
+    fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| magic == *b"SQLite format 3\0")
+}
+
+fn print_picture_match(path: &Path, record: &MatchRecord, options: &CompareOptions, json: bool) {
+    if json {
+        outln!("{}", json_line(record));
+        return;
+    }
+    match (&record.matched, record.label == LOW_QUALITY) {
+        (_, true) => outln!(
+            "? low-quality  {}  quality {} < {MIN_MATCH_QUALITY}: too featureless to match",
+            shown(path),
+            record.quality
+        ),
+        (Some(m), false) => outln!(
+            "● {:<12} {}  distance {} ({}){}",
+            escape(&m.label),
+            shown(path),
+            m.distance,
+            m.transform,
+            if m.note.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", escape(&m.note))
+            }
+        ),
+        (None, false) => outln!(
+            "○ unknown      {}  no bank hash within {} bits",
+            shown(path),
+            options.distance
+        ),
+    }
 }
 
 /// Load a video bank folder, warning of the files left out.
@@ -455,32 +483,13 @@ pub fn load_video_bank(path: &Path) -> Result<VideoBank, CliError> {
     Ok(bank)
 }
 
-/// `match` against a video bank: every input as a video hash, by the reference rule.
-fn match_videos(args: &MatchArgs) -> Result<u8, CliError> {
-    let bank = load_video_bank(&args.bank)?;
-    let options = CompareOptions {
-        distance: args.threshold.threshold,
-        quality: MIN_MATCH_QUALITY,
-        query_percent: args.percents.query_percent,
-        compared_percent: args.percents.compared_percent,
-    };
-    let (limits, video) = (Limits::default(), args.video.options());
-    let mut exit = 0;
-    for path in &args.files {
-        let query = match read_hashed(path, &limits, &video) {
-            Ok(hashed) => hashed.video_hash(),
-            Err(e) => {
-                exit = EXIT_UNREADABLE;
-                report_unreadable(path, e.code().as_str(), &e.to_string(), args.json);
-                continue;
-            }
-        };
-        let record = VideoMatchRecord::new(path.display().to_string(), &query, &bank, &options);
-        if args.json {
-            outln!("{}", json_line(&record));
-            continue;
-        }
-        match record.matches.first() {
+/// What `match` prints of an input matched against the bank's videos.
+fn print_video_match(path: &Path, record: &VideoMatchRecord, options: &CompareOptions, json: bool) {
+    if json {
+        outln!("{}", json_line(record));
+        return;
+    }
+    match record.matches.first() {
             None if record.label == LOW_QUALITY => outln!(
                 "? low-quality  {}  no frame of quality {MIN_MATCH_QUALITY} or more: too featureless to match",
                 shown(path)
@@ -517,6 +526,4 @@ fn match_videos(args: &MatchArgs) -> Result<u8, CliError> {
                 }
             }
         }
-    }
-    Ok(exit)
 }

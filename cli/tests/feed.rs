@@ -460,3 +460,65 @@ fn a_video_in_a_feed_gets_its_provenance_and_its_vpdq_hash() {
     assert_eq!(line["provenance"], verify.json());
     assert_eq!(line["provenance"]["verdict"], "valid");
 }
+
+/// Videos in a feed on every engine: the tensor engine hashes their frames in
+/// batches on the device and answers as the CPU engine does. Before, a video
+/// on the tensor engine was hashed on the CPU, whatever `--device` said.
+#[test]
+fn videos_match_their_bank_videos_alike_on_every_engine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bank = tmp.path().join("bank");
+    for (from, to) in [
+        ("chair-orig-22-sd-bar", "known-fake/chair-orig"),
+        ("doorknob-hd-no-bar", "known-original/doorknob"),
+    ] {
+        let to = bank.join(format!("{to}.vpdq.txt"));
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(corpus(&format!("vpdq/{from}.vpdq.txt")), to).unwrap();
+    }
+    let chair = corpus("vpdq/chair-20-sd-bar.mp4");
+    let door = corpus("vpdq/doorknob-hd-no-bar.mp4");
+    let mut answers = Vec::new();
+    for device in devices() {
+        let run = hallmark()
+            .args([
+                "feed",
+                "classify",
+                "--no-provenance",
+                "--device",
+                device,
+                "--bank",
+            ])
+            .arg(&bank)
+            .arg(&chair)
+            .arg(&door)
+            .run();
+        run.expect_code(0);
+        let engine = if device == "cpu" {
+            "cpu"
+        } else {
+            "cpu (libtorch)"
+        };
+        assert!(
+            run.stderr.contains(&format!(" on {engine}")),
+            "{device}: {}",
+            run.stderr
+        );
+        let lines = run.json_lines();
+        assert_eq!(lines.len(), 2, "{device}: {}", run.stdout);
+        let (c, d) = (&lines[0], &lines[1]);
+        assert_eq!(c["label"], "known-fake", "{device}: {c}");
+        assert_eq!(c["vpdq_frames"], 21);
+        assert_eq!(c["match"]["video"], "known-fake/chair-orig.vpdq.txt");
+        assert_eq!(c["match"]["query_match_percent"], 100.0);
+        assert_eq!(c["match"]["compared_match_percent"], 25.52870090634441);
+        assert_eq!(d["label"], "known-original", "{device}: {d}");
+        assert_eq!(d["vpdq_frames"], 4);
+        assert_eq!(d["match"]["query_match_percent"], 100.0);
+        answers.push(lines);
+    }
+    // Every key of every record, the same on both engines.
+    if let [cpu, torch] = &answers[..] {
+        assert_eq!(cpu, torch);
+    }
+}

@@ -811,6 +811,129 @@ fn a_video_whose_frames_are_in_another_file_is_not_followed_there() {
 }
 
 /// FFmpeg's own tool, for editing videos as a forger would.
+/// `match` against a SQLite bank: its picture hashes match pictures (all
+/// eight turns), its videos match videos; a still video of a banked picture
+/// matches that picture as a one-frame video, against SQLite and TSV banks
+/// alike; a bad row is skipped with a warning. Before, `match` read every
+/// bank file as TSV, so a SQLite bank was a usage error, and a video against
+/// a TSV bank was unreadable.
+#[test]
+fn match_reads_sqlite_banks_and_finds_a_banked_picture_in_a_still_video() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bridge = corpus("pdq/bridge-1-original.png");
+    let (_, hashed, _) = hallmark(&["hash".as_ref(), "--json".as_ref(), bridge.as_os_str()]);
+    let bridge_pdq = json(&hashed)["pdq"].as_str().unwrap().to_string();
+    let db = tmp.path().join("bank.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE hashes(pdq TEXT, label TEXT, note TEXT);
+         CREATE TABLE videos(vpdq TEXT, label TEXT, note TEXT);",
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO hashes VALUES (?1, 'known-fake', 'the bridge')",
+        [&bridge_pdq],
+    )
+    .unwrap();
+    conn.execute("INSERT INTO hashes VALUES ('nothex', 'x', NULL)", [])
+        .unwrap();
+    let chair = std::fs::read_to_string(vpdq("chair-orig-22-sd-bar.vpdq.txt")).unwrap();
+    conn.execute(
+        "INSERT INTO videos VALUES (?1, 'known-fake', 'chair-orig')",
+        [&chair],
+    )
+    .unwrap();
+    drop(conn);
+    // The bridge turned a quarter, and two seconds of it as a video.
+    let turned = tmp.path().join("turned.png");
+    image::open(&bridge)
+        .unwrap()
+        .rotate90()
+        .save(&turned)
+        .unwrap();
+    let still = tmp.path().join("still.mp4");
+    encode(
+        &[
+            "-loop",
+            "1",
+            "-i",
+            bridge.to_str().unwrap(),
+            "-t",
+            "2",
+            "-r",
+            "25",
+            "-vf",
+            "scale=640:-2",
+        ],
+        &still,
+    );
+
+    let run = |bank: &Path, files: &[&Path]| {
+        let mut args: Vec<&OsStr> = ["match", "--json", "--bank"].map(OsStr::new).to_vec();
+        args.push(bank.as_os_str());
+        args.extend(files.iter().map(|f| f.as_os_str()));
+        hallmark(&args)
+    };
+    let chair20 = vpdq("chair-20-sd-bar.mp4");
+    let (code, out, err) = run(&db, &[&turned, &chair20, &still]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning [bank.line]: ")
+            && err.contains("row 2: pdq is neither 64 hex digits nor a 32-byte blob (row skipped)"),
+        "{err}"
+    );
+    let records: Vec<Value> = out.lines().map(json).collect();
+    assert_eq!(records.len(), 3, "{out}");
+    // A picture: its turns against the picture hashes.
+    assert_eq!(records[0]["label"], "known-fake");
+    assert_eq!(records[0]["match"]["note"], "the bridge");
+    assert_eq!(records[0]["match"]["transform"], "rotate90");
+    assert_eq!(records[0]["match"]["distance"], 8);
+    // A video: against the videos, as `compare` says of the pair.
+    assert_eq!(records[1]["label"], "known-fake");
+    let m = &records[1]["matches"][0];
+    assert_eq!(m["note"], "chair-orig");
+    assert_eq!(m["file"], "videos row 1");
+    assert_eq!(m["compared_match_percent"], 25.52870090634441);
+    assert_eq!(records[1]["matches"].as_array().unwrap().len(), 1);
+    // A still video: the banked picture, as a one-frame video.
+    assert_eq!(records[2]["label"], "known-fake", "{}", records[2]);
+    assert_eq!(records[2]["frames"], 2);
+    let m = &records[2]["matches"][0];
+    assert_eq!(m["file"], format!("picture {bridge_pdq}"));
+    assert_eq!(m["note"], "the bridge");
+    assert_eq!(m["query_match_percent"], 100.0);
+    assert_eq!(m["compared_match_percent"], 100.0);
+
+    // The same still video against a TSV bank of the same hash.
+    let tsv = tmp.path().join("bank.tsv");
+    std::fs::write(
+        &tsv,
+        format!("{bridge_pdq}\tknown-original\tthe wire's bridge\n"),
+    )
+    .unwrap();
+    let (code, out, err) = run(&tsv, &[&still]);
+    assert_eq!(code, 0, "{err}");
+    let record = json(&out);
+    assert_eq!(record["label"], "known-original");
+    assert_eq!(
+        record["matches"][0]["file"],
+        format!("picture {bridge_pdq}")
+    );
+    let (code, text, _) = hallmark(&[
+        "match".as_ref(),
+        "--bank".as_ref(),
+        tsv.as_os_str(),
+        still.as_os_str(),
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        text.starts_with("● known-original ")
+            && text.contains(&format!("100.0 % of its frames match picture {bridge_pdq}")),
+        "{text}"
+    );
+}
+
 fn ffmpeg(args: &[&OsStr]) {
     let out = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])

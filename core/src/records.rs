@@ -12,7 +12,7 @@ use crate::bank::{best_match, Bank, LOW_QUALITY, UNKNOWN};
 use crate::pdq::{Dihedral, PdqHash, MIN_MATCH_QUALITY};
 use crate::pixels::ImageHash;
 use crate::report::ErrorInfo;
-use crate::vpdq::{CompareOptions, Comparison, VideoBank, VideoHash, VideoInfo, VpdqFrame};
+use crate::vpdq::{CompareOptions, Comparison, Hashed, VideoBank, VideoHash, VideoInfo, VpdqFrame};
 
 #[cfg(feature = "registry")]
 use crate::pixels::PixelDigest;
@@ -217,6 +217,128 @@ impl VideoMatchRecord {
             matches,
         }
     }
+}
+
+/// The bank `hallmark match` reads: picture hashes, videos, or both (a
+/// SQLite bank's `hashes` and `videos` tables).
+#[derive(Debug, Default)]
+pub struct MatchBank {
+    pictures: Bank,
+    videos: VideoBank,
+    /// `videos` and every picture hash as a one-frame video, made on the
+    /// first video query against a bank that holds pictures.
+    with_pictures: std::sync::OnceLock<VideoBank>,
+}
+
+/// What `hallmark match` says of one input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MatchOutcome {
+    /// A picture against the bank's picture hashes (its eight turns).
+    Picture(MatchRecord),
+    /// A video or hash file (or a picture, when the bank holds only videos)
+    /// against the bank's videos by the reference rule.
+    Video(VideoMatchRecord),
+}
+
+/// The frame quality a bank's picture hash is given as a one-frame video:
+/// a bank holds what is meant to be matched, and PDQ banks keep no quality.
+pub const BANK_PICTURE_QUALITY: u8 = 100;
+
+impl MatchBank {
+    pub fn new(pictures: Bank, videos: VideoBank) -> Self {
+        Self {
+            pictures,
+            videos,
+            with_pictures: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Everything a [`BankSet`](crate::bank::BankSet) loaded: its picture
+    /// hashes with their labels and notes, and its videos.
+    #[cfg(feature = "scan")]
+    pub fn from_set(set: &crate::bank::BankSet) -> Self {
+        let pictures = (0..set.len())
+            .filter_map(|id| set.get(id))
+            .map(|r| crate::bank::BankEntry {
+                hash: r.hash,
+                label: r.label.to_string(),
+                note: r.note.to_string(),
+            })
+            .collect();
+        Self::new(Bank::from_entries(pictures), copy_of(set.videos()))
+    }
+
+    pub fn pictures(&self) -> &Bank {
+        &self.pictures
+    }
+
+    pub fn videos(&self) -> &VideoBank {
+        &self.videos
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pictures.is_empty() && self.videos.is_empty()
+    }
+
+    /// Match one input. A picture goes against the picture hashes when the
+    /// bank has any (all eight turns, within `options.distance` bits), else
+    /// against the videos as a one-frame video. A video or hash file goes
+    /// against the videos and, as one-frame videos, the picture hashes (so a
+    /// still shot of a known picture is found), by the reference rule.
+    pub fn record(&self, path: String, input: &Hashed, options: &CompareOptions) -> MatchOutcome {
+        match input {
+            Hashed::Image(image) if !self.pictures.is_empty() => {
+                MatchOutcome::Picture(MatchRecord::new(
+                    path,
+                    &image.pdq_dihedral(),
+                    std::slice::from_ref(&self.pictures),
+                    options.distance,
+                ))
+            }
+            Hashed::Image(_) => MatchOutcome::Video(VideoMatchRecord::new(
+                path,
+                &input.video_hash(),
+                &self.videos,
+                options,
+            )),
+            Hashed::Video { .. } | Hashed::HashFile(_) => MatchOutcome::Video(
+                VideoMatchRecord::new(path, &input.video_hash(), self.video_bank(), options),
+            ),
+        }
+    }
+
+    /// The videos, and the picture hashes as one-frame videos named
+    /// `picture PDQ_HEX` (bank caps apply: past them, pictures are left out).
+    fn video_bank(&self) -> &VideoBank {
+        if self.pictures.is_empty() {
+            return &self.videos;
+        }
+        self.with_pictures.get_or_init(|| {
+            let mut bank = copy_of(&self.videos);
+            for e in self.pictures.entries() {
+                let frame = VpdqFrame {
+                    frame: 0,
+                    time: 0.0,
+                    pdq: e.hash,
+                    quality: BANK_PICTURE_QUALITY,
+                };
+                let file = format!("picture {}", e.hash);
+                if !bank.push(&e.label, &e.note, file, VideoHash::new(vec![frame])) {
+                    break;
+                }
+            }
+            bank
+        })
+    }
+}
+
+/// A video bank with the same entries (each frame index is built anew).
+fn copy_of(videos: &VideoBank) -> VideoBank {
+    let mut copy = VideoBank::new();
+    for e in videos.entries() {
+        copy.push(&e.label, &e.note, e.file.clone(), e.hash.clone());
+    }
+    copy
 }
 
 /// A file that `hash` or `match` could not read or decode.

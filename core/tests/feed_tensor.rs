@@ -185,3 +185,106 @@ fn tensor_matching_equals_the_cpu_index() {
     let top = chunked.top_k(&queries[..1], 2, 256).unwrap();
     assert_eq!(top[0], vec![(first, 0), (lanes.len() - 1, 0)]);
 }
+
+/// Encode a short test video with FFmpeg's CLI (the tests' independent maker).
+#[cfg(feature = "video")]
+fn encode(dir: &std::path::Path, name: &str, args: &[&str]) -> std::path::PathBuf {
+    let out = dir.join(name);
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=176x144:rate=10:duration=3",
+        ])
+        .args(args)
+        .arg(&out)
+        .status()
+        .expect("ffmpeg (scripts/setup.sh installs it)");
+    assert!(status.success(), "ffmpeg {args:?}");
+    out
+}
+
+/// vPDQ with the tensor engine's batches against the CPU's hash of the same
+/// video: the same frames at the same times, each hash within the tolerance
+/// and each quality within 1, for all three ways a frame reaches PDQ (a
+/// TV-range Y plane, a full-range one, RGB through swscale).
+#[cfg(feature = "video")]
+#[test]
+fn tensor_vpdq_equals_cpu_vpdq_for_every_kind_of_frame() {
+    use hallmark_core::vpdq::decode::{hash_video, hash_video_in_batches, VideoOptions};
+    use hallmark_core::{MediaError, MediaFormat, Source};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let vpdq = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/vpdq");
+    let videos = [
+        // TV-range YUV 4:2:0 (H.264), SD and HD.
+        (vpdq.join("chair-19-sd-bar.mp4"), MediaFormat::Mp4, 1.0),
+        (vpdq.join("doorknob-hd-no-bar.mp4"), MediaFormat::Mp4, 1.0),
+        // Full-range YUV (Motion JPEG), every frame.
+        (
+            encode(
+                tmp.path(),
+                "mjpeg.avi",
+                &["-c:v", "mjpeg", "-pix_fmt", "yuvj420p"],
+            ),
+            MediaFormat::Avi,
+            0.0,
+        ),
+        // RGB (PNG frames in a MOV), through swscale.
+        (
+            encode(tmp.path(), "png.mov", &["-c:v", "png", "-pix_fmt", "rgb24"]),
+            MediaFormat::Mov,
+            0.0,
+        ),
+    ];
+    let tensor = TensorPdq::new(Device::Cpu).unwrap();
+    for (path, format, seconds_per_hash) in videos {
+        let bytes = std::fs::read(&path).unwrap();
+        let options = VideoOptions {
+            seconds_per_hash,
+            threads: 1,
+        };
+        let limits = Limits::default();
+        let (_, cpu) = hash_video(Source::Bytes(&bytes), format, &limits, &options).unwrap();
+        let mut batches = 0;
+        let (_, got) =
+            hash_video_in_batches(Source::Bytes(&bytes), format, &limits, &options, |b| {
+                batches += 1;
+                tensor.hash_frames(b).map_err(|e| MediaError::Malformed {
+                    format: "video",
+                    detail: e.to_string(),
+                })
+            })
+            .unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        assert!(cpu.len() >= 3, "{name}: {} frames", cpu.len());
+        assert_eq!(got.len(), cpu.len(), "{name}");
+        assert!(batches >= 1);
+        let mut worst = 0;
+        for (t, c) in got.frames.iter().zip(&cpu.frames) {
+            assert_eq!((t.frame, t.time), (c.frame, c.time), "{name}");
+            let d = t.pdq.distance(&c.pdq);
+            assert!(
+                d <= TENSOR_PDQ_TOLERANCE,
+                "{name} frame {}: {d} bits",
+                c.frame
+            );
+            assert!(
+                t.quality.abs_diff(c.quality) <= 1,
+                "{name} frame {}: quality {} vs {}",
+                c.frame,
+                t.quality,
+                c.quality
+            );
+            worst = worst.max(d);
+        }
+        println!(
+            "{name}: {} frames in {batches} batches, worst distance {worst}",
+            cpu.len()
+        );
+    }
+}

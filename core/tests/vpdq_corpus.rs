@@ -179,3 +179,78 @@ fn compare_decides_as_the_reference_hashes_do() {
     assert_eq!(pairs, 64);
     println!("{matches} of {pairs} pairs match");
 }
+
+/// Hashing in batches (the tensor engine's way) with the CPU's hasher gives
+/// exactly `hash_video`'s hash; batches stay within their bounds, and a
+/// hasher's error, or a wrong count of hashes, ends decoding with it.
+#[test]
+fn batched_hashing_equals_hash_video_and_stops_on_the_hashers_error() {
+    use hallmark_core::vpdq::decode::{
+        hash_video_in_batches, FramePixels, MAX_BATCH_FRAMES, MAX_BATCH_PIXELS,
+    };
+    use hallmark_core::MediaError;
+
+    let name = "chair-19-sd-bar";
+    let bytes = std::fs::read(corpus().join(format!("{name}.mp4"))).unwrap();
+    let limits = Limits::default();
+    let options = VideoOptions {
+        seconds_per_hash: 0.0,
+        threads: 2,
+    };
+    let (_, whole) =
+        hash_video(Source::Bytes(&bytes), MediaFormat::Mp4, &limits, &options).unwrap();
+    let mut sizes = Vec::new();
+    let (info, batched) = hash_video_in_batches(
+        Source::Bytes(&bytes),
+        MediaFormat::Mp4,
+        &limits,
+        &options,
+        |b: &[FramePixels]| -> Result<_, MediaError> {
+            let pixels: usize = b.iter().map(|f| f.bytes().len()).sum();
+            sizes.push((b.len(), pixels));
+            Ok(b.iter().map(FramePixels::pdq).collect())
+        },
+    )
+    .unwrap();
+    assert_eq!(batched, whole);
+    assert_eq!(batched.len() as u64, info.frames_decoded);
+    let frame = (info.width * info.height) as usize;
+    assert!(sizes.len() > 1, "{sizes:?}");
+    for (n, pixels) in &sizes {
+        assert!(
+            *n <= MAX_BATCH_FRAMES && *pixels < MAX_BATCH_PIXELS + frame,
+            "{sizes:?}"
+        );
+    }
+    assert_eq!(sizes.iter().map(|s| s.0).sum::<usize>(), whole.len());
+
+    let mut calls = 0;
+    let stopped = hash_video_in_batches(
+        Source::Bytes(&bytes),
+        MediaFormat::Mp4,
+        &limits,
+        &options,
+        |_| {
+            calls += 1;
+            Err::<Vec<_>, _>(MediaError::Malformed {
+                format: "video",
+                detail: "device lost".into(),
+            })
+        },
+    );
+    assert!(
+        matches!(stopped, Err(MediaError::Malformed { ref detail, .. }) if detail == "device lost")
+    );
+    assert_eq!(calls, 1, "decoding goes no further than the failed batch");
+    let short = hash_video_in_batches(
+        Source::Bytes(&bytes),
+        MediaFormat::Mp4,
+        &limits,
+        &options,
+        |b| Ok::<_, MediaError>(b.iter().skip(1).map(FramePixels::pdq).collect()),
+    );
+    assert!(
+        matches!(short, Err(MediaError::Malformed { ref detail, .. }) if detail.contains("hashes came back for")),
+        "{short:?}"
+    );
+}

@@ -87,6 +87,11 @@ pub fn parse_tsv_line(line: &str) -> TsvLine<'_> {
 }
 
 impl Bank {
+    /// A bank of these entries, in this order.
+    pub fn from_entries(entries: Vec<BankEntry>) -> Self {
+        Self { entries }
+    }
+
     /// Parse a TSV bank. Returns the bank and the lines that were skipped.
     pub fn parse_tsv(text: &str) -> (Self, Vec<BankLineError>) {
         let mut entries = Vec::new();

@@ -56,10 +56,13 @@ pub enum Engine {
     /// PDQ with the reference's f32 arithmetic on every core, and a
     /// multi-index over the banks (exact: every hash within the threshold).
     Cpu { index: HashIndex },
-    /// libtorch on `pdq.device()`.
+    /// libtorch on `device`. The hasher is behind a lock: a feed's
+    /// decoding threads hand it batches of video frames (a tensor is `Send`,
+    /// not `Sync`), and the device runs one batch at a time anyway.
     #[cfg(feature = "gpu")]
     Tensor {
-        pdq: tensor::TensorPdq,
+        device: tch::Device,
+        pdq: std::sync::Mutex<tensor::TensorPdq>,
         matcher: tensor::TensorMatcher,
     },
 }
@@ -68,6 +71,42 @@ impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.name())
     }
+}
+
+/// The tensor engine's hasher, lent to the threads that decode a feed's
+/// videos (see [`Engine::frame_hasher`]).
+#[derive(Clone, Copy)]
+pub(super) struct FrameHasher<'a> {
+    #[cfg(feature = "gpu")]
+    pdq: &'a std::sync::Mutex<tensor::TensorPdq>,
+    #[cfg(not(feature = "gpu"))]
+    _none: std::marker::PhantomData<&'a ()>,
+}
+
+impl FrameHasher<'_> {
+    /// Hash a batch of decoded video frames, in order.
+    #[cfg(feature = "video")]
+    pub(super) fn hash(
+        &self,
+        frames: &[crate::vpdq::decode::FramePixels],
+    ) -> Result<Vec<Pdq>, FeedError> {
+        #[cfg(feature = "gpu")]
+        {
+            Ok(lock(self.pdq)?.hash_frames(frames)?)
+        }
+        #[cfg(not(feature = "gpu"))]
+        {
+            Ok(frames.iter().map(|f| f.pdq()).collect())
+        }
+    }
+}
+
+#[cfg(feature = "gpu")]
+fn lock(
+    pdq: &std::sync::Mutex<tensor::TensorPdq>,
+) -> Result<std::sync::MutexGuard<'_, tensor::TensorPdq>, FeedError> {
+    pdq.lock()
+        .map_err(|_| FeedError::Tensor(tensor::TensorError::new("a device thread panicked")))
 }
 
 /// The nearest bank hash: its id and distance.
@@ -83,7 +122,8 @@ impl Engine {
         {
             let torch = |device: tch::Device| -> Result<Engine, FeedError> {
                 Ok(Engine::Tensor {
-                    pdq: tensor::TensorPdq::new(device)?,
+                    device,
+                    pdq: std::sync::Mutex::new(tensor::TensorPdq::new(device)?),
                     matcher: tensor::TensorMatcher::new(banks.lanes(), device, 0)?,
                 })
             };
@@ -109,7 +149,7 @@ impl Engine {
         match self {
             Self::Cpu { .. } => "cpu".into(),
             #[cfg(feature = "gpu")]
-            Self::Tensor { pdq, .. } => tensor::device_name(pdq.device()),
+            Self::Tensor { device, .. } => tensor::device_name(*device),
         }
     }
 
@@ -125,7 +165,17 @@ impl Engine {
         match self {
             Self::Cpu { .. } => Ok(images.par_iter().map(|i| i.pdq()).collect()),
             #[cfg(feature = "gpu")]
-            Self::Tensor { pdq, .. } => Ok(pdq.hash(images)?),
+            Self::Tensor { pdq, .. } => Ok(lock(pdq)?.hash(images)?),
+        }
+    }
+
+    /// What hashes a feed's video frames when they aren't hashed on the
+    /// decoding threads: the tensor engine's hasher, shareable between them.
+    pub(super) fn frame_hasher(&self) -> Option<FrameHasher<'_>> {
+        match self {
+            Self::Cpu { .. } => None,
+            #[cfg(feature = "gpu")]
+            Self::Tensor { pdq, .. } => Some(FrameHasher { pdq }),
         }
     }
 

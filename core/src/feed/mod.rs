@@ -8,7 +8,10 @@
 //! Videos (MP4, MOV, AVI; feature `video`) are decoded and hashed while the
 //! batch is prepared, one decoding thread each (the batch already uses every
 //! core); a vPDQ hash file in the reference's text format is read as the
-//! video it stands for.
+//! video it stands for. On the tensor engine, a video's sampled frames go
+//! to the device in batches from its decoding thread (see
+//! [`crate::vpdq::decode::hash_video_in_batches`]), with hashes equal to the
+//! CPU's within [`tensor::TENSOR_PDQ_TOLERANCE`] bits, as for pictures.
 //!
 //! Files are read, decoded (JPEG at reduced scale, see
 //! [`crate::pixels::decode_for_pdq`]) and verified on every core, a batch
@@ -44,6 +47,7 @@ mod input;
 #[cfg(feature = "gpu")]
 pub mod tensor;
 
+use engine::FrameHasher;
 pub use engine::{DeviceChoice, Engine, FeedError};
 pub use input::FeedInput;
 
@@ -180,6 +184,8 @@ struct Work<'a> {
     /// Hash pictures now (CPU engine), or hand their pixels to the engine.
     hash_now: bool,
     video: &'a VideoOptions,
+    /// What hashes video frames, when not the decoding thread (tensor engine).
+    frames: Option<FrameHasher<'a>>,
 }
 
 /// Read, decode and verify one input.
@@ -189,6 +195,7 @@ fn prepare(input: FeedInput, work: Work<'_>) -> Prepared {
         limits,
         hash_now,
         video,
+        frames,
     } = work;
     let mut provenance = None;
     let outcome = match (&input.problem, &input.path) {
@@ -227,7 +234,7 @@ fn prepare(input: FeedInput, work: Work<'_>) -> Prepared {
             let bytes = match &loaded {
                 Loaded::Bytes(bytes) => bytes,
                 Loaded::Streamed { format, .. } => {
-                    let (hash, size) = hash_video(source, *format, limits, video)?;
+                    let (hash, size) = hash_video(source, *format, limits, video, frames)?;
                     return Ok(Decoded {
                         pdq: None,
                         pixels: None,
@@ -270,20 +277,47 @@ fn hash_file(bytes: &[u8]) -> Result<VideoHash, ErrorInfo> {
         .map_err(|e| error_info(e.code(), format!("not a vPDQ hash file: {e}")))
 }
 
-/// A video's vPDQ hash, decoded on one thread (the batch uses every core).
+/// A video's vPDQ hash, decoded on one thread (the batch uses every core),
+/// its frames hashed there or, a batch at a time, by `frames`.
 fn hash_video(
     source: crate::media::Source<'_>,
     format: crate::media::MediaFormat,
     limits: &Limits,
     options: &VideoOptions,
+    frames: Option<FrameHasher<'_>>,
 ) -> Result<(VideoHash, (u32, u32)), ErrorInfo> {
     let options = VideoOptions {
         threads: 1,
         ..*options
     };
-    crate::vpdq::hash_source(source, format, limits, &options)
+    let hashed = match frames {
+        #[cfg(feature = "video")]
+        Some(hasher) => {
+            crate::vpdq::decode::hash_video_in_batches(source, format, limits, &options, |batch| {
+                hasher.hash(batch).map_err(VideoError::Device)
+            })
+        }
+        _ => crate::vpdq::hash_source(source, format, limits, &options).map_err(VideoError::Media),
+    };
+    hashed
         .map(|(info, hash)| (hash, (info.width, info.height)))
-        .map_err(|e| error_info(e.code(), &e))
+        .map_err(|e| match e {
+            VideoError::Media(e) => error_info(e.code(), &e),
+            VideoError::Device(e) => error_info(e.code(), &e),
+        })
+}
+
+/// Why a feed's video has no hash: its file, or the engine.
+enum VideoError {
+    Media(crate::media::MediaError),
+    #[cfg_attr(not(feature = "video"), allow(dead_code))]
+    Device(FeedError),
+}
+
+impl From<crate::media::MediaError> for VideoError {
+    fn from(e: crate::media::MediaError) -> Self {
+        Self::Media(e)
+    }
 }
 
 /// [`prepare`] a batch on every core, in input order.
@@ -365,6 +399,7 @@ impl<'a> Classifier<'a> {
             checker: self.checker.as_ref(),
             limits: &self.limits,
             hash_now: self.engine.hashes_while_decoding(),
+            frames: self.engine.frame_hasher(),
             video: &self.video,
         }
     }

@@ -40,8 +40,11 @@ pub const MAX_SAMPLED_FRAMES: usize = super::MAX_TEXT_FRAMES;
 /// Packets that fail to decode before the file is called malformed.
 const MAX_BAD_PACKETS: u64 = 10_000;
 
-/// A sampled frame's pixels, handed to a hashing thread.
-enum Picture {
+/// A sampled frame's pixels, as the decoder gave them: what its PDQ hash is
+/// computed from, on a hashing thread ([`FramePixels::pdq`]) or in a tensor
+/// engine's batch ([`hash_video_in_batches`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FramePixels {
     /// The Y plane, `width` bytes a row; `full_range` for JPEG-range YUV.
     Luma {
         data: Vec<u8>,
@@ -57,8 +60,34 @@ enum Picture {
     },
 }
 
-impl Picture {
-    fn hash(self) -> Pdq {
+impl FramePixels {
+    /// The 8-bit samples, row after row.
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Luma { data, .. } | Self::Rgb { data, .. } => data,
+        }
+    }
+
+    /// Rows, columns and bytes a pixel (1 for a Y plane, 3 for RGB).
+    pub fn shape(&self) -> (usize, usize, usize) {
+        match self {
+            Self::Luma { width, height, .. } => (*height, *width, 1),
+            Self::Rgb { width, height, .. } => (*height, *width, 3),
+        }
+    }
+
+    /// For a Y plane, the luminance (as f32) that each value stands for: the
+    /// map PDQ's input goes through, so that any engine hashing these bytes
+    /// computes the CPU's numbers. `None` for RGB (BT.601 luminance).
+    pub fn luma_table(&self) -> Option<&'static [f32; 256]> {
+        match self {
+            Self::Luma { full_range, .. } => Some(luma_table(*full_range)),
+            Self::Rgb { .. } => None,
+        }
+    }
+
+    /// PDQ of the frame with the reference's arithmetic (the CPU engine).
+    pub fn pdq(&self) -> Pdq {
         match self {
             Self::Luma {
                 data,
@@ -66,9 +95,9 @@ impl Picture {
                 height,
                 full_range,
             } => {
-                let table = luma_table(full_range);
-                let mut luma = Scratch::from_bytes(&data, |y| table[usize::from(y)]);
-                hash_luma(&mut luma, height, width)
+                let table = luma_table(*full_range);
+                let mut luma = Scratch::from_bytes(data, |y| table[usize::from(y)]);
+                hash_luma(&mut luma, *height, *width)
             }
             Self::Rgb {
                 data,
@@ -76,12 +105,38 @@ impl Picture {
                 height,
             } => {
                 let mut luma = Scratch::zeroed(width * height);
-                luma_row(&data, 3, &mut luma);
-                hash_luma(&mut luma, height, width)
+                luma_row(data, 3, &mut luma);
+                hash_luma(&mut luma, *height, *width)
             }
         }
     }
 }
+
+/// A sampled frame: its number, its time and its pixels.
+#[derive(Debug, Clone)]
+pub struct SampledFrame {
+    pub frame: u64,
+    pub time: f64,
+    pub pixels: FramePixels,
+}
+
+impl SampledFrame {
+    /// The frame's vPDQ entry, given its hash.
+    pub fn hashed(&self, pdq: Pdq) -> VpdqFrame {
+        VpdqFrame {
+            frame: self.frame,
+            time: self.time,
+            pdq: pdq.hash,
+            quality: pdq.quality,
+        }
+    }
+}
+
+/// Most frames in one batch of [`hash_video_in_batches`].
+pub const MAX_BATCH_FRAMES: usize = 64;
+/// Most pixels in one batch of [`hash_video_in_batches`] (eight 1080p frames):
+/// a tensor engine holds a few f32 and f64 copies of a batch at once.
+pub const MAX_BATCH_PIXELS: usize = 16 << 20;
 
 /// Y to the luminance the reference computes from the RGB that swscale makes
 /// of it (BT.601): Y itself at full range, `(Y − 16) · 255/219` at TV range.
@@ -183,16 +238,101 @@ pub fn hash_video(
 ) -> Result<(VideoInfo, VideoHash), MediaError> {
     let mut frames = Vec::new();
     let info = for_each_sampled(source, format, limits, options, |frame| {
-        if frames.len() == MAX_SAMPLED_FRAMES {
-            return Err(MediaError::TooManyFrames {
-                max_frames: MAX_SAMPLED_FRAMES as u64,
-                max_pixels: limits.max_pixels,
-            });
-        }
-        frames.push(frame);
-        Ok(())
+        keep(&mut frames, frame, limits)
     })?;
     Ok((info, VideoHash::new(frames)))
+}
+
+/// Push a hashed frame, past [`MAX_SAMPLED_FRAMES`] an error.
+fn keep(frames: &mut Vec<VpdqFrame>, frame: VpdqFrame, limits: &Limits) -> Result<(), MediaError> {
+    if frames.len() == MAX_SAMPLED_FRAMES {
+        return Err(MediaError::TooManyFrames {
+            max_frames: MAX_SAMPLED_FRAMES as u64,
+            max_pixels: limits.max_pixels,
+        });
+    }
+    frames.push(frame);
+    Ok(())
+}
+
+/// Decode a video and hash its sampled frames with `hasher`, a batch at a
+/// time (at most [`MAX_BATCH_FRAMES`] frames and [`MAX_BATCH_PIXELS`]
+/// pixels): a tensor engine's way. `hasher` gets the frames in order and
+/// answers one hash each, in that order; its error ends decoding. The frames
+/// and times are those of [`hash_video`], and so are the hashes when
+/// `hasher` computes [`FramePixels::pdq`].
+pub fn hash_video_in_batches<E: From<MediaError>>(
+    source: Source<'_>,
+    format: MediaFormat,
+    limits: &Limits,
+    options: &VideoOptions,
+    mut hasher: impl FnMut(&[FramePixels]) -> Result<Vec<Pdq>, E>,
+) -> Result<(VideoInfo, VideoHash), E> {
+    let mut frames = Vec::new();
+    let mut batch: Vec<SampledFrame> = Vec::new();
+    let mut pixels = 0usize;
+    let info = decode_sampled(
+        source,
+        format,
+        limits,
+        options,
+        |frame: SampledFrame| -> Result<(), E> {
+            let (rows, cols, channels) = frame.pixels.shape();
+            pixels += rows * cols * channels;
+            batch.push(frame);
+            if batch.len() >= MAX_BATCH_FRAMES || pixels >= MAX_BATCH_PIXELS {
+                hash_batch(&mut batch, &mut frames, &mut hasher, limits)?;
+                pixels = 0;
+            }
+            Ok(())
+        },
+    )?;
+    hash_batch(&mut batch, &mut frames, &mut hasher, limits)?;
+    Ok((info, VideoHash::new(frames)))
+}
+
+/// Hash a batch with `hasher` and keep its frames; the batch is emptied.
+fn hash_batch<E: From<MediaError>>(
+    batch: &mut Vec<SampledFrame>,
+    frames: &mut Vec<VpdqFrame>,
+    hasher: &mut impl FnMut(&[FramePixels]) -> Result<Vec<Pdq>, E>,
+    limits: &Limits,
+) -> Result<(), E> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let taken = std::mem::take(batch);
+    let (numbers, pixels): (Vec<(u64, f64)>, Vec<FramePixels>) = taken
+        .into_iter()
+        .map(|f| ((f.frame, f.time), f.pixels))
+        .unzip();
+    let hashes = hasher(&pixels)?;
+    if hashes.len() != numbers.len() {
+        return Err(E::from(malformed(format!(
+            "{} hashes came back for {} frames",
+            hashes.len(),
+            numbers.len()
+        ))));
+    }
+    for ((frame, time), pdq) in numbers.into_iter().zip(hashes) {
+        let entry = VpdqFrame {
+            frame,
+            time,
+            pdq: pdq.hash,
+            quality: pdq.quality,
+        };
+        keep(frames, entry, limits)?;
+    }
+    Ok(())
+}
+
+/// Decoding threads (frame threads) and hashing threads for `options`.
+fn thread_count(options: &VideoOptions) -> usize {
+    if options.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        options.threads
+    }
 }
 
 /// Decode a video and call `sink` with the hash of every sampled frame, in
@@ -204,6 +344,60 @@ pub fn for_each_sampled(
     options: &VideoOptions,
     mut sink: impl FnMut(VpdqFrame) -> Result<(), MediaError>,
 ) -> Result<VideoInfo, MediaError> {
+    // Hashing threads: the decoder thread hands them pictures, they hand back frames.
+    let workers = thread_count(options).clamp(1, 16);
+    let (to_hash, jobs) = mpsc::sync_channel::<SampledFrame>(workers * 2);
+    let jobs = Mutex::new(jobs);
+    let (to_sink, hashed) = mpsc::channel::<VpdqFrame>();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let to_sink = to_sink.clone();
+            let jobs = &jobs;
+            scope.spawn(move || loop {
+                let job = match jobs.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok(sampled) = job else { return };
+                // One frame a worker: the workers already use every core.
+                let pdq = crate::parallel::serial(|| sampled.pixels.pdq());
+                if to_sink.send(sampled.hashed(pdq)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(to_sink);
+        let decoded = decode_sampled(source, format, limits, options, |frame| {
+            if to_hash.send(frame).is_err() {
+                return Err(malformed("the hashing threads stopped"));
+            }
+            while let Ok(f) = hashed.try_recv() {
+                sink(f)?;
+            }
+            Ok(())
+        });
+        drop(to_hash);
+        let mut result = decoded;
+        for f in hashed.iter() {
+            if result.is_ok() {
+                if let Err(e) = sink(f) {
+                    result = Err(e);
+                }
+            }
+        }
+        result
+    })
+}
+
+/// Decode a video on this thread and hand every sampled frame's pixels to
+/// `sink`, in frame order; `sink`'s error ends decoding.
+fn decode_sampled<E: From<MediaError>>(
+    source: Source<'_>,
+    format: MediaFormat,
+    limits: &Limits,
+    options: &VideoOptions,
+    mut sink: impl FnMut(SampledFrame) -> Result<(), E>,
+) -> Result<VideoInfo, E> {
     let demuxer = demuxer(format).ok_or(MediaError::Unsupported {
         format: format.mime(),
         why: "not a video Hallmark decodes (MP4, MOV and AVI are)",
@@ -244,16 +438,12 @@ pub fn for_each_sampled(
     let frame_rate = if rate.numerator() > 0 && rate.denominator() > 0 {
         f64::from(rate.numerator()) / f64::from(rate.denominator())
     } else {
-        return Err(malformed("the video stream has no frame rate"));
+        return Err(malformed("the video stream has no frame rate").into());
     };
     let parameters = stream.parameters();
     let mut context = ffmpeg::codec::context::Context::from_parameters(parameters)
         .map_err(|e| malformed(e.to_string()))?;
-    let threads = if options.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        options.threads
-    };
+    let threads = thread_count(options);
     context.set_threading(ffmpeg::codec::threading::Config {
         kind: ffmpeg::codec::threading::Type::Frame,
         count: threads,
@@ -296,131 +486,89 @@ pub fn for_each_sampled(
         bad_packets: 0,
     };
 
-    // Hashing threads: the decoder thread hands them pictures, they hand back frames.
-    let workers = threads.clamp(1, 16);
-    let (to_hash, jobs) = mpsc::sync_channel::<(u64, Picture)>(workers * 2);
-    let jobs = Mutex::new(jobs);
-    let (to_sink, hashed) = mpsc::channel::<VpdqFrame>();
-    std::thread::scope(|scope| -> Result<(), MediaError> {
-        for _ in 0..workers {
-            let to_sink = to_sink.clone();
-            let jobs = &jobs;
-            scope.spawn(move || loop {
-                let job = match jobs.lock() {
-                    Ok(rx) => rx.recv(),
-                    Err(_) => return,
-                };
-                let Ok((n, picture)) = job else { return };
-                // One frame a worker: the workers already use every core.
-                let pdq = crate::parallel::serial(|| picture.hash());
-                let frame = VpdqFrame {
-                    frame: n,
-                    time: frame_time(n, frame_rate),
-                    pdq: pdq.hash,
-                    quality: pdq.quality,
-                };
-                if to_sink.send(frame).is_err() {
-                    return;
-                }
-            });
-        }
-        drop(to_sink);
-        let mut result = Ok(());
-        let mut frame = ffmpeg::frame::Video::empty();
-        let mut scaler: Option<(Pixel, u32, u32, ffmpeg::software::scaling::Context)> = None;
-        let mut eof = false;
-        'read: loop {
-            if !eof {
-                // A new packet each time: `Packet::read` fills it without
-                // unreferencing what it held (its buffers and side data
-                // leaked, one packet's worth a read; LeakSanitizer found it
-                // through the `video` fuzz target), and dropping it does.
-                let mut packet = ffmpeg::Packet::empty();
-                match packet.read(&mut input) {
-                    Ok(()) => {
-                        if packet.stream() != index {
-                            continue;
-                        }
-                        if decoder.send_packet(&packet).is_err() {
-                            if let Err(e) = skip_bad_packet(&mut info) {
-                                result = Err(e);
-                                break 'read;
-                            }
-                            continue;
-                        }
+    let mut result: Result<(), E> = Ok(());
+    let mut frame = ffmpeg::frame::Video::empty();
+    let mut scaler: Option<(Pixel, u32, u32, ffmpeg::software::scaling::Context)> = None;
+    let mut eof = false;
+    'read: loop {
+        if !eof {
+            // A new packet each time: `Packet::read` fills it without
+            // unreferencing what it held (its buffers and side data
+            // leaked, one packet's worth a read; LeakSanitizer found it
+            // through the `video` fuzz target), and dropping it does.
+            let mut packet = ffmpeg::Packet::empty();
+            match packet.read(&mut input) {
+                Ok(()) => {
+                    if packet.stream() != index {
+                        continue;
                     }
-                    Err(ffmpeg::Error::Eof) => {
-                        eof = true;
-                        let _ = decoder.send_eof();
-                    }
-                    Err(ffmpeg::Error::InvalidData) => {
+                    if decoder.send_packet(&packet).is_err() {
                         if let Err(e) = skip_bad_packet(&mut info) {
-                            result = Err(e);
+                            result = Err(e.into());
                             break 'read;
                         }
                         continue;
                     }
-                    Err(e) => {
-                        result = Err(malformed(format!("reading stopped: {e}")));
+                }
+                Err(ffmpeg::Error::Eof) => {
+                    eof = true;
+                    let _ = decoder.send_eof();
+                }
+                Err(ffmpeg::Error::InvalidData) => {
+                    if let Err(e) = skip_bad_packet(&mut info) {
+                        result = Err(e.into());
                         break 'read;
                     }
-                }
-            }
-            loop {
-                match decoder.receive_frame(&mut frame) {
-                    Ok(()) => {}
-                    Err(ffmpeg::Error::Eof) => break 'read,
-                    Err(ffmpeg::Error::Other {
-                        errno: ffmpeg::util::error::EAGAIN,
-                    }) => break,
-                    Err(_) => {
-                        info.bad_packets += 1;
-                        if eof || info.bad_packets > MAX_BAD_PACKETS {
-                            break 'read;
-                        }
-                        break;
-                    }
-                }
-                let n = info.frames_decoded;
-                info.frames_decoded += 1;
-                if info.frames_decoded > MAX_DECODED_FRAMES {
-                    result = Err(MediaError::TooManyFrames {
-                        max_frames: MAX_DECODED_FRAMES,
-                        max_pixels: limits.max_pixels,
-                    });
-                    break 'read;
-                }
-                if !n.is_multiple_of(every) {
                     continue;
                 }
-                let picture = match picture(&frame, &mut scaler, limits) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        result = Err(e);
-                        break 'read;
-                    }
-                };
-                if to_hash.send((n, picture)).is_err() {
+                Err(e) => {
+                    result = Err(malformed(format!("reading stopped: {e}")).into());
                     break 'read;
                 }
-                while let Ok(f) = hashed.try_recv() {
-                    if let Err(e) = sink(f) {
-                        result = Err(e);
+            }
+        }
+        loop {
+            match decoder.receive_frame(&mut frame) {
+                Ok(()) => {}
+                Err(ffmpeg::Error::Eof) => break 'read,
+                Err(ffmpeg::Error::Other {
+                    errno: ffmpeg::util::error::EAGAIN,
+                }) => break,
+                Err(_) => {
+                    info.bad_packets += 1;
+                    if eof || info.bad_packets > MAX_BAD_PACKETS {
                         break 'read;
                     }
+                    break;
                 }
             }
-        }
-        drop(to_hash);
-        for f in hashed.iter() {
-            if result.is_ok() {
-                result = sink(f);
+            let n = info.frames_decoded;
+            info.frames_decoded += 1;
+            if info.frames_decoded > MAX_DECODED_FRAMES {
+                result = Err(MediaError::TooManyFrames {
+                    max_frames: MAX_DECODED_FRAMES,
+                    max_pixels: limits.max_pixels,
+                }
+                .into());
+                break 'read;
+            }
+            if !n.is_multiple_of(every) {
+                continue;
+            }
+            let sampled = picture(&frame, &mut scaler, limits).map(|pixels| SampledFrame {
+                frame: n,
+                time: frame_time(n, frame_rate),
+                pixels,
+            });
+            if let Err(e) = sampled.map_err(E::from).and_then(&mut sink) {
+                result = Err(e);
+                break 'read;
             }
         }
-        result
-    })?;
+    }
+    result?;
     if info.frames_decoded == 0 {
-        return Err(malformed("no frame of its video could be decoded"));
+        return Err(malformed("no frame of its video could be decoded").into());
     }
     Ok(info)
 }
@@ -441,7 +589,7 @@ fn picture(
     frame: &ffmpeg::frame::Video,
     scaler: &mut Option<(Pixel, u32, u32, ffmpeg::software::scaling::Context)>,
     limits: &Limits,
-) -> Result<Picture, MediaError> {
+) -> Result<FramePixels, MediaError> {
     let (w, h) = (frame.width(), frame.height());
     check_dimensions(w, h, limits)?;
     let (width, height) = (w as usize, h as usize);
@@ -456,7 +604,7 @@ fn picture(
                 .ok_or_else(|| malformed("a frame is smaller than it says"))?;
             data.extend_from_slice(line);
         }
-        return Ok(Picture::Luma {
+        return Ok(FramePixels::Luma {
             data,
             width,
             height,
@@ -498,7 +646,7 @@ fn picture(
             .ok_or_else(|| malformed("a converted frame is smaller than it says"))?;
         data.extend_from_slice(line);
     }
-    Ok(Picture::Rgb {
+    Ok(FramePixels::Rgb {
         data,
         width,
         height,

@@ -25,6 +25,8 @@ use tch::{Device, Kind, Tensor};
 
 use crate::pdq::{jarosz_window, Pdq, PdqHash, MIN_HASHABLE_DIM};
 use crate::pixels::PdqPixels;
+#[cfg(feature = "video")]
+use crate::vpdq::decode::FramePixels;
 
 use super::{i64_of, Result, TensorError};
 
@@ -76,6 +78,26 @@ pub(super) fn dct_basis() -> Vec<f32> {
         }
     }
     d
+}
+
+/// Lanes (N × 4) and qualities (N) from the device, as hashes.
+fn unpack(lanes: &Tensor, quality: &Tensor) -> Result<Vec<Pdq>> {
+    let n = quality.size().first().copied().unwrap_or(0);
+    let n = usize::try_from(n).unwrap_or_default();
+    let mut packed = vec![0i64; n * 4];
+    lanes
+        .f_to_device(Device::Cpu)?
+        .f_copy_data(&mut packed, n * 4)?;
+    let mut q = vec![0i64; n];
+    quality.f_to_device(Device::Cpu)?.f_copy_data(&mut q, n)?;
+    Ok(packed
+        .chunks_exact(4)
+        .zip(q)
+        .map(|(l, q)| Pdq {
+            hash: PdqHash::from_lanes([l[0] as u64, l[1] as u64, l[2] as u64, l[3] as u64]),
+            quality: q.clamp(0, 100) as u8,
+        })
+        .collect())
 }
 
 /// Batched PDQ on one device.
@@ -190,27 +212,79 @@ impl TensorPdq {
     /// (N × rows × cols × channels, u8, on any device; channels 1, 3 or 4).
     pub fn hash_batch(&self, batch: &Tensor) -> Result<Vec<Pdq>> {
         let (lanes, quality) = self.hash_batch_tensors(batch)?;
-        let n = quality.size().first().copied().unwrap_or(0);
-        let n = usize::try_from(n).unwrap_or_default();
-        let mut packed = vec![0i64; n * 4];
-        lanes
-            .f_to_device(Device::Cpu)?
-            .f_copy_data(&mut packed, n * 4)?;
-        let mut q = vec![0i64; n];
-        quality.f_to_device(Device::Cpu)?.f_copy_data(&mut q, n)?;
-        Ok(packed
-            .chunks_exact(4)
-            .zip(q)
-            .map(|(l, q)| Pdq {
-                hash: PdqHash::from_lanes([l[0] as u64, l[1] as u64, l[2] as u64, l[3] as u64]),
-                quality: q.clamp(0, 100) as u8,
-            })
-            .collect())
+        unpack(&lanes, &quality)
     }
 
     /// [`Self::hash_batch`], leaving the results on the device: lanes
     /// (N × 4, i64, bit k of the hash is bit k % 64 of lane k / 64) and quality (N, i64).
     pub fn hash_batch_tensors(&self, batch: &Tensor) -> Result<(Tensor, Tensor)> {
+        self.hash_mapped(batch, None)
+    }
+
+    /// Hash video frames of any shapes ([`FramePixels`]: a Y plane, mapped
+    /// to luminance by its table exactly as the CPU maps it, or RGB), in
+    /// order. Frames of the same shape and map go through as one batch.
+    #[cfg(feature = "video")]
+    pub fn hash_frames(&self, frames: &[FramePixels]) -> Result<Vec<Pdq>> {
+        let zero = Pdq {
+            hash: PdqHash::default(),
+            quality: 0,
+        };
+        let mut out = vec![zero; frames.len()];
+        type Key = (usize, usize, usize, Option<*const [f32; 256]>);
+        let mut groups: HashMap<Key, Vec<usize>> = HashMap::new();
+        for (i, frame) in frames.iter().enumerate() {
+            let (rows, cols, channels) = frame.shape();
+            if rows < MIN_HASHABLE_DIM
+                || cols < MIN_HASHABLE_DIM
+                || frame.bytes().len() < rows * cols * channels
+            {
+                continue;
+            }
+            let table = frame.luma_table().map(std::ptr::from_ref);
+            groups
+                .entry((rows, cols, channels, table))
+                .or_default()
+                .push(i);
+        }
+        let mut keys: Vec<Key> = groups.keys().copied().collect();
+        keys.sort_unstable();
+        for key @ (rows, cols, channels, _) in keys {
+            let members = groups.get(&key).map(Vec::as_slice).unwrap_or_default();
+            let first = members.first().map(|&i| &frames[i]);
+            let Some(first) = first else { continue };
+            let table = first
+                .luma_table()
+                .map(|t| -> Result<Tensor> {
+                    Ok(Tensor::f_from_slice(&t[..])?.f_to_device(self.device)?)
+                })
+                .transpose()?;
+            let plane = rows * cols * channels;
+            let mut data = Vec::with_capacity(plane * members.len());
+            for &i in members {
+                data.extend_from_slice(&frames[i].bytes()[..plane]);
+            }
+            let batch = Tensor::f_from_slice(&data)?
+                .f_view([
+                    i64_of(members.len()),
+                    i64_of(rows),
+                    i64_of(cols),
+                    i64_of(channels),
+                ])?
+                .f_to_device(self.device)?;
+            drop(data);
+            let (lanes, quality) = self.hash_mapped(&batch, table.as_ref())?;
+            for (&i, pdq) in members.iter().zip(unpack(&lanes, &quality)?) {
+                out[i] = pdq;
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Self::hash_batch_tensors`]; a one-channel batch is mapped through
+    /// `table` (256 f32 values, on the device) when one is given, else read
+    /// as luminance itself.
+    fn hash_mapped(&self, batch: &Tensor, table: Option<&Tensor>) -> Result<(Tensor, Tensor)> {
         let size = batch.size();
         let [n, rows, cols, channels] = size[..] else {
             return Err(TensorError(format!(
@@ -219,7 +293,14 @@ impl TensorPdq {
         };
         let batch = batch.f_to_device(self.device)?;
         let luma = if channels == 1 {
-            batch.f_select(3, 0)?.f_to_kind(Kind::Float)?
+            let y = batch.f_select(3, 0)?;
+            match table {
+                // Each value looked up: the CPU's table entries, bit for bit.
+                Some(table) => table
+                    .f_index_select(0, &y.f_flatten(0, -1)?.f_to_kind(Kind::Int64)?)?
+                    .f_view([n, rows, cols])?,
+                None => y.f_to_kind(Kind::Float)?,
+            }
         } else {
             let channel =
                 |c: i64| -> Result<Tensor> { Ok(batch.f_select(3, c)?.f_to_kind(Kind::Double)?) };

@@ -23,6 +23,12 @@ pub const TENSOR_PDQ_TOLERANCE: u32 = 2;
 #[error("libtorch: {0}")]
 pub struct TensorError(String);
 
+impl TensorError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
 impl From<tch::TchError> for TensorError {
     fn from(e: tch::TchError) -> Self {
         Self(e.to_string())
