@@ -92,6 +92,7 @@ fn hash_json_gives_every_frame_as_metas_reference_does() {
     let expected = reference("chair-19-sd-bar.vpdq.txt");
     assert_eq!(frames.len(), expected.len());
     assert_eq!(v["frames_decoded"], expected.len() as u64);
+    assert_eq!(v["frames_skipped"], 0, "every frame is sampled");
     let mut near = 0;
     for (f, (frame, _, pdq, time)) in frames.iter().zip(&expected) {
         assert_eq!(f["frame"], *frame);
@@ -128,6 +129,44 @@ fn sampling_once_a_second_keeps_every_frame_mod_th_frame() {
     let expected: Vec<u64> = (0..decoded).filter(|n| n % every == 0).collect();
     assert_eq!(frames, expected);
     assert_eq!(v["seconds_per_hash"], 1.0);
+    // 229 of its 564 frames are neither sampled nor referred to, and are
+    // never decoded (before, every frame was); the hashes are those of the
+    // same frames hashed at every frame.
+    assert_eq!((decoded, &v["frames_skipped"]), (564, &Value::from(229)));
+    let (_, all, _) = hallmark(&[
+        "hash".as_ref(),
+        "--json".as_ref(),
+        "--seconds-per-hash".as_ref(),
+        "0".as_ref(),
+        video.as_os_str(),
+    ]);
+    let all = json(&all);
+    for f in v["vpdq"].as_array().unwrap() {
+        let n = f["frame"].as_u64().unwrap() as usize;
+        assert_eq!(f, &all["vpdq"][n], "frame {n}");
+    }
+    // An AVI's packets carry no presentation times: every frame is decoded.
+    let tmp = tempfile::tempdir().unwrap();
+    let avi = tmp.path().join("b-frames.avi");
+    ffmpeg(&[
+        "-f".as_ref(),
+        "lavfi".as_ref(),
+        "-i".as_ref(),
+        "testsrc=size=160x120:rate=25:duration=3".as_ref(),
+        "-c:v".as_ref(),
+        "mpeg4".as_ref(),
+        "-bf".as_ref(),
+        "2".as_ref(),
+        avi.as_os_str(),
+    ]);
+    let (code, out, err) = hallmark(&["hash".as_ref(), "--json".as_ref(), avi.as_os_str()]);
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    assert_eq!(
+        (&v["frames_decoded"], &v["frames_skipped"]),
+        (&Value::from(75), &Value::from(0))
+    );
+    assert_eq!(v["vpdq"].as_array().unwrap().len(), 3);
 }
 
 #[test]

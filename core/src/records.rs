@@ -108,6 +108,8 @@ pub struct VideoHashRecord {
     pub height: Option<u32>,
     pub frame_rate: Option<f64>,
     pub frames_decoded: Option<u64>,
+    /// Of those, frames left undecoded: not sampled, and not referred to.
+    pub frames_skipped: Option<u64>,
     pub bad_packets: Option<u64>,
     /// Seconds between sampled frames (`null` for a hash file).
     pub seconds_per_hash: Option<f64>,
@@ -128,6 +130,7 @@ impl VideoHashRecord {
             height: Some(info.height),
             frame_rate: Some(info.frame_rate),
             frames_decoded: Some(info.frames_decoded),
+            frames_skipped: Some(info.frames_skipped),
             bad_packets: Some(info.bad_packets),
             seconds_per_hash: Some(seconds_per_hash),
             vpdq: hash.frames.clone(),
@@ -144,6 +147,7 @@ impl VideoHashRecord {
             height: None,
             frame_rate: None,
             frames_decoded: None,
+            frames_skipped: None,
             bad_packets: None,
             seconds_per_hash: None,
             vpdq: hash.frames.clone(),

@@ -127,8 +127,12 @@ pub struct VideoInfo {
     pub height: u32,
     /// The stream's average frame rate (its real base rate when none is given).
     pub frame_rate: f64,
-    /// Frames decoded, sampled or not.
+    /// Frames of the video stream, sampled or not: decoded, or skipped
+    /// undecoded (`frames_skipped` of them).
     pub frames_decoded: u64,
+    /// Frames never decoded: not sampled, and no other frame refers to them
+    /// (when sampling, not every frame).
+    pub frames_skipped: u64,
     /// Packets that did not decode and were skipped.
     pub bad_packets: u64,
 }
