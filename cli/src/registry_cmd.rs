@@ -17,7 +17,7 @@ use crate::render;
 
 #[derive(Debug, Subcommand)]
 pub enum RegistryCommand {
-    /// Register signed files: only those whose credentials verify (trusted or valid) are kept.
+    /// Register signed files: only those whose signer chains to a trust anchor (trusted) are kept.
     Add {
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -27,6 +27,10 @@ pub enum RegistryCommand {
         /// Signers chaining to a trust anchor are registered as trusted.
         #[command(flatten)]
         trust: TrustArgs,
+        /// Also register files whose credentials are valid but whose signer
+        /// no trust anchor vouches for (anyone can make such a signer).
+        #[arg(long)]
+        allow_valid: bool,
         /// One JSON object per file.
         #[arg(long)]
         json: bool,
@@ -65,11 +69,12 @@ pub fn run(command: RegistryCommand) -> Result<u8, CliError> {
             files,
             db,
             trust,
+            allow_valid,
             json,
             ..
         } => {
             let verifier = Verifier::new(trust.store()?);
-            add(&files, &db, &verifier, json)
+            add(&files, &db, &verifier, allow_valid, json)
         }
         RegistryCommand::Lookup {
             files,
@@ -115,14 +120,20 @@ fn entry_line(entry: &Entry) -> String {
     )
 }
 
-fn add(files: &[PathBuf], db: &Path, verifier: &Verifier, json: bool) -> Result<u8, CliError> {
+fn add(
+    files: &[PathBuf],
+    db: &Path,
+    verifier: &Verifier,
+    allow_valid: bool,
+    json: bool,
+) -> Result<u8, CliError> {
     let mut registry = open(db)?;
     let mut worst = 0u8;
     for path in files {
         let name = path.display().to_string();
         let (status, entry, error, exit) = match read_file(path, verifier.limits().max_file_bytes) {
             Err((code, message)) => ("rejected", None, Some((code, message)), EXIT_UNREADABLE),
-            Ok(bytes) => match registry.add(&bytes, verifier) {
+            Ok(bytes) => match registry.add_allowing(&bytes, verifier, allow_valid) {
                 Ok(Added::New(entry)) => ("added", Some(entry), None, 0),
                 Ok(Added::Existing(entry)) => ("exists", Some(entry), None, 0),
                 Err(e @ RegistryError::Rejected { .. }) => (

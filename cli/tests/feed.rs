@@ -352,6 +352,8 @@ fn a_registry_labels_stripped_copies_known_original_and_recovers_them() {
         .arg(fixture("signed/newsroom.jpg"))
         .arg("--db")
         .arg(&db)
+        .arg("--trust")
+        .arg(fixture("keys/newsroom/root.pem"))
         .run()
         .expect_code(0);
     let img = rgb(&fixture("signed/newsroom.jpg"));

@@ -64,7 +64,18 @@ fn add_prints_one_line_per_file_and_is_idempotent() {
     let newsroom = fixture("signed/newsroom.jpg");
     let stranger = fixture("signed/stranger.jpg");
 
-    let run = add(&db, &[&newsroom, &stranger], &[]);
+    // A signer no trust anchor vouches for is refused unless allowed:
+    // before, anyone's home-made CA was registered, as `valid`.
+    let run = add(&db, &[&stranger], &[]);
+    run.expect_code(1);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "rejected  {}  [registry.rejected] not registered: the file is valid (Signed by \"Sam Stranger (Unknown Agency)\"; intact, but the signer is not in the trust list); only trusted files are registered: trust its signer's root (--trust), or allow valid files (--allow-valid)\n",
+            stranger.display()
+        )
+    );
+    let run = add(&db, &[&newsroom, &stranger], &["--allow-valid"]);
     run.expect_code(0);
     assert_eq!(
         run.stdout,

@@ -749,6 +749,7 @@ fn scan_with_a_registry_recovers_stripped_copies_and_the_policy_bounds_the_dista
     let add = hallmark(&[
         "registry".into(),
         "add".into(),
+        "--allow-valid".into(),
         fixtures().join("signed/stranger.jpg"),
         "--db".into(),
         db.clone(),

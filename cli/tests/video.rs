@@ -476,6 +476,7 @@ fn a_stripped_copy_of_a_registered_video_is_recovered_by_vpdq() {
     let (code, _, err) = hallmark(&[
         "registry".as_ref(),
         "add".as_ref(),
+        "--allow-valid".as_ref(),
         corpus("c2pa-rs/CA.jpg").as_os_str(),
         "--db".as_ref(),
         db.as_os_str(),
@@ -489,6 +490,7 @@ fn a_stripped_copy_of_a_registered_video_is_recovered_by_vpdq() {
         "registry".as_ref(),
         "add".as_ref(),
         "--json".as_ref(),
+        "--allow-valid".as_ref(),
         signed.as_os_str(),
         "--db".as_ref(),
         db.as_os_str(),

@@ -234,10 +234,22 @@ fn files_that_do_not_verify_are_refused_with_their_verdict() {
         }
     }
     assert_eq!(registry.len().unwrap(), 0);
-    // A signer nobody here trusts is still registered, as valid.
-    let added = registry
-        .add(&read("signed/stranger.jpg"), &verifier)
-        .unwrap();
+    // A signer nobody here trusts is refused (anyone can make one): before,
+    // it was registered as valid, and recovered copies showed its name.
+    let stranger = read("signed/stranger.jpg");
+    let err = registry.add(&stranger, &verifier).unwrap_err();
+    assert_eq!(err.code(), "registry.rejected");
+    assert!(matches!(
+        err,
+        RegistryError::Rejected {
+            verdict: Verdict::Valid,
+            ..
+        }
+    ));
+    assert!(err.to_string().contains("--allow-valid"), "{err}");
+    assert_eq!(registry.len().unwrap(), 0);
+    // Allowed, it is registered, as valid.
+    let added = registry.add_allowing(&stranger, &verifier, true).unwrap();
     assert_eq!(added.entry().verdict, Verdict::Valid);
     assert!(!added.entry().signer.trusted);
 }

@@ -26,8 +26,9 @@ pub enum RegistryError {
     /// The file could not be opened or created.
     #[error("{path}: can't open the registry: {detail}")]
     Open { path: String, detail: String },
-    /// Only files whose credentials verify as trusted or valid are registered.
-    #[error("not registered: the file is {verdict} ({summary}); only trusted or valid files are registered")]
+    /// Only files whose credentials verify as trusted are registered (and
+    /// valid ones when the caller allows them).
+    #[error("not registered: the file is {verdict} ({summary}); {}", rejected_rule(*.verdict))]
     Rejected { verdict: Verdict, summary: String },
     /// The signed file's pixels could not be decoded for hashing.
     #[error("can't hash the file's pixels: {0}")]
@@ -38,6 +39,15 @@ pub enum RegistryError {
     /// Any other SQLite failure (disk full, locked, read-only…).
     #[error("{path}: registry database error: {detail}")]
     Database { path: String, detail: String },
+}
+
+/// What a rejected file would have needed.
+fn rejected_rule(verdict: Verdict) -> &'static str {
+    if verdict == Verdict::Valid {
+        "only trusted files are registered: trust its signer's root (--trust), or allow valid files (--allow-valid)"
+    } else {
+        "only trusted (or, when allowed, valid) files are registered"
+    }
 }
 
 impl RegistryError {

@@ -274,16 +274,33 @@ impl Registry {
         Ok(self.len()? == 0)
     }
 
-    /// Register a signed file: verify it with `verifier` (only trusted and
-    /// valid files are accepted), extract its manifest store, hash its pixels
-    /// and store it all. Adding the same bytes twice changes nothing.
+    /// Register a signed file: verify it with `verifier` (only `trusted`
+    /// files are accepted: a `valid` one could be signed by anyone's
+    /// home-made CA), extract its manifest store, hash its pixels and store
+    /// it all. Adding the same bytes twice changes nothing.
     pub fn add(&mut self, bytes: &[u8], verifier: &Verifier) -> Result<Added, RegistryError> {
+        self.add_allowing(bytes, verifier, false)
+    }
+
+    /// [`Self::add`], also accepting `valid` files when `allow_valid` (a
+    /// registry of one's own or a partner's signers, not publicly trusted).
+    pub fn add_allowing(
+        &mut self,
+        bytes: &[u8],
+        verifier: &Verifier,
+        allow_valid: bool,
+    ) -> Result<Added, RegistryError> {
         let asset = blake3::hash(bytes).to_hex().to_string();
         if let Some(entry) = self.entry_by_asset(&asset)? {
             return Ok(Added::Existing(entry));
         }
         let report = verifier.verify(bytes);
-        if !matches!(report.verdict, Verdict::Trusted | Verdict::Valid) {
+        let accepted = match report.verdict {
+            Verdict::Trusted => true,
+            Verdict::Valid => allow_valid,
+            _ => false,
+        };
+        if !accepted {
             return Err(RegistryError::Rejected {
                 verdict: report.verdict,
                 summary: report.summary,
