@@ -298,3 +298,34 @@ fn a_file_that_is_not_a_registry_is_a_typed_error() {
     let err = Registry::open(tmp.path().join("missing-dir/registry.db")).unwrap_err();
     assert_eq!(err.code(), "registry.open", "{err:?}");
 }
+
+/// A registry file holding a trigger or a view is not one Hallmark made: it
+/// is refused on opening, before anything is written or believed. Before, a
+/// trigger planted in the file ran on the next `add` (here it would have
+/// renamed every signer), and a view could stand in for a table.
+#[test]
+fn a_registry_with_a_trigger_or_a_view_is_refused() {
+    for (name, sql) in [
+        (
+            "trigger",
+            "CREATE TRIGGER rename AFTER INSERT ON manifests \
+             BEGIN UPDATE manifests SET signer_name = 'Trusted Newsroom'; END;",
+        ),
+        ("view", "CREATE VIEW everyone AS SELECT * FROM manifests;"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("registry.db");
+        drop(registry_with_sample(tmp.path()));
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(sql).unwrap();
+        drop(conn);
+        let before = fs::read(&path).unwrap();
+        let err = Registry::open(&path).unwrap_err();
+        assert_eq!(err.code(), "registry.foreign", "{name}: {err:?}");
+        assert_eq!(
+            fs::read(&path).unwrap(),
+            before,
+            "{name}: the file is unchanged"
+        );
+    }
+}

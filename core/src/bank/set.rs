@@ -347,6 +347,9 @@ impl BankSet {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(unreadable)?;
+        // The file's own schema is not trusted: nothing in it runs functions.
+        conn.pragma_update(None, "trusted_schema", false)
+            .map_err(unreadable)?;
         let table = |t: &str| -> Result<bool, BankError> {
             conn.query_row(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",

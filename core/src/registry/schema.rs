@@ -81,6 +81,10 @@ pub(super) fn prepare(conn: &Connection, path: &str) -> Result<(), RegistryError
     let err = |e| classify(path, e);
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(err)?;
+    // The file's own schema is not trusted: no function with side effects
+    // runs from a view, trigger or index of it.
+    conn.pragma_update(None, "trusted_schema", false)
+        .map_err(err)?;
     let application_id: i64 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
         .map_err(err)?;
@@ -98,7 +102,17 @@ pub(super) fn prepare(conn: &Connection, path: &str) -> Result<(), RegistryError
         tx.commit().map_err(err)?;
         return Ok(());
     }
-    if application_id != APPLICATION_ID {
+    // A registry holds tables and their indexes only. A view could stand in
+    // for a table and a trigger could rewrite what is added: a file holding
+    // either is not one Hallmark made, and is refused before any write.
+    let hidden: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type NOT IN ('table', 'index')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(err)?;
+    if application_id != APPLICATION_ID || hidden > 0 {
         return Err(RegistryError::Foreign {
             path: path.to_string(),
         });
