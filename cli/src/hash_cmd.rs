@@ -6,7 +6,7 @@ use hallmark_core::Code;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use hallmark_core::bank::{Bank, BankSet, LOW_QUALITY};
+use hallmark_core::bank::{is_sqlite, Bank, BankSet, LOW_QUALITY};
 use hallmark_core::pdq::{DEFAULT_MATCH_THRESHOLD, MIN_MATCH_QUALITY};
 use hallmark_core::pixels::ImageHash;
 use hallmark_core::records::{
@@ -405,7 +405,8 @@ fn load_match_bank(path: &Path) -> Result<MatchBank, CliError> {
     if path.is_dir() {
         return Ok(MatchBank::new(Bank::default(), load_video_bank(path)?));
     }
-    if !is_sqlite(path) {
+    // An unreadable file is left to the TSV reader, which says why.
+    if !is_sqlite(path).unwrap_or(false) {
         return Ok(MatchBank::new(load_bank(path)?, VideoBank::new()));
     }
     let mut set = BankSet::new();
@@ -418,20 +419,11 @@ fn load_match_bank(path: &Path) -> Result<MatchBank, CliError> {
         .map(|p| format!("{}: row {}: {}", shown(path), p.line, escape(&p.message)))
         .collect();
     warn_skipped(path, &skipped, "row");
-    let bank = MatchBank::from_set(&set);
+    let bank = MatchBank::from_set(set);
     if bank.is_empty() {
         return Err(empty_bank(path, "hash or video in the bank"));
     }
     Ok(bank)
-}
-
-/// Whether the file starts as a SQLite database does.
-fn is_sqlite(path: &Path) -> bool {
-    use std::io::Read;
-    let mut magic = [0u8; 16];
-    fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok_and(|()| magic == *b"SQLite format 3\0")
 }
 
 fn print_picture_match(path: &Path, record: &MatchRecord, options: &CompareOptions, json: bool) {

@@ -148,17 +148,17 @@ fn sampling_once_a_second_keeps_every_frame_mod_th_frame() {
     // An AVI's packets carry no presentation times: every frame is decoded.
     let tmp = tempfile::tempdir().unwrap();
     let avi = tmp.path().join("b-frames.avi");
-    ffmpeg(&[
-        "-f".as_ref(),
-        "lavfi".as_ref(),
-        "-i".as_ref(),
-        "testsrc=size=160x120:rate=25:duration=3".as_ref(),
-        "-c:v".as_ref(),
-        "mpeg4".as_ref(),
-        "-bf".as_ref(),
-        "2".as_ref(),
-        avi.as_os_str(),
-    ]);
+    encode(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=25:duration=3",
+            "-bf",
+            "2",
+        ],
+        &avi,
+    );
     let (code, out, err) = hallmark(&["hash".as_ref(), "--json".as_ref(), avi.as_os_str()]);
     assert_eq!(code, 0, "{err}");
     let v = json(&out);

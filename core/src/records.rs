@@ -260,7 +260,7 @@ impl MatchBank {
     /// Everything a [`BankSet`](crate::bank::BankSet) loaded: its picture
     /// hashes with their labels and notes, and its videos.
     #[cfg(feature = "scan")]
-    pub fn from_set(set: &crate::bank::BankSet) -> Self {
+    pub fn from_set(set: crate::bank::BankSet) -> Self {
         let pictures = (0..set.len())
             .filter_map(|id| set.get(id))
             .map(|r| crate::bank::BankEntry {
@@ -269,7 +269,7 @@ impl MatchBank {
                 note: r.note.to_string(),
             })
             .collect();
-        Self::new(Bank::from_entries(pictures), copy_of(set.videos()))
+        Self::new(Bank::from_entries(pictures), set.into_videos())
     }
 
     pub fn pictures(&self) -> &Bank {

@@ -12,7 +12,7 @@
 mod set;
 
 #[cfg(feature = "scan")]
-pub use set::{BankError, BankProblem, BankRef, BankSet, MAX_LABELS};
+pub use set::{is_sqlite, BankError, BankProblem, BankRef, BankSet, MAX_LABELS};
 
 use crate::pdq::{Dihedral, PdqHash};
 

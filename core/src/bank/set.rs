@@ -108,6 +108,11 @@ impl BankSet {
         &self.videos
     }
 
+    /// The videos, kept as they are (their frame index is not rebuilt).
+    pub fn into_videos(self) -> VideoBank {
+        self.videos
+    }
+
     /// The video with this id ([`crate::vpdq::VideoMatch::id`]).
     pub fn video(&self, id: usize) -> Option<VideoRef<'_>> {
         let entry = self.videos.entries().get(id)?;
@@ -207,14 +212,11 @@ impl BankSet {
         if path.is_dir() {
             return self.load_video_dir(path, name, label);
         }
-        let mut file = File::open(path).map_err(|e| unreadable(e.to_string()))?;
-        let mut magic = [0u8; 16];
-        let n = read_prefix(&mut file, &mut magic).map_err(|e| unreadable(e.to_string()))?;
-        drop(file);
+        let sqlite = is_sqlite(path).map_err(|e| unreadable(e.to_string()))?;
         let source = self.sources.len() as u32;
         self.sources.push(name.to_string());
         let forced = label.map(|l| self.label_index(l)).transpose()?;
-        if magic[..n] == *b"SQLite format 3\0" {
+        if sqlite {
             self.load_sqlite(path, name, source, forced)
         } else {
             let file = File::open(path).map_err(|e| unreadable(e.to_string()))?;
@@ -496,6 +498,14 @@ fn sqlite_text(v: rusqlite::types::ValueRef<'_>) -> String {
         ValueRef::Integer(i) => i.to_string(),
         _ => String::new(),
     }
+}
+
+/// Whether the file at `path` starts as a SQLite database does.
+pub fn is_sqlite(path: &Path) -> std::io::Result<bool> {
+    let mut file = File::open(path)?;
+    let mut magic = [0u8; 16];
+    let n = read_prefix(&mut file, &mut magic)?;
+    Ok(magic[..n] == *b"SQLite format 3\0")
 }
 
 fn read_prefix(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {

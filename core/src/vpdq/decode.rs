@@ -127,12 +127,16 @@ pub struct SampledFrame {
 impl SampledFrame {
     /// The frame's vPDQ entry, given its hash.
     pub fn hashed(&self, pdq: Pdq) -> VpdqFrame {
-        VpdqFrame {
-            frame: self.frame,
-            time: self.time,
-            pdq: pdq.hash,
-            quality: pdq.quality,
-        }
+        vpdq_frame(self.frame, self.time, pdq)
+    }
+}
+
+fn vpdq_frame(frame: u64, time: f64, pdq: Pdq) -> VpdqFrame {
+    VpdqFrame {
+        frame,
+        time,
+        pdq: pdq.hash,
+        quality: pdq.quality,
     }
 }
 
@@ -333,13 +337,7 @@ fn hash_batch<E: From<MediaError>>(
         ))));
     }
     for ((frame, time), pdq) in numbers.into_iter().zip(hashes) {
-        let entry = VpdqFrame {
-            frame,
-            time,
-            pdq: pdq.hash,
-            quality: pdq.quality,
-        };
-        keep(frames, entry, limits)?;
+        keep(frames, vpdq_frame(frame, time, pdq), limits)?;
     }
     Ok(())
 }

@@ -100,6 +100,16 @@ fn unpack(lanes: &Tensor, quality: &Tensor) -> Result<Vec<Pdq>> {
         .collect())
 }
 
+/// One picture of a batch: 8-bit samples, their shape, and for one channel
+/// the luminance each value stands for (`None`: the value itself).
+struct Plane<'a> {
+    bytes: &'a [u8],
+    rows: usize,
+    cols: usize,
+    channels: usize,
+    table: Option<&'static [f32; 256]>,
+}
+
 /// Batched PDQ on one device.
 pub struct TensorPdq {
     device: Device,
@@ -164,33 +174,61 @@ impl TensorPdq {
     /// batch; images too small to hash get the zero hash with quality 0, as
     /// on the CPU.
     pub fn hash(&self, images: &[&PdqPixels]) -> Result<Vec<Pdq>> {
+        let planes: Vec<Plane<'_>> = images
+            .iter()
+            .map(|i| Plane {
+                bytes: &i.pixels,
+                rows: i.rows,
+                cols: i.cols,
+                channels: i.channels.clamp(1, 4),
+                table: None,
+            })
+            .collect();
+        self.hash_planes(&planes)
+    }
+
+    /// Hash pictures of any shapes: those of the same shape and luminance
+    /// map go through as one batch; those too small to hash get the zero
+    /// hash with quality 0, as on the CPU.
+    fn hash_planes(&self, planes: &[Plane<'_>]) -> Result<Vec<Pdq>> {
         let zero = Pdq {
             hash: PdqHash::default(),
             quality: 0,
         };
-        let mut out = vec![zero; images.len()];
-        let mut groups: HashMap<(usize, usize, usize), Vec<usize>> = HashMap::new();
-        for (i, image) in images.iter().enumerate() {
-            let channels = image.channels.clamp(1, 4);
-            if image.rows < MIN_HASHABLE_DIM
-                || image.cols < MIN_HASHABLE_DIM
-                || image.pixels.len() < image.rows * image.cols * channels
+        let mut out = vec![zero; planes.len()];
+        // The tables are 'static: the same map is the same address.
+        type Key = (usize, usize, usize, Option<*const [f32; 256]>);
+        let mut groups: HashMap<Key, Vec<usize>> = HashMap::new();
+        for (i, p) in planes.iter().enumerate() {
+            if p.rows < MIN_HASHABLE_DIM
+                || p.cols < MIN_HASHABLE_DIM
+                || p.bytes.len() < p.rows * p.cols * p.channels
             {
                 continue;
             }
+            let table = p.table.map(std::ptr::from_ref);
             groups
-                .entry((image.rows, image.cols, channels))
+                .entry((p.rows, p.cols, p.channels, table))
                 .or_default()
                 .push(i);
         }
-        let mut keys: Vec<_> = groups.keys().copied().collect();
+        let mut keys: Vec<Key> = groups.keys().copied().collect();
         keys.sort_unstable();
-        for key @ (rows, cols, channels) in keys {
+        for key @ (rows, cols, channels, _) in keys {
             let members = groups.get(&key).map(Vec::as_slice).unwrap_or_default();
+            let Some(&first) = members.first() else {
+                continue;
+            };
+            let table = planes[first]
+                .table
+                .map(|t| -> Result<Tensor> {
+                    Ok(Tensor::f_from_slice(&t[..])?.f_to_device(self.device)?)
+                })
+                .transpose()?;
             let plane = rows * cols * channels;
             let mut data = Vec::with_capacity(plane * members.len());
             for &i in members {
-                data.extend_from_slice(&images[i].pixels[..plane]);
+                data.extend_from_slice(&planes[i].bytes[..plane]);
             }
             let batch = Tensor::f_from_slice(&data)?
                 .f_view([
@@ -201,7 +239,8 @@ impl TensorPdq {
                 ])?
                 .f_to_device(self.device)?;
             drop(data);
-            for (&i, pdq) in members.iter().zip(self.hash_batch(&batch)?) {
+            let (lanes, quality) = self.hash_mapped(&batch, table.as_ref())?;
+            for (&i, pdq) in members.iter().zip(unpack(&lanes, &quality)?) {
                 out[i] = pdq;
             }
         }
@@ -226,59 +265,20 @@ impl TensorPdq {
     /// order. Frames of the same shape and map go through as one batch.
     #[cfg(feature = "video")]
     pub fn hash_frames(&self, frames: &[FramePixels]) -> Result<Vec<Pdq>> {
-        let zero = Pdq {
-            hash: PdqHash::default(),
-            quality: 0,
-        };
-        let mut out = vec![zero; frames.len()];
-        type Key = (usize, usize, usize, Option<*const [f32; 256]>);
-        let mut groups: HashMap<Key, Vec<usize>> = HashMap::new();
-        for (i, frame) in frames.iter().enumerate() {
-            let (rows, cols, channels) = frame.shape();
-            if rows < MIN_HASHABLE_DIM
-                || cols < MIN_HASHABLE_DIM
-                || frame.bytes().len() < rows * cols * channels
-            {
-                continue;
-            }
-            let table = frame.luma_table().map(std::ptr::from_ref);
-            groups
-                .entry((rows, cols, channels, table))
-                .or_default()
-                .push(i);
-        }
-        let mut keys: Vec<Key> = groups.keys().copied().collect();
-        keys.sort_unstable();
-        for key @ (rows, cols, channels, _) in keys {
-            let members = groups.get(&key).map(Vec::as_slice).unwrap_or_default();
-            let first = members.first().map(|&i| &frames[i]);
-            let Some(first) = first else { continue };
-            let table = first
-                .luma_table()
-                .map(|t| -> Result<Tensor> {
-                    Ok(Tensor::f_from_slice(&t[..])?.f_to_device(self.device)?)
-                })
-                .transpose()?;
-            let plane = rows * cols * channels;
-            let mut data = Vec::with_capacity(plane * members.len());
-            for &i in members {
-                data.extend_from_slice(&frames[i].bytes()[..plane]);
-            }
-            let batch = Tensor::f_from_slice(&data)?
-                .f_view([
-                    i64_of(members.len()),
-                    i64_of(rows),
-                    i64_of(cols),
-                    i64_of(channels),
-                ])?
-                .f_to_device(self.device)?;
-            drop(data);
-            let (lanes, quality) = self.hash_mapped(&batch, table.as_ref())?;
-            for (&i, pdq) in members.iter().zip(unpack(&lanes, &quality)?) {
-                out[i] = pdq;
-            }
-        }
-        Ok(out)
+        let planes: Vec<Plane<'_>> = frames
+            .iter()
+            .map(|f| {
+                let (rows, cols, channels) = f.shape();
+                Plane {
+                    bytes: f.bytes(),
+                    rows,
+                    cols,
+                    channels,
+                    table: f.luma_table(),
+                }
+            })
+            .collect();
+        self.hash_planes(&planes)
     }
 
     /// [`Self::hash_batch_tensors`]; a one-channel batch is mapped through
