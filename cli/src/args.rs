@@ -68,6 +68,11 @@ pub struct RegistryArgs {
     #[arg(long, requires = "registry", default_value_t = DEFAULT_MATCH_THRESHOLD,
           value_parser = threshold_parser())]
     pub threshold: u32,
+    /// A recovered file that only resembles a registered one (a similar
+    /// picture or video, which another picture can also be) passes; by
+    /// default only a copy with the same pixels does.
+    #[arg(long, requires = "registry")]
+    pub accept_similar: bool,
 }
 
 /// `--cawg-trust` files (a global option: every command that verifies reads them).

@@ -44,6 +44,10 @@ pub enum RegistryCommand {
         /// The registry file.
         #[arg(long, value_name = "DB")]
         db: PathBuf,
+        /// Who is trusted now: each match's stored credentials are verified
+        /// again against it (without any, a match is valid at best).
+        #[command(flatten)]
+        trust: TrustArgs,
         #[command(flatten)]
         threshold: ThresholdArgs,
         /// One JSON object per file.
@@ -79,10 +83,14 @@ pub fn run(command: RegistryCommand) -> Result<u8, CliError> {
         RegistryCommand::Lookup {
             files,
             db,
+            trust,
             threshold,
             json,
             ..
-        } => lookup(&files, &db, threshold.threshold, json),
+        } => {
+            let verifier = Verifier::new(trust.store()?);
+            lookup(&files, &db, &verifier, threshold.threshold, json)
+        }
     }
 }
 
@@ -179,9 +187,15 @@ fn add(
     Ok(worst)
 }
 
-fn lookup(files: &[PathBuf], db: &Path, threshold: u32, json: bool) -> Result<u8, CliError> {
-    let registry = open(db)?;
-    let max = hallmark_core::Limits::default().max_file_bytes;
+fn lookup(
+    files: &[PathBuf],
+    db: &Path,
+    verifier: &Verifier,
+    threshold: u32,
+    json: bool,
+) -> Result<u8, CliError> {
+    let registry = open(db)?.with_verifier(verifier.clone());
+    let max = verifier.limits().max_file_bytes;
     let mut worst = 0u8;
     for path in files {
         let name = path.display().to_string();
@@ -226,9 +240,10 @@ fn lookup(files: &[PathBuf], db: &Path, threshold: u32, json: bool) -> Result<u8
                 for m in &found.matches {
                     if let Some(v) = &m.video {
                         outln!(
-                            "  {:.1} % of its frames match  {} ({:.1} % of that video's)",
+                            "  similar video: {:.1} % of its frames match  {}, {} now ({:.1} % of that video's)",
                             v.query_match_percent,
                             entry_line(&m.entry),
+                            m.verdict_now,
                             v.compared_match_percent
                         );
                         for s in &v.segments {
@@ -242,14 +257,21 @@ fn lookup(files: &[PathBuf], db: &Path, threshold: u32, json: bool) -> Result<u8
                         continue;
                     }
                     let how = if m.pixel_digest_match {
-                        "  identical pixels"
+                        format!("same pixels (distance {})", m.distance)
                     } else {
-                        ""
+                        format!("similar picture ({} bits)", m.distance)
                     };
                     outln!(
-                        "  distance {:>3}  {}{how}",
-                        m.distance,
-                        entry_line(&m.entry)
+                        "  {how}  {}, {} now",
+                        entry_line(&m.entry),
+                        m.verdict_now
+                    );
+                }
+                for r in &found.refused {
+                    outln!(
+                        "  not used: [{}] {}",
+                        r.code,
+                        render::escape(r.explanation.as_deref().unwrap_or_default())
                     );
                 }
             }

@@ -108,13 +108,14 @@ fn open_cache(fingerprint: [u8; 32]) -> Option<ScanCache> {
 }
 
 pub fn scan(args: ScanArgs) -> Result<u8, CliError> {
-    let policy = match args.policy.as_deref() {
+    let mut policy = match args.policy.as_deref() {
         Some(path) => load_policy(path)?,
         None => Policy::default(),
     };
+    policy.recovered_accept_similar |= args.registry.accept_similar;
     let verifier = Verifier::new(args.trust.store()?);
     let registry = match args.registry.registry.as_deref() {
-        Some(path) => Some(crate::registry_cmd::open(path)?.with_limits(*verifier.limits())),
+        Some(path) => Some(crate::registry_cmd::open(path)?.with_verifier(verifier.clone())),
         None => None,
     };
     let mut fingerprint = verifier.fingerprint();

@@ -52,7 +52,7 @@ pub fn verify(args: VerifyArgs) -> Result<u8, CliError> {
     let verifier = Verifier::new(args.trust.store()?);
     let registry = match &args.registry.registry {
         Some(db) => Some(std::sync::Mutex::new(
-            crate::registry_cmd::open(db)?.with_limits(*verifier.limits()),
+            crate::registry_cmd::open(db)?.with_verifier(verifier.clone()),
         )),
         None => None,
     };
@@ -64,7 +64,8 @@ pub fn verify(args: VerifyArgs) -> Result<u8, CliError> {
     let mut worst = 0u8;
     for path in &args.files {
         let report = checker.check_file(path);
-        worst = worst.max(report.verdict.exit_code(require_trusted));
+        let accept_similar = args.registry.accept_similar;
+        worst = worst.max(report.exit_code(require_trusted, accept_similar));
         if args.json {
             outln!("{}", report.to_json_line());
         } else {
@@ -73,9 +74,11 @@ pub fn verify(args: VerifyArgs) -> Result<u8, CliError> {
                 render::report_line(&path.display().to_string(), &report)
             );
             // Passes `--require valid`, not `--require trusted`: valid or recovered.
-            let below = report.verdict.exit_code(false) == 0 && report.verdict.exit_code(true) != 0;
+            let below = report.exit_code(false, true) == 0 && report.exit_code(true, true) != 0;
             if below && require_trusted {
                 outln!("  below the requirement: --require trusted");
+            } else if report.exit_code(false, accept_similar) != report.exit_code(false, true) {
+                outln!("  similar, not the same pixels: not accepted without --accept-similar");
             }
         }
     }

@@ -183,6 +183,8 @@ fn lookup_lists_matches_and_exits_1_when_none() {
             .args(files)
             .arg("--db")
             .arg(&db)
+            .arg("--trust")
+            .arg(fixture("keys/newsroom/root.pem"))
             .args(extra)
             .run()
     };
@@ -192,10 +194,19 @@ fn lookup_lists_matches_and_exits_1_when_none() {
     assert_eq!(
         run.stdout,
         format!(
-            "{}  1 match\n  distance   0  entry 1: Jane Doe (Example News), trusted, \"newsroom.jpg\"  identical pixels\n",
+            "{}  1 match\n  same pixels (distance 0)  entry 1: Jane Doe (Example News), trusted, \"newsroom.jpg\", trusted now\n",
             stripped.display()
         )
     );
+    // Without the trust, the stored credentials are valid now, not trusted.
+    let run = hallmark()
+        .args(["registry", "lookup"])
+        .arg(&stripped)
+        .arg("--db")
+        .arg(&db)
+        .run();
+    run.expect_code(0);
+    assert!(run.stdout.ends_with("\", valid now\n"), "{run:#?}");
 
     let run = lookup(&[&stripped, &other], &[]);
     run.expect_code(1);
@@ -212,6 +223,8 @@ fn lookup_lists_matches_and_exits_1_when_none() {
     let m = &line["matches"][0];
     assert_eq!(m["entry"]["signer"]["name"], "Jane Doe");
     assert_eq!(m["pixel_digest_match"], false);
+    assert_eq!(m["match"], "similar_picture");
+    assert_eq!(m["verdict_now"], "trusted");
     let distance = m["distance"].as_u64().unwrap();
     assert!(distance <= 31, "{distance}");
     assert_eq!(line["quality"], 100);
@@ -241,28 +254,47 @@ fn verify_with_a_registry_recovers_stripped_credentials() {
             .run()
     };
 
-    let run = verify(&[&reposted], &[]);
-    run.expect_code(0);
+    // A re-encoded copy is only a similar picture: it is recovered, and
+    // passes only with --accept-similar (another picture can hash near it).
+    let run = verify(&[&reposted], &["--trust", root().to_str().unwrap()]);
+    run.expect_code(1);
     assert!(
         run.stdout.starts_with(&format!(
-            "↺ recovered {}  Credentials recovered from the registry: matches a file signed by Jane Doe (Example News), distance ",
+            "↺ recovered {}  Credentials recovered from the registry: a similar picture (",
             reposted.display()
         )),
         "{run:#?}"
     );
     assert!(
-        run.stdout
-            .ends_with(" bits (pixels re-encoded); trusted when registered\n"),
+        run.stdout.ends_with(
+            " bits from one signed by Jane Doe (Example News)), not necessarily the same; its stored credentials are trusted now\n  similar, not the same pixels: not accepted without --accept-similar\n"
+        ),
         "{run:#?}"
     );
+    verify(&[&reposted], &["--accept-similar"]).expect_code(0);
+    // The stripped original shows the same pixels: it passes as it is.
+    let run = verify(&[&stripped], &[]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("the same pixels as a file signed by Jane Doe (Example News); the metadata was stripped; its stored credentials are valid now, but the signer is not in the trust list"),
+        "{run:#?}"
+    );
+    // --accept-similar means nothing without a registry.
+    hallmark()
+        .arg("verify")
+        .arg(&stripped)
+        .arg("--accept-similar")
+        .run()
+        .expect_code(2);
 
-    let run = verify(&[&stripped, &reposted], &["--json"]);
+    let run = verify(&[&stripped, &reposted], &["--json", "--accept-similar"]);
     run.expect_code(0);
     for report in run.json_lines() {
         assert_eq!(report["verdict"], "recovered");
         assert_eq!(report["signer"], serde_json::Value::Null);
         assert_eq!(report["recovered"]["signer"]["name"], "Jane Doe");
         assert_eq!(report["recovered"]["registered_verdict"], "trusted");
+        assert_eq!(report["recovered"]["verdict_now"], "valid");
         assert_eq!(report["recovered"]["title"], "newsroom.jpg");
     }
 

@@ -472,7 +472,7 @@ fn a_stripped_copy_of_a_registered_video_is_recovered_by_vpdq() {
     let db = tmp.path().join("registry.db");
     let signed = corpus("c2pa-rs/media/video1.mp4");
     // A version 1 registry holding a picture (made now, then taken back to
-    // version 1, which had no video table).
+    // version 1, which had no video table, manifest ids or bindings).
     let (code, _, err) = hallmark(&[
         "registry".as_ref(),
         "add".as_ref(),
@@ -483,8 +483,11 @@ fn a_stripped_copy_of_a_registered_video_is_recovered_by_vpdq() {
     ]);
     assert_eq!(code, 0, "{err}");
     let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute_batch("DROP TABLE video_hashes; PRAGMA user_version = 1;")
-        .unwrap();
+    conn.execute_batch(
+        "DROP TABLE video_hashes; DROP TABLE bindings; DROP INDEX manifests_manifest_id; \
+         ALTER TABLE manifests DROP COLUMN manifest_id; PRAGMA user_version = 1;",
+    )
+    .unwrap();
     drop(conn);
     let (code, out, err2) = hallmark(&[
         "registry".as_ref(),
@@ -508,7 +511,15 @@ fn a_stripped_copy_of_a_registered_video_is_recovered_by_vpdq() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
+    // Brought up to date, the picture registered before has its manifest id.
+    let id: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT manifest_id FROM manifests WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(id.contains("urn:"), "{id}");
 
     // Stripped of its credentials: re-encoded as MPEG-4 at half the width.
     let stripped = tmp.path().join("reposted.mp4");
@@ -522,12 +533,14 @@ fn a_stripped_copy_of_a_registered_video_is_recovered_by_vpdq() {
         "--json".as_ref(),
         "--registry".as_ref(),
         db.as_os_str(),
+        "--accept-similar".as_ref(),
         stripped.as_os_str(),
     ]);
     assert_eq!(code, 0, "{err}");
     let report = json(&out);
     assert_eq!(report["verdict"], "recovered", "{report}");
     let r = &report["recovered"];
+    assert_eq!(r["match"], "similar_video");
     assert_eq!(r["asset_blake3"], entry["asset_blake3"]);
     assert_eq!(r["title"], "My Title");
     assert_eq!(r["distance"], 31);
@@ -536,7 +549,7 @@ fn a_stripped_copy_of_a_registered_video_is_recovered_by_vpdq() {
     assert_eq!(r["video"]["segments"][0]["query_end"], 1.0);
     assert!(
         report["summary"].as_str().unwrap().contains(
-            "100.0 % of this video's frames match it (100.0 % of the registered video's)"
+            "a similar video: 100.0 % of this video's frames match one signed by "
         ),
         "{report}"
     );
@@ -549,7 +562,7 @@ fn a_stripped_copy_of_a_registered_video_is_recovered_by_vpdq() {
     ]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("  100.0 % of its frames match  entry "),
+        out.contains("  similar video: 100.0 % of its frames match  entry "),
         "{out}"
     );
     assert!(

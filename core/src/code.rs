@@ -96,6 +96,8 @@ codes! {
     RegistryRejected = "registry.rejected": "Only files whose credentials verify (trusted or valid) are registered.",
     RegistryManifestStore = "registry.manifest_store": "The registered manifest store can't be read back.",
     RegistryDatabase = "registry.database": "The registry database failed (locked, full disk…).",
+    RegistryConflict = "registry.conflict": "Another manifest store is registered under the same manifest id.",
+    RegistryStale = "registry.stale": "A registry entry matched, but its stored credentials no longer validate, or disagree with its row.",
     BankUnreadable = "bank.unreadable": "A hash bank can't be opened or read.",
     BankLabels = "bank.labels": "Too many distinct labels in the banks (labels name categories).",
     BankLine = "bank.line": "A bank line (or row) was skipped: not a hash, too long, or not text.",

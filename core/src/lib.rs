@@ -75,7 +75,7 @@ pub use output::{write_atomically, AtomicFile, OutputError};
 pub use policy::{Policy, PolicyError, PolicyOutcome};
 pub use report::{
     quote_name, AnchorInfo, ClaimedFacts, ErrorInfo, IdentityReport, IngredientReport,
-    RecoveredInfo, RecoveredVideo, Report, SignedPixels, SignerInfo, StatusEntry, Verdict, Vouched,
+    MatchKind, RecoveredInfo, RecoveredVideo, Report, SignedPixels, SignerInfo, StatusEntry, Verdict, Vouched,
     VouchedBy,
 };
 pub use sign::{sign, sign_file, Action, SignError, SignOptions, Signed, SourceType};

@@ -28,6 +28,11 @@ pub struct Policy {
     /// original is at most this many bits (0: identical pixels). `None`: any
     /// distance the registry lookup accepted.
     pub recovered_max_distance: Option<u32>,
+    /// A `recovered` file that only resembles the registered original (a
+    /// similar picture or video: perceptual hashes near each other, which a
+    /// different picture can also be) passes. By default only a copy with
+    /// the same pixels does (`hallmark scan --accept-similar` sets this).
+    pub recovered_accept_similar: bool,
 }
 
 impl Default for Policy {
@@ -39,6 +44,7 @@ impl Default for Policy {
             required_source_types: Vec::new(),
             required_actions: Vec::new(),
             recovered_max_distance: None,
+            recovered_accept_similar: false,
         }
     }
 }
@@ -139,6 +145,16 @@ impl Policy {
         let vouched = report.vouched();
         let (source_type, ai_generated) = (vouched.digital_source_type, vouched.ai_generated);
         let mut reasons = Vec::new();
+        if let (Some(r), Verdict::Recovered) = (&report.recovered, verdict) {
+            if r.match_kind != crate::report::MatchKind::SamePixels
+                && !self.recovered_accept_similar
+            {
+                reasons.push(format!(
+                    "the copy only resembles the registered original ({}), and the policy accepts only the same pixels (recovered_accept_similar, --accept-similar)",
+                    r.match_kind.as_str().replace('_', " ")
+                ));
+            }
+        }
         if let (Some(max), Some(r), Verdict::Recovered) =
             (self.recovered_max_distance, &report.recovered, verdict)
         {
@@ -262,6 +278,11 @@ mod tests {
             r.recovered = Some(crate::report::RecoveredInfo {
                 distance,
                 pixel_digest_match: distance == 0,
+                match_kind: if distance == 0 {
+                    crate::report::MatchKind::SamePixels
+                } else {
+                    crate::report::MatchKind::SimilarPicture
+                },
                 signer: crate::report::SignerInfo {
                     name: Some("Desk".into()),
                     organization: None,
@@ -272,6 +293,7 @@ mod tests {
                     chain: Vec::new(),
                 },
                 registered_verdict,
+                verdict_now: registered_verdict,
                 title: None,
                 signed_at: None,
                 digital_source_type: Some(CAPTURE.into()),
@@ -282,9 +304,17 @@ mod tests {
             });
             r
         };
-        let p =
-            Policy::from_toml("pass = [\"trusted\", \"recovered\"]\nrecovered_max_distance = 10\n")
-                .unwrap();
+        // By default only the same pixels pass: a similar picture may be another one.
+        let same_only = Policy::from_toml("pass = [\"trusted\", \"recovered\"]\n").unwrap();
+        assert!(same_only.evaluate(&recovered(0, Verdict::Trusted)).pass);
+        assert_eq!(
+            same_only.evaluate(&recovered(4, Verdict::Trusted)).reasons,
+            ["the copy only resembles the registered original (similar picture), and the policy accepts only the same pixels (recovered_accept_similar, --accept-similar)"]
+        );
+        let p = Policy::from_toml(
+            "pass = [\"trusted\", \"recovered\"]\nrecovered_max_distance = 10\nrecovered_accept_similar = true\n",
+        )
+        .unwrap();
         assert!(p.evaluate(&recovered(0, Verdict::Trusted)).pass);
         assert!(p.evaluate(&recovered(10, Verdict::Trusted)).pass);
         let far = p.evaluate(&recovered(11, Verdict::Trusted));

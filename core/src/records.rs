@@ -373,6 +373,9 @@ pub struct LookupRecord {
     pub pixel_digest: Option<PixelDigest>,
     /// Best first (see [`crate::registry::Registry::lookup_file`]).
     pub matches: Vec<Recovery>,
+    /// Entries that matched but were not used: their stored credentials no
+    /// longer validate, or disagree with their row.
+    pub refused: Vec<crate::report::StatusEntry>,
     pub error: Option<ErrorInfo>,
 }
 
@@ -385,6 +388,7 @@ impl LookupRecord {
             quality: Some(lookup.hash.quality),
             pixel_digest: Some(lookup.hash.pixel_digest),
             matches: lookup.matches,
+            refused: lookup.refused,
             error: None,
         }
     }
@@ -396,6 +400,7 @@ impl LookupRecord {
             quality: None,
             pixel_digest: None,
             matches: Vec::new(),
+            refused: Vec::new(),
             error: Some(error),
         }
     }

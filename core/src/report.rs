@@ -246,6 +246,10 @@ pub struct ClaimedFacts {
 pub struct SignedPixels {
     pub digest: crate::pixels::PixelDigest,
     pub pdq: crate::pdq::PdqHash,
+    /// The PDQ quality and picture size recorded beside them (0 when absent).
+    pub quality: u8,
+    pub width: u32,
+    pub height: u32,
 }
 
 /// Where stripped credentials were recovered from: the registered file whose
@@ -259,10 +263,21 @@ pub struct RecoveredInfo {
     pub distance: u32,
     /// This file shows exactly the registered file's pixels (same pixel digest).
     pub pixel_digest_match: bool,
-    /// Who signed the registered file (`trusted` as decided at registration).
+    /// How this file's content matched: the same pixels, or only a similar
+    /// picture or video (perceptual hashes within the threshold, which a
+    /// different picture can also be).
+    #[serde(rename = "match", default)]
+    pub match_kind: MatchKind,
+    /// Who signed the registered file, as its stored credentials verify now
+    /// against the current trust (`trusted` now, not at registration).
     pub signer: SignerInfo,
     /// The registered file's verdict when it was registered: trusted or valid.
     pub registered_verdict: Verdict,
+    /// Its stored manifest store's verdict now, validated again at lookup
+    /// against the current trust: trusted or valid (a store that no
+    /// longer validates recovers nothing).
+    #[serde(default = "valid")]
+    pub verdict_now: Verdict,
     pub title: Option<String>,
     pub signed_at: Option<String>,
     /// The registered manifest's digital source type, and whether it means generative AI.
@@ -276,6 +291,35 @@ pub struct RecoveredInfo {
     /// null for a picture.
     #[serde(default)]
     pub video: Option<RecoveredVideo>,
+}
+
+fn valid() -> Verdict {
+    Verdict::Valid
+}
+
+/// How a recovered file's content matched the registered original.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum MatchKind {
+    /// The same pixel digest: exactly the registered pixels, whatever the container.
+    SamePixels,
+    /// A PDQ hash within the threshold: a similar picture (re-encoded,
+    /// resized, or another picture that hashes near it).
+    #[default]
+    SimilarPicture,
+    /// A vPDQ match: a similar video.
+    SimilarVideo,
+}
+
+impl MatchKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SamePixels => "same_pixels",
+            Self::SimilarPicture => "similar_picture",
+            Self::SimilarVideo => "similar_video",
+        }
+    }
 }
 
 /// How a video matched a registered one, by the reference vPDQ rule.
@@ -350,6 +394,21 @@ pub struct Report {
 }
 
 impl Report {
+    /// The exit status this report asks for (DESIGN.md): as
+    /// [`Verdict::exit_code`], except that a `recovered` file whose content
+    /// only resembles the registered one (a similar picture or video, not
+    /// the same pixels) passes only when `accept_similar`.
+    pub fn exit_code(&self, require_trusted: bool, accept_similar: bool) -> u8 {
+        let similar = self
+            .recovered
+            .as_ref()
+            .is_none_or(|r| r.match_kind != MatchKind::SamePixels);
+        if self.verdict == Verdict::Recovered && similar && !accept_similar {
+            return 1;
+        }
+        self.verdict.exit_code(require_trusted)
+    }
+
     /// An empty report with a verdict and summary; the rest filled by the verifier.
     pub(crate) fn new(verdict: Verdict, summary: impl Into<String>) -> Self {
         Self {

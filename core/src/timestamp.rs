@@ -134,14 +134,8 @@ pub(crate) fn signed_data_certificates(token: &[u8]) -> Option<Vec<Vec<u8>>> {
 
 /// The first time-stamp token (CMS ContentInfo) of the active manifest's
 /// claim signature, or None when it carries none.
-pub(crate) fn claim_time_stamp_token(
-    mime: &str,
-    source: crate::media::Source<'_>,
-    active: &str,
-) -> Option<Vec<u8>> {
-    let mut stream = source.stream().ok()?;
-    let store = c2pa::jumbf_io::load_jumbf_from_stream(mime, &mut stream).ok()?;
-    let cose = claim_signature(&store, active)?;
+pub(crate) fn claim_time_stamp_token(store: &[u8], active: &str) -> Option<Vec<u8>> {
+    let cose = claim_signature(store, active)?;
     time_stamp_token(cose)
 }
 

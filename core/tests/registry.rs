@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD;
 use hallmark_core::pixels::hash_image;
 use hallmark_core::registry::{Added, Registry, RegistryError};
-use hallmark_core::{sign, Identity, Limits, SignOptions, TrustStore, Verdict, Verifier};
+use hallmark_core::{
+    sign, Identity, Limits, MatchKind, SignOptions, TrustStore, Verdict, Verifier,
+};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
@@ -55,7 +57,9 @@ fn reencode_jpeg(bytes: &[u8], quality: u8, scale_down: u32) -> Vec<u8> {
 
 /// A registry in a temporary directory with the signed sample registered.
 fn registry_with_sample(dir: &Path) -> (Registry, Vec<u8>) {
-    let mut registry = Registry::open(dir.join("registry.db")).unwrap();
+    let mut registry = Registry::open(dir.join("registry.db"))
+        .unwrap()
+        .with_verifier(trusting_newsroom());
     let signed = signed_sample();
     let added = registry.add(&signed, &trusting_newsroom()).unwrap();
     assert!(matches!(added, Added::New(_)), "{added:?}");
@@ -79,9 +83,21 @@ fn stripped_reencoded_and_resized_copies_are_recovered_to_their_signer() {
         assert_eq!(report.verdict, Verdict::Unsigned, "{what}");
         let report = registry.recover(copy, report, DEFAULT_MATCH_THRESHOLD);
         assert_eq!(report.verdict, Verdict::Recovered, "{what}: {report:#?}");
-        assert_eq!(report.verdict.exit_code(false), 0);
-        assert_eq!(report.verdict.exit_code(true), 1);
+        let identical = *what == "metadata stripped";
+        // Only the same pixels pass by default: a similar picture may be another one.
+        assert_eq!(report.exit_code(false, false), if identical { 0 } else { 1 });
+        assert_eq!(report.exit_code(false, true), 0);
+        assert_eq!(report.exit_code(true, true), 1);
         let recovered = report.recovered.as_ref().unwrap();
+        assert_eq!(recovered.verdict_now, Verdict::Trusted, "{what}");
+        assert_eq!(
+            recovered.match_kind,
+            if identical {
+                MatchKind::SamePixels
+            } else {
+                MatchKind::SimilarPicture
+            }
+        );
         eprintln!("{what}: {}", report.summary);
         assert_eq!(recovered.signer.name.as_deref(), Some("Jane Doe"), "{what}");
         assert_eq!(
@@ -103,41 +119,26 @@ fn stripped_reencoded_and_resized_copies_are_recovered_to_their_signer() {
             "{what}: {}",
             recovered.distance
         );
-        let identical = *what == "metadata stripped";
         assert_eq!(recovered.pixel_digest_match, identical, "{what}");
-        if identical {
+        let expected = if identical {
             assert_eq!(recovered.distance, 0);
-            assert!(
-                report.summary.contains("identical pixels"),
-                "{}",
-                report.summary
-            );
+            "Credentials recovered from the registry: the same pixels as a file signed by Jane Doe (Example News); the metadata was stripped; its stored credentials are trusted now".to_string()
         } else if *what == "half size" {
-            assert!(
-                report
-                    .summary
-                    .contains("(resized from 1200×800 to 600×400)"),
-                "{}",
-                report.summary
-            );
+            format!("Credentials recovered from the registry: a similar picture ({} bits from one signed by Jane Doe (Example News); this file is 600×400, the signed one 1200×800), not necessarily the same; its stored credentials are trusted now", recovered.distance)
         } else {
-            assert!(
-                report.summary.contains("(pixels re-encoded)"),
-                "{}",
-                report.summary
-            );
-        }
-        assert!(
-            report.summary.starts_with(
-                "Credentials recovered from the registry: matches a file signed by Jane Doe (Example News), "
-            ),
-            "{}",
-            report.summary
-        );
+            format!("Credentials recovered from the registry: a similar picture ({} bits from one signed by Jane Doe (Example News)), not necessarily the same; its stored credentials are trusted now", recovered.distance)
+        };
+        assert_eq!(report.summary, expected, "{what}");
+        assert!(!report.summary.contains("re-encod"), "{what}");
         let json: serde_json::Value = serde_json::from_str(&report.to_json_line()).unwrap();
         assert_eq!(json["verdict"], "recovered");
         assert_eq!(json["recovered"]["signer"]["name"], "Jane Doe");
         assert_eq!(json["recovered"]["registered_verdict"], "trusted");
+        assert_eq!(json["recovered"]["verdict_now"], "trusted");
+        assert_eq!(
+            json["recovered"]["match"],
+            if identical { "same_pixels" } else { "similar_picture" }
+        );
     }
 }
 
@@ -328,4 +329,159 @@ fn a_registry_with_a_trigger_or_a_view_is_refused() {
             "{name}: the file is unchanged"
         );
     }
+}
+
+/// A manifest store on its own (as the registry keeps it and a resolution
+/// service serves it) is verified without its asset: the signature and the
+/// signer's chain decide, and only the hard binding goes unchecked.
+#[test]
+fn a_detached_manifest_store_is_verified_on_its_own() {
+    let signed = signed_sample();
+    let store = c2pa::jumbf_io::load_jumbf_from_memory("image/jpeg", &signed).unwrap();
+    let report = trusting_newsroom().verify_store(&store, "image/jpeg");
+    assert_eq!(report.verdict, Verdict::Trusted, "{report:#?}");
+    assert_eq!(report.signer.as_ref().unwrap().name.as_deref(), Some("Jane Doe"));
+    assert_eq!(report.title.as_deref(), Some("sunset.jpg"));
+    let codes: Vec<(&str, &str)> = report
+        .status
+        .iter()
+        .map(|s| (s.code.as_str(), s.kind.as_str()))
+        .collect();
+    assert_eq!(codes, [("hallmark.hardBinding.unchecked", "informational")]);
+
+    // With no trust, the same store is valid: intact, signer unverified.
+    let untrusted = Verifier::new(TrustStore::default()).verify_store(&store, "image/jpeg");
+    assert_eq!(untrusted.verdict, Verdict::Valid);
+    // A stranger's store is valid, not trusted, under the newsroom's trust.
+    let stranger = read("signed/stranger.jpg");
+    let theirs = c2pa::jumbf_io::load_jumbf_from_memory("image/jpeg", &stranger).unwrap();
+    assert_eq!(
+        trusting_newsroom().verify_store(&theirs, "image/jpeg").verdict,
+        Verdict::Valid
+    );
+    // A broken signature is invalid, never excused as a missing asset.
+    let flipped = read("attacks/signature-flip.jpg");
+    let broken = c2pa::jumbf_io::load_jumbf_from_memory("image/jpeg", &flipped).unwrap();
+    assert_eq!(
+        trusting_newsroom().verify_store(&broken, "image/jpeg").verdict,
+        Verdict::Invalid
+    );
+    // Garbage, and nothing at all, are invalid stores with a code.
+    for data in [&b"not a manifest store"[..], &[][..], &store[..store.len() / 2]] {
+        let report = trusting_newsroom().verify_store(data, "image/jpeg");
+        assert_eq!(report.verdict, Verdict::Invalid, "{} bytes", data.len());
+        assert!(
+            report.status.iter().any(|s| s.kind == "failure"),
+            "{report:#?}"
+        );
+    }
+}
+
+/// A match is recovered from its entry's stored credentials as they verify
+/// now, never as they did at registration: without trust it is valid at
+/// best, and once its certificate has expired (no time-stamp) it recovers
+/// nothing and says why. Before, the registration verdict was believed forever.
+#[test]
+fn stored_credentials_are_validated_again_at_lookup() {
+    let tmp = tempfile::tempdir().unwrap();
+    drop(registry_with_sample(tmp.path()));
+    let stripped = read("attacks/stripped.jpg");
+    let unsigned = trusting_newsroom().verify(&stripped);
+
+    let no_trust = Registry::open(tmp.path().join("registry.db")).unwrap();
+    let report = no_trust.recover(&stripped, unsigned.clone(), DEFAULT_MATCH_THRESHOLD);
+    assert_eq!(report.verdict, Verdict::Recovered);
+    let recovered = report.recovered.as_ref().unwrap();
+    assert_eq!(recovered.registered_verdict, Verdict::Trusted);
+    assert_eq!(recovered.verdict_now, Verdict::Valid);
+    assert!(!recovered.signer.trusted);
+    assert!(
+        report
+            .summary
+            .ends_with("its stored credentials are valid now, but the signer is not in the trust list"),
+        "{}",
+        report.summary
+    );
+
+    // Forty years on, the signing certificate has long expired (no
+    // time-stamp): still intact, no longer trusted, and the summary says why.
+    let later = trusting_newsroom().at_time(2_000_000_000 + 40 * 365 * 86_400);
+    let expired = Registry::open(tmp.path().join("registry.db"))
+        .unwrap()
+        .with_verifier(later);
+    let report = expired.recover(&stripped, unsigned.clone(), DEFAULT_MATCH_THRESHOLD);
+    let recovered = report.recovered.as_ref().unwrap();
+    assert_eq!(recovered.verdict_now, Verdict::Valid);
+    assert!(!recovered.signer.trusted);
+    eprintln!("{}", report.summary);
+    assert!(report.summary.contains("valid now, but not trusted ("), "{}", report.summary);
+
+    // Stored credentials that no longer verify at all recover nothing, and say why.
+    let conn = rusqlite::Connection::open(tmp.path().join("registry.db")).unwrap();
+    let mut store: Vec<u8> = conn
+        .query_row("SELECT manifest_store FROM manifest_stores", [], |r| r.get(0))
+        .unwrap();
+    let n = store.len();
+    store[n - 40] ^= 0x01; // in the claim signature, at the end of the store
+    conn.execute("UPDATE manifest_stores SET manifest_store = ?1", [&store])
+        .unwrap();
+    drop(conn);
+    let broken = Registry::open(tmp.path().join("registry.db"))
+        .unwrap()
+        .with_verifier(trusting_newsroom());
+    let report = broken.recover(&stripped, unsigned, DEFAULT_MATCH_THRESHOLD);
+    assert_eq!(report.verdict, Verdict::Unsigned, "{report:#?}");
+    assert_eq!(report.recovered, None);
+    let stale: Vec<&str> = report.status.iter().map(|s| s.code.as_str()).collect();
+    assert_eq!(stale, ["registry.stale"]);
+}
+
+/// A row edited behind Hallmark's back is not believed: the signer and facts
+/// shown come from the stored, re-verified credentials, and a row whose
+/// hashes were changed to point at another picture recovers nothing for it.
+#[test]
+fn an_edited_row_is_not_believed() {
+    let tmp = tempfile::tempdir().unwrap();
+    drop(registry_with_sample(tmp.path()));
+    let path = tmp.path().join("registry.db");
+    let other = read("images/other.jpg");
+    let other_hash = hash_image(&other, &Limits::default()).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE manifests SET signer_name = 'Trusted Newsroom', title = 'forged', ai_generated = 0",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let registry = Registry::open(&path).unwrap().with_verifier(trusting_newsroom());
+    let stripped = read("attacks/stripped.jpg");
+    let report = registry.recover(&stripped, trusting_newsroom().verify(&stripped), 31);
+    assert_eq!(report.verdict, Verdict::Recovered);
+    let recovered = report.recovered.as_ref().unwrap();
+    assert_eq!(recovered.signer.name.as_deref(), Some("Jane Doe"));
+    assert_eq!(recovered.title.as_deref(), Some("sunset.jpg"));
+
+    // The row now claims another picture's hashes: that picture matches the
+    // row, but the credentials signed other pixels, so nothing is recovered.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE manifests SET pdq = ?1, pixel_digest = ?2",
+        [other_hash.pdq.to_hex(), other_hash.pixel_digest.to_hex()],
+    )
+    .unwrap();
+    drop(conn);
+    let registry = Registry::open(&path).unwrap().with_verifier(trusting_newsroom());
+    let report = registry.recover(&other, trusting_newsroom().verify(&other), 31);
+    assert_eq!(report.verdict, Verdict::Unsigned, "{report:#?}");
+    let codes: Vec<&str> = report.status.iter().map(|s| s.code.as_str()).collect();
+    assert_eq!(codes, ["registry.stale"]);
+    assert!(
+        report.status[0]
+            .explanation
+            .as_deref()
+            .unwrap()
+            .contains("not the one its credentials signed"),
+        "{:?}",
+        report.status
+    );
 }

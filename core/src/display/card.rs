@@ -84,6 +84,14 @@ pub fn card(report: &Report, badge: &Badge, bank: Option<&BankHit>) -> Card {
             ("Claims signer", signer_name(report.claimed_signer.as_ref())),
             ("Registered signer", signer_name(registered)),
             (
+                "Match",
+                report
+                    .recovered
+                    .as_ref()
+                    .filter(|_| registered.is_some())
+                    .map(match_text),
+            ),
+            (
                 "Issuer",
                 signer
                     .or(report.claimed_signer.as_ref())
@@ -254,4 +262,25 @@ pub fn uncheckable(kind: Uncheckable) -> (Badge, Card) {
     );
     badge.text = visible(&format!("Not checked ({})", kind.what()));
     (badge, card)
+}
+
+/// How a recovered file matched its registered original, in words: never
+/// "the same picture" for what only hashes near it.
+fn match_text(r: &crate::report::RecoveredInfo) -> String {
+    use crate::report::MatchKind;
+    let now = match r.verdict_now {
+        crate::report::Verdict::Trusted => "trusted now",
+        _ => "valid now, signer not trusted",
+    };
+    match r.match_kind {
+        MatchKind::SamePixels => format!("Same pixels ({now})"),
+        MatchKind::SimilarPicture => format!("Similar picture, {} bits ({now})", r.distance),
+        MatchKind::SimilarVideo => match &r.video {
+            Some(v) => format!(
+                "Similar video, {:.0} % of frames ({now})",
+                v.query_match_percent
+            ),
+            None => format!("Similar video ({now})"),
+        },
+    }
 }

@@ -569,10 +569,12 @@ mod tests {
         r.recovered = Some(crate::report::RecoveredInfo {
             distance: 3,
             pixel_digest_match: false,
+            match_kind: crate::report::MatchKind::SimilarPicture,
             signer: report(Verdict::Valid)
                 .signer
                 .unwrap_or_else(|| unreachable!()),
             registered_verdict: Verdict::Trusted,
+            verdict_now: Verdict::Trusted,
             title: Some("bridge.jpg".into()),
             signed_at: Some("2026-11-01T10:00:00Z".into()),
             digital_source_type: Some("digitalCapture".into()),
@@ -591,6 +593,7 @@ mod tests {
             shown,
             [
                 ("Registered signer", "Jane Doe (Example News)"),
+                ("Match", "Similar picture, 3 bits (trusted now)"),
                 ("Signed at", "2026-11-01T10:00:00Z"),
                 ("Title", "bridge.jpg"),
                 ("Source", "digitalCapture"),

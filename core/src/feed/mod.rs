@@ -603,7 +603,7 @@ impl<'a> Classifier<'a> {
     ) -> Option<FeedMatch> {
         let registry = self.registry?;
         let found = match registry.lookup_video_hash(video, self.threshold, size) {
-            Ok(found) => found.into_iter().next()?,
+            Ok(found) => best_confirmed(found, record)?,
             Err(e) => {
                 record.error = Some(error_info(e.code(), &e));
                 return None;
@@ -634,14 +634,19 @@ impl<'a> Classifier<'a> {
         record: &mut FeedRecord,
     ) -> Option<FeedMatch> {
         let registry = self.registry?;
-        let found = match registry.lookup(hash, self.threshold) {
-            Ok(found) => found.into_iter().next()?,
+        let candidates = registry.lookup(hash, self.threshold).map(|found| {
+            found
+                .into_iter()
+                .map(|m| Recovery::from_pdq_match(m, width, height))
+                .collect()
+        });
+        let recovery = match candidates.and_then(|c| registry.confirm(c)) {
+            Ok(found) => best_confirmed(found, record)?,
             Err(e) => {
                 record.error = Some(error_info(e.code(), &e));
                 return None;
             }
         };
-        let recovery = Recovery::from_pdq_match(found, width, height);
         record.provenance = record.provenance.take().map(|r| recovery.apply(r));
         let (entry, distance) = (recovery.entry, recovery.distance);
         let note = registry_note(&entry);
@@ -653,6 +658,15 @@ impl<'a> Classifier<'a> {
             &entry.pdq,
         ))
     }
+}
+
+/// The best of a registry's confirmed matches; the refused ones are noted
+/// in the record's provenance report.
+fn best_confirmed(found: crate::registry::Confirmed, record: &mut FeedRecord) -> Option<Recovery> {
+    if let Some(report) = record.provenance.as_mut() {
+        report.status.extend(found.refused);
+    }
+    found.matches.into_iter().next()
 }
 
 /// The note of a registry match: who signed the original, and its title.

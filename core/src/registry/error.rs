@@ -36,6 +36,9 @@ pub enum RegistryError {
     /// The manifest store could not be extracted from a file that verified.
     #[error("can't extract the manifest store: {0}")]
     ManifestStore(String),
+    /// Another manifest store is registered under the same manifest id.
+    #[error("not registered: manifest id {manifest_id} is registered already, with another manifest store")]
+    Conflict { manifest_id: String },
     /// Any other SQLite failure (disk full, locked, read-only…).
     #[error("{path}: registry database error: {detail}")]
     Database { path: String, detail: String },
@@ -61,6 +64,7 @@ impl RegistryError {
             Self::Rejected { .. } => Code::RegistryRejected,
             Self::Media(e) => e.code(),
             Self::ManifestStore(_) => Code::RegistryManifestStore,
+            Self::Conflict { .. } => Code::RegistryConflict,
             Self::Database { .. } => Code::RegistryDatabase,
         }
     }

@@ -31,7 +31,9 @@ mod row;
 pub use error::RegistryError;
 use row::{raw_entry, rfc3339_now};
 
+mod binding;
 mod recover;
+mod revalidate;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -40,7 +42,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 pub use crate::mih::{HashIndex, IndexMatch};
-pub use recover::{FileLookup, Recovery};
+pub use binding::{BindMode, Binding, BindingError, Bound, ALGORITHMS, DIGEST_ALG, PDQ_ALG};
+pub use recover::{Confirmed, FileLookup, Recovery};
 
 use crate::media::{probe, Limits};
 use crate::pdq::{PdqHash, MIN_MATCH_QUALITY};
@@ -74,6 +77,9 @@ pub struct Entry {
     pub ai_generated: bool,
     /// RFC 3339, UTC.
     pub registered_at: String,
+    /// The active manifest's label (`urn:c2pa:…`): the id the Soft Binding
+    /// Resolution API serves its manifest store under.
+    pub manifest_id: Option<String>,
 }
 
 /// What [`Registry::add`] did.
@@ -121,6 +127,11 @@ pub struct Registry {
     /// Row id of each video in `videos`, by its position there.
     video_rows: Vec<i64>,
     limits: Limits,
+    /// Who is trusted now: each match's stored credentials are verified
+    /// again with it before they are used.
+    verifier: Verifier,
+    /// Those verdicts, by row id, for [`revalidate::REVALIDATE_AFTER`].
+    revalidated: std::sync::Mutex<std::collections::HashMap<i64, revalidate::Cached>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -134,7 +145,7 @@ impl std::fmt::Debug for Registry {
 
 const ENTRY_COLUMNS: &str = "id, asset_blake3, format, pdq, pdq_quality, pixel_digest, width, height, \
      signer_name, signer_organization, signer_issuer, certificate_sha256, verdict, title, signed_at, \
-     digital_source_type, ai_generated, registered_at";
+     digital_source_type, ai_generated, registered_at, manifest_id";
 
 impl Registry {
     /// Open the registry at `path`, creating it (and its schema) if the file
@@ -156,6 +167,8 @@ impl Registry {
             videos: VideoBank::new(),
             video_rows: Vec::new(),
             limits: Limits::default(),
+            verifier: Verifier::new(crate::trust::TrustStore::default()),
+            revalidated: Default::default(),
         };
         registry.load_index()?;
         registry.load_videos()?;
@@ -165,6 +178,18 @@ impl Registry {
     /// Decode limits for hashing files in [`Self::recover`] (default: [`Limits::default`]).
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Verify matches' stored credentials again with `verifier` (its trust
+    /// and clock) before recovering from them; its limits become the
+    /// registry's. Without it, nothing is trusted: a match is `valid` at best.
+    pub fn with_verifier(mut self, verifier: Verifier) -> Self {
+        self.limits = *verifier.limits();
+        self.verifier = verifier;
+        if let Ok(cache) = self.revalidated.get_mut() {
+            cache.clear();
+        }
         self
     }
 
@@ -209,9 +234,40 @@ impl Registry {
                 }
             }
         }
+        {
+            // PDQ values bound to entries through the API (`POST /bindings`).
+            let mut stmt = self
+                .conn
+                .prepare("SELECT value, entry_id FROM bindings WHERE alg = ?1 ORDER BY rowid")
+                .map_err(|e| schema::classify(&path, e))?;
+            let mut cursor = stmt
+                .query(params![binding::PDQ_ALG])
+                .map_err(|e| schema::classify(&path, e))?;
+            while let Some(row) = cursor.next().map_err(|e| schema::classify(&path, e))? {
+                let value: Vec<u8> = row.get(0).map_err(|e| schema::classify(&path, e))?;
+                let id: i64 = row.get(1).map_err(|e| schema::classify(&path, e))?;
+                if let Ok(binding::Binding::Pdq(hash)) = binding::Binding::parse(PDQ_ALG, &value) {
+                    hashes.push(hash);
+                    rows.push(id);
+                }
+            }
+        }
         self.index = HashIndex::from_hashes(hashes);
         rows.truncate(self.index.len());
         self.rows = rows;
+        Ok(())
+    }
+
+    /// Load the indexes again from the database (after a delete or a
+    /// rebinding), and forget the verdicts on stored stores.
+    fn reload(&mut self) -> Result<(), RegistryError> {
+        self.videos = VideoBank::new();
+        self.video_rows.clear();
+        self.load_index()?;
+        self.load_videos()?;
+        if let Ok(cache) = self.revalidated.get_mut() {
+            cache.clear();
+        }
         Ok(())
     }
 
@@ -295,23 +351,7 @@ impl Registry {
             return Ok(Added::Existing(entry));
         }
         let report = verifier.verify(bytes);
-        let accepted = match report.verdict {
-            Verdict::Trusted => true,
-            Verdict::Valid => allow_valid,
-            _ => false,
-        };
-        if !accepted {
-            return Err(RegistryError::Rejected {
-                verdict: report.verdict,
-                summary: report.summary,
-            });
-        }
-        let Some(signer) = report.signer.clone() else {
-            return Err(RegistryError::Rejected {
-                verdict: report.verdict,
-                summary: "the manifest names no signing certificate".into(),
-            });
-        };
+        let signer = accepted_signer(&report, allow_valid)?;
         let format = crate::media::identify(bytes, verifier.limits())?;
         // A picture is probed (its size checked) before anything else reads it.
         let format = if format.is_video() {
@@ -331,20 +371,106 @@ impl Registry {
         } else {
             (pixels::hash_image(bytes, verifier.limits())?, None)
         };
-        let registered_at = rfc3339_now();
+        self.insert(NewEntry {
+            asset,
+            format: format.mime().to_string(),
+            hash,
+            signer,
+            report,
+            store,
+            video,
+        })
+    }
 
+    /// Register a manifest store on its own (`POST /manifests` of the Soft
+    /// Binding Resolution API): it has no asset, so it is verified with
+    /// [`Verifier::verify_store`] (the signature and the signer's trust;
+    /// not the hard binding), and accepted when `trusted` (or `valid`, when
+    /// `allow_valid`). Its soft binding is the PDQ hash and pixel digest its
+    /// Hallmark pixels assertion signed, when it has one; a store without
+    /// one is found by its manifest id, or by a binding added later
+    /// ([`Self::bind`]). Its `asset_blake3` is the BLAKE3 of the store.
+    pub fn add_store(
+        &mut self,
+        store: &[u8],
+        verifier: &Verifier,
+        allow_valid: bool,
+    ) -> Result<Added, RegistryError> {
+        let asset = blake3::hash(store).to_hex().to_string();
+        if let Some(entry) = self.entry_by_asset(&asset)? {
+            return Ok(Added::Existing(entry));
+        }
+        let report = verifier.verify_store(store, STORE_FORMAT);
+        let signer = accepted_signer(&report, allow_valid)?;
+        let hash = match &report.signed_pixels {
+            Some(p) => pixels::ImageHash {
+                pdq: p.pdq,
+                quality: p.quality,
+                pixel_digest: p.digest,
+                width: p.width,
+                height: p.height,
+            },
+            // No pixels were signed: a digest in a domain of its own, which no
+            // picture's equals, and no PDQ hash (quality 0 is never indexed).
+            None => pixels::ImageHash {
+                pdq: PdqHash::default(),
+                quality: 0,
+                pixel_digest: PixelDigest(blake3::derive_key(
+                    "hallmark registry 2026 bare manifest store digest v1",
+                    store,
+                )),
+                width: 0,
+                height: 0,
+            },
+        };
+        self.insert(NewEntry {
+            asset,
+            format: STORE_FORMAT.to_string(),
+            hash,
+            signer,
+            report,
+            store: store.to_vec(),
+            video: None,
+        })
+    }
+
+    /// Write a verified entry and index it. A store whose manifest id is
+    /// already registered with other bytes is refused: ids are chosen by
+    /// signers, and one must not shadow another's.
+    fn insert(&mut self, new: NewEntry) -> Result<Added, RegistryError> {
+        let manifest_id = crate::verify::active_label(&new.store, &new.format);
+        if let Some(id) = &manifest_id {
+            if let Some(existing) = self.entry_by_manifest_id(id)? {
+                let stored = self.manifest_store(existing.id)?;
+                if stored.as_deref() != Some(new.store.as_slice()) {
+                    return Err(RegistryError::Conflict {
+                        manifest_id: id.clone(),
+                    });
+                }
+            }
+        }
+        let NewEntry {
+            asset,
+            format,
+            hash,
+            signer,
+            report,
+            store,
+            video,
+        } = new;
+        let registered_at = rfc3339_now();
         let tx = self
             .conn
             .unchecked_transaction()
             .map_err(|e| self.db_error(e))?;
         tx.execute(
             &format!(
-                "INSERT INTO manifests ({}) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                "INSERT INTO manifests ({}) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                 ENTRY_COLUMNS
             ),
             params![
                 asset,
-                format.mime(),
+                format,
                 hash.pdq.to_hex(),
                 i64::from(hash.quality),
                 hash.pixel_digest.to_hex(),
@@ -360,6 +486,7 @@ impl Registry {
                 report.digital_source_type,
                 report.ai_generated,
                 registered_at,
+                manifest_id,
             ],
         )
         .map_err(|e| self.db_error(e))?;
@@ -408,6 +535,15 @@ impl Registry {
     /// The entry of exactly these signed bytes, if registered.
     pub fn entry_for_bytes(&self, bytes: &[u8]) -> Result<Option<Entry>, RegistryError> {
         self.entry_by_asset(blake3::hash(bytes).to_hex().as_str())
+    }
+
+    /// The first entry registered under manifest id `id` (entries of one
+    /// manifest id all hold the same store).
+    pub fn entry_by_manifest_id(&self, id: &str) -> Result<Option<Entry>, RegistryError> {
+        self.query_one(
+            &format!("SELECT {ENTRY_COLUMNS} FROM manifests WHERE manifest_id = ?1 ORDER BY id LIMIT 1"),
+            params![id],
+        )
     }
 
     fn entry_by_asset(&self, asset_hex: &str) -> Result<Option<Entry>, RegistryError> {
@@ -494,6 +630,43 @@ impl Registry {
             .map_err(|e| self.db_error(e))?;
         raws.into_iter().map(|raw| raw.parse(&self.path)).collect()
     }
+}
+
+/// The media type a bare manifest store is verified and registered as.
+pub const STORE_FORMAT: &str = "application/c2pa";
+
+/// What [`Registry::insert`] writes: a verified entry, before it has an id.
+struct NewEntry {
+    asset: String,
+    format: String,
+    hash: pixels::ImageHash,
+    signer: SignerInfo,
+    report: crate::report::Report,
+    store: Vec<u8>,
+    video: Option<VideoHash>,
+}
+
+/// The signer of a report the registry accepts: trusted, or valid when
+/// `allow_valid`, naming its signing certificate.
+fn accepted_signer(
+    report: &crate::report::Report,
+    allow_valid: bool,
+) -> Result<SignerInfo, RegistryError> {
+    let accepted = match report.verdict {
+        Verdict::Trusted => true,
+        Verdict::Valid => allow_valid,
+        _ => false,
+    };
+    if !accepted {
+        return Err(RegistryError::Rejected {
+            verdict: report.verdict,
+            summary: report.summary.clone(),
+        });
+    }
+    report.signer.clone().ok_or_else(|| RegistryError::Rejected {
+        verdict: report.verdict,
+        summary: "the manifest names no signing certificate".into(),
+    })
 }
 
 /// The label registry matches carry in feeds.

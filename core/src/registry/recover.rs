@@ -1,11 +1,17 @@
 //! Recovering stripped Content Credentials: an unsigned file whose pixels
 //! match a registered signed file (the same pixel digest, or a PDQ hash
 //! within the threshold) becomes `recovered`, naming who signed the original.
+//!
+//! A row is never believed as it stands: every candidate's stored manifest
+//! store is verified again ([`Registry::confirm`]) against the handle's
+//! current trust, and what the recovery says (signer, title, dates, AI) comes
+//! from that verification, not from the row.
 
 use super::{Entry, Match, Registry, RegistryError};
+use crate::code::Code;
 use crate::pdq::MIN_MATCH_QUALITY;
 use crate::pixels::{self, ImageHash};
-use crate::report::RecoveredVideo;
+use crate::report::{MatchKind, RecoveredVideo};
 use crate::report::{RecoveredInfo, Report, StatusEntry, Verdict};
 use crate::vpdq::{CompareOptions, Comparison, VideoHash};
 
@@ -14,6 +20,16 @@ use crate::vpdq::{CompareOptions, Comparison, VideoHash};
 pub struct FileLookup {
     pub hash: ImageHash,
     pub matches: Vec<Recovery>,
+    /// Entries that matched but whose stored credentials no longer validate
+    /// (or no longer agree with their row): one informational status each.
+    pub refused: Vec<StatusEntry>,
+}
+
+/// Candidates that [`Registry::confirm`] kept, best first, and those it refused.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Confirmed {
+    pub matches: Vec<Recovery>,
+    pub refused: Vec<StatusEntry>,
 }
 
 /// A registered file that a file's pixels match.
@@ -31,6 +47,15 @@ pub struct Recovery {
     pub height: u32,
     /// A video matched by vPDQ (then `distance` is the frame threshold).
     pub video: Option<RecoveredVideo>,
+    /// The entry's stored credentials verified now ([`Registry::confirm`]);
+    /// until then, its verdict at registration.
+    pub verdict_now: Verdict,
+    /// How the file's content matched the entry's.
+    #[serde(rename = "match")]
+    pub match_kind: MatchKind,
+    /// Why its signer is not trusted now, when a check said.
+    #[serde(skip)]
+    pub untrusted_because: Option<String>,
 }
 
 impl Recovery {
@@ -38,12 +63,14 @@ impl Recovery {
     /// `width`×`height` whose pixel digest was not compared.
     pub fn from_pdq_match(m: Match, width: u32, height: u32) -> Self {
         Self {
+            verdict_now: m.entry.verdict,
             entry: m.entry,
             distance: m.distance,
             pixel_digest_match: false,
             width,
             height,
             video: None,
+            match_kind: MatchKind::SimilarPicture,    untrusted_because: None,
         }
     }
 
@@ -57,6 +84,7 @@ impl Recovery {
         height: u32,
     ) -> Self {
         Self {
+            verdict_now: entry.verdict,
             entry,
             distance: threshold,
             pixel_digest_match: false,
@@ -67,7 +95,13 @@ impl Recovery {
                 compared_match_percent: comparison.compared_match_percent,
                 segments: comparison.segments,
             }),
+            match_kind: MatchKind::SimilarVideo,    untrusted_because: None,
         }
+    }
+
+    /// How the file's content matched the entry's.
+    pub fn match_kind(&self) -> MatchKind {
+        self.match_kind
     }
 
     /// `report` made `recovered` from this entry when it is `unsigned`;
@@ -97,7 +131,7 @@ impl Recovery {
             !self.pixel_digest_match,
             self.distance,
             std::cmp::Reverse(shares),
-            self.entry.verdict != Verdict::Trusted,
+            self.verdict_now != Verdict::Trusted,
             self.entry.id,
         )
     }
@@ -107,8 +141,10 @@ impl Recovery {
         RecoveredInfo {
             distance: self.distance,
             pixel_digest_match: self.pixel_digest_match,
+            match_kind: self.match_kind(),
             signer: e.signer.clone(),
             registered_verdict: e.verdict,
+            verdict_now: self.verdict_now,
             title: e.title.clone(),
             signed_at: e.signed_at.clone(),
             digital_source_type: e.digital_source_type.clone(),
@@ -120,34 +156,42 @@ impl Recovery {
     }
 
     fn summary(&self) -> String {
+        let who = self.entry.signer.display_name();
         let how = if let Some(v) = &self.video {
             format!(
-                "{:.1} % of this video's frames match it ({:.1} % of the registered video's)",
+                "a similar video: {:.1} % of this video's frames match one signed by {who} ({:.1} % of that video's)",
                 v.query_match_percent, v.compared_match_percent
             )
         } else if self.pixel_digest_match {
-            "identical pixels; the metadata was stripped".to_string()
-        } else if (self.width, self.height) != (self.entry.width, self.entry.height) {
-            format!(
-                "distance {} bits (resized from {}×{} to {}×{})",
-                self.distance, self.entry.width, self.entry.height, self.width, self.height
-            )
+            format!("the same pixels as a file signed by {who}; the metadata was stripped")
         } else {
-            format!("distance {} bits (pixels re-encoded)", self.distance)
+            // Perceptual hashes near each other: a re-encoding, a resize, or
+            // another picture that happens to hash near it. Never asserted to be the same.
+            let size = if (self.width, self.height) != (self.entry.width, self.entry.height) {
+                format!(
+                    "; this file is {}×{}, the signed one {}×{}",
+                    self.width, self.height, self.entry.width, self.entry.height
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "a similar picture ({} bits from one signed by {who}{size}), not necessarily the same",
+                self.distance
+            )
         };
-        let trust = match self.entry.verdict {
-            Verdict::Trusted => "trusted when registered",
-            _ => "valid when registered, signer not in the registry's trust list",
+        let trust = match (self.verdict_now, &self.untrusted_because) {
+            (Verdict::Trusted, _) => "its stored credentials are trusted now".to_string(),
+            (_, Some(why)) => format!("its stored credentials are valid now, but not trusted ({why})"),
+            _ => "its stored credentials are valid now, but the signer is not in the trust list"
+                .to_string(),
         };
         let ai = if self.entry.ai_generated {
             "; AI-generated"
         } else {
             ""
         };
-        format!(
-            "Credentials recovered from the registry: matches a file signed by {}, {how}; {trust}{ai}",
-            self.entry.signer.display_name()
-        )
+        format!("Credentials recovered from the registry: {how}; {trust}{ai}")
     }
 }
 
@@ -165,8 +209,12 @@ impl Registry {
             let (video, width, height) =
                 super::hash_video(crate::media::Source::Bytes(bytes), format, &self.limits)?;
             let hash = super::video_entry_hash(&video, width, height);
-            let matches = self.lookup_video_hash(&video, threshold, (width, height))?;
-            return Ok(FileLookup { hash, matches });
+            let found = self.lookup_video_hash(&video, threshold, (width, height))?;
+            return Ok(FileLookup {
+                hash,
+                matches: found.matches,
+                refused: found.refused,
+            });
         }
         let hash = pixels::hash_image(bytes, &self.limits)?;
         self.lookup_hash(hash, threshold)
@@ -180,12 +228,19 @@ impl Registry {
         threshold: u32,
     ) -> Result<FileLookup, RegistryError> {
         let recovery = |entry: Entry, distance: u32, pixel_digest_match: bool| Recovery {
+            verdict_now: entry.verdict,
             entry,
             distance,
             pixel_digest_match,
             width: hash.width,
             height: hash.height,
             video: None,
+            match_kind: if pixel_digest_match {
+                MatchKind::SamePixels
+            } else {
+                MatchKind::SimilarPicture
+            },
+            untrusted_because: None,
         };
         let mut matches: Vec<Recovery> = self
             .lookup_digest(&hash.pixel_digest)?
@@ -203,8 +258,12 @@ impl Registry {
                 }
             }
         }
-        matches.sort_by_key(Recovery::rank);
-        Ok(FileLookup { hash, matches })
+        let found = self.confirm(matches)?;
+        Ok(FileLookup {
+            hash,
+            matches: found.matches,
+            refused: found.refused,
+        })
     }
 
     /// The registered videos that a video's vPDQ hash matches by the
@@ -215,39 +274,62 @@ impl Registry {
         hash: &VideoHash,
         threshold: u32,
         (width, height): (u32, u32),
-    ) -> Result<Vec<Recovery>, RegistryError> {
+    ) -> Result<Confirmed, RegistryError> {
         let options = CompareOptions {
             distance: threshold,
             ..CompareOptions::default()
         };
-        Ok(self
+        let candidates = self
             .lookup_video(hash, &options)?
             .into_iter()
             .map(|(entry, c)| Recovery::from_video_match(entry, c, threshold, width, height))
-            .collect::<Vec<_>>())
-        .map(|mut matches| {
-            matches.sort_by_key(Recovery::rank);
-            matches
-        })
+            .collect();
+        self.confirm(candidates)
+    }
+
+    /// The candidates whose stored manifest store still verifies, trusted
+    /// or valid, against this handle's trust ([`Registry::with_verifier`]),
+    /// each taking its signer and facts from that verification, best
+    /// first; and a status entry for each refused. A candidate is refused
+    /// when its store no longer validates (its certificate expired with no
+    /// trusted time-stamp, its root was removed…), names another signer
+    /// than its row, or signed other pixels than its row records.
+    pub fn confirm(&self, candidates: Vec<Recovery>) -> Result<Confirmed, RegistryError> {
+        let mut out = Confirmed::default();
+        for mut recovery in candidates {
+            match self.revalidate(&recovery.entry)? {
+                Ok(now) => {
+                    now.apply_to(&mut recovery);
+                    out.matches.push(recovery);
+                }
+                Err(why) => out.refused.push(StatusEntry {
+                    code: Code::RegistryStale.to_string(),
+                    kind: "informational".into(),
+                    explanation: Some(format!(
+                        "registry entry {} matched, but was not used: {why}",
+                        recovery.entry.id
+                    )),
+                    scope: Some("registry".into()),
+                    url: None,
+                }),
+            }
+        }
+        out.matches.sort_by_key(Recovery::rank);
+        Ok(out)
     }
 
     /// [`Self::recover_hashed`] for a video's vPDQ hash.
     pub fn recover_video(
         &self,
         hash: Result<(VideoHash, u32, u32), RegistryError>,
-        mut report: Report,
+        report: Report,
         threshold: u32,
     ) -> Report {
         if report.verdict != Verdict::Unsigned {
             return report;
         }
         let found = hash.and_then(|(h, w, ht)| self.lookup_video_hash(&h, threshold, (w, ht)));
-        match found.map(|matches| matches.into_iter().next()) {
-            Ok(Some(recovery)) => return recovery.apply(report),
-            Ok(None) => {}
-            Err(e) => report.status.push(lookup_failed(&e)),
-        }
-        report
+        apply_best(found, report)
     }
 
     /// The registered file that `bytes` shows, if any: the best of [`Self::lookup_file`].
@@ -281,20 +363,35 @@ impl Registry {
     pub fn recover_hashed(
         &self,
         hash: Result<ImageHash, RegistryError>,
-        mut report: Report,
+        report: Report,
         threshold: u32,
     ) -> Report {
         if report.verdict != Verdict::Unsigned {
             return report;
         }
-        let found = hash.and_then(|hash| self.lookup_hash(hash, threshold));
-        match found.map(|lookup| lookup.matches.into_iter().next()) {
-            Ok(Some(recovery)) => return recovery.apply(report),
-            Ok(None) => {}
-            Err(e) => report.status.push(lookup_failed(&e)),
-        }
-        report
+        let found = hash
+            .and_then(|hash| self.lookup_hash(hash, threshold))
+            .map(|lookup| Confirmed {
+                matches: lookup.matches,
+                refused: lookup.refused,
+            });
+        apply_best(found, report)
     }
+}
+
+/// `report` recovered from the best match, noting what was refused; or
+/// noting why no lookup could be made.
+fn apply_best(found: Result<Confirmed, RegistryError>, mut report: Report) -> Report {
+    match found {
+        Ok(found) => {
+            if let Some(best) = found.matches.first() {
+                report = best.apply(report);
+            }
+            report.status.extend(found.refused);
+        }
+        Err(e) => report.status.push(lookup_failed(&e)),
+    }
+    report
 }
 
 /// The informational status entry of a lookup that could not be made.

@@ -30,6 +30,7 @@ pub(super) struct RawEntry {
     digital_source_type: Option<String>,
     ai_generated: bool,
     registered_at: String,
+    manifest_id: Option<String>,
 }
 
 pub(super) fn raw_entry(r: &Row<'_>) -> rusqlite::Result<RawEntry> {
@@ -52,6 +53,7 @@ pub(super) fn raw_entry(r: &Row<'_>) -> rusqlite::Result<RawEntry> {
         digital_source_type: r.get(15)?,
         ai_generated: r.get(16)?,
         registered_at: r.get(17)?,
+        manifest_id: r.get(18)?,
     })
 }
 
@@ -92,6 +94,7 @@ impl RawEntry {
             digital_source_type: self.digital_source_type,
             ai_generated: self.ai_generated,
             registered_at: self.registered_at,
+            manifest_id: self.manifest_id,
         })
     }
 }

@@ -12,8 +12,10 @@ use super::RegistryError;
 /// `PRAGMA application_id` of a Hallmark registry: "HLMR".
 pub(super) const APPLICATION_ID: i64 = 0x484C_4D52;
 /// `PRAGMA user_version` this code writes and reads. Version 2 added
-/// `video_hashes`; a version 1 file is brought up to it when opened.
-pub(super) const SCHEMA_VERSION: i64 = 2;
+/// `video_hashes`, version 3 each entry's manifest id and the `bindings`
+/// of the Soft Binding Resolution API; an older file is brought up to date
+/// when opened.
+pub(super) const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE manifests (
@@ -52,6 +54,22 @@ CREATE TABLE IF NOT EXISTS video_hashes (
     entry_id  INTEGER PRIMARY KEY REFERENCES manifests (id),
     vpdq      TEXT NOT NULL                    -- frame,quality,pdq,timestamp lines (Meta's format)
 );
+";
+
+/// Version 3: each entry's manifest id (its active manifest's label, as the
+/// Soft Binding Resolution API names stores), filled in for older entries
+/// when the file is brought up to date; and soft bindings given through the
+/// API (`POST /bindings`), each pointing at an entry.
+const V3_SCHEMA: &str = "
+ALTER TABLE manifests ADD COLUMN manifest_id TEXT;
+CREATE INDEX manifests_manifest_id ON manifests (manifest_id);
+CREATE TABLE bindings (
+    alg       TEXT NOT NULL,                   -- soft-binding algorithm
+    value     BLOB NOT NULL,                   -- the binding value, decoded
+    entry_id  INTEGER NOT NULL REFERENCES manifests (id),
+    PRIMARY KEY (alg, value)
+);
+CREATE INDEX bindings_entry ON bindings (entry_id);
 ";
 
 /// Turn an SQLite failure into the registry's error: damage and non-databases
@@ -95,6 +113,7 @@ pub(super) fn prepare(conn: &Connection, path: &str) -> Result<(), RegistryError
         let tx = conn.unchecked_transaction().map_err(err)?;
         tx.execute_batch(SCHEMA).map_err(err)?;
         tx.execute_batch(VIDEO_SCHEMA).map_err(err)?;
+        tx.execute_batch(V3_SCHEMA).map_err(err)?;
         tx.execute_batch(&format!(
             "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
         ))
@@ -128,12 +147,46 @@ pub(super) fn prepare(conn: &Connection, path: &str) -> Result<(), RegistryError
         });
     }
     if version < SCHEMA_VERSION {
-        // Version 1 had no videos: add their table, in one transaction.
+        // Each step in one transaction: version 1 had no videos, version 2
+        // no manifest ids or bindings.
         let tx = conn.unchecked_transaction().map_err(err)?;
-        tx.execute_batch(VIDEO_SCHEMA).map_err(err)?;
+        if version < 2 {
+            tx.execute_batch(VIDEO_SCHEMA).map_err(err)?;
+        }
+        tx.execute_batch(V3_SCHEMA).map_err(err)?;
+        fill_manifest_ids(&tx, path)?;
         tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};"))
             .map_err(err)?;
         tx.commit().map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Give every entry without one its manifest id, read from its stored store.
+fn fill_manifest_ids(conn: &Connection, path: &str) -> Result<(), RegistryError> {
+    let err = |e| classify(path, e);
+    let rows: Vec<(i64, String, Vec<u8>)> = {
+        let mut stmt = conn
+            .prepare(
+                "SELECT m.id, m.format, s.manifest_store FROM manifests m \
+                 JOIN manifest_stores s ON s.entry_id = m.id WHERE m.manifest_id IS NULL",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(err)?
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
+        rows
+    };
+    for (id, format, store) in rows {
+        if let Some(label) = crate::verify::active_label(&store, &format) {
+            conn.execute(
+                "UPDATE manifests SET manifest_id = ?1 WHERE id = ?2",
+                rusqlite::params![label, id],
+            )
+            .map_err(err)?;
+        }
     }
     Ok(())
 }

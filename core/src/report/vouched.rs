@@ -138,8 +138,10 @@ mod tests {
         r.recovered = Some(RecoveredInfo {
             distance: 4,
             pixel_digest_match: false,
+            match_kind: crate::report::MatchKind::SimilarPicture,
             signer: signer("Registered"),
             registered_verdict: Verdict::Trusted,
+            verdict_now: Verdict::Trusted,
             title: Some("original".into()),
             signed_at: None,
             digital_source_type: Some("digitalCapture".into()),

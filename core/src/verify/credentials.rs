@@ -5,11 +5,10 @@
 
 use c2pa::{Context, Manifest, Reader};
 
-use super::{Verifier, HARD_BINDING_MISMATCH, UNTRUSTED};
+use super::{Origin, Verifier, HARD_BINDING_MISMATCH, UNTRUSTED};
 use crate::cert::parse_pem_certificates;
 use crate::cert::{signer_info, subject_of};
 use crate::chain::{self, ChainError};
-use crate::media::Source;
 use crate::report::{AnchorInfo, StatusEntry, Verdict};
 use crate::trust::Anchor;
 
@@ -39,7 +38,7 @@ impl Verifier {
         &self,
         identities: &mut [crate::report::IdentityReport],
         status: &mut Vec<StatusEntry>,
-        source: Source<'_>,
+        origin: Origin<'_>,
         mime: &str,
     ) {
         let wanted = |i: &crate::report::IdentityReport| {
@@ -60,10 +59,8 @@ impl Verifier {
                 "core": { "decode_identity_assertions": false },
             }))
             .unwrap_or_else(|_| Context::new());
-        let chains = source
-            .stream()
-            .ok()
-            .and_then(|stream| Reader::from_context(raw).with_stream(mime, stream).ok())
+        let chains = origin
+            .reader(raw, mime)
             .and_then(|r| r.active_manifest().map(crate::cawg::x509_chains))
             .unwrap_or_default();
         let anchors = self.trust.cawg_anchors();
@@ -108,14 +105,16 @@ impl Verifier {
     pub(super) fn check_time_stamp(
         &self,
         reader: &Reader,
-        source: Source<'_>,
+        origin: Origin<'_>,
         mime: &str,
     ) -> Result<u64, String> {
         // A time-stamp whose token or certificates can't be read is refused
         // as well: no time is used that Hallmark did not check.
         let token = reader
             .active_label()
-            .and_then(|active| crate::timestamp::claim_time_stamp_token(mime, source, active))
+            .and_then(|active| {
+                crate::timestamp::claim_time_stamp_token(&origin.store(mime)?, active)
+            })
             .ok_or_else(|| "its token can't be read".to_string())?;
         let certs = crate::timestamp::signed_data_certificates(&token).unwrap_or_default();
         let chain = crate::timestamp::tsa_chain(certs);

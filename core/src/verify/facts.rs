@@ -21,7 +21,19 @@ pub(super) fn signed_pixels(manifest: &Manifest) -> Option<SignedPixels> {
     Some(SignedPixels {
         digest: PixelDigest::from_hex(value.get("digest")?.as_str()?)?,
         pdq: PdqHash::from_hex(value.get("pdq")?.as_str()?)?,
+        quality: number(&value, "pdq_quality").min(100) as u8,
+        width: number(&value, "width"),
+        height: number(&value, "height"),
     })
+}
+
+/// A non-negative integer field as a u32 (0 when absent or out of range).
+fn number(value: &serde_json::Value, key: &str) -> u32 {
+    value
+        .get(key)
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(0)
 }
 
 /// The action names of the active manifest, and the first digital source type any of them states.

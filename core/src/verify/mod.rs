@@ -37,6 +37,44 @@ const AI_SOURCE_TYPES: &[&str] = &[
     "http://c2pa.org/digitalsourcetype/trainedAlgorithmicData",
 ];
 
+/// Where a manifest store being verified came from: embedded in (or
+/// pointed at by) an asset, or detached, with no asset to check it against.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Origin<'a> {
+    Asset(Source<'a>),
+    Store(&'a [u8]),
+}
+
+impl Origin<'_> {
+    /// The store read again with other settings (`context`).
+    fn reader(self, context: Context, mime: &str) -> Option<Reader> {
+        match self {
+            Self::Asset(source) => {
+                let stream = source.stream().ok()?;
+                Reader::from_context(context).with_stream(mime, stream).ok()
+            }
+            Self::Store(store) => Reader::from_context(context)
+                .with_manifest_data_and_stream(store, mime, std::io::Cursor::new(Vec::new()))
+                .ok(),
+        }
+    }
+
+    /// The manifest store's JUMBF bytes.
+    fn store(self, mime: &str) -> Option<Vec<u8>> {
+        match self {
+            Self::Asset(source) => {
+                let mut stream = source.stream().ok()?;
+                c2pa::jumbf_io::load_jumbf_from_stream(mime, &mut stream).ok()
+            }
+            Self::Store(store) => Some(store.to_vec()),
+        }
+    }
+}
+
+/// Status code of a detached store's report: its hard binding was not
+/// checked, as there is no asset to check it against.
+pub const HARD_BINDING_UNCHECKED: &str = "hallmark.hardBinding.unchecked";
+
 /// Verifies files against one trust configuration. Cheap to share across threads.
 #[derive(Debug, Clone)]
 pub struct Verifier {
@@ -136,8 +174,9 @@ impl Verifier {
         // cached before are not reused. v2: formats beyond JPEG, PNG and WebP
         // (a cached `format.unrecognized` for an MP4 is stale). v3: GIF and
         // TIFF pixels (a tampered GIF's cached report said nothing of them).
-        // v4: the changed seconds of a tampered video.
-        h.update(b"hallmark verifier fingerprint v4\0");
+        // v4: the changed seconds of a tampered video. v5: a recovered
+        // file's match kind and its entry's verdict now.
+        h.update(b"hallmark verifier fingerprint v5\0");
         h.update(crate::CLAIM_GENERATOR.as_bytes());
         h.update(b"\0");
         h.update(c2pa::VERSION.as_bytes());
@@ -205,7 +244,10 @@ impl Verifier {
                 Reader::from_shared_context(&self.context).with_stream(mime, stream)
             });
         let (mut report, reader) = match reader {
-            Ok(reader) => (self.report_from_reader(&reader, source, mime), Some(reader)),
+            Ok(reader) => (
+                self.report_from_reader(&reader, Origin::Asset(source), mime),
+                Some(reader),
+            ),
             Err(e) => (report_from_error(e), None),
         };
         if report.verdict == Verdict::Tampered {
@@ -215,13 +257,80 @@ impl Verifier {
         (report, reader)
     }
 
-    fn report_from_reader(&self, reader: &Reader, source: Source<'_>, mime: &str) -> Report {
+    /// Verify a manifest store on its own (JUMBF bytes, as `GET
+    /// /manifests/{id}` serves them or the registry keeps them), with no
+    /// asset: the claim signature, the signer's chain against this
+    /// verifier's trust, time-stamps, identities and ingredients are checked
+    /// as for a file, and the hard binding (which needs the asset) is not.
+    /// A store whose only failures are hard-binding mismatches gets the
+    /// verdict its signature earns, with an informational
+    /// [`HARD_BINDING_UNCHECKED`] status; `format` is the media type the
+    /// claim was made for (any type c2pa reads will do).
+    pub fn verify_store(&self, store: &[u8], format: &str) -> Report {
+        if store.len() as u64 > self.limits.max_file_bytes {
+            return Report::error(
+                crate::code::Code::LimitsFileSize,
+                format!(
+                    "the manifest store is {} bytes, over the limit of {}",
+                    store.len(),
+                    self.limits.max_file_bytes
+                ),
+            );
+        }
+        let reader = Reader::from_shared_context(&self.context).with_manifest_data_and_stream(
+            store,
+            format,
+            std::io::Cursor::new(Vec::new()),
+        );
+        let mut report = match reader {
+            Ok(reader) => self.report_from_reader(&reader, Origin::Store(store), format),
+            Err(e) => report_from_error(e),
+        };
+        if report.verdict == Verdict::Unsigned {
+            // There is no asset whose lack of credentials this could describe.
+            report = Report::new(
+                Verdict::Invalid,
+                "Invalid Content Credentials: the data is not a manifest store",
+            );
+            report.status.push(StatusEntry {
+                code: crate::code::Code::ManifestMalformed.into(),
+                kind: "failure".into(),
+                explanation: Some("no C2PA manifest store was found in the data".into()),
+                scope: Some("manifest".into()),
+                url: None,
+            });
+        }
+        report
+    }
+
+    fn report_from_reader(&self, reader: &Reader, origin: Origin<'_>, mime: &str) -> Report {
         let empty = StatusCodes::default();
         let codes = reader
             .validation_results()
             .and_then(|r| r.active_manifest())
             .unwrap_or(&empty);
+        // A detached store has no asset: its hard-binding checks fail
+        // because there is nothing to hash, and say nothing about it.
+        let detached;
+        let codes = if let Origin::Store(_) = origin {
+            detached = without_hard_binding(codes);
+            &detached
+        } else {
+            codes
+        };
         let mut status = status_entries(codes);
+        if let Origin::Store(_) = origin {
+            status.push(StatusEntry {
+                code: HARD_BINDING_UNCHECKED.into(),
+                kind: "informational".into(),
+                explanation: Some(
+                    "a manifest store on its own: its hard binding to an asset was not checked"
+                        .into(),
+                ),
+                scope: Some("hallmark".into()),
+                url: None,
+            });
+        }
         let Some(manifest) = reader.active_manifest() else {
             if codes.failure().is_empty() {
                 return Report::new(
@@ -244,7 +353,7 @@ impl Verifier {
             ValidationState::Invalid => invalid_kind(codes),
         };
         let mut identities = crate::cawg::identities(manifest, &mut status);
-        self.revalidate_identities(&mut identities, &mut status, source, mime);
+        self.revalidate_identities(&mut identities, &mut status, origin, mime);
         let identity_failures =
             identity_failures || identities.iter().any(|i| !i.status.is_empty());
         let ica_failure = status
@@ -256,7 +365,7 @@ impl Verifier {
         let time_stamp = manifest
             .signature_info()
             .and_then(|i| i.time.as_ref())
-            .map(|_| self.check_time_stamp(reader, source, mime));
+            .map(|_| self.check_time_stamp(reader, origin, mime));
         let validated_at = match &time_stamp {
             Some(Ok(t)) => *t,
             _ => self.clock.now(),
@@ -404,6 +513,39 @@ impl Verifier {
         report.status = status;
         report
     }
+}
+
+/// The label of a manifest store's active manifest (its manifest id, as the
+/// Soft Binding Resolution API names stores), read without validating
+/// anything; None when the data is not a store c2pa can parse.
+pub fn active_label(store: &[u8], format: &str) -> Option<String> {
+    let context = Context::new()
+        .with_settings(serde_json::json!({
+            "verify": {
+                "verify_after_reading": false,
+                "remote_manifest_fetch": false,
+                "ocsp_fetch": false,
+            },
+        }))
+        .ok()?;
+    Origin::Store(store)
+        .reader(context, format)?
+        .active_label()
+        .map(str::to_string)
+}
+
+/// `codes` less the failures of hard-binding checks.
+fn without_hard_binding(codes: &StatusCodes) -> StatusCodes {
+    let mut out = StatusCodes::default();
+    for s in codes.success().iter().chain(codes.informational()) {
+        out.add_status(s.clone());
+    }
+    for s in codes.failure() {
+        if !HARD_BINDING_MISMATCH.contains(&s.code()) {
+            out.add_status(s.clone());
+        }
+    }
+    out
 }
 
 #[cfg(test)]
