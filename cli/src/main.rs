@@ -11,6 +11,7 @@ mod hash_cmd;
 mod out;
 mod passphrase;
 mod registry_cmd;
+mod serve_cmd;
 mod render;
 mod scan_cmd;
 mod scan_html;
@@ -105,6 +106,8 @@ enum Command {
         #[command(subcommand)]
         command: registry_cmd::RegistryCommand,
     },
+    /// Serve a registry over HTTP: the C2PA Soft Binding Resolution API.
+    Serve(serve_cmd::ServeArgs),
     /// Verify every image in folders against a policy; report as a table, JSON lines, CSV, JUnit or HTML.
     Scan(scan_cmd::ScanArgs),
     /// Manage your trust list: anchors used by verify, scan and registry.
@@ -125,6 +128,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Sign(args) => commands::sign(args),
         Command::Verify(args) => verify_cmd::verify(args),
         Command::Scan(args) => scan_cmd::scan(args),
+        Command::Serve(args) => serve_cmd::serve(args),
         Command::Inspect(args) => verify_cmd::inspect(args),
         Command::Trust { action } => match action {
             TrustAction::Add {
@@ -159,7 +163,11 @@ impl Command {
             } => Some(output),
             Self::Registry { command } => Some(command.output()),
             Self::Feed { command } => Some(command.output()),
-            Self::Keygen(_) | Self::Renew(_) | Self::Sign(_) | Self::Trust { .. } => None,
+            Self::Keygen(_)
+            | Self::Renew(_)
+            | Self::Sign(_)
+            | Self::Trust { .. }
+            | Self::Serve(_) => None,
         }
     }
 }

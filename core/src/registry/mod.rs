@@ -400,6 +400,14 @@ impl Registry {
         if let Some(entry) = self.entry_by_asset(&asset)? {
             return Ok(Added::Existing(entry));
         }
+        // The same store, registered already from its file.
+        if let Some(id) = crate::verify::active_label(store, STORE_FORMAT) {
+            if let Some(entry) = self.entry_by_manifest_id(&id)? {
+                if self.manifest_store(entry.id)?.as_deref() == Some(store) {
+                    return Ok(Added::Existing(entry));
+                }
+            }
+        }
         let report = verifier.verify_store(store, STORE_FORMAT);
         let signer = accepted_signer(&report, allow_valid)?;
         let hash = match &report.signed_pixels {
