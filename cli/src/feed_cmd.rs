@@ -156,9 +156,9 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
                 EXIT_USAGE,
             ))
         }
-        Some(db) => Some(
-            crate::registry_cmd::open(db)?.with_verifier(Verifier::new(args.trust.store()?)),
-        ),
+        Some(db) => {
+            Some(crate::registry_cmd::open(db)?.with_verifier(Verifier::new(args.trust.store()?)))
+        }
         None => None,
     };
     let choice = match args.device {

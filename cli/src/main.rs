@@ -11,10 +11,10 @@ mod hash_cmd;
 mod out;
 mod passphrase;
 mod registry_cmd;
-mod serve_cmd;
 mod render;
 mod scan_cmd;
 mod scan_html;
+mod serve_cmd;
 mod trust_cmd;
 mod verify_cmd;
 

@@ -261,11 +261,7 @@ fn lookup(
                     } else {
                         format!("similar picture ({} bits)", m.distance)
                     };
-                    outln!(
-                        "  {how}  {}, {} now",
-                        entry_line(&m.entry),
-                        m.verdict_now
-                    );
+                    outln!("  {how}  {}, {} now", entry_line(&m.entry), m.verdict_now);
                 }
                 for r in &found.refused {
                     outln!(

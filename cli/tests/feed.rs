@@ -398,9 +398,7 @@ fn a_registry_labels_stripped_copies_known_original_and_recovers_them() {
     }
     let summary = p["summary"].as_str().unwrap();
     assert!(
-        summary.starts_with(
-            "Credentials recovered from the registry: a similar picture ("
-        ),
+        summary.starts_with("Credentials recovered from the registry: a similar picture ("),
         "{summary}"
     );
 }

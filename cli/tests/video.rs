@@ -548,9 +548,10 @@ fn a_stripped_copy_of_a_registered_video_is_recovered_by_vpdq() {
     assert_eq!(r["video"]["compared_match_percent"], 100.0);
     assert_eq!(r["video"]["segments"][0]["query_end"], 1.0);
     assert!(
-        report["summary"].as_str().unwrap().contains(
-            "a similar video: 100.0 % of this video's frames match one signed by "
-        ),
+        report["summary"]
+            .as_str()
+            .unwrap()
+            .contains("a similar video: 100.0 % of this video's frames match one signed by "),
         "{report}"
     );
     let (code, out, _) = hallmark(&[

@@ -74,8 +74,8 @@ pub use media::{
 pub use output::{write_atomically, AtomicFile, OutputError};
 pub use policy::{Policy, PolicyError, PolicyOutcome};
 pub use report::{
-    quote_name, AnchorInfo, ClaimedFacts, ErrorInfo, IdentityReport, IngredientReport,
-    MatchKind, RecoveredInfo, RecoveredVideo, Report, SignedPixels, SignerInfo, StatusEntry, Verdict, Vouched,
+    quote_name, AnchorInfo, ClaimedFacts, ErrorInfo, IdentityReport, IngredientReport, MatchKind,
+    RecoveredInfo, RecoveredVideo, Report, SignedPixels, SignerInfo, StatusEntry, Verdict, Vouched,
     VouchedBy,
 };
 pub use sign::{sign, sign_file, Action, SignError, SignOptions, Signed, SourceType};

@@ -85,7 +85,10 @@ fn stripped_reencoded_and_resized_copies_are_recovered_to_their_signer() {
         assert_eq!(report.verdict, Verdict::Recovered, "{what}: {report:#?}");
         let identical = *what == "metadata stripped";
         // Only the same pixels pass by default: a similar picture may be another one.
-        assert_eq!(report.exit_code(false, false), if identical { 0 } else { 1 });
+        assert_eq!(
+            report.exit_code(false, false),
+            if identical { 0 } else { 1 }
+        );
         assert_eq!(report.exit_code(false, true), 0);
         assert_eq!(report.exit_code(true, true), 1);
         let recovered = report.recovered.as_ref().unwrap();
@@ -137,7 +140,11 @@ fn stripped_reencoded_and_resized_copies_are_recovered_to_their_signer() {
         assert_eq!(json["recovered"]["verdict_now"], "trusted");
         assert_eq!(
             json["recovered"]["match"],
-            if identical { "same_pixels" } else { "similar_picture" }
+            if identical {
+                "same_pixels"
+            } else {
+                "similar_picture"
+            }
         );
     }
 }
@@ -340,7 +347,10 @@ fn a_detached_manifest_store_is_verified_on_its_own() {
     let store = c2pa::jumbf_io::load_jumbf_from_memory("image/jpeg", &signed).unwrap();
     let report = trusting_newsroom().verify_store(&store, "image/jpeg");
     assert_eq!(report.verdict, Verdict::Trusted, "{report:#?}");
-    assert_eq!(report.signer.as_ref().unwrap().name.as_deref(), Some("Jane Doe"));
+    assert_eq!(
+        report.signer.as_ref().unwrap().name.as_deref(),
+        Some("Jane Doe")
+    );
     assert_eq!(report.title.as_deref(), Some("sunset.jpg"));
     let codes: Vec<(&str, &str)> = report
         .status
@@ -356,18 +366,26 @@ fn a_detached_manifest_store_is_verified_on_its_own() {
     let stranger = read("signed/stranger.jpg");
     let theirs = c2pa::jumbf_io::load_jumbf_from_memory("image/jpeg", &stranger).unwrap();
     assert_eq!(
-        trusting_newsroom().verify_store(&theirs, "image/jpeg").verdict,
+        trusting_newsroom()
+            .verify_store(&theirs, "image/jpeg")
+            .verdict,
         Verdict::Valid
     );
     // A broken signature is invalid, never excused as a missing asset.
     let flipped = read("attacks/signature-flip.jpg");
     let broken = c2pa::jumbf_io::load_jumbf_from_memory("image/jpeg", &flipped).unwrap();
     assert_eq!(
-        trusting_newsroom().verify_store(&broken, "image/jpeg").verdict,
+        trusting_newsroom()
+            .verify_store(&broken, "image/jpeg")
+            .verdict,
         Verdict::Invalid
     );
     // Garbage, and nothing at all, are invalid stores with a code.
-    for data in [&b"not a manifest store"[..], &[][..], &store[..store.len() / 2]] {
+    for data in [
+        &b"not a manifest store"[..],
+        &[][..],
+        &store[..store.len() / 2],
+    ] {
         let report = trusting_newsroom().verify_store(data, "image/jpeg");
         assert_eq!(report.verdict, Verdict::Invalid, "{} bytes", data.len());
         assert!(
@@ -396,9 +414,9 @@ fn stored_credentials_are_validated_again_at_lookup() {
     assert_eq!(recovered.verdict_now, Verdict::Valid);
     assert!(!recovered.signer.trusted);
     assert!(
-        report
-            .summary
-            .ends_with("its stored credentials are valid now, but the signer is not in the trust list"),
+        report.summary.ends_with(
+            "its stored credentials are valid now, but the signer is not in the trust list"
+        ),
         "{}",
         report.summary
     );
@@ -414,12 +432,18 @@ fn stored_credentials_are_validated_again_at_lookup() {
     assert_eq!(recovered.verdict_now, Verdict::Valid);
     assert!(!recovered.signer.trusted);
     eprintln!("{}", report.summary);
-    assert!(report.summary.contains("valid now, but not trusted ("), "{}", report.summary);
+    assert!(
+        report.summary.contains("valid now, but not trusted ("),
+        "{}",
+        report.summary
+    );
 
     // Stored credentials that no longer verify at all recover nothing, and say why.
     let conn = rusqlite::Connection::open(tmp.path().join("registry.db")).unwrap();
     let mut store: Vec<u8> = conn
-        .query_row("SELECT manifest_store FROM manifest_stores", [], |r| r.get(0))
+        .query_row("SELECT manifest_store FROM manifest_stores", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     let n = store.len();
     store[n - 40] ^= 0x01; // in the claim signature, at the end of the store
@@ -453,7 +477,9 @@ fn an_edited_row_is_not_believed() {
     )
     .unwrap();
     drop(conn);
-    let registry = Registry::open(&path).unwrap().with_verifier(trusting_newsroom());
+    let registry = Registry::open(&path)
+        .unwrap()
+        .with_verifier(trusting_newsroom());
     let stripped = read("attacks/stripped.jpg");
     let report = registry.recover(&stripped, trusting_newsroom().verify(&stripped), 31);
     assert_eq!(report.verdict, Verdict::Recovered);
@@ -470,7 +496,9 @@ fn an_edited_row_is_not_believed() {
     )
     .unwrap();
     drop(conn);
-    let registry = Registry::open(&path).unwrap().with_verifier(trusting_newsroom());
+    let registry = Registry::open(&path)
+        .unwrap()
+        .with_verifier(trusting_newsroom());
     let report = registry.recover(&other, trusting_newsroom().verify(&other), 31);
     assert_eq!(report.verdict, Verdict::Unsigned, "{report:#?}");
     let codes: Vec<&str> = report.status.iter().map(|s| s.code.as_str()).collect();

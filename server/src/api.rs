@@ -13,8 +13,7 @@ use axum::Router;
 use base64::Engine;
 use hallmark_core::code::Code;
 use hallmark_core::registry::{
-    BindMode, Binding, BindingError, Bound, Recovery, Registry, RegistryError, ALGORITHMS,
-    PDQ_ALG,
+    BindMode, Binding, BindingError, Bound, Recovery, Registry, RegistryError, ALGORITHMS, PDQ_ALG,
 };
 use serde_json::{json, Value};
 
@@ -319,9 +318,7 @@ fn max_results(params: &[(String, String)]) -> Result<usize, ApiError> {
 
 /// A base64 binding value (standard or URL-safe alphabet, padded or not).
 fn decode_value(text: &str) -> Result<Vec<u8>, ApiError> {
-    use base64::engine::general_purpose::{
-        STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
-    };
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
     let text = text.trim();
     [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
         .iter()
@@ -379,10 +376,7 @@ fn notes(refused: Vec<hallmark_core::StatusEntry>) -> Vec<Value> {
 async fn by_binding(state: Shared, alg: &str, value: &str, limit: usize) -> ApiResult {
     let binding = Binding::parse(alg, &decode_value(value)?)?;
     let threshold = state.config.threshold;
-    let found = with_registry(&state, move |r| {
-        Ok(r.lookup_binding(&binding, threshold)?)
-    })
-    .await?;
+    let found = with_registry(&state, move |r| Ok(r.lookup_binding(&binding, threshold)?)).await?;
     Ok(matches_response(found.matches, limit, notes(found.refused)))
 }
 
@@ -473,7 +467,8 @@ async fn by_content(
         }
     }
     asset_type(&headers)?;
-    let bytes = crate::body::read(&headers, body, state.config.max_body, state.config.timeout).await?;
+    let bytes =
+        crate::body::read(&headers, body, state.config.max_body, state.config.timeout).await?;
     let limits = *state.config.verifier.limits();
     let threshold = state.config.threshold;
     let format = hallmark_core::identify(&bytes, &limits)
@@ -483,12 +478,11 @@ async fn by_content(
         with_registry(&state, move |r| Ok(r.lookup_file(&bytes, threshold)?)).await?
     } else {
         // Pictures are hashed first, off the lock.
-        let hash = tokio::task::spawn_blocking(move || {
-            hallmark_core::pixels::hash_image(&bytes, &limits)
-        })
-        .await
-        .map_err(|e| ApiError::internal(format!("a hashing task failed: {e}")))?
-        .map_err(|e| ApiError::new(media_status(e.code()), e.code(), e.to_string()))?;
+        let hash =
+            tokio::task::spawn_blocking(move || hallmark_core::pixels::hash_image(&bytes, &limits))
+                .await
+                .map_err(|e| ApiError::internal(format!("a hashing task failed: {e}")))?
+                .map_err(|e| ApiError::new(media_status(e.code()), e.code(), e.to_string()))?;
         with_registry(&state, move |r| Ok(r.lookup_hash(hash, threshold)?)).await?
     };
     Ok(matches_response(found.matches, limit, notes(found.refused)))
@@ -501,7 +495,8 @@ async fn store_manifest(
     body: Body,
 ) -> ApiResult {
     gate(&state, &headers, peer, Some(STORE_MANIFESTS))?;
-    let store = crate::body::read(&headers, body, state.config.max_body, state.config.timeout).await?;
+    let store =
+        crate::body::read(&headers, body, state.config.max_body, state.config.timeout).await?;
     let verifier = state.config.verifier.clone();
     let allow_valid = state.config.allow_valid;
     let added = with_registry(&state, move |r| {
@@ -526,7 +521,10 @@ async fn fetch_manifest(
     let store = with_registry(&state, move |r| Ok(r.manifest_by_id(&id)?)).await?;
     match store {
         Some(bytes) => Ok((
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/c2pa"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/c2pa"),
+            )],
             bytes,
         )
             .into_response()),
@@ -558,7 +556,13 @@ struct BindingBody {
     alg: Option<String>,
 }
 
-async fn bind(state: Shared, headers: HeaderMap, peer: SocketAddr, body: Body, mode: BindMode) -> ApiResult {
+async fn bind(
+    state: Shared,
+    headers: HeaderMap,
+    peer: SocketAddr,
+    body: Body,
+    mode: BindMode,
+) -> ApiResult {
     gate(&state, &headers, peer, Some(STORE_BINDINGS))?;
     let b: BindingBody = json_body(&state, &headers, body).await?;
     let binding = Binding::parse(

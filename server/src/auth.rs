@@ -75,13 +75,14 @@ impl Tokens {
             }
             let mut scopes = Vec::new();
             for word in words {
-                let scope = SCOPES
-                    .iter()
-                    .find(|s| **s == word)
-                    .ok_or_else(|| TokensError::Scope {
-                        line,
-                        scope: word.chars().take(40).collect(),
-                    })?;
+                let scope =
+                    SCOPES
+                        .iter()
+                        .find(|s| **s == word)
+                        .ok_or_else(|| TokensError::Scope {
+                            line,
+                            scope: word.chars().take(40).collect(),
+                        })?;
                 scopes.push(*scope);
             }
             if scopes.is_empty() {

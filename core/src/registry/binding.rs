@@ -32,7 +32,9 @@ pub enum Binding {
 /// Why a binding was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BindingError {
-    #[error("unknown soft-binding algorithm {0:?} (this registry resolves {PDQ_ALG} and {DIGEST_ALG})")]
+    #[error(
+        "unknown soft-binding algorithm {0:?} (this registry resolves {PDQ_ALG} and {DIGEST_ALG})"
+    )]
     UnknownAlg(String),
     #[error("a {alg} value is 32 bytes, not {got}")]
     Length { alg: &'static str, got: usize },

@@ -549,7 +549,9 @@ impl Registry {
     /// manifest id all hold the same store).
     pub fn entry_by_manifest_id(&self, id: &str) -> Result<Option<Entry>, RegistryError> {
         self.query_one(
-            &format!("SELECT {ENTRY_COLUMNS} FROM manifests WHERE manifest_id = ?1 ORDER BY id LIMIT 1"),
+            &format!(
+                "SELECT {ENTRY_COLUMNS} FROM manifests WHERE manifest_id = ?1 ORDER BY id LIMIT 1"
+            ),
             params![id],
         )
     }
@@ -671,10 +673,13 @@ fn accepted_signer(
             summary: report.summary.clone(),
         });
     }
-    report.signer.clone().ok_or_else(|| RegistryError::Rejected {
-        verdict: report.verdict,
-        summary: "the manifest names no signing certificate".into(),
-    })
+    report
+        .signer
+        .clone()
+        .ok_or_else(|| RegistryError::Rejected {
+            verdict: report.verdict,
+            summary: "the manifest names no signing certificate".into(),
+        })
 }
 
 /// The label registry matches carry in feeds.

@@ -70,7 +70,8 @@ impl Recovery {
             width,
             height,
             video: None,
-            match_kind: MatchKind::SimilarPicture,    untrusted_because: None,
+            match_kind: MatchKind::SimilarPicture,
+            untrusted_because: None,
         }
     }
 
@@ -95,7 +96,8 @@ impl Recovery {
                 compared_match_percent: comparison.compared_match_percent,
                 segments: comparison.segments,
             }),
-            match_kind: MatchKind::SimilarVideo,    untrusted_because: None,
+            match_kind: MatchKind::SimilarVideo,
+            untrusted_because: None,
         }
     }
 
@@ -182,7 +184,9 @@ impl Recovery {
         };
         let trust = match (self.verdict_now, &self.untrusted_because) {
             (Verdict::Trusted, _) => "its stored credentials are trusted now".to_string(),
-            (_, Some(why)) => format!("its stored credentials are valid now, but not trusted ({why})"),
+            (_, Some(why)) => {
+                format!("its stored credentials are valid now, but not trusted ({why})")
+            }
             _ => "its stored credentials are valid now, but the signer is not in the trust list"
                 .to_string(),
         };

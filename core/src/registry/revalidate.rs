@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Entry, Registry, RegistryError};
 use super::recover::Recovery;
+use super::{Entry, Registry, RegistryError};
 use crate::report::{SignerInfo, Verdict};
 
 /// How long a verdict on a stored store is reused before it is verified
@@ -91,7 +91,9 @@ impl Registry {
         let untrusted_because = report
             .status
             .iter()
-            .find(|s| s.code == "signingCredential.untrusted" && s.scope.as_deref() == Some("hallmark"))
+            .find(|s| {
+                s.code == "signingCredential.untrusted" && s.scope.as_deref() == Some("hallmark")
+            })
             .and_then(|s| s.explanation.clone());
         Ok(Now {
             untrusted_because,

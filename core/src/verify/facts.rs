@@ -21,9 +21,9 @@ pub(super) fn signed_pixels(manifest: &Manifest) -> Option<SignedPixels> {
     Some(SignedPixels {
         digest: PixelDigest::from_hex(value.get("digest")?.as_str()?)?,
         pdq: PdqHash::from_hex(value.get("pdq")?.as_str()?)?,
-        quality: number(&value, "pdq_quality").min(100) as u8,
-        width: number(&value, "width"),
-        height: number(&value, "height"),
+        quality: number(value, "pdq_quality").min(100) as u8,
+        width: number(value, "width"),
+        height: number(value, "height"),
     })
 }
 
