@@ -61,8 +61,10 @@ pub struct OutputArgs {
 #[derive(Debug, Clone, Args)]
 pub struct RegistryArgs {
     /// A registry of signed manifests: unsigned files whose pixels match an
-    /// entry become `recovered`.
-    #[arg(long, value_name = "DB")]
+    /// entry become `recovered`. A file, or a registry service's URL
+    /// (http://host/v1): then only the file's hashes are sent, unless
+    /// --send-content.
+    #[arg(long, value_name = "DB|URL")]
     pub registry: Option<PathBuf>,
     /// Largest PDQ Hamming distance that matches a registry entry (0–128).
     #[arg(long, requires = "registry", default_value_t = DEFAULT_MATCH_THRESHOLD,
@@ -73,6 +75,36 @@ pub struct RegistryArgs {
     /// default only a copy with the same pixels does.
     #[arg(long, requires = "registry")]
     pub accept_similar: bool,
+    /// With a registry service: send each unsigned file itself (byContent),
+    /// not only its pixel digest and PDQ hash (byBinding).
+    #[arg(long, requires = "registry")]
+    pub send_content: bool,
+}
+
+impl RegistryArgs {
+    /// The registry service's URL, when --registry names one.
+    pub fn url(&self) -> Option<&str> {
+        let text = self.registry.as_deref()?.to_str()?;
+        let lower = text.to_ascii_lowercase();
+        (lower.starts_with("http://") || lower.starts_with("https://")).then_some(text)
+    }
+
+    /// The registry service, when --registry names one.
+    pub fn remote(&self) -> Result<Option<hallmark_core::registry::RemoteRegistry>, CliError> {
+        let Some(url) = self.url() else {
+            if self.send_content {
+                return Err(CliError::new(
+                    hallmark_core::Code::Usage,
+                    "--send-content needs a registry service's URL (--registry http://…)",
+                    EXIT_USAGE,
+                ));
+            }
+            return Ok(None);
+        };
+        hallmark_core::registry::RemoteRegistry::new(url)
+            .map(|r| Some(r.send_content(self.send_content)))
+            .map_err(|e| CliError::new(e.code(), e.to_string(), EXIT_USAGE))
+    }
 }
 
 /// `--cawg-trust` files (a global option: every command that verifies reads them).

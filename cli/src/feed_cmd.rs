@@ -45,8 +45,10 @@ pub struct ClassifyArgs {
     #[arg(long = "bank", value_name = "[LABEL=]FILE", required = true)]
     banks: Vec<String>,
     /// A registry of signed originals: matches are labelled known-original,
-    /// and unsigned images that match become `recovered`.
-    #[arg(long, value_name = "DB")]
+    /// and unsigned images that match become `recovered`. A registry
+    /// service's URL (http://host/v1) recovers provenance only, from each
+    /// image's hashes (no known-original label).
+    #[arg(long, value_name = "DB|URL")]
     registry: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "auto")]
     device: Device,
@@ -148,7 +150,30 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
             EXIT_USAGE,
         ));
     }
+    let url = args
+        .registry
+        .as_deref()
+        .and_then(|p| p.to_str())
+        .filter(|t| {
+            t.to_ascii_lowercase().starts_with("http://")
+                || t.to_ascii_lowercase().starts_with("https://")
+        });
+    let remote = match url {
+        Some(_) if args.no_provenance => {
+            return Err(CliError::new(
+                Code::Usage,
+                "a registry service only recovers provenance: drop --no-provenance",
+                EXIT_USAGE,
+            ))
+        }
+        Some(url) => Some(
+            hallmark_core::registry::RemoteRegistry::new(url)
+                .map_err(|e| CliError::new(e.code(), e.to_string(), EXIT_USAGE))?,
+        ),
+        None => None,
+    };
     let registry = match &args.registry {
+        Some(_) if remote.is_some() => None,
         Some(db) if !db.exists() => {
             return Err(CliError::new(
                 Code::RegistryOpen,
@@ -195,7 +220,11 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
         .with_video_options(args.video.options())
         .with_video_percents(args.percents.query_percent, args.percents.compared_percent);
     if let Some(v) = &verifier {
-        classifier = classifier.with_checker(hallmark_core::Checker::new(v));
+        let checker = hallmark_core::Checker::new(v);
+        classifier = classifier.with_checker(match &remote {
+            Some(remote) => checker.with_remote(remote, args.threshold.threshold),
+            None => checker,
+        });
     }
     if let Some(r) = &registry {
         classifier = classifier.with_registry(r);

@@ -114,7 +114,9 @@ pub fn scan(args: ScanArgs) -> Result<u8, CliError> {
     };
     policy.recovered_accept_similar |= args.registry.accept_similar;
     let verifier = Verifier::new(args.trust.store()?);
+    let remote = args.registry.remote()?;
     let registry = match args.registry.registry.as_deref() {
+        Some(_) if remote.is_some() => None,
         Some(path) => Some(crate::registry_cmd::open(path)?.with_verifier(verifier.clone())),
         None => None,
     };
@@ -126,7 +128,8 @@ pub fn scan(args: ScanArgs) -> Result<u8, CliError> {
         let extra = format!("registry\0{state}\0{}", args.registry.threshold);
         fingerprint = ScanCache::fingerprint_with(fingerprint, extra.as_bytes());
     }
-    let cache = if args.no_cache {
+    // What a registry service holds is not in the fingerprint: no cache with one.
+    let cache = if args.no_cache || remote.is_some() {
         None
     } else {
         open_cache(fingerprint)
@@ -135,6 +138,7 @@ pub fn scan(args: ScanArgs) -> Result<u8, CliError> {
     let options = ScanOptions {
         cache: cache.as_ref(),
         registry: registry.as_ref().map(|r| (r, args.registry.threshold)),
+        remote: remote.as_ref().map(|r| (r, args.registry.threshold)),
         thumbnail_side: (args.format == ScanFormat::Html).then_some(THUMBNAIL_SIDE),
     };
     let spool_error = |e: io::Error| {

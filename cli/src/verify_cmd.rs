@@ -50,7 +50,9 @@ pub struct InspectArgs {
 
 pub fn verify(args: VerifyArgs) -> Result<u8, CliError> {
     let verifier = Verifier::new(args.trust.store()?);
+    let remote = args.registry.remote()?;
     let registry = match &args.registry.registry {
+        Some(_) if remote.is_some() => None,
         Some(db) => Some(std::sync::Mutex::new(
             crate::registry_cmd::open(db)?.with_verifier(verifier.clone()),
         )),
@@ -59,6 +61,9 @@ pub fn verify(args: VerifyArgs) -> Result<u8, CliError> {
     let mut checker = Checker::new(&verifier);
     if let Some(registry) = &registry {
         checker = checker.with_registry(registry, args.registry.threshold);
+    }
+    if let Some(remote) = &remote {
+        checker = checker.with_remote(remote, args.registry.threshold);
     }
     let require_trusted = args.require == Require::Trusted;
     let mut worst = 0u8;

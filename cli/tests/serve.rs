@@ -862,3 +862,100 @@ fn each_token_has_its_own_rate_limit() {
     std::thread::sleep(Duration::from_millis(1100));
     request(s.addr, "GET", target, &[("Authorization", &w)], b"").expect(200);
 }
+
+/// `hallmark verify --registry http://…/v1`: a stripped copy is recovered
+/// through the service by its hashes alone (or its bytes, with
+/// --send-content), and the service's word is never taken: a binding that
+/// points another picture at the newsroom's store recovers nothing.
+#[test]
+fn verify_recovers_through_a_registry_service() {
+    let tmp = tempfile::tempdir().unwrap();
+    setup(tmp.path());
+    let s = serve(tmp.path(), &[]);
+    let url = format!("http://{}/v1", s.addr);
+    let verify = |file: &Path, extra: &[&str]| {
+        hallmark()
+            .args(["verify", "--json", "--registry", &url])
+            .arg(file)
+            .arg("--trust")
+            .arg(fixture("keys/newsroom/root.pem"))
+            .args(extra)
+            .run()
+    };
+    let stripped = fixture("attacks/stripped.jpg");
+    for extra in [&[][..], &["--send-content"][..]] {
+        let run = verify(&stripped, extra);
+        run.expect_code(0);
+        let report = run.json();
+        assert_eq!(report["verdict"], "recovered", "{extra:?}: {report}");
+        assert_eq!(report["recovered"]["match"], "same_pixels");
+        assert_eq!(report["recovered"]["verdict_now"], "trusted");
+        assert_eq!(report["recovered"]["signer"]["name"], "Jane Doe");
+        assert_eq!(report["recovered"]["title"], "newsroom.jpg");
+    }
+    let reposted = reencoded(tmp.path());
+    let run = verify(&reposted, &[]);
+    run.expect_code(1);
+    assert_eq!(run.json()["recovered"]["match"], "similar_picture");
+    verify(&reposted, &["--accept-similar"]).expect_code(0);
+    verify(&reposted, &["--accept-similar", "--send-content"]).expect_code(0);
+
+    // A lying binding: the other picture's pixel digest pointed at the
+    // newsroom's manifest. The store verifies, but signed other pixels.
+    let other = fixture("images/other.jpg");
+    let (_, digest) = hashes(&other);
+    let id = rusqlite::Connection::open(&s.db)
+        .unwrap()
+        .query_row("SELECT manifest_id FROM manifests", [], |r| r.get::<_, String>(0))
+        .unwrap();
+    let body = serde_json::json!({"bindingValue": b64(&digest), "manifestId": id,
+        "alg": "org.hallmark.pixel-digest"})
+    .to_string();
+    request(s.addr, "POST", "/v1/bindings", &[("Authorization", &bearer(WRITER))], body.as_bytes())
+        .expect(204);
+    let run = verify(&other, &[]);
+    run.expect_code(1);
+    let report = run.json();
+    assert_eq!(report["verdict"], "unsigned");
+    let note = report["status"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == "registry.remote")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(
+        note["explanation"].as_str().unwrap().contains("bits from this file's"),
+        "{note}"
+    );
+
+    // Feeds recover provenance through the service too.
+    let run = hallmark()
+        .args(["feed", "classify", "--device", "cpu", "--bank"])
+        .arg(fixture("../cli/tests/cmd/bank.tsv"))
+        .args(["--registry", &url, "--trust"])
+        .arg(fixture("keys/newsroom/root.pem"))
+        .arg(&stripped)
+        .run();
+    let line = run.json_lines().pop().unwrap_or_else(|| panic!("{run:#?}"));
+    assert_eq!(line["provenance"]["verdict"], "recovered", "{run:#?}");
+
+    // No service there: unsigned, with a note, never a crash.
+    drop(s);
+    let run = verify(&stripped, &[]);
+    run.expect_code(1);
+    let report = run.json();
+    assert_eq!(report["verdict"], "unsigned");
+    assert_eq!(report["status"][0]["code"], "registry.remote");
+    // https is refused plainly, and --send-content needs a URL.
+    hallmark()
+        .args(["verify", "--registry", "https://example.invalid/v1"])
+        .arg(&stripped)
+        .run()
+        .expect_error("registry.remote", 2);
+    hallmark()
+        .args(["verify", "--send-content", "--registry"])
+        .arg(tmp.path().join("registry.db"))
+        .arg(&stripped)
+        .run()
+        .expect_error("usage", 2);
+}

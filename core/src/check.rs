@@ -22,6 +22,8 @@ pub struct Checker<'a> {
     verifier: &'a Verifier,
     #[cfg(feature = "registry")]
     registry: Option<(&'a Mutex<Registry>, u32)>,
+    #[cfg(feature = "remote")]
+    remote: Option<(&'a crate::registry::RemoteRegistry, u32)>,
 }
 
 impl<'a> Checker<'a> {
@@ -30,7 +32,23 @@ impl<'a> Checker<'a> {
             verifier,
             #[cfg(feature = "registry")]
             registry: None,
+            #[cfg(feature = "remote")]
+            remote: None,
         }
+    }
+
+    /// Unsigned files are looked up in a registry service (see
+    /// [`crate::registry::RemoteRegistry`]): those it leads to a store that
+    /// verifies here, over these pixels or pixels within `threshold` bits,
+    /// become `recovered`.
+    #[cfg(feature = "remote")]
+    pub fn with_remote(
+        mut self,
+        remote: &'a crate::registry::RemoteRegistry,
+        threshold: u32,
+    ) -> Self {
+        self.remote = Some((remote, threshold));
+        self
     }
 
     /// Unsigned files whose pixels match a registered file within
@@ -53,9 +71,19 @@ impl<'a> Checker<'a> {
     /// Check one file, in memory or read in place.
     pub fn check_source(&self, source: Source<'_>) -> Report {
         let report = self.verifier.verify_source(source);
+        self.recover(source, report)
+    }
+
+    /// An unsigned report recovered from the registry or registry service, if any.
+    #[cfg_attr(not(feature = "registry"), allow(unused_variables))]
+    fn recover(&self, source: Source<'_>, report: Report) -> Report {
         #[cfg(feature = "registry")]
         if let Some((registry, threshold)) = self.registry {
             return recover(registry, threshold, source, report);
+        }
+        #[cfg(feature = "remote")]
+        if let (Some((remote, threshold)), Some(bytes)) = (self.remote, source.bytes()) {
+            return remote.recover(bytes, report, self.verifier, threshold);
         }
         report
     }
@@ -68,12 +96,8 @@ impl<'a> Checker<'a> {
 
     /// [`Checker::inspect_bytes`] for a file in memory or read in place.
     pub fn inspect_source(&self, source: Source<'_>) -> Inspection {
-        #[cfg_attr(not(feature = "registry"), allow(unused_mut))]
         let mut inspection = crate::inspect::inspect_source(self.verifier, source);
-        #[cfg(feature = "registry")]
-        if let Some((registry, threshold)) = self.registry {
-            inspection.report = recover(registry, threshold, source, inspection.report);
-        }
+        inspection.report = self.recover(source, inspection.report);
         inspection
     }
 

@@ -68,6 +68,10 @@ pub struct ScanOptions<'a> {
     /// Look unsigned files up in a registry, with this PDQ threshold, as
     /// `hallmark verify --registry` does.
     pub registry: Option<(&'a Mutex<Registry>, u32)>,
+    /// Or in a registry service (no cache should be given with it: what
+    /// the service holds is not part of the cache's fingerprint).
+    #[cfg(feature = "remote")]
+    pub remote: Option<(&'a crate::registry::RemoteRegistry, u32)>,
     /// Make a JPEG thumbnail of every image, this many pixels on its longest side.
     pub thumbnail_side: Option<u32>,
 }
@@ -329,6 +333,11 @@ impl Job<'_> {
                 crate::check::Checker::new(self.verifier).with_registry(registry, threshold)
             }
             None => crate::check::Checker::new(self.verifier),
+        };
+        #[cfg(feature = "remote")]
+        let checker = match self.options.remote {
+            Some((remote, threshold)) => checker.with_remote(remote, threshold),
+            None => checker,
         };
         let report = checker.check_source(source);
         let thumbnail = self.thumbnail(bytes, &report);

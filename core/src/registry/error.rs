@@ -39,6 +39,9 @@ pub enum RegistryError {
     /// Another manifest store is registered under the same manifest id.
     #[error("not registered: manifest id {manifest_id} is registered already, with another manifest store")]
     Conflict { manifest_id: String },
+    /// A registry service could not be asked, or answered with an error.
+    #[error("registry service {url}: {detail}")]
+    Remote { url: String, detail: String },
     /// Any other SQLite failure (disk full, locked, read-only…).
     #[error("{path}: registry database error: {detail}")]
     Database { path: String, detail: String },
@@ -65,6 +68,7 @@ impl RegistryError {
             Self::Media(e) => e.code(),
             Self::ManifestStore(_) => Code::RegistryManifestStore,
             Self::Conflict { .. } => Code::RegistryConflict,
+            Self::Remote { .. } => Code::RemoteRegistry,
             Self::Database { .. } => Code::RegistryDatabase,
         }
     }

@@ -33,6 +33,8 @@ use row::{raw_entry, rfc3339_now};
 
 mod binding;
 mod recover;
+#[cfg(feature = "remote")]
+mod remote;
 mod revalidate;
 mod schema;
 
@@ -44,6 +46,8 @@ use serde::Serialize;
 pub use crate::mih::{HashIndex, IndexMatch};
 pub use binding::{BindMode, Binding, BindingError, Bound, ALGORITHMS, DIGEST_ALG, PDQ_ALG};
 pub use recover::{Confirmed, FileLookup, Recovery};
+#[cfg(feature = "remote")]
+pub use remote::RemoteRegistry;
 
 use crate::media::{probe, Limits};
 use crate::pdq::{PdqHash, MIN_MATCH_QUALITY};

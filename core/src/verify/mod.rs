@@ -518,6 +518,7 @@ impl Verifier {
 /// The label of a manifest store's active manifest (its manifest id, as the
 /// Soft Binding Resolution API names stores), read without validating
 /// anything; None when the data is not a store c2pa can parse.
+#[cfg_attr(not(feature = "registry"), allow(dead_code))]
 pub fn active_label(store: &[u8], format: &str) -> Option<String> {
     let context = Context::new()
         .with_settings(serde_json::json!({
