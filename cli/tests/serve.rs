@@ -906,13 +906,21 @@ fn verify_recovers_through_a_registry_service() {
     let (_, digest) = hashes(&other);
     let id = rusqlite::Connection::open(&s.db)
         .unwrap()
-        .query_row("SELECT manifest_id FROM manifests", [], |r| r.get::<_, String>(0))
+        .query_row("SELECT manifest_id FROM manifests", [], |r| {
+            r.get::<_, String>(0)
+        })
         .unwrap();
     let body = serde_json::json!({"bindingValue": b64(&digest), "manifestId": id,
         "alg": "org.hallmark.pixel-digest"})
     .to_string();
-    request(s.addr, "POST", "/v1/bindings", &[("Authorization", &bearer(WRITER))], body.as_bytes())
-        .expect(204);
+    request(
+        s.addr,
+        "POST",
+        "/v1/bindings",
+        &[("Authorization", &bearer(WRITER))],
+        body.as_bytes(),
+    )
+    .expect(204);
     let run = verify(&other, &[]);
     run.expect_code(1);
     let report = run.json();
@@ -924,7 +932,10 @@ fn verify_recovers_through_a_registry_service() {
         .find(|s| s["code"] == "registry.remote")
         .unwrap_or_else(|| panic!("{report}"));
     assert!(
-        note["explanation"].as_str().unwrap().contains("bits from this file's"),
+        note["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("bits from this file's"),
         "{note}"
     );
 

@@ -131,13 +131,26 @@ distance: number,
  */
 pixel_digest_match: boolean, 
 /**
- * Who signed the registered file (`trusted` as decided at registration).
+ * How this file's content matched: the same pixels, or only a similar
+ * picture or video (perceptual hashes within the threshold, which a
+ * different picture can also be).
+ */
+match: MatchKind, 
+/**
+ * Who signed the registered file, as its stored credentials verify now
+ * against the current trust (`trusted` now, not at registration).
  */
 signer: SignerInfo, 
 /**
  * The registered file's verdict when it was registered: trusted or valid.
  */
-registered_verdict: Verdict, title: string | null, signed_at: string | null, 
+registered_verdict: Verdict, 
+/**
+ * Its stored manifest store's verdict now, validated again at lookup
+ * against the current trust: trusted or valid (a store that no
+ * longer validates recovers nothing).
+ */
+verdict_now: Verdict, title: string | null, signed_at: string | null, 
 /**
  * The registered manifest's digital source type, and whether it means generative AI.
  */
