@@ -43,6 +43,7 @@ pub mod pdq;
 pub mod pixels;
 mod policy;
 pub mod records;
+pub mod recovery;
 #[cfg(feature = "registry")]
 pub mod registry;
 mod report;

@@ -336,6 +336,52 @@ pub fn present(
     })
 }
 
+/// [`present`], for an unsigned image a registry service named manifest
+/// stores for (`stores[i]` fetched as `manifestIds[i]`): each store is
+/// verified here with the options' trust and the pixels it signed compared
+/// with the image's own, and the best that qualifies makes the report
+/// `recovered`; those that don't are noted in its status (`registry.remote`).
+/// The service's word is never taken. A signed image is presented as it is.
+#[wasm_bindgen(js_name = presentRecovered, unchecked_return_type = "Presented")]
+pub fn present_recovered(
+    bytes: &[u8],
+    #[wasm_bindgen(unchecked_param_type = "VerifyOptions | undefined")] options: JsValue,
+    banks: Vec<String>,
+    #[wasm_bindgen(js_name = manifestIds)] manifest_ids: Vec<String>,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array[]")] stores: js_sys::Array,
+) -> Result<JsValue, JsValue> {
+    let options = parse_options(options)?;
+    let mut report = verify_report(bytes, &options)?;
+    if report.verdict == hallmark_core::Verdict::Unsigned {
+        let verifier = verifier_for(
+            options.trust_anchors_pem.as_deref().unwrap_or(""),
+            options.allowed_list_pem.as_deref().unwrap_or(""),
+            options.tsa_anchors_pem.as_deref().unwrap_or(""),
+        )?;
+        if let Ok(hash) = hallmark_core::pixels::hash_image(bytes, verifier.limits()) {
+            let stores = manifest_ids
+                .into_iter()
+                .zip(stores.iter())
+                .take(5)
+                .map(|(id, store)| (id, Ok(js_sys::Uint8Array::new(&store).to_vec())));
+            let threshold = hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD;
+            let (best, notes) =
+                hallmark_core::recovery::from_stores(stores, &hash, &verifier, threshold);
+            if let Some(best) = best {
+                report = best.apply(report);
+            }
+            report.status.extend(notes);
+        }
+    }
+    let banks = banks_for(&banks);
+    let presented = display::present_bytes(&report, bytes, &banks, &Limits::default());
+    to_js(&PresentResult {
+        report,
+        presented,
+        digest: blake3::hash(bytes).to_hex().to_string(),
+    })
+}
+
 #[derive(Debug, Serialize)]
 struct Unverified {
     badge: display::Badge,

@@ -79,13 +79,16 @@ pub enum BadgeState {
     Pending,
     /// Trusted, and the screen shows its pixels.
     Trusted,
+    /// No credentials of its own, but a registry service led to a signed
+    /// original whose credentials verify here: the same pixels, or similar.
+    Recovered,
     Unsigned,
     /// Not checked: fetch refused, too large, unreadable, or nothing to fetch.
     Error,
 }
 
 impl BadgeState {
-    pub const ALL: [BadgeState; 10] = [
+    pub const ALL: [BadgeState; 11] = [
         BadgeState::Matched,
         BadgeState::Mismatch,
         BadgeState::Tampered,
@@ -94,6 +97,7 @@ impl BadgeState {
         BadgeState::Unknown,
         BadgeState::Pending,
         BadgeState::Trusted,
+        BadgeState::Recovered,
         BadgeState::Unsigned,
         BadgeState::Error,
     ];
@@ -108,6 +112,7 @@ impl BadgeState {
             BadgeState::Unknown => "unknown",
             BadgeState::Pending => "pending",
             BadgeState::Trusted => "trusted",
+            BadgeState::Recovered => "recovered",
             BadgeState::Unsigned => "unsigned",
             BadgeState::Error => "error",
         }
@@ -124,6 +129,7 @@ impl BadgeState {
             BadgeState::Unknown => "Signed by an unknown signer",
             BadgeState::Pending => "Trusted file, screen not checked yet",
             BadgeState::Trusted => "Trusted",
+            BadgeState::Recovered => "Credentials recovered from a registry",
             BadgeState::Unsigned => "No Content Credentials",
             BadgeState::Error => "Could not be checked",
         }
@@ -139,6 +145,7 @@ impl BadgeState {
             BadgeState::Mismatch => "≠",
             BadgeState::Pending => "…",
             BadgeState::Unsigned => "○",
+            BadgeState::Recovered => "↺",
             BadgeState::Matched => "⚑",
             BadgeState::Error => "?",
         }
@@ -233,10 +240,28 @@ pub fn badge(report: &Report, bank: Option<&BankHit>) -> Badge {
         Verdict::Valid => Badge::new(BadgeState::Unknown, "Unknown signer", &report.summary),
         Verdict::Tampered => Badge::new(BadgeState::Tampered, "Tampered", &report.summary),
         Verdict::Invalid => Badge::new(BadgeState::Invalid, "Invalid", &report.summary),
-        Verdict::Unsigned | Verdict::Recovered => {
-            Badge::new(BadgeState::Unsigned, "Unsigned", &report.summary)
+        Verdict::Recovered if report.vouched().ai_generated => {
+            Badge::new(BadgeState::Ai, "AI-generated (recovered)", &report.summary)
         }
+        Verdict::Recovered => match &report.recovered {
+            Some(r) => Badge::new(BadgeState::Recovered, &recovered_text(r), &report.summary),
+            None => Badge::new(BadgeState::Unsigned, "Unsigned", &report.summary),
+        },
+        Verdict::Unsigned => Badge::new(BadgeState::Unsigned, "Unsigned", &report.summary),
         Verdict::Error => Badge::new(BadgeState::Error, "Not checked", &report.summary),
+    }
+}
+
+/// A recovered badge's text: whose, and how near. A similar picture is
+/// never shown as the signer's own picture.
+fn recovered_text(r: &crate::report::RecoveredInfo) -> String {
+    let who = r.signer.display_name();
+    match r.match_kind {
+        crate::report::MatchKind::SamePixels => format!("Recovered: {who}"),
+        crate::report::MatchKind::SimilarPicture => {
+            format!("Similar to {who}'s ({} bits)", r.distance)
+        }
+        crate::report::MatchKind::SimilarVideo => format!("Similar to {who}'s video"),
     }
 }
 
@@ -289,6 +314,8 @@ mod tests {
             states,
             [Unknown, Tampered, Invalid, Unsigned, Unsigned, Error]
         );
+        // (A recovered report without its registry facts says nothing more than unsigned.)
+        assert_eq!(badge(&report(Verdict::Recovered), None).state, Unsigned);
         let mut ai = report(Verdict::Trusted);
         ai.ai_generated = true;
         assert_eq!(badge(&ai, None).state, Ai);
@@ -342,8 +369,16 @@ mod tests {
         assert_eq!(
             veiled(&strict),
             [
-                "matched", "mismatch", "tampered", "invalid", "ai", "unknown", "pending",
-                "unsigned", "error"
+                "matched",
+                "mismatch",
+                "tampered",
+                "invalid",
+                "ai",
+                "unknown",
+                "pending",
+                "recovered",
+                "unsigned",
+                "error"
             ]
         );
         assert_eq!(
@@ -599,6 +634,22 @@ mod tests {
                 ("Source", "digitalCapture"),
             ]
         );
-        assert_eq!(p.badge.state, BadgeState::Unsigned);
+        assert_eq!(p.badge.state, BadgeState::Recovered);
+        assert_eq!(
+            p.badge.text,
+            "Similar to Jane Doe (Example News)'s (3 bits)"
+        );
+        assert_eq!(p.badge.mark, "↺");
+        let mut same = r.clone();
+        if let Some(info) = same.recovered.as_mut() {
+            info.match_kind = crate::report::MatchKind::SamePixels;
+        }
+        assert_eq!(
+            present(&same, None).badge.text,
+            "Recovered: Jane Doe (Example News)"
+        );
+        // A recovered badge is not a trusted one: the strict filter veils it.
+        assert!(view::veils(BadgeState::Recovered, FilterLevel::Strict));
+        assert!(!view::veils(BadgeState::Recovered, FilterLevel::KnownBad));
     }
 }

@@ -7,7 +7,8 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::recover::{Confirmed, Recovery};
+use super::recover::Confirmed;
+use super::Recovery;
 use super::{Registry, RegistryError};
 use crate::pdq::PdqHash;
 use crate::pixels::PixelDigest;

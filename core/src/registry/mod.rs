@@ -41,11 +41,11 @@ mod schema;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
 
 pub use crate::mih::{HashIndex, IndexMatch};
+pub use crate::recovery::{Entry, Match, Recovery};
 pub use binding::{BindMode, Binding, BindingError, Bound, ALGORITHMS, DIGEST_ALG, PDQ_ALG};
-pub use recover::{Confirmed, FileLookup, Recovery};
+pub use recover::{Confirmed, FileLookup};
 #[cfg(feature = "remote")]
 pub use remote::RemoteRegistry;
 
@@ -55,36 +55,6 @@ use crate::pixels::{self, PixelDigest};
 use crate::report::{SignerInfo, Verdict};
 use crate::verify::Verifier;
 use crate::vpdq::{CompareOptions, Comparison, VideoBank, VideoHash};
-
-/// One registered signed file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Entry {
-    /// The row id, stable for the life of the registry file.
-    pub id: i64,
-    /// BLAKE3 of the signed file's bytes (hex): its content address.
-    pub asset_blake3: String,
-    /// The signed file's media type.
-    pub format: String,
-    pub pdq: PdqHash,
-    /// PDQ quality (0–100); entries under 50 are found by pixel digest only.
-    pub quality: u8,
-    pub pixel_digest: PixelDigest,
-    pub width: u32,
-    pub height: u32,
-    /// The signer (`trusted` as decided at registration).
-    pub signer: SignerInfo,
-    /// The verdict at registration: trusted or valid.
-    pub verdict: Verdict,
-    pub title: Option<String>,
-    pub signed_at: Option<String>,
-    pub digital_source_type: Option<String>,
-    pub ai_generated: bool,
-    /// RFC 3339, UTC.
-    pub registered_at: String,
-    /// The active manifest's label (`urn:c2pa:…`): the id the Soft Binding
-    /// Resolution API serves its manifest store under.
-    pub manifest_id: Option<String>,
-}
 
 /// What [`Registry::add`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,14 +77,6 @@ impl Added {
             Self::New(e) | Self::Existing(e) => e,
         }
     }
-}
-
-/// An entry whose PDQ hash is within the threshold of a query.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Match {
-    pub entry: Entry,
-    /// Hamming distance between the query and the entry's PDQ hash.
-    pub distance: u32,
 }
 
 /// An open registry file and its in-memory PDQ index. The index holds the
@@ -646,8 +608,7 @@ impl Registry {
     }
 }
 
-/// The media type a bare manifest store is verified and registered as.
-pub const STORE_FORMAT: &str = "application/c2pa";
+pub use crate::recovery::STORE_FORMAT;
 
 /// What [`Registry::insert`] writes: a verified entry, before it has an id.
 struct NewEntry {

@@ -7,13 +7,13 @@
 //! current trust, and what the recovery says (signer, title, dates, AI) comes
 //! from that verification, not from the row.
 
-use super::{Entry, Match, Registry, RegistryError};
+use super::{Entry, Recovery, Registry, RegistryError};
 use crate::code::Code;
 use crate::pdq::MIN_MATCH_QUALITY;
 use crate::pixels::{self, ImageHash};
-use crate::report::{MatchKind, RecoveredVideo};
-use crate::report::{RecoveredInfo, Report, StatusEntry, Verdict};
-use crate::vpdq::{CompareOptions, Comparison, VideoHash};
+use crate::report::MatchKind;
+use crate::report::{Report, StatusEntry, Verdict};
+use crate::vpdq::{CompareOptions, VideoHash};
 
 /// A file's hashes and the registered files its pixels match, best first.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,173 +30,6 @@ pub struct FileLookup {
 pub struct Confirmed {
     pub matches: Vec<Recovery>,
     pub refused: Vec<StatusEntry>,
-}
-
-/// A registered file that a file's pixels match.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Recovery {
-    /// PDQ Hamming distance between the file and the entry.
-    pub distance: u32,
-    /// The file shows exactly the entry's pixels.
-    pub pixel_digest_match: bool,
-    pub entry: Entry,
-    /// The file's own width and height, in pixels.
-    #[serde(skip)]
-    pub width: u32,
-    #[serde(skip)]
-    pub height: u32,
-    /// A video matched by vPDQ (then `distance` is the frame threshold).
-    pub video: Option<RecoveredVideo>,
-    /// The entry's stored credentials verified now ([`Registry::confirm`]);
-    /// until then, its verdict at registration.
-    pub verdict_now: Verdict,
-    /// How the file's content matched the entry's.
-    #[serde(rename = "match")]
-    pub match_kind: MatchKind,
-    /// Why its signer is not trusted now, when a check said.
-    #[serde(skip)]
-    pub untrusted_because: Option<String>,
-}
-
-impl Recovery {
-    /// A PDQ match found by another engine (`hallmark feed`'s), for a file of
-    /// `width`×`height` whose pixel digest was not compared.
-    pub fn from_pdq_match(m: Match, width: u32, height: u32) -> Self {
-        Self {
-            verdict_now: m.entry.verdict,
-            entry: m.entry,
-            distance: m.distance,
-            pixel_digest_match: false,
-            width,
-            height,
-            video: None,
-            match_kind: MatchKind::SimilarPicture,
-            untrusted_because: None,
-        }
-    }
-
-    /// A registered video that a video matched by vPDQ (frames within
-    /// `threshold` bits), for a file of `width`×`height`.
-    pub fn from_video_match(
-        entry: Entry,
-        comparison: Comparison,
-        threshold: u32,
-        width: u32,
-        height: u32,
-    ) -> Self {
-        Self {
-            verdict_now: entry.verdict,
-            entry,
-            distance: threshold,
-            pixel_digest_match: false,
-            width,
-            height,
-            video: Some(RecoveredVideo {
-                query_match_percent: comparison.query_match_percent,
-                compared_match_percent: comparison.compared_match_percent,
-                segments: comparison.segments,
-            }),
-            match_kind: MatchKind::SimilarVideo,
-            untrusted_because: None,
-        }
-    }
-
-    /// How the file's content matched the entry's.
-    pub fn match_kind(&self) -> MatchKind {
-        self.match_kind
-    }
-
-    /// `report` made `recovered` from this entry when it is `unsigned`;
-    /// any other report comes back unchanged.
-    pub fn apply(&self, mut report: Report) -> Report {
-        if report.verdict == Verdict::Unsigned {
-            report.verdict = Verdict::Recovered;
-            report.summary = self.summary();
-            report.ai_generated = self.entry.ai_generated;
-            report.recovered = Some(self.info());
-        }
-        report
-    }
-
-    /// Best first: identical pixels, then nearest (videos: the most of each
-    /// matching), then trusted before valid, then oldest.
-    fn rank(&self) -> (bool, u32, std::cmp::Reverse<(u64, u64)>, bool, i64) {
-        let shares = self.video.as_ref().map_or((0, 0), |v| {
-            // Percentages to a millionth of a percent: an order, not a value.
-            let fixed = |p: f64| (p * 1e6) as u64;
-            (
-                fixed(v.query_match_percent),
-                fixed(v.compared_match_percent),
-            )
-        });
-        (
-            !self.pixel_digest_match,
-            self.distance,
-            std::cmp::Reverse(shares),
-            self.verdict_now != Verdict::Trusted,
-            self.entry.id,
-        )
-    }
-
-    fn info(&self) -> RecoveredInfo {
-        let e = &self.entry;
-        RecoveredInfo {
-            distance: self.distance,
-            pixel_digest_match: self.pixel_digest_match,
-            match_kind: self.match_kind(),
-            signer: e.signer.clone(),
-            registered_verdict: e.verdict,
-            verdict_now: self.verdict_now,
-            title: e.title.clone(),
-            signed_at: e.signed_at.clone(),
-            digital_source_type: e.digital_source_type.clone(),
-            ai_generated: e.ai_generated,
-            registered_at: e.registered_at.clone(),
-            asset_blake3: e.asset_blake3.clone(),
-            video: self.video.clone(),
-        }
-    }
-
-    fn summary(&self) -> String {
-        let who = self.entry.signer.display_name();
-        let how = if let Some(v) = &self.video {
-            format!(
-                "a similar video: {:.1} % of this video's frames match one signed by {who} ({:.1} % of that video's)",
-                v.query_match_percent, v.compared_match_percent
-            )
-        } else if self.pixel_digest_match {
-            format!("the same pixels as a file signed by {who}; the metadata was stripped")
-        } else {
-            // Perceptual hashes near each other: a re-encoding, a resize, or
-            // another picture that happens to hash near it. Never asserted to be the same.
-            let size = if (self.width, self.height) != (self.entry.width, self.entry.height) {
-                format!(
-                    "; this file is {}×{}, the signed one {}×{}",
-                    self.width, self.height, self.entry.width, self.entry.height
-                )
-            } else {
-                String::new()
-            };
-            format!(
-                "a similar picture ({} bits from one signed by {who}{size}), not necessarily the same",
-                self.distance
-            )
-        };
-        let trust = match (self.verdict_now, &self.untrusted_because) {
-            (Verdict::Trusted, _) => "its stored credentials are trusted now".to_string(),
-            (_, Some(why)) => {
-                format!("its stored credentials are valid now, but not trusted ({why})")
-            }
-            _ => "its stored credentials are valid now, but the signer is not in the trust list"
-                .to_string(),
-        };
-        let ai = if self.entry.ai_generated {
-            "; AI-generated"
-        } else {
-            ""
-        };
-        format!("Credentials recovered from the registry: {how}; {trust}{ai}")
-    }
 }
 
 impl Registry {

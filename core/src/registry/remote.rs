@@ -14,13 +14,13 @@ use std::time::Duration;
 use base64::Engine;
 
 use super::binding::{DIGEST_ALG, PDQ_ALG};
-use super::recover::Recovery;
-use super::{Entry, RegistryError, STORE_FORMAT};
+use super::Recovery;
+use super::RegistryError;
 use crate::code::Code;
 use crate::media::Limits;
 use crate::pdq::MIN_MATCH_QUALITY;
-use crate::pixels::{self, ImageHash};
-use crate::report::{MatchKind, Report, StatusEntry, Verdict};
+use crate::pixels;
+use crate::report::{Report, StatusEntry, Verdict};
 use crate::verify::Verifier;
 
 /// Largest manifest store fetched.
@@ -145,22 +145,13 @@ impl RemoteRegistry {
             }
             ids
         };
-        let mut found = Vec::new();
-        let mut notes = Vec::new();
-        for id in ids.into_iter().take(MAX_CANDIDATES) {
-            match self.check(&agent, &id, &hash, verifier, threshold, limits) {
-                Ok(recovery) => found.push(recovery),
-                Err(why) => notes.push(note(format!("registry match {id} was not used: {why}"))),
-            }
-        }
-        found.sort_by_key(|r| {
-            (
-                !r.pixel_digest_match,
-                r.distance,
-                r.verdict_now != Verdict::Trusted,
-            )
+        let stores = ids.into_iter().take(MAX_CANDIDATES).map(|id| {
+            let store = self.fetch_store(&agent, &id, limits);
+            (id, store)
         });
-        Ok((found.into_iter().next(), notes))
+        Ok(crate::recovery::from_stores(
+            stores, &hash, verifier, threshold,
+        ))
     }
 
     /// Manifest ids the service answers a `byBinding` query with.
@@ -226,17 +217,13 @@ impl RemoteRegistry {
             .collect())
     }
 
-    /// Fetch manifest `id`'s store, verify it here, and compare the pixels
-    /// it signed with the file's: a recovery, or why not.
-    fn check(
+    /// Fetch manifest `id`'s store, at most 16 MiB.
+    fn fetch_store(
         &self,
         agent: &ureq::Agent,
         id: &str,
-        hash: &ImageHash,
-        verifier: &Verifier,
-        threshold: u32,
         limits: &Limits,
-    ) -> Result<Recovery, String> {
+    ) -> Result<Vec<u8>, String> {
         let encoded: String = id
             .bytes()
             .map(|b| match b {
@@ -256,70 +243,12 @@ impl RemoteRegistry {
                 response.status().as_u16()
             ));
         }
-        let store = response
+        response
             .body_mut()
             .with_config()
             .limit(MAX_STORE.min(limits.max_file_bytes))
             .read_to_vec()
-            .map_err(|e| format!("fetching its store: {e}"))?;
-        let report = verifier.verify_store(&store, STORE_FORMAT);
-        if !matches!(report.verdict, Verdict::Trusted | Verdict::Valid) {
-            return Err(format!(
-                "its store is {} here ({})",
-                report.verdict, report.summary
-            ));
-        }
-        let signed = report
-            .signed_pixels
-            .ok_or("its store signed no pixel digest or PDQ hash to compare with")?;
-        let distance = signed.pdq.distance(&hash.pdq);
-        let same = signed.digest.ct_eq(&hash.pixel_digest);
-        if !same && (hash.quality < MIN_MATCH_QUALITY || distance > threshold) {
-            return Err(format!(
-                "the pixels its store signed are {distance} bits from this file's (threshold {threshold})"
-            ));
-        }
-        let signer = report.signer.clone().ok_or("its store names no signer")?;
-        let untrusted_because = report
-            .status
-            .iter()
-            .find(|s| {
-                s.code == "signingCredential.untrusted" && s.scope.as_deref() == Some("hallmark")
-            })
-            .and_then(|s| s.explanation.clone());
-        let entry = Entry {
-            id: 0,
-            asset_blake3: blake3::hash(&store).to_hex().to_string(),
-            format: STORE_FORMAT.to_string(),
-            pdq: signed.pdq,
-            quality: signed.quality,
-            pixel_digest: signed.digest,
-            width: signed.width,
-            height: signed.height,
-            signer,
-            verdict: report.verdict,
-            title: report.title,
-            signed_at: report.signed_at,
-            digital_source_type: report.digital_source_type,
-            ai_generated: report.ai_generated,
-            registered_at: String::new(),
-            manifest_id: Some(id.to_string()),
-        };
-        Ok(Recovery {
-            distance,
-            pixel_digest_match: same,
-            verdict_now: entry.verdict,
-            entry,
-            width: hash.width,
-            height: hash.height,
-            video: None,
-            match_kind: if same {
-                MatchKind::SamePixels
-            } else {
-                MatchKind::SimilarPicture
-            },
-            untrusted_because,
-        })
+            .map_err(|e| format!("fetching its store: {e}"))
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::recover::Recovery;
+use super::Recovery;
 use super::{Entry, Registry, RegistryError};
 use crate::report::{SignerInfo, Verdict};
 

@@ -1,0 +1,317 @@
+//! Recovered provenance: a registered signed file that an unsigned file's
+//! pixels match ([`Recovery`]), and how it turns the unsigned file's report
+//! into `recovered`. Used by the registry, by registry services' clients and
+//! by the WASM package, which has no registry of its own.
+
+use serde::Serialize;
+
+use crate::pdq::{PdqHash, MIN_MATCH_QUALITY};
+use crate::pixels::{ImageHash, PixelDigest};
+use crate::report::{MatchKind, RecoveredInfo, RecoveredVideo, Report, SignerInfo, Verdict};
+use crate::verify::Verifier;
+use crate::vpdq::Comparison;
+
+/// The media type a bare manifest store is verified and registered as.
+pub const STORE_FORMAT: &str = "application/c2pa";
+
+/// One registered signed file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// The row id, stable for the life of the registry file.
+    pub id: i64,
+    /// BLAKE3 of the signed file's bytes (hex): its content address.
+    pub asset_blake3: String,
+    /// The signed file's media type.
+    pub format: String,
+    pub pdq: PdqHash,
+    /// PDQ quality (0–100); entries under 50 are found by pixel digest only.
+    pub quality: u8,
+    pub pixel_digest: PixelDigest,
+    pub width: u32,
+    pub height: u32,
+    /// The signer (`trusted` as decided at registration).
+    pub signer: SignerInfo,
+    /// The verdict at registration: trusted or valid.
+    pub verdict: Verdict,
+    pub title: Option<String>,
+    pub signed_at: Option<String>,
+    pub digital_source_type: Option<String>,
+    pub ai_generated: bool,
+    /// RFC 3339, UTC.
+    pub registered_at: String,
+    /// The active manifest's label (`urn:c2pa:…`): the id the Soft Binding
+    /// Resolution API serves its manifest store under.
+    pub manifest_id: Option<String>,
+}
+
+/// An entry whose PDQ hash is within the threshold of a query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Match {
+    pub entry: Entry,
+    /// Hamming distance between the query and the entry's PDQ hash.
+    pub distance: u32,
+}
+
+/// A registered file that a file's pixels match.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Recovery {
+    /// PDQ Hamming distance between the file and the entry.
+    pub distance: u32,
+    /// The file shows exactly the entry's pixels.
+    pub pixel_digest_match: bool,
+    pub entry: Entry,
+    /// The file's own width and height, in pixels.
+    #[serde(skip)]
+    pub width: u32,
+    #[serde(skip)]
+    pub height: u32,
+    /// A video matched by vPDQ (then `distance` is the frame threshold).
+    pub video: Option<RecoveredVideo>,
+    /// The entry's stored credentials verified now ([`Registry::confirm`]);
+    /// until then, its verdict at registration.
+    pub verdict_now: Verdict,
+    /// How the file's content matched the entry's.
+    #[serde(rename = "match")]
+    pub match_kind: MatchKind,
+    /// Why its signer is not trusted now, when a check said.
+    #[serde(skip)]
+    pub untrusted_because: Option<String>,
+}
+
+impl Recovery {
+    /// A PDQ match found by another engine (`hallmark feed`'s), for a file of
+    /// `width`×`height` whose pixel digest was not compared.
+    pub fn from_pdq_match(m: Match, width: u32, height: u32) -> Self {
+        Self {
+            verdict_now: m.entry.verdict,
+            entry: m.entry,
+            distance: m.distance,
+            pixel_digest_match: false,
+            width,
+            height,
+            video: None,
+            match_kind: MatchKind::SimilarPicture,
+            untrusted_because: None,
+        }
+    }
+
+    /// A registered video that a video matched by vPDQ (frames within
+    /// `threshold` bits), for a file of `width`×`height`.
+    pub fn from_video_match(
+        entry: Entry,
+        comparison: Comparison,
+        threshold: u32,
+        width: u32,
+        height: u32,
+    ) -> Self {
+        Self {
+            verdict_now: entry.verdict,
+            entry,
+            distance: threshold,
+            pixel_digest_match: false,
+            width,
+            height,
+            video: Some(RecoveredVideo {
+                query_match_percent: comparison.query_match_percent,
+                compared_match_percent: comparison.compared_match_percent,
+                segments: comparison.segments,
+            }),
+            match_kind: MatchKind::SimilarVideo,
+            untrusted_because: None,
+        }
+    }
+
+    /// How the file's content matched the entry's.
+    pub fn match_kind(&self) -> MatchKind {
+        self.match_kind
+    }
+
+    /// `report` made `recovered` from this entry when it is `unsigned`;
+    /// any other report comes back unchanged.
+    pub fn apply(&self, mut report: Report) -> Report {
+        if report.verdict == Verdict::Unsigned {
+            report.verdict = Verdict::Recovered;
+            report.summary = self.summary();
+            report.ai_generated = self.entry.ai_generated;
+            report.recovered = Some(self.info());
+        }
+        report
+    }
+
+    /// Best first: identical pixels, then nearest (videos: the most of each
+    /// matching), then trusted before valid, then oldest.
+    pub(crate) fn rank(&self) -> (bool, u32, std::cmp::Reverse<(u64, u64)>, bool, i64) {
+        let shares = self.video.as_ref().map_or((0, 0), |v| {
+            // Percentages to a millionth of a percent: an order, not a value.
+            let fixed = |p: f64| (p * 1e6) as u64;
+            (
+                fixed(v.query_match_percent),
+                fixed(v.compared_match_percent),
+            )
+        });
+        (
+            !self.pixel_digest_match,
+            self.distance,
+            std::cmp::Reverse(shares),
+            self.verdict_now != Verdict::Trusted,
+            self.entry.id,
+        )
+    }
+
+    fn info(&self) -> RecoveredInfo {
+        let e = &self.entry;
+        RecoveredInfo {
+            distance: self.distance,
+            pixel_digest_match: self.pixel_digest_match,
+            match_kind: self.match_kind(),
+            signer: e.signer.clone(),
+            registered_verdict: e.verdict,
+            verdict_now: self.verdict_now,
+            title: e.title.clone(),
+            signed_at: e.signed_at.clone(),
+            digital_source_type: e.digital_source_type.clone(),
+            ai_generated: e.ai_generated,
+            registered_at: e.registered_at.clone(),
+            asset_blake3: e.asset_blake3.clone(),
+            video: self.video.clone(),
+        }
+    }
+
+    fn summary(&self) -> String {
+        let who = self.entry.signer.display_name();
+        let how = if let Some(v) = &self.video {
+            format!(
+                "a similar video: {:.1} % of this video's frames match one signed by {who} ({:.1} % of that video's)",
+                v.query_match_percent, v.compared_match_percent
+            )
+        } else if self.pixel_digest_match {
+            format!("the same pixels as a file signed by {who}; the metadata was stripped")
+        } else {
+            // Perceptual hashes near each other: a re-encoding, a resize, or
+            // another picture that happens to hash near it. Never asserted to be the same.
+            let size = if (self.width, self.height) != (self.entry.width, self.entry.height) {
+                format!(
+                    "; this file is {}×{}, the signed one {}×{}",
+                    self.width, self.height, self.entry.width, self.entry.height
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "a similar picture ({} bits from one signed by {who}{size}), not necessarily the same",
+                self.distance
+            )
+        };
+        let trust = match (self.verdict_now, &self.untrusted_because) {
+            (Verdict::Trusted, _) => "its stored credentials are trusted now".to_string(),
+            (_, Some(why)) => {
+                format!("its stored credentials are valid now, but not trusted ({why})")
+            }
+            _ => "its stored credentials are valid now, but the signer is not in the trust list"
+                .to_string(),
+        };
+        let ai = if self.entry.ai_generated {
+            "; AI-generated"
+        } else {
+            ""
+        };
+        format!("Credentials recovered from the registry: {how}; {trust}{ai}")
+    }
+}
+
+/// A recovery from a manifest store a registry service named as `id` for a
+/// file hashed as `hash`: the store is verified here against `verifier`'s
+/// trust (its hard binding unchecked), and the pixel digest and PDQ hash it
+/// signed are compared here with the file's; or why it can't be used. What
+/// [`crate::registry::RemoteRegistry`] and the WASM package both decide with.
+pub fn from_store(
+    store: &[u8],
+    id: &str,
+    hash: &ImageHash,
+    verifier: &Verifier,
+    threshold: u32,
+) -> Result<Recovery, String> {
+    let report = verifier.verify_store(store, STORE_FORMAT);
+    if !matches!(report.verdict, Verdict::Trusted | Verdict::Valid) {
+        return Err(format!(
+            "its store is {} here ({})",
+            report.verdict, report.summary
+        ));
+    }
+    let signed = report
+        .signed_pixels
+        .ok_or("its store signed no pixel digest or PDQ hash to compare with")?;
+    let distance = signed.pdq.distance(&hash.pdq);
+    let same = signed.digest.ct_eq(&hash.pixel_digest);
+    if !same && (hash.quality < MIN_MATCH_QUALITY || distance > threshold) {
+        return Err(format!(
+                "the pixels its store signed are {distance} bits from this file's (threshold {threshold})"
+            ));
+    }
+    let signer = report.signer.clone().ok_or("its store names no signer")?;
+    let untrusted_because = report
+        .status
+        .iter()
+        .find(|s| s.code == "signingCredential.untrusted" && s.scope.as_deref() == Some("hallmark"))
+        .and_then(|s| s.explanation.clone());
+    let entry = Entry {
+        id: 0,
+        asset_blake3: blake3::hash(store).to_hex().to_string(),
+        format: STORE_FORMAT.to_string(),
+        pdq: signed.pdq,
+        quality: signed.quality,
+        pixel_digest: signed.digest,
+        width: signed.width,
+        height: signed.height,
+        signer,
+        verdict: report.verdict,
+        title: report.title,
+        signed_at: report.signed_at,
+        digital_source_type: report.digital_source_type,
+        ai_generated: report.ai_generated,
+        registered_at: String::new(),
+        manifest_id: Some(id.to_string()),
+    };
+    Ok(Recovery {
+        distance,
+        pixel_digest_match: same,
+        verdict_now: entry.verdict,
+        entry,
+        width: hash.width,
+        height: hash.height,
+        video: None,
+        match_kind: if same {
+            MatchKind::SamePixels
+        } else {
+            MatchKind::SimilarPicture
+        },
+        untrusted_because,
+    })
+}
+
+/// The best recovery among manifest stores a registry service named for a
+/// file hashed as `hash` (each as its id, and its bytes or why they could
+/// not be fetched), and a `registry.remote` note for each not used.
+pub fn from_stores(
+    stores: impl IntoIterator<Item = (String, Result<Vec<u8>, String>)>,
+    hash: &ImageHash,
+    verifier: &Verifier,
+    threshold: u32,
+) -> (Option<Recovery>, Vec<crate::report::StatusEntry>) {
+    let mut found = Vec::new();
+    let mut notes = Vec::new();
+    for (id, store) in stores {
+        match store.and_then(|store| from_store(&store, &id, hash, verifier, threshold)) {
+            Ok(recovery) => found.push(recovery),
+            Err(why) => notes.push(crate::report::StatusEntry {
+                code: crate::code::Code::RemoteRegistry.to_string(),
+                kind: "informational".into(),
+                explanation: Some(format!("registry match {id} was not used: {why}")),
+                scope: Some("registry".into()),
+                url: None,
+            }),
+        }
+    }
+    found.sort_by_key(Recovery::rank);
+    (found.into_iter().next(), notes)
+}
