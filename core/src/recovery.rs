@@ -223,7 +223,7 @@ impl Recovery {
 /// file hashed as `hash`: the store is verified here against `verifier`'s
 /// trust (its hard binding unchecked), and the pixel digest and PDQ hash it
 /// signed are compared here with the file's; or why it can't be used. What
-/// [`crate::registry::RemoteRegistry`] and the WASM package both decide with.
+/// the registry's `RemoteRegistry` and the WASM package both decide with.
 pub fn from_store(
     store: &[u8],
     id: &str,

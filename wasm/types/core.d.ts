@@ -247,7 +247,7 @@ recovered: RecoveredInfo | null, };
 /**
  * What a badge says about an image, most alarming first (the popup's order).
  */
-export type BadgeState = "matched" | "mismatch" | "tampered" | "invalid" | "ai" | "unknown" | "pending" | "trusted" | "unsigned" | "error";
+export type BadgeState = "matched" | "mismatch" | "tampered" | "invalid" | "ai" | "unknown" | "pending" | "trusted" | "recovered" | "unsigned" | "error";
 
 /**
  * The badge over one image: its state, short text and tooltip, all safe to show.
