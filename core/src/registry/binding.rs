@@ -5,7 +5,6 @@
 //! these pixels). Bindings given through the API (`POST /bindings`) are kept
 //! in the `bindings` table beside those signed into the stores.
 
-use rusqlite::{params, OptionalExtension};
 
 use super::recover::Confirmed;
 use super::Recovery;
@@ -121,15 +120,11 @@ impl Registry {
             }
             Binding::Digest(digest) => {
                 let mut entries = self.lookup_digest(digest)?;
-                let bound: Option<i64> = self
-                    .conn
-                    .query_row(
-                        "SELECT entry_id FROM bindings WHERE alg = ?1 AND value = ?2",
-                        params![DIGEST_ALG, digest.0.as_slice()],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .map_err(|e| self.db_error(e))?;
+                let bound = self.db.first(
+                    "SELECT entry_id FROM bindings WHERE alg = $1 AND value = $2",
+                    &[DIGEST_ALG.into(), digest.0.as_slice().into()],
+                    |r| r.int(0),
+                )?;
                 if let Some(id) = bound {
                     if !entries.iter().any(|e| e.id == id) {
                         entries.extend(self.entry(id)?);
@@ -165,30 +160,37 @@ impl Registry {
             return Ok(Bound::NoManifest);
         };
         let (alg, value) = (binding.alg(), binding.value());
-        let changed = match mode {
-            BindMode::Create => self
-                .conn
-                .execute(
-                    "INSERT OR IGNORE INTO bindings (alg, value, entry_id) VALUES (?1, ?2, ?3)",
-                    params![alg, value, entry.id],
-                )
-                .map_err(|e| self.db_error(e))?,
-            BindMode::Replace => self
-                .conn
-                .execute(
-                    "UPDATE bindings SET entry_id = ?3 WHERE alg = ?1 AND value = ?2",
-                    params![alg, value, entry.id],
-                )
-                .map_err(|e| self.db_error(e))?,
-        };
+        let params = [alg.into(), value.as_slice().into(), entry.id.into()];
+        let changed = self.db.write(|db| match mode {
+            BindMode::Create => db.execute(
+                "INSERT INTO bindings (alg, value, entry_id) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+                &params,
+            ),
+            BindMode::Replace => {
+                let n = db.execute(
+                    "UPDATE bindings SET entry_id = $3 WHERE alg = $1 AND value = $2",
+                    &params,
+                )?;
+                if n > 0 {
+                    Self::log_change(db, "rebind")?;
+                }
+                Ok(n)
+            }
+        })?;
         if changed == 0 {
             return Ok(match mode {
                 BindMode::Create => Bound::Exists,
                 BindMode::Replace => Bound::NoBinding,
             });
         }
-        if let Binding::Pdq(_) = binding {
-            self.reload()?;
+        match (binding, mode) {
+            // A new PDQ value: indexed now, as a refresh would.
+            (Binding::Pdq(_), BindMode::Create) => {
+                self.refresh()?;
+            }
+            (Binding::Pdq(_), BindMode::Replace) => self.reload()?,
+            (Binding::Digest(_), _) => {}
         }
         Ok(Bound::Done)
     }
@@ -204,22 +206,20 @@ impl Registry {
     /// Remove every entry of manifest id `id`, with its store, video hash
     /// and bindings; false when there was none.
     pub fn delete_manifest(&mut self, id: &str) -> Result<bool, RegistryError> {
-        let tx = self
-            .conn
-            .unchecked_transaction()
-            .map_err(|e| self.db_error(e))?;
-        let rows = "SELECT id FROM manifests WHERE manifest_id = ?1";
-        for table in ["bindings", "video_hashes", "manifest_stores"] {
-            tx.execute(
-                &format!("DELETE FROM {table} WHERE entry_id IN ({rows})"),
-                params![id],
-            )
-            .map_err(|e| self.db_error(e))?;
-        }
-        let deleted = tx
-            .execute("DELETE FROM manifests WHERE manifest_id = ?1", params![id])
-            .map_err(|e| self.db_error(e))?;
-        tx.commit().map_err(|e| self.db_error(e))?;
+        let deleted = self.db.write(|db| {
+            let rows = "SELECT id FROM manifests WHERE manifest_id = $1";
+            for table in ["bindings", "video_hashes", "manifest_stores"] {
+                db.execute(
+                    &format!("DELETE FROM {table} WHERE entry_id IN ({rows})"),
+                    &[id.into()],
+                )?;
+            }
+            let deleted = db.execute("DELETE FROM manifests WHERE manifest_id = $1", &[id.into()])?;
+            if deleted > 0 {
+                Self::log_change(db, "delete")?;
+            }
+            Ok(deleted)
+        })?;
         if deleted > 0 {
             self.reload()?;
         }

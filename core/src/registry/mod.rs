@@ -32,6 +32,7 @@ pub use error::RegistryError;
 use row::{raw_entry, rfc3339_now};
 
 mod binding;
+mod db;
 mod recover;
 #[cfg(feature = "remote")]
 mod remote;
@@ -40,7 +41,7 @@ mod schema;
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use db::{Conn, Db, Param};
 
 pub use crate::mih::{HashIndex, IndexMatch};
 pub use crate::recovery::{Entry, Match, Recovery};
@@ -79,12 +80,15 @@ impl Added {
     }
 }
 
-/// An open registry file and its in-memory PDQ index. The index holds the
-/// entries present at open plus those this handle added: reopen to see what
-/// other processes registered since.
+/// An open registry (an SQLite file, or a PostgreSQL database) and its
+/// in-memory PDQ index. The index holds the entries present at open plus
+/// those this handle added; [`Self::refresh`] loads what other processes
+/// registered since.
 pub struct Registry {
-    conn: Connection,
+    db: Db,
     path: String,
+    /// What the indexes were loaded from: for [`Self::refresh`].
+    loaded: Loaded,
     index: HashIndex,
     /// Row id of each hash in `index`, by index id.
     rows: Vec<i64>,
@@ -98,6 +102,27 @@ pub struct Registry {
     verifier: Verifier,
     /// Those verdicts, by row id, for [`revalidate::REVALIDATE_AFTER`].
     revalidated: std::sync::Mutex<std::collections::HashMap<i64, revalidate::Cached>>,
+}
+
+/// The newest rows the in-memory indexes hold, and the newest change that
+/// was not an addition: rows past these are loaded by [`Registry::refresh`];
+/// a newer change means loading everything again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Loaded {
+    manifest: i64,
+    binding: i64,
+    change: i64,
+}
+
+/// What [`Registry::refresh`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refreshed {
+    /// Nothing had changed.
+    Unchanged,
+    /// Entries or bindings added elsewhere were indexed: how many.
+    Added(usize),
+    /// Something was deleted or rebound elsewhere: everything was loaded again.
+    Reloaded,
 }
 
 impl std::fmt::Debug for Registry {
@@ -117,17 +142,80 @@ impl Registry {
     /// Open the registry at `path`, creating it (and its schema) if the file
     /// does not exist or is empty. A file that is not a Hallmark registry is
     /// refused with a typed error; nothing in it is changed.
+    ///
+    /// A `postgresql://` (or `postgres://`) URL opens a PostgreSQL database
+    /// instead (the `postgres` feature): see [`Self::open_postgres`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
         let path_buf: PathBuf = path.as_ref().to_path_buf();
         let shown = path_buf.display().to_string();
-        let conn = Connection::open(&path_buf).map_err(|e| RegistryError::Open {
+        if is_postgres_url(&shown) {
+            return Self::open_postgres(&shown);
+        }
+        let conn = rusqlite::Connection::open(&path_buf).map_err(|e| RegistryError::Open {
             path: shown.clone(),
             detail: e.to_string(),
         })?;
         schema::prepare(&conn, &shown)?;
+        Self::with_db(Db {
+            conn: Conn::Sqlite(conn),
+            name: shown,
+        })
+    }
+
+    /// Open the registry in the PostgreSQL database at `url`
+    /// (`postgresql://user@host:port/dbname`), making its tables by
+    /// migration when they are not there yet. A password never goes in the
+    /// URL, where process lists and logs would show it: it is read from
+    /// `PGPASSWORD`, as libpq does. The connection is not encrypted (no TLS):
+    /// the server belongs on the same host or a private network.
+    #[cfg(feature = "postgres")]
+    pub fn open_postgres(url: &str) -> Result<Self, RegistryError> {
+        let open = |detail: String| RegistryError::Open {
+            path: url.to_string(),
+            detail,
+        };
+        let mut config: postgres::Config = url
+            .parse()
+            .map_err(|e: postgres::Error| open(format!("not a PostgreSQL URL: {e}")))?;
+        if config.get_password().is_some() {
+            return Err(open(
+                "the URL holds a password, which process lists and logs would show: \
+                 leave it out and set PGPASSWORD"
+                    .into(),
+            ));
+        }
+        if let Some(password) = std::env::var_os("PGPASSWORD") {
+            config.password(password.as_encoded_bytes());
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(10));
+        }
+        config.application_name("hallmark");
+        let client = config
+            .connect(postgres::NoTls)
+            .map_err(|e| db::pg_error(url, e))?;
+        let db = Db {
+            conn: Conn::Postgres(std::sync::Mutex::new(client)),
+            name: url.to_string(),
+        };
+        schema::prepare_postgres(&db)?;
+        Self::with_db(db)
+    }
+
+    /// Without the `postgres` feature, a PostgreSQL URL is refused.
+    #[cfg(not(feature = "postgres"))]
+    pub fn open_postgres(url: &str) -> Result<Self, RegistryError> {
+        Err(RegistryError::Open {
+            path: url.to_string(),
+            detail: "this Hallmark was built without PostgreSQL (the `postgres` feature)".into(),
+        })
+    }
+
+    fn with_db(db: Db) -> Result<Self, RegistryError> {
         let mut registry = Self {
-            conn,
-            path: shown,
+            path: db.name.clone(),
+            db,
+            loaded: Loaded::default(),
             index: HashIndex::new(),
             rows: Vec::new(),
             videos: VideoBank::new(),
@@ -136,8 +224,7 @@ impl Registry {
             verifier: Verifier::new(crate::trust::TrustStore::default()),
             revalidated: Default::default(),
         };
-        registry.load_index()?;
-        registry.load_videos()?;
+        registry.reload()?;
         Ok(registry)
     }
 
@@ -168,95 +255,159 @@ impl Registry {
         &self.limits
     }
 
-    fn db_error(&self, e: rusqlite::Error) -> RegistryError {
-        schema::classify(&self.path, e)
+    /// Whether the database is PostgreSQL (else SQLite).
+    pub fn is_postgres(&self) -> bool {
+        self.db.is_postgres()
     }
 
-    fn load_index(&mut self) -> Result<(), RegistryError> {
-        let path = self.path.clone();
-        let mut hashes = Vec::new();
-        let mut rows = Vec::new();
-        {
-            let mut stmt = self
-                .conn
-                // Videos are matched by their vPDQ hash, never as a picture.
-                .prepare(
-                    "SELECT id, pdq, pdq_quality FROM manifests \
-                     WHERE id NOT IN (SELECT entry_id FROM video_hashes) ORDER BY id",
-                )
-                .map_err(|e| schema::classify(&path, e))?;
-            let mut cursor = stmt.query([]).map_err(|e| schema::classify(&path, e))?;
-            while let Some(row) = cursor.next().map_err(|e| schema::classify(&path, e))? {
-                let id: i64 = row.get(0).map_err(|e| schema::classify(&path, e))?;
-                let text: String = row.get(1).map_err(|e| schema::classify(&path, e))?;
-                let quality: i64 = row.get(2).map_err(|e| schema::classify(&path, e))?;
+    /// Index the pictures' PDQ hashes: entries past `self.loaded.manifest`
+    /// and bound values past `self.loaded.binding` (all of them, from
+    /// empty indexes); the number indexed.
+    fn load_index(&mut self) -> Result<usize, RegistryError> {
+        let mut added = 0;
+        let mut newest = self.loaded;
+        let (index, rows) = (&mut self.index, &mut self.rows);
+        // Videos are matched by their vPDQ hash, never as a picture.
+        self.db.each(
+            "SELECT id, pdq, pdq_quality FROM manifests \
+             WHERE id > $1 AND id NOT IN (SELECT entry_id FROM video_hashes) ORDER BY id",
+            &[self.loaded.manifest.into()],
+            |r| {
+                let id = r.int(0)?;
+                let text = r.text(1)?;
+                let quality = r.int(2)?;
                 let hash = PdqHash::from_hex(&text).ok_or_else(|| RegistryError::Corrupt {
-                    path: path.clone(),
+                    path: self.path.clone(),
                     detail: format!("entry {id} has a malformed PDQ hash"),
                 })?;
-                if quality >= i64::from(MIN_MATCH_QUALITY) {
-                    hashes.push(hash);
+                newest.manifest = newest.manifest.max(id);
+                if quality >= i64::from(MIN_MATCH_QUALITY) && index.push(hash).is_some() {
                     rows.push(id);
+                    added += 1;
                 }
-            }
-        }
-        {
-            // PDQ values bound to entries through the API (`POST /bindings`).
-            let mut stmt = self
-                .conn
-                .prepare("SELECT value, entry_id FROM bindings WHERE alg = ?1 ORDER BY rowid")
-                .map_err(|e| schema::classify(&path, e))?;
-            let mut cursor = stmt
-                .query(params![binding::PDQ_ALG])
-                .map_err(|e| schema::classify(&path, e))?;
-            while let Some(row) = cursor.next().map_err(|e| schema::classify(&path, e))? {
-                let value: Vec<u8> = row.get(0).map_err(|e| schema::classify(&path, e))?;
-                let id: i64 = row.get(1).map_err(|e| schema::classify(&path, e))?;
+                Ok(())
+            },
+        )?;
+        // PDQ values bound to entries through the API (`POST /bindings`).
+        let order = if self.db.is_postgres() { "id" } else { "rowid" };
+        self.db.each(
+            &format!(
+                "SELECT value, entry_id, {order} FROM bindings \
+                 WHERE alg = $1 AND {order} > $2 ORDER BY {order}"
+            ),
+            &[binding::PDQ_ALG.into(), self.loaded.binding.into()],
+            |r| {
+                let value = r.blob(0)?;
+                let id = r.int(1)?;
+                newest.binding = newest.binding.max(r.int(2)?);
                 if let Ok(binding::Binding::Pdq(hash)) = binding::Binding::parse(PDQ_ALG, &value) {
-                    hashes.push(hash);
-                    rows.push(id);
+                    if index.push(hash).is_some() {
+                        rows.push(id);
+                        added += 1;
+                    }
                 }
+                Ok(())
+            },
+        )?;
+        // Digest bindings are looked up in the database; only the newest id matters.
+        self.db.each(
+            &format!("SELECT max({order}) FROM bindings"),
+            &[],
+            |r| {
+                newest.binding = newest.binding.max(r.opt_int(0)?.unwrap_or(0));
+                Ok(())
+            },
+        )?;
+        self.loaded.manifest = newest.manifest;
+        self.loaded.binding = newest.binding;
+        Ok(added)
+    }
+
+    /// The newest change that was not an addition.
+    fn last_change(&self) -> Result<i64, RegistryError> {
+        Ok(self
+            .db
+            .first("SELECT max(seq) FROM registry_log", &[], |r| r.opt_int(0))?
+            .flatten()
+            .unwrap_or(0))
+    }
+
+    /// Record a change that was not an addition, inside its transaction.
+    fn log_change(db: &Db, change: &str) -> Result<(), RegistryError> {
+        db.execute(
+            "INSERT INTO registry_log (change, at) VALUES ($1, $2)",
+            &[change.into(), rfc3339_now().as_str().into()],
+        )
+        .map(drop)
+    }
+
+    /// Bring the in-memory indexes up to date with the database, for
+    /// processes that share it (several `hallmark serve` on one PostgreSQL,
+    /// or on one SQLite file): entries and bindings added since are indexed;
+    /// after a deletion or a rebinding anywhere, everything is loaded again.
+    /// Cheap when nothing changed: two indexed queries.
+    pub fn refresh(&mut self) -> Result<Refreshed, RegistryError> {
+        if self.last_change()? != self.loaded.change {
+            self.reload()?;
+            return Ok(Refreshed::Reloaded);
+        }
+        let before = self.loaded;
+        let pictures = self.load_index()?;
+        let videos = self.load_videos(before.manifest)?;
+        if pictures + videos > 0 {
+            if let Ok(cache) = self.revalidated.get_mut() {
+                cache.clear();
             }
         }
-        self.index = HashIndex::from_hashes(hashes);
-        rows.truncate(self.index.len());
-        self.rows = rows;
-        Ok(())
+        Ok(match pictures + videos {
+            0 => Refreshed::Unchanged,
+            n => Refreshed::Added(n),
+        })
     }
 
     /// Load the indexes again from the database (after a delete or a
     /// rebinding), and forget the verdicts on stored stores.
     fn reload(&mut self) -> Result<(), RegistryError> {
+        // The log first: a change made while loading is seen by the next refresh.
+        let change = self.last_change()?;
         self.videos = VideoBank::new();
         self.video_rows.clear();
+        self.index = HashIndex::new();
+        self.rows.clear();
+        self.loaded = Loaded {
+            change,
+            ..Loaded::default()
+        };
         self.load_index()?;
-        self.load_videos()?;
+        self.load_videos(0)?;
         if let Ok(cache) = self.revalidated.get_mut() {
             cache.clear();
         }
         Ok(())
     }
 
-    fn load_videos(&mut self) -> Result<(), RegistryError> {
-        let path = self.path.clone();
-        let err = |e| schema::classify(&path, e);
-        let mut stmt = self
-            .conn
-            .prepare("SELECT entry_id, vpdq FROM video_hashes ORDER BY entry_id")
-            .map_err(err)?;
-        let mut cursor = stmt.query([]).map_err(err)?;
-        while let Some(row) = cursor.next().map_err(err)? {
-            let id: i64 = row.get(0).map_err(err)?;
-            let text: String = row.get(1).map_err(err)?;
-            let hash = crate::vpdq::parse_text(&text).map_err(|e| RegistryError::Corrupt {
-                path: path.clone(),
-                detail: format!("entry {id} has a malformed vPDQ hash: {e}"),
-            })?;
-            if self.videos.push(KNOWN_ORIGINAL, "", id.to_string(), hash) {
-                self.video_rows.push(id);
-            }
-        }
-        Ok(())
+    /// Index the videos of entries past `after`; the number indexed.
+    fn load_videos(&mut self, after: i64) -> Result<usize, RegistryError> {
+        let mut added = 0;
+        let (videos, video_rows, path) = (&mut self.videos, &mut self.video_rows, &self.path);
+        self.db.each(
+            "SELECT entry_id, vpdq FROM video_hashes WHERE entry_id > $1 ORDER BY entry_id",
+            &[after.into()],
+            |r| {
+                let id = r.int(0)?;
+                let text = r.text(1)?;
+                let hash = crate::vpdq::parse_text(&text).map_err(|e| RegistryError::Corrupt {
+                    path: path.clone(),
+                    detail: format!("entry {id} has a malformed vPDQ hash: {e}"),
+                })?;
+                if videos.push(KNOWN_ORIGINAL, "", id.to_string(), hash) {
+                    video_rows.push(id);
+                    added += 1;
+                }
+                Ok(())
+            },
+        )?;
+        Ok(added)
     }
 
     /// How many registered videos are matched by vPDQ.
@@ -267,28 +418,29 @@ impl Registry {
     /// A summary of what the registry holds that changes whenever an entry is
     /// added, by this handle or another process: for keying cached results.
     pub fn state(&self) -> Result<String, RegistryError> {
-        let (n, max_id, last): (i64, Option<i64>, Option<String>) = self
-            .conn
-            .query_row(
+        let (n, max_id, last) = self
+            .db
+            .first(
                 "SELECT count(*), max(id), max(registered_at) FROM manifests",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .map_err(|e| self.db_error(e))?;
+                &[],
+                |r| Ok((r.int(0)?, r.opt_int(1)?, r.opt_text(2)?)),
+            )?
+            .unwrap_or_default();
         Ok(format!(
-            "{}\0{n}\0{}\0{}",
+            "{}\0{n}\0{}\0{}\0{}",
             self.path,
             max_id.unwrap_or(0),
-            last.unwrap_or_default()
+            last.unwrap_or_default(),
+            self.last_change()?
         ))
     }
 
     /// Number of registered files.
     pub fn len(&self) -> Result<u64, RegistryError> {
-        let n: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM manifests", [], |r| r.get(0))
-            .map_err(|e| self.db_error(e))?;
+        let n = self
+            .db
+            .first("SELECT count(*) FROM manifests", &[], |r| r.int(0))?
+            .unwrap_or(0);
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -433,51 +585,60 @@ impl Registry {
             video,
         } = new;
         let registered_at = rfc3339_now();
-        let tx = self
-            .conn
-            .unchecked_transaction()
-            .map_err(|e| self.db_error(e))?;
-        tx.execute(
-            &format!(
-                "INSERT INTO manifests ({}) VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-                ENTRY_COLUMNS
-            ),
-            params![
-                asset,
-                format,
-                hash.pdq.to_hex(),
-                i64::from(hash.quality),
-                hash.pixel_digest.to_hex(),
-                i64::from(hash.width),
-                i64::from(hash.height),
-                signer.name,
-                signer.organization,
-                signer.issuer,
-                signer.certificate_sha256,
-                report.verdict.as_str(),
-                report.title,
-                report.signed_at,
-                report.digital_source_type,
-                report.ai_generated,
-                registered_at,
-                manifest_id,
-            ],
-        )
-        .map_err(|e| self.db_error(e))?;
-        let id = tx.last_insert_rowid();
-        tx.execute(
-            "INSERT INTO manifest_stores (entry_id, manifest_store) VALUES (?1, ?2)",
-            params![id, store],
-        )
-        .map_err(|e| self.db_error(e))?;
-        if let Some(video) = &video {
-            tx.execute(
-                "INSERT INTO video_hashes (entry_id, vpdq) VALUES (?1, ?2)",
-                params![id, crate::vpdq::write_text(video)],
-            )
-            .map_err(|e| self.db_error(e))?;
+        let pdq_hex = hash.pdq.to_hex();
+        let digest_hex = hash.pixel_digest.to_hex();
+        let id = self.db.write(|db| {
+            let id = db
+                .first(
+                    &format!(
+                        "INSERT INTO manifests ({}) VALUES ({}) RETURNING id",
+                        &ENTRY_COLUMNS["id, ".len()..],
+                        (1..=18).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+                    ),
+                    &[
+                        asset.as_str().into(),
+                        format.as_str().into(),
+                        pdq_hex.as_str().into(),
+                        i64::from(hash.quality).into(),
+                        digest_hex.as_str().into(),
+                        i64::from(hash.width).into(),
+                        i64::from(hash.height).into(),
+                        signer.name.as_deref().into(),
+                        signer.organization.as_deref().into(),
+                        signer.issuer.as_deref().into(),
+                        signer.certificate_sha256.as_str().into(),
+                        report.verdict.as_str().into(),
+                        report.title.as_deref().into(),
+                        report.signed_at.as_deref().into(),
+                        report.digital_source_type.as_deref().into(),
+                        report.ai_generated.into(),
+                        registered_at.as_str().into(),
+                        manifest_id.as_deref().into(),
+                    ],
+                    |r| r.int(0),
+                )?
+                .ok_or_else(|| RegistryError::Database {
+                    path: db.name.clone(),
+                    detail: "the new entry's id was not returned".into(),
+                })?;
+            db.execute(
+                "INSERT INTO manifest_stores (entry_id, manifest_store) VALUES ($1, $2)",
+                &[id.into(), store.as_slice().into()],
+            )?;
+            if let Some(video) = &video {
+                db.execute(
+                    "INSERT INTO video_hashes (entry_id, vpdq) VALUES ($1, $2)",
+                    &[id.into(), crate::vpdq::write_text(video).as_str().into()],
+                )?;
+            }
+            Ok(id)
+        })?;
+        // Rows another process added first are indexed before this one.
+        if id > self.loaded.manifest + 1 {
+            self.refresh()?;
+            return self.added(id);
         }
-        tx.commit().map_err(|e| self.db_error(e))?;
+        self.loaded.manifest = id;
 
         match video {
             Some(video) => {
@@ -491,6 +652,10 @@ impl Registry {
                 }
             }
         }
+        self.added(id)
+    }
+
+    fn added(&self, id: i64) -> Result<Added, RegistryError> {
         let entry = self.entry(id)?.ok_or_else(|| RegistryError::Database {
             path: self.path.clone(),
             detail: format!("entry {id} vanished right after it was written"),
@@ -501,8 +666,8 @@ impl Registry {
     /// The entry with row id `id`.
     pub fn entry(&self, id: i64) -> Result<Option<Entry>, RegistryError> {
         self.query_one(
-            &format!("SELECT {ENTRY_COLUMNS} FROM manifests WHERE id = ?1"),
-            params![id],
+            &format!("SELECT {ENTRY_COLUMNS} FROM manifests WHERE id = $1"),
+            &[id.into()],
         )
     }
 
@@ -516,42 +681,31 @@ impl Registry {
     pub fn entry_by_manifest_id(&self, id: &str) -> Result<Option<Entry>, RegistryError> {
         self.query_one(
             &format!(
-                "SELECT {ENTRY_COLUMNS} FROM manifests WHERE manifest_id = ?1 ORDER BY id LIMIT 1"
+                "SELECT {ENTRY_COLUMNS} FROM manifests WHERE manifest_id = $1 ORDER BY id LIMIT 1"
             ),
-            params![id],
+            &[id.into()],
         )
     }
 
     fn entry_by_asset(&self, asset_hex: &str) -> Result<Option<Entry>, RegistryError> {
         self.query_one(
-            &format!("SELECT {ENTRY_COLUMNS} FROM manifests WHERE asset_blake3 = ?1"),
-            params![asset_hex],
+            &format!("SELECT {ENTRY_COLUMNS} FROM manifests WHERE asset_blake3 = $1"),
+            &[asset_hex.into()],
         )
     }
 
-    fn query_one(
-        &self,
-        sql: &str,
-        params: &[&dyn rusqlite::ToSql],
-    ) -> Result<Option<Entry>, RegistryError> {
-        let row = self
-            .conn
-            .query_row(sql, params, raw_entry)
-            .optional()
-            .map_err(|e| self.db_error(e))?;
+    fn query_one(&self, sql: &str, params: &[Param<'_>]) -> Result<Option<Entry>, RegistryError> {
+        let row = self.db.first(sql, params, raw_entry)?;
         row.map(|raw| raw.parse(&self.path)).transpose()
     }
 
     /// The C2PA manifest store (JUMBF bytes) registered with entry `id`.
     pub fn manifest_store(&self, id: i64) -> Result<Option<Vec<u8>>, RegistryError> {
-        self.conn
-            .query_row(
-                "SELECT manifest_store FROM manifest_stores WHERE entry_id = ?1",
-                params![id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.db_error(e))
+        self.db.first(
+            "SELECT manifest_store FROM manifest_stores WHERE entry_id = $1",
+            &[id.into()],
+            |r| r.blob(0),
+        )
     }
 
     /// Entries whose PDQ hash is within `threshold` bits of `hash`, nearest
@@ -593,22 +747,25 @@ impl Registry {
 
     /// Entries whose pixels are exactly these (same pixel digest), oldest first.
     pub fn lookup_digest(&self, digest: &PixelDigest) -> Result<Vec<Entry>, RegistryError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT {ENTRY_COLUMNS} FROM manifests WHERE pixel_digest = ?1 ORDER BY id"
-            ))
-            .map_err(|e| self.db_error(e))?;
-        let raws = stmt
-            .query_map(params![digest.to_hex()], raw_entry)
-            .map_err(|e| self.db_error(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.db_error(e))?;
-        raws.into_iter().map(|raw| raw.parse(&self.path)).collect()
+        let mut out = Vec::new();
+        self.db.each(
+            &format!("SELECT {ENTRY_COLUMNS} FROM manifests WHERE pixel_digest = $1 ORDER BY id"),
+            &[digest.to_hex().as_str().into()],
+            |r| {
+                out.push(raw_entry(r)?.parse(&self.path)?);
+                Ok(())
+            },
+        )?;
+        Ok(out)
     }
 }
 
 pub use crate::recovery::STORE_FORMAT;
+
+/// Whether `s` names a PostgreSQL database rather than an SQLite file.
+pub fn is_postgres_url(s: &str) -> bool {
+    s.starts_with("postgresql://") || s.starts_with("postgres://")
+}
 
 /// What [`Registry::insert`] writes: a verified entry, before it has an id.
 struct NewEntry {

@@ -1,8 +1,8 @@
-//! Entries as SQLite stores them: the columns read, and each row's text
-//! fields parsed into an [`Entry`](super::Entry) (a damaged row is an error,
-//! never a panic).
+//! Entries as the database stores them: the columns read, and each row's
+//! text fields parsed into an [`Entry`](super::Entry) (a damaged row is an
+//! error, never a panic).
 
-use rusqlite::Row;
+use super::db::Row;
 
 use crate::pdq::PdqHash;
 use crate::pixels::PixelDigest;
@@ -10,7 +10,7 @@ use crate::report::{SignerInfo, Verdict};
 
 use super::{Entry, RegistryError};
 
-/// A row as SQLite gives it, before its text fields are parsed.
+/// A row as the database gives it, before its text fields are parsed.
 pub(super) struct RawEntry {
     id: i64,
     asset_blake3: String,
@@ -33,27 +33,27 @@ pub(super) struct RawEntry {
     manifest_id: Option<String>,
 }
 
-pub(super) fn raw_entry(r: &Row<'_>) -> rusqlite::Result<RawEntry> {
+pub(super) fn raw_entry(r: &Row<'_>) -> Result<RawEntry, RegistryError> {
     Ok(RawEntry {
-        id: r.get(0)?,
-        asset_blake3: r.get(1)?,
-        format: r.get(2)?,
-        pdq: r.get(3)?,
-        quality: r.get(4)?,
-        pixel_digest: r.get(5)?,
-        width: r.get(6)?,
-        height: r.get(7)?,
-        name: r.get(8)?,
-        organization: r.get(9)?,
-        issuer: r.get(10)?,
-        certificate_sha256: r.get(11)?,
-        verdict: r.get(12)?,
-        title: r.get(13)?,
-        signed_at: r.get(14)?,
-        digital_source_type: r.get(15)?,
-        ai_generated: r.get(16)?,
-        registered_at: r.get(17)?,
-        manifest_id: r.get(18)?,
+        id: r.int(0)?,
+        asset_blake3: r.text(1)?,
+        format: r.text(2)?,
+        pdq: r.text(3)?,
+        quality: r.int(4)?,
+        pixel_digest: r.text(5)?,
+        width: r.int(6)?,
+        height: r.int(7)?,
+        name: r.opt_text(8)?,
+        organization: r.opt_text(9)?,
+        issuer: r.opt_text(10)?,
+        certificate_sha256: r.text(11)?,
+        verdict: r.text(12)?,
+        title: r.opt_text(13)?,
+        signed_at: r.opt_text(14)?,
+        digital_source_type: r.opt_text(15)?,
+        ai_generated: r.bool(16)?,
+        registered_at: r.text(17)?,
+        manifest_id: r.opt_text(18)?,
     })
 }
 
