@@ -14,7 +14,10 @@ use crate::error::{shown, CliError, EXIT_FAILURE, EXIT_USAGE};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The registry file (created if missing), as `registry add` makes it.
+    /// The registry: a file (created if missing), as `registry add` makes
+    /// it, or a PostgreSQL database (postgresql://user@host:port/dbname;
+    /// the password, if any, in PGPASSWORD), which several `serve`
+    /// processes may share.
     #[arg(long, value_name = "DB")]
     pub db: PathBuf,
     /// Address and port to listen on (port 0: any free port, printed at start).
@@ -49,6 +52,11 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD,
           value_parser = threshold_parser())]
     pub threshold: u32,
+    /// Seconds between loads of what other processes sharing the database
+    /// added or deleted: the most a match may lag behind them (1–10).
+    #[arg(long, value_name = "SECONDS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=10))]
+    pub refresh: u64,
 }
 
 pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
@@ -70,6 +78,7 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
     config.timeout = Duration::from_secs(args.timeout);
     config.rate_limit = args.rate_limit;
     config.threshold = args.threshold;
+    config.refresh = Duration::from_secs(args.refresh);
     let reads = if args.private {
         "reads need a token"
     } else {

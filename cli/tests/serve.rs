@@ -10,6 +10,9 @@
 #[allow(dead_code)]
 mod support;
 
+#[path = "../../core/tests/support/pg.rs"]
+mod pg;
+
 use std::io::{BufRead, BufReader, Cursor, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -62,7 +65,12 @@ fn setup(dir: &Path) -> PathBuf {
 
 /// `hallmark serve --db DB --listen 127.0.0.1:0 --tokens … --trust newsroom [extra…]`.
 fn serve(dir: &Path, extra: &[&str]) -> Server {
-    let db = dir.join("registry.db");
+    serve_db(dir, &dir.join("registry.db"), extra)
+}
+
+/// [`serve`] on the registry `db` (a file, or a PostgreSQL URL).
+fn serve_db(dir: &Path, db: &Path, extra: &[&str]) -> Server {
+    let db = db.to_path_buf();
     let mut child = hallmark()
         .arg("serve")
         .arg("--db")
@@ -969,4 +977,128 @@ fn verify_recovers_through_a_registry_service() {
         .arg(&stripped)
         .run()
         .expect_error("usage", 2);
+}
+
+/// Poll `check` every 100 ms until it holds, for at most `limit`: how long it took.
+fn within(limit: Duration, mut check: impl FnMut() -> bool) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if check() {
+            return Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+#[test]
+fn two_servers_sharing_postgresql_serve_what_either_stored() {
+    let tmp = tempfile::tempdir().unwrap();
+    setup(tmp.path());
+    let url = pg::fresh_database();
+    let db = PathBuf::from(&url);
+    let trust = fixture("keys/newsroom/root.pem");
+
+    // The CLI's registry commands on PostgreSQL.
+    hallmark()
+        .args(["registry", "add", "--db", &url, "--trust"])
+        .arg(&trust)
+        .arg(fixture("signed/newsroom.jpg"))
+        .run()
+        .expect_code(0);
+    let reposted = reencoded(tmp.path());
+    let run = hallmark()
+        .args(["registry", "lookup", "--db", &url, "--trust"])
+        .arg(&trust)
+        .arg(&reposted)
+        .run();
+    run.expect_code(0);
+    assert!(run.stdout.contains("similar picture ("), "{run:#?}");
+    let run = hallmark()
+        .args(["verify", "--json", "--registry", &url, "--trust"])
+        .arg(&trust)
+        .arg(fixture("attacks/stripped.jpg"))
+        .run();
+    run.expect_code(0);
+    assert_eq!(run.json()["recovered"]["match"], "same_pixels");
+
+    // Two stateless servers on one database, each refreshing every second.
+    let a = serve_db(tmp.path(), &db, &["--refresh", "1"]);
+    let b = serve_db(tmp.path(), &db, &["--refresh", "1"]);
+    let other_signed = tmp.path().join("other-signed.jpg");
+    support::sign(
+        &fixture("keys/newsroom"),
+        &fixture("images/other.jpg"),
+        &other_signed,
+        support::NO_ARGS,
+    )
+    .expect_code(0);
+    let other_store = extract_store(&other_signed);
+    let stored = request(
+        a.addr,
+        "POST",
+        "/v1/manifests",
+        &[("Authorization", &bearer(WRITER)), ("Content-Type", "application/c2pa")],
+        &other_store,
+    )
+    .expect(200)
+    .json();
+    assert_eq!(stored["new"], true);
+    let id = stored["manifestId"].as_str().unwrap().to_string();
+
+    // B finds it by its PDQ hash within the staleness bound (10 s; here
+    // about a second), by binding and by content, and serves its store
+    // byte for byte.
+    let (pdq, _) = hashes(&fixture("images/other.jpg"));
+    let by_pdq = format!(
+        "/v1/matches/byBinding?alg=org.hallmark.pdq&value={}",
+        enc(&b64(&pdq))
+    );
+    let found = |server: &Server| get(server.addr, &by_pdq).expect(200).json()["matches"].clone();
+    let lag = within(Duration::from_secs(10), || found(&b).as_array().unwrap().len() == 1);
+    assert!(lag.is_some(), "B never saw what A stored");
+    assert_eq!(found(&b)[0]["manifestId"], id.as_str());
+    let mut similar = Cursor::new(Vec::new());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut similar, 70)
+        .encode_image(&image::open(fixture("images/other.jpg")).unwrap().to_rgb8())
+        .unwrap();
+    let by_content = request(
+        b.addr,
+        "POST",
+        "/v1/matches/byContent",
+        &[("Content-Type", "image/jpeg")],
+        similar.get_ref(),
+    )
+    .expect(200)
+    .json();
+    assert_eq!(by_content["matches"][0]["manifestId"], id.as_str(), "{by_content}");
+    let fetched = get(b.addr, &format!("/v1/manifests/{}", enc(&id)));
+    fetched.expect(200);
+    assert_eq!(fetched.header("content-type"), Some("application/c2pa"));
+    assert_eq!(fetched.body, other_store);
+
+    // verify --registry through B recovers the first entry's re-encoded copy.
+    let run = hallmark()
+        .args(["verify", "--json", "--accept-similar", "--registry"])
+        .arg(format!("http://{}/v1", b.addr))
+        .arg("--trust")
+        .arg(&trust)
+        .arg(&reposted)
+        .run();
+    run.expect_code(0);
+    assert_eq!(run.json()["recovered"]["match"], "similar_picture");
+
+    // Deleted through B: A stops matching it within the bound too.
+    request(
+        b.addr,
+        "DELETE",
+        &format!("/v1/manifests/{}", enc(&id)),
+        &[("Authorization", &bearer(WRITER))],
+        b"",
+    )
+    .expect(204);
+    let gone = within(Duration::from_secs(10), || found(&a).as_array().unwrap().is_empty());
+    assert!(gone.is_some(), "A still matches what B deleted");
+    get(a.addr, &format!("/v1/manifests/{}", enc(&id))).expect(404);
+    eprintln!("staleness: seen by the other server after {lag:?}, deletion after {gone:?}");
 }

@@ -45,6 +45,9 @@ pub struct Config {
     pub threshold: u32,
     /// Most connections open at once.
     pub max_connections: usize,
+    /// How often the in-memory indexes load what other processes sharing
+    /// the database added or deleted: the staleness bound of matches.
+    pub refresh: Duration,
 }
 
 impl Config {
@@ -60,6 +63,7 @@ impl Config {
             rate_limit: 100,
             threshold: hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD,
             max_connections: 1024,
+            refresh: Duration::from_secs(5),
         }
     }
 }
@@ -113,6 +117,7 @@ async fn run(
         limiter: rate::RateLimiter::new(config.rate_limit),
         config,
     });
+    tokio::spawn(refresh_loop(state.clone()));
     let app = api::router(state);
     ready(addr);
     loop {
@@ -148,5 +153,34 @@ async fn run(
                 .serve_connection(TokioIo::new(stream), service);
             let _ = connection.await;
         });
+    }
+}
+
+/// Every `config.refresh`, load into the indexes what other processes
+/// sharing the database changed. A failure is said once until it clears;
+/// lookups go on with what was loaded.
+async fn refresh_loop(state: Arc<api::State>) {
+    let mut tick = tokio::time::interval(state.config.refresh.max(Duration::from_millis(100)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    let mut failing = false;
+    loop {
+        tick.tick().await;
+        let state = state.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let mut registry = state.registry.lock().unwrap_or_else(|p| p.into_inner());
+            registry.refresh().map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+        match result {
+            Ok(_) => failing = false,
+            Err(e) if !failing => {
+                failing = true;
+                eprintln!("hallmark: can't refresh the registry's index: {e}");
+            }
+            Err(_) => {}
+        }
     }
 }
