@@ -40,6 +40,8 @@ part_quick() {
   command -v script >/dev/null || missing+=(bsdutils)
   # The time-stamp tests run signed files two years ahead.
   command -v faketime >/dev/null || missing+=(faketime)
+  # The registry's PostgreSQL tests run initdb and a server of their own.
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
   apt_install "${missing[@]}"
   rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy

@@ -122,6 +122,16 @@ else
 fi
 
 step "format (cargo fmt --check)" cargo fmt --all -- --check
+# The registry's PostgreSQL tests share one throwaway server, stopped when
+# this script ends (scripts/pg-server.sh); without it each test binary would
+# start its own.
+pgdir=$(mktemp -d /tmp/hallmark-test-pg.XXXXXX)
+pgport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+if step "a PostgreSQL for the registry tests (initdb into $pgdir, a server on 127.0.0.1:$pgport)" \
+  bash -c "scripts/pg-server.sh $pgdir $pgport $$ > $pgdir.url"; then
+  export HALLMARK_TEST_POSTGRES; HALLMARK_TEST_POSTGRES=$(cat "$pgdir.url")
+fi
+rm -f "$pgdir.url"
 # The later steps test the plain binary, copied before the gpu build replaces
 # target/debug/hallmark; a failed build leaves none, never an older one.
 rm -f "$plain"

@@ -4,7 +4,10 @@
 // trusted file it then compares the screen with the verified pixels before
 // the badge may turn green. Results are cached by URL and by the BLAKE3 of
 // the bytes. Nothing leaves the machine: no request but for the page's own
-// images, no telemetry.
+// images, no telemetry; except that with a registry service turned on (off
+// by default, on the options page) the pixel digest and PDQ hash of each
+// unsigned image are sent to it, and the manifest stores it names fetched
+// and verified here.
 //
 // Every decision (badge, card, what a mode veils, the cheap screen pass, the
 // screenshot comparison, the limits) is the WASM module's; this file moves
@@ -12,6 +15,8 @@
 import {
   initSync,
   present,
+  presentRecovered,
+  hash,
   notChecked,
   uncheckable,
   placement,
@@ -22,7 +27,15 @@ import {
   ScreenReference,
 } from "../wasm/hallmark_wasm.js";
 
-const DEFAULT_SETTINGS = { trustPem: "", mode: "all", filter: "strict", showUnsigned: true, banks: [] };
+const DEFAULT_SETTINGS = {
+  trustPem: "",
+  mode: "all",
+  filter: "strict",
+  showUnsigned: true,
+  banks: [],
+  registryOn: false,
+  registryUrl: "",
+};
 
 let wasmReady = null;
 let wasmExports = null;
@@ -131,6 +144,85 @@ async function fetchBytes(url) {
   return bytes;
 }
 
+const REGISTRY_TIMEOUT_MS = 10000;
+const MAX_STORE_BYTES = 16 << 20;
+const MAX_REGISTRY_CANDIDATES = 5;
+
+function base64(bytes) {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin);
+}
+
+function hexBytes(hex) {
+  return Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+}
+
+/** A response's body, refused past `limit` bytes. */
+async function limitedBody(response, limit) {
+  const reader = response.body.getReader();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel();
+      throw new Error(`over ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/**
+ * Ask the registry service about an unsigned image by its hashes only (the
+ * pixel digest, then the PDQ hash), and fetch the stores it names:
+ * {ids, stores}. Deciding what they prove is the WASM module's.
+ */
+async function registryStores(base, bytes) {
+  let h;
+  try {
+    h = hash(bytes);
+  } catch {
+    return { ids: [], stores: [] };
+  }
+  const ask = async (alg, hex) => {
+    const response = await fetch(`${base}/matches/byBinding`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ alg, value: base64(hexBytes(hex)) }),
+      credentials: "omit",
+      redirect: "manual",
+      signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS),
+    });
+    if (!response.ok) return [];
+    const answer = JSON.parse(new TextDecoder().decode(await limitedBody(response, 1 << 20)));
+    return (answer.matches ?? []).map((m) => m.manifestId).filter((id) => typeof id === "string");
+  };
+  let ids = await ask("org.hallmark.pixel-digest", h.pixel_digest);
+  if (!ids.length && h.quality >= 50) ids = await ask("org.hallmark.pdq", h.pdq);
+  const found = { ids: [], stores: [] };
+  for (const id of ids.slice(0, MAX_REGISTRY_CANDIDATES)) {
+    const response = await fetch(`${base}/manifests/${encodeURIComponent(id)}`, {
+      credentials: "omit",
+      redirect: "manual",
+      signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS),
+    });
+    if (!response.ok) continue;
+    found.ids.push(id);
+    found.stores.push(await limitedBody(response, MAX_STORE_BYTES));
+  }
+  return found;
+}
+
 function thumb(bytes) {
   try {
     const jpeg = thumbnail(bytes, LIMITS.thumbnailSide);
@@ -152,7 +244,13 @@ async function check(url) {
   try {
     const bytes = await fetchBytes(url);
     const options = config.trustPem.trim() ? { trustAnchorsPem: config.trustPem } : undefined;
-    const presented = present(bytes, options, config.banks.map((b) => b.tsv));
+    const banks = config.banks.map((b) => b.tsv);
+    let presented = present(bytes, options, banks);
+    if (presented.report.verdict === "unsigned" && config.registryOn && config.registryUrl) {
+      // A registry that can't be reached leaves the image unsigned.
+      const found = await registryStores(config.registryUrl, bytes).catch(() => ({ ids: [], stores: [] }));
+      if (found.ids.length) presented = presentRecovered(bytes, options, banks, found.ids, found.stores);
+    }
     result = byDigest.get(presented.digest);
     if (!result) {
       delete presented.report;

@@ -54,7 +54,7 @@
              box-shadow: 0 1px 3px rgba(0,0,0,.4); cursor: pointer; pointer-events: auto; white-space: nowrap; }
     .badge .text { overflow: hidden; text-overflow: ellipsis; }
     .s-trusted { background: #1e7d34; } .s-unknown { background: #2563eb; } .s-ai { background: #7c3aed; }
-    .s-tampered { background: #b42318; } .s-invalid { background: #c2410c; } .s-unsigned { background: #4b5563; }
+    .s-tampered { background: #b42318; } .s-invalid { background: #c2410c; } .s-unsigned { background: #4b5563; } .s-recovered { background: #0e7490; }
     .s-matched { background: #111827; } .s-error { background: #6b7280; }
     .s-pending { background: #6b7280; } .s-mismatch { background: #b45309; }
     .card { position: absolute; left: 6px; top: 34px; width: 300px; padding: 10px 12px; border-radius: 8px;

@@ -4,7 +4,7 @@
 import { initSync, verify, bankSummary, extensionLimits } from "../wasm/hallmark_wasm.js";
 
 const $ = (id) => document.getElementById(id);
-const DEFAULTS = { trustPem: "", mode: "all", filter: "strict", showUnsigned: true, banks: [] };
+const DEFAULTS = { trustPem: "", mode: "all", filter: "strict", showUnsigned: true, banks: [], registryOn: false, registryUrl: "" };
 let MAX_BANK_BYTES = 0;
 
 async function load() {
@@ -16,6 +16,8 @@ async function load() {
   for (const radio of document.querySelectorAll("input[name=mode]")) radio.checked = radio.value === s.mode;
   for (const radio of document.querySelectorAll("input[name=filter]")) radio.checked = radio.value === s.filter;
   $("show-unsigned").checked = s.showUnsigned;
+  $("registry-on").checked = s.registryOn;
+  $("registry-url").value = s.registryUrl;
   showBanks(s.banks);
 }
 
@@ -56,6 +58,29 @@ for (const radio of document.querySelectorAll("input[name=filter]")) {
   radio.addEventListener("change", () => chrome.storage.local.set({ filter: radio.value }));
 }
 $("show-unsigned").addEventListener("change", (e) => chrome.storage.local.set({ showUnsigned: e.target.checked }));
+
+/** A registry service's API root: http(s), no credentials in it, no query or fragment. */
+function registryProblem(text) {
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    return "not a URL";
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return "the URL must start with https:// or http://";
+  if (url.username || url.password) return "no user name or password in the URL";
+  if (url.search || url.hash) return "no query or fragment: the API root, such as https://registry.example/v1";
+  return null;
+}
+
+$("save-registry").addEventListener("click", async () => {
+  const on = $("registry-on").checked;
+  const url = $("registry-url").value.trim().replace(/\/+$/, "");
+  const problem = on || url ? registryProblem(url) : null;
+  if (problem) return status("registry-status", `Not saved: ${problem}`, false);
+  await chrome.storage.local.set({ registryOn: on, registryUrl: url });
+  status("registry-status", on ? `Saved: asking ${url}` : "Saved: off", true);
+});
 
 $("bank-file").addEventListener("change", async (e) => {
   const file = e.target.files[0];

@@ -11,7 +11,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { chromium } from "playwright-core";
 
 import { makeImages, pages, serve, HOSTILE_TITLE } from "./site.mjs";
@@ -507,7 +507,7 @@ test("the options page saves a trust bundle, refuses a broken one, and the badge
 test("no request leaves but for the pages and their own images", () => {
   const allowed = new Set([
     "/index.html", "/hostile.html", "/remover.html", "/attacks.html", "/media.html", "/redirect/trusted.jpg", "/favicon.ico",
-    "/hostile-signer.jpg", "/hostile-title.jpg",
+    "/hostile-signer.jpg", "/hostile-title.jpg", "/recovered.html", "/stripped.jpg", "/fake.jpg",
     "/trusted.jpg", "/unknown.jpg", "/tampered.jpg", "/ai.jpg", "/unsigned.jpg", "/picture.webp",
     "/cross.jpg", "/hostile.jpg", "/tiny.jpg", "/lazy.jpg", "/added.png",
     "/video.html", "/signed.mp4", "/tampered.mp4", "/tone.m4a",
@@ -642,4 +642,66 @@ test("a trusted badge is green only where the screen shows the verified pixels",
   assert.equal(swapped?.state, "mismatch", JSON.stringify(swapped));
   await other.close();
   await page.close();
+});
+
+test("with a registry service turned on, a stripped copy of a registered image is shown as recovered", async () => {
+  // A registry holding the newsroom's signed image, served by `hallmark serve`
+  // with bodies capped at 1,000 bytes: an image sent whole (byContent) would
+  // be refused, so a recovery here proves only hashes were sent.
+  const db = path.join(tmp, "registry.db");
+  execFileSync(hallmark, ["registry", "add", path.join(root, "fixtures/signed/newsroom.jpg"), "--db", db,
+    "--trust", path.join(root, "fixtures/keys/newsroom/root.pem")], { env: { ...process.env, HALLMARK_CONFIG_DIR: "/nonexistent" } });
+  const server = spawn(hallmark, ["serve", "--db", db, "--listen", "127.0.0.1:0", "--max-body", "1000",
+    "--trust", path.join(root, "fixtures/keys/newsroom/root.pem")], { env: { ...process.env, HALLMARK_CONFIG_DIR: "/nonexistent" } });
+  try {
+    const line = await new Promise((resolve, reject) => {
+      let text = "";
+      server.stderr.on("data", (d) => {
+        text += d;
+        if (text.includes("\n")) resolve(text);
+      });
+      server.on("exit", () => reject(new Error(`hallmark serve exited: ${text}`)));
+    });
+    const url = `${line.match(/http:\/\/[^/\s]+/)[0]}/v1`;
+
+    // Off by default: the stripped copy is unsigned.
+    const page = await context.newPage();
+    await page.goto(`${origin}/recovered.html`);
+    await waitForBadges(page, ["stripped", "fake"]);
+    assert.equal((await badgeOf(page, "stripped")).state, "unsigned");
+    await page.close();
+
+    // Turned on through the options page, which says what is sent.
+    const extensionId = new URL(worker.url()).host;
+    const options = await context.newPage();
+    await options.goto(`chrome-extension://${extensionId}/src/options.html`);
+    await options.waitForFunction(() => document.querySelector("input[name=mode]:checked"));
+    assert.match(await options.textContent("body"), /two 32-byte hashes of its pixels \(its pixel digest and PDQ hash\), never the image/);
+    await options.check("#registry-on");
+    await options.fill("#registry-url", "ftp://example.org/v1");
+    await options.click("#save-registry");
+    await options.waitForFunction(() => document.querySelector("#registry-status").textContent.startsWith("Not saved"));
+    await options.fill("#registry-url", `${url}/`);
+    await options.click("#save-registry");
+    await options.waitForFunction(() => document.querySelector("#registry-status").textContent.startsWith("Saved"));
+    assert.equal(await options.textContent("#registry-status"), `Saved: asking ${url}`);
+    await options.screenshot({ path: path.join(artifacts, "options-registry.png") });
+    await options.close();
+
+    const on = await context.newPage();
+    await on.goto(`${origin}/recovered.html`);
+    await waitForBadges(on, ["stripped", "fake"]);
+    const b = await badgeOf(on, "stripped");
+    assert.equal(b.state, "recovered", JSON.stringify(b));
+    assert.equal(b.text.slice(1), "Recovered: Jane Doe (Example News)");
+    assert.match(b.card.text, /Registered signerJane Doe \(Example News\)/);
+    assert.match(b.card.text, /MatchSame pixels \(trusted now\)/);
+    // An unrelated picture stays unsigned.
+    assert.equal((await badgeOf(on, "fake")).state, "unsigned");
+    await on.screenshot({ path: path.join(artifacts, "recovered.png") });
+    await on.close();
+  } finally {
+    server.kill();
+    await worker.evaluate(() => chrome.storage.local.set({ registryOn: false, registryUrl: "" }));
+  }
 });

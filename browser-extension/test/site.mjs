@@ -35,6 +35,7 @@ export function makeImages(dir, root, hallmark) {
     "tiny.jpg": "signed/newsroom.jpg",
     "hostile-signer.jpg": "attacks/hostile-signer.jpg",
     "hostile-title.jpg": "attacks/hostile-title.jpg",
+    "stripped.jpg": "attacks/stripped.jpg",
   };
   for (const [name, from] of Object.entries(copies)) fs.copyFileSync(fx(from), path.join(dir, name));
   const sign = (from, to, ...more) =>
@@ -172,7 +173,12 @@ export function pages(crossOrigin, dataUrl, elsewhere) {
   fetch("signed.mp4").then((r) => r.blob()).then((b) => { document.querySelector("#streamed video").src = URL.createObjectURL(b); });
 </script>
 </body></html>`;
-  return { "/video.html": video, "/screen.html": screen, "/media.html": media, "/index.html": index, "/hostile.html": hostile, "/remover.html": remover, "/attacks.html": attacks, "/leaky.html": leaky };
+  // A copy of a registered image with its credentials stripped, and an unrelated picture.
+  const recovered = `<!DOCTYPE html><html><head><title>Stripped copies</title></head><body>
+<figure id="stripped">${img("stripped.jpg")}</figure>
+<figure id="fake">${img("fake.jpg")}</figure>
+</body></html>`;
+  return { "/recovered.html": recovered, "/video.html": video, "/screen.html": screen, "/media.html": media, "/index.html": index, "/hostile.html": hostile, "/remover.html": remover, "/attacks.html": attacks, "/leaky.html": leaky };
 }
 
 /** Start a server on `host` serving `pages` and the files of `dir`; records
