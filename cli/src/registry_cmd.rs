@@ -103,6 +103,7 @@ pub(crate) fn open(db: &Path) -> Result<Registry, CliError> {
                 err.hint("give the path of a registry made by `hallmark registry add`, or a new path to make one")
             }
             RegistryError::Version { .. } => err.hint("use the Hallmark that made this registry, or a newer one"),
+            RegistryError::Open { ref detail, .. } if detail.contains("PGPASSWORD") => err,
             RegistryError::Open { .. } if hallmark_core::registry::is_postgres_url(&db.to_string_lossy()) => {
                 err.hint("check that the PostgreSQL server is running, and that the URL's user and database exist")
             }

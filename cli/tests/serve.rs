@@ -1038,7 +1038,10 @@ fn two_servers_sharing_postgresql_serve_what_either_stored() {
         a.addr,
         "POST",
         "/v1/manifests",
-        &[("Authorization", &bearer(WRITER)), ("Content-Type", "application/c2pa")],
+        &[
+            ("Authorization", &bearer(WRITER)),
+            ("Content-Type", "application/c2pa"),
+        ],
         &other_store,
     )
     .expect(200)
@@ -1055,7 +1058,9 @@ fn two_servers_sharing_postgresql_serve_what_either_stored() {
         enc(&b64(&pdq))
     );
     let found = |server: &Server| get(server.addr, &by_pdq).expect(200).json()["matches"].clone();
-    let lag = within(Duration::from_secs(10), || found(&b).as_array().unwrap().len() == 1);
+    let lag = within(Duration::from_secs(10), || {
+        found(&b).as_array().unwrap().len() == 1
+    });
     assert!(lag.is_some(), "B never saw what A stored");
     assert_eq!(found(&b)[0]["manifestId"], id.as_str());
     let mut similar = Cursor::new(Vec::new());
@@ -1071,7 +1076,11 @@ fn two_servers_sharing_postgresql_serve_what_either_stored() {
     )
     .expect(200)
     .json();
-    assert_eq!(by_content["matches"][0]["manifestId"], id.as_str(), "{by_content}");
+    assert_eq!(
+        by_content["matches"][0]["manifestId"],
+        id.as_str(),
+        "{by_content}"
+    );
     let fetched = get(b.addr, &format!("/v1/manifests/{}", enc(&id)));
     fetched.expect(200);
     assert_eq!(fetched.header("content-type"), Some("application/c2pa"));
@@ -1097,7 +1106,9 @@ fn two_servers_sharing_postgresql_serve_what_either_stored() {
         b"",
     )
     .expect(204);
-    let gone = within(Duration::from_secs(10), || found(&a).as_array().unwrap().is_empty());
+    let gone = within(Duration::from_secs(10), || {
+        found(&a).as_array().unwrap().is_empty()
+    });
     assert!(gone.is_some(), "A still matches what B deleted");
     get(a.addr, &format!("/v1/manifests/{}", enc(&id))).expect(404);
     eprintln!("staleness: seen by the other server after {lag:?}, deletion after {gone:?}");

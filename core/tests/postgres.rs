@@ -55,7 +55,9 @@ fn reencode_jpeg(bytes: &[u8], quality: u8) -> Vec<u8> {
 }
 
 fn open(url: &str) -> Registry {
-    Registry::open(url).unwrap().with_verifier(trusting_newsroom())
+    Registry::open(url)
+        .unwrap()
+        .with_verifier(trusting_newsroom())
 }
 
 /// What a registry answers for the stripped and re-encoded copies: match
@@ -96,12 +98,18 @@ fn answers(registry: &mut Registry, signed: &[u8]) -> Vec<String> {
 fn postgresql_answers_as_sqlite_does_for_the_same_files() {
     let signed = signed("images/sample.jpg");
     let tmp = tempfile::tempdir().unwrap();
-    let sqlite = answers(&mut open(tmp.path().join("r.db").to_str().unwrap()), &signed);
+    let sqlite = answers(
+        &mut open(tmp.path().join("r.db").to_str().unwrap()),
+        &signed,
+    );
     let url = pg::fresh_database();
     let postgres = answers(&mut open(&url), &signed);
     assert_eq!(postgres, sqlite);
     assert_eq!(postgres.len(), 4, "{postgres:?}");
-    assert!(postgres[1].starts_with("SamePixels 0 trusted "), "{postgres:?}");
+    assert!(
+        postgres[1].starts_with("SamePixels 0 trusted "),
+        "{postgres:?}"
+    );
     assert!(postgres[2].starts_with("SimilarPicture "), "{postgres:?}");
 
     // Reopened: the index is loaded back from the database; the same bytes
@@ -115,7 +123,11 @@ fn postgresql_answers_as_sqlite_does_for_the_same_files() {
     ));
     let stripped = read("attacks/stripped.jpg");
     let verifier = trusting_newsroom();
-    let report = again.recover(&stripped, verifier.verify(&stripped), DEFAULT_MATCH_THRESHOLD);
+    let report = again.recover(
+        &stripped,
+        verifier.verify(&stripped),
+        DEFAULT_MATCH_THRESHOLD,
+    );
     assert_eq!(report.verdict, Verdict::Recovered);
     let recovered = report.recovered.unwrap();
     assert_eq!(recovered.match_kind, MatchKind::SamePixels);
@@ -142,11 +154,12 @@ fn shared(a: &mut Registry, b: &mut Registry) {
     assert_eq!(b.refresh().unwrap(), Refreshed::Unchanged);
 
     // A PDQ value bound elsewhere is indexed by the refresh.
-    let other = hallmark_core::pixels::hash_image(&read("images/other.jpg"), &Default::default())
-        .unwrap();
+    let other =
+        hallmark_core::pixels::hash_image(&read("images/other.jpg"), &Default::default()).unwrap();
     let id = entry.manifest_id.clone().unwrap();
     assert_eq!(
-        a.bind(&Binding::Pdq(other.pdq), &id, BindMode::Create).unwrap(),
+        a.bind(&Binding::Pdq(other.pdq), &id, BindMode::Create)
+            .unwrap(),
         Bound::Done
     );
     assert_eq!(b.lookup(&other.pdq, 0).unwrap().len(), 0);
@@ -197,7 +210,10 @@ fn processes_opening_a_new_database_together_migrate_it_once() {
     }
     let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let rows = c
-        .query("SELECT version FROM hallmark_migrations ORDER BY version", &[])
+        .query(
+            "SELECT version FROM hallmark_migrations ORDER BY version",
+            &[],
+        )
         .unwrap();
     let versions: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
     assert_eq!(versions, vec![1]);
@@ -258,6 +274,13 @@ fn a_password_in_the_url_and_a_server_that_is_not_there_are_typed_errors() {
     let e = refused("postgresql://postgres:hunter2@127.0.0.1:1/postgres");
     assert_eq!(e.code(), Code::RegistryOpen);
     assert!(e.to_string().contains("PGPASSWORD"), "{e}");
+    // The password is never shown, not even in the error that refuses it.
+    assert!(!e.to_string().contains("hunter2"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("postgresql://postgres:***@127.0.0.1:1/postgres"),
+        "{e}"
+    );
 
     // Nothing listens on this port.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -267,7 +290,36 @@ fn a_password_in_the_url_and_a_server_that_is_not_there_are_typed_errors() {
         .port();
     let e = refused(&format!("postgresql://postgres@127.0.0.1:{port}/postgres"));
     assert_eq!(e.code(), Code::RegistryOpen, "{e}");
+    assert!(e.to_string().contains("Connection refused"), "{e}");
 
     let e = refused("postgresql://[not a url");
     assert_eq!(e.code(), Code::RegistryOpen, "{e}");
+}
+
+#[test]
+fn a_connection_the_server_dropped_is_made_again() {
+    let url = pg::fresh_database();
+    let mut registry = open(&url);
+    registry
+        .add(&signed("images/sample.jpg"), &trusting_newsroom())
+        .unwrap();
+    let name = url.rsplit_once('/').unwrap().1.to_string();
+    let mut admin = postgres::Client::connect(pg::server(), postgres::NoTls).unwrap();
+    let killed = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[&name],
+        )
+        .unwrap();
+    assert_eq!(killed.len(), 1);
+    // The first call may meet the dropped connection (a typed error, no
+    // panic); the next one connects again and answers.
+    let first = registry.len();
+    if let Err(e) = &first {
+        assert_eq!(e.code(), Code::RegistryDatabase, "{e}");
+    }
+    assert_eq!(registry.len().unwrap(), 1);
+    let stripped = read("attacks/stripped.jpg");
+    assert_eq!(registry.lookup_file(&stripped, 8).unwrap().matches.len(), 1);
 }

@@ -5,7 +5,6 @@
 //! these pixels). Bindings given through the API (`POST /bindings`) are kept
 //! in the `bindings` table beside those signed into the stores.
 
-
 use super::recover::Confirmed;
 use super::Recovery;
 use super::{Registry, RegistryError};
@@ -214,7 +213,8 @@ impl Registry {
                     &[id.into()],
                 )?;
             }
-            let deleted = db.execute("DELETE FROM manifests WHERE manifest_id = $1", &[id.into()])?;
+            let deleted =
+                db.execute("DELETE FROM manifests WHERE manifest_id = $1", &[id.into()])?;
             if deleted > 0 {
                 Self::log_change(db, "delete")?;
             }

@@ -149,8 +149,13 @@ fn kind(c: &Cell) -> &'static str {
 /// The connection.
 pub(super) enum Conn {
     Sqlite(rusqlite::Connection),
+    /// With what it was opened by, to connect again after the server
+    /// restarted or the connection broke.
     #[cfg(feature = "postgres")]
-    Postgres(std::sync::Mutex<postgres::Client>),
+    Postgres {
+        client: std::sync::Mutex<postgres::Client>,
+        config: Box<postgres::Config>,
+    },
 }
 
 /// An open database and the name it is shown under (a path, or a
@@ -185,7 +190,10 @@ impl Db {
         match &self.conn {
             Conn::Sqlite(c) => c.execute_batch(sql).map_err(|e| self.sqlite_error(e)),
             #[cfg(feature = "postgres")]
-            Conn::Postgres(c) => lock(c)?.batch_execute(sql).map_err(|e| self.pg_error(e)),
+            Conn::Postgres { client, config } => self
+                .lock(client, config)?
+                .batch_execute(sql)
+                .map_err(|e| self.pg_error(e)),
         }
     }
 
@@ -197,7 +205,8 @@ impl Db {
                 .map(|n| n as u64)
                 .map_err(|e| self.sqlite_error(e)),
             #[cfg(feature = "postgres")]
-            Conn::Postgres(c) => lock(c)?
+            Conn::Postgres { client, config } => self
+                .lock(client, config)?
                 .execute(sql, &pg_params(params))
                 .map_err(|e| self.pg_error(e)),
         }
@@ -238,9 +247,9 @@ impl Db {
                 Ok(())
             }
             #[cfg(feature = "postgres")]
-            Conn::Postgres(c) => {
+            Conn::Postgres { client, config } => {
                 use postgres::fallible_iterator::FallibleIterator;
-                let mut client = lock(c)?;
+                let mut client = self.lock(client, config)?;
                 let values = pg_params(params);
                 let mut rows = client
                     .query_raw(sql, values.iter().copied())
@@ -284,7 +293,7 @@ impl Db {
         match &self.conn {
             Conn::Sqlite(_) => self.batch("BEGIN IMMEDIATE")?,
             #[cfg(feature = "postgres")]
-            Conn::Postgres(_) => self.batch(&format!(
+            Conn::Postgres { .. } => self.batch(&format!(
                 "BEGIN; SELECT pg_advisory_xact_lock({});",
                 schema::APPLICATION_ID
             ))?,
@@ -303,20 +312,36 @@ impl Db {
 }
 
 #[cfg(feature = "postgres")]
-fn lock(
-    c: &std::sync::Mutex<postgres::Client>,
-) -> Result<std::sync::MutexGuard<'_, postgres::Client>, RegistryError> {
-    // A panic while holding the lock leaves the connection as it was: it
-    // holds no state of ours beyond an open transaction, which the server
-    // ends when the next BEGIN fails.
-    Ok(c.lock().unwrap_or_else(|p| p.into_inner()))
+impl Db {
+    /// The connection, connected again first if it was closed (the server
+    /// restarted, or the network dropped it): one attempt, then the error.
+    fn lock<'c>(
+        &self,
+        client: &'c std::sync::Mutex<postgres::Client>,
+        config: &postgres::Config,
+    ) -> Result<std::sync::MutexGuard<'c, postgres::Client>, RegistryError> {
+        // A panic while holding the lock leaves the connection as it was: it
+        // holds no state of ours beyond an open transaction, which the server
+        // ends when the next BEGIN fails.
+        let mut guard = client.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_closed() {
+            *guard = config
+                .connect(postgres::NoTls)
+                .map_err(|e| self.pg_error(e))?;
+        }
+        Ok(guard)
+    }
 }
 
 #[cfg(feature = "postgres")]
 pub(super) fn pg_error(name: &str, e: postgres::Error) -> RegistryError {
     let detail = match e.as_db_error() {
         Some(db) => format!("{}: {}", db.code().code(), db.message()),
-        None => e.to_string(),
+        // "error connecting to server" alone says too little: its cause too.
+        None => match std::error::Error::source(&e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
     };
     if e.is_closed() || e.as_db_error().is_none() && detail.contains("connect") {
         RegistryError::Open {
@@ -369,4 +394,20 @@ fn pg_cells(r: &postgres::Row) -> Result<Vec<Cell>, postgres::Error> {
         cells.push(cell.unwrap_or(Cell::Null));
     }
     Ok(cells)
+}
+
+/// `url` as it may be shown: a password in it (refused anyway) replaced by `***`.
+pub(super) fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split_once(':').map_or(userinfo, |u| u.0);
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+        _ => url.to_string(),
+    }
 }

@@ -170,13 +170,15 @@ impl Registry {
     /// the server belongs on the same host or a private network.
     #[cfg(feature = "postgres")]
     pub fn open_postgres(url: &str) -> Result<Self, RegistryError> {
+        let shown = db::redact(url);
         let open = |detail: String| RegistryError::Open {
-            path: url.to_string(),
+            path: shown.clone(),
             detail,
         };
         let mut config: postgres::Config = url
             .parse()
             .map_err(|e: postgres::Error| open(format!("not a PostgreSQL URL: {e}")))?;
+        // From here on the URL holds no password: it may be shown as it is.
         if config.get_password().is_some() {
             return Err(open(
                 "the URL holds a password, which process lists and logs would show: \
@@ -195,7 +197,10 @@ impl Registry {
             .connect(postgres::NoTls)
             .map_err(|e| db::pg_error(url, e))?;
         let db = Db {
-            conn: Conn::Postgres(std::sync::Mutex::new(client)),
+            conn: Conn::Postgres {
+                client: std::sync::Mutex::new(client),
+                config: Box::new(config),
+            },
             name: url.to_string(),
         };
         schema::prepare_postgres(&db)?;
@@ -310,14 +315,11 @@ impl Registry {
             },
         )?;
         // Digest bindings are looked up in the database; only the newest id matters.
-        self.db.each(
-            &format!("SELECT max({order}) FROM bindings"),
-            &[],
-            |r| {
+        self.db
+            .each(&format!("SELECT max({order}) FROM bindings"), &[], |r| {
                 newest.binding = newest.binding.max(r.opt_int(0)?.unwrap_or(0));
                 Ok(())
-            },
-        )?;
+            })?;
         self.loaded.manifest = newest.manifest;
         self.loaded.binding = newest.binding;
         Ok(added)
@@ -593,7 +595,10 @@ impl Registry {
                     &format!(
                         "INSERT INTO manifests ({}) VALUES ({}) RETURNING id",
                         &ENTRY_COLUMNS["id, ".len()..],
-                        (1..=18).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+                        (1..=18)
+                            .map(|i| format!("${i}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                     &[
                         asset.as_str().into(),
