@@ -126,6 +126,11 @@ impl HashIndex {
         self.hashes.is_empty()
     }
 
+    /// How many hashes are not in the tables yet (searched one by one).
+    pub fn unindexed(&self) -> usize {
+        self.hashes.len() - self.built
+    }
+
     /// The hash stored under `id`.
     pub fn get(&self, id: usize) -> Option<PdqHash> {
         self.hashes.get(id).map(|l| PdqHash::from_lanes(*l))
@@ -143,6 +148,21 @@ impl HashIndex {
             self.rebuild();
         }
         Some(id)
+    }
+
+    /// Add many hashes at once (a registry's rows at open, or those a
+    /// refresh found), indexing them in one build rather than in the many
+    /// a `push` each would make; the number added (fewer only at `u32::MAX`).
+    /// Ids follow on from [`Self::len`], in iteration order.
+    pub fn extend(&mut self, hashes: impl IntoIterator<Item = PdqHash>) -> usize {
+        let before = self.hashes.len();
+        let room = (u32::MAX as usize).saturating_sub(before);
+        self.hashes
+            .extend(hashes.into_iter().take(room).map(|h| h.lanes()));
+        if self.hashes.len() - self.built > MIN_TAIL.max(self.built / 8) {
+            self.rebuild();
+        }
+        self.hashes.len() - before
     }
 
     /// Index every hash (counting sort of ids by chunk value, one table per chunk).
@@ -332,5 +352,29 @@ mod tests {
         assert_eq!(index.get(2), None);
         assert_eq!(index.search(&a, 0), vec![IndexMatch { distance: 0, id: 0 }]);
         assert_eq!(index.len(), 2);
+    }
+
+    /// A registry loads its rows in bulk: they must end up in the tables,
+    /// not in a tail searched one by one at every query (which a `push` a
+    /// row left at up to an eighth of the index: 1.2 M hashes scanned per
+    /// query at 10 M, 250 lookups a second).
+    #[test]
+    fn bulk_additions_are_indexed_in_one_build() {
+        let mut rng = Rng(3);
+        let mut index = HashIndex::new();
+        let first: Vec<PdqHash> = (0..50_000).map(|_| rng.hash()).collect();
+        assert_eq!(index.extend(first.clone()), 50_000);
+        assert_eq!(index.unindexed(), 0);
+        // A few more stay in the tail until there are enough to rebuild for.
+        assert_eq!(index.extend((0..10).map(|_| rng.hash())), 10);
+        assert_eq!(index.unindexed(), 10);
+        assert_eq!(index.extend((0..10_000).map(|_| rng.hash())), 10_000);
+        assert_eq!(index.unindexed(), 0);
+        assert_eq!(index.len(), 60_010);
+        for q in first.iter().step_by(5_000) {
+            let near = rng.near(q, 20);
+            assert_eq!(index.search(&near, 31), index.search_exhaustive(&near, 31));
+            assert_eq!(index.search(&near, 31)[0].distance, 20);
+        }
     }
 }

@@ -396,6 +396,7 @@ fn pg_cells(r: &postgres::Row) -> Result<Vec<Cell>, postgres::Error> {
     Ok(cells)
 }
 
+#[cfg(feature = "postgres")]
 /// `url` as it may be shown: a password in it (refused anyway) replaced by `***`.
 pub(super) fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {

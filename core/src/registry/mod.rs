@@ -269,9 +269,9 @@ impl Registry {
     /// and bound values past `self.loaded.binding` (all of them, from
     /// empty indexes); the number indexed.
     fn load_index(&mut self) -> Result<usize, RegistryError> {
-        let mut added = 0;
         let mut newest = self.loaded;
-        let (index, rows) = (&mut self.index, &mut self.rows);
+        // Hashes and their rows, indexed together at the end: one build.
+        let (mut hashes, mut rows) = (Vec::new(), Vec::new());
         // Videos are matched by their vPDQ hash, never as a picture.
         self.db.each(
             "SELECT id, pdq, pdq_quality FROM manifests \
@@ -286,9 +286,9 @@ impl Registry {
                     detail: format!("entry {id} has a malformed PDQ hash"),
                 })?;
                 newest.manifest = newest.manifest.max(id);
-                if quality >= i64::from(MIN_MATCH_QUALITY) && index.push(hash).is_some() {
+                if quality >= i64::from(MIN_MATCH_QUALITY) {
+                    hashes.push(hash);
                     rows.push(id);
-                    added += 1;
                 }
                 Ok(())
             },
@@ -306,10 +306,8 @@ impl Registry {
                 let id = r.int(1)?;
                 newest.binding = newest.binding.max(r.int(2)?);
                 if let Ok(binding::Binding::Pdq(hash)) = binding::Binding::parse(PDQ_ALG, &value) {
-                    if index.push(hash).is_some() {
-                        rows.push(id);
-                        added += 1;
-                    }
+                    hashes.push(hash);
+                    rows.push(id);
                 }
                 Ok(())
             },
@@ -320,6 +318,9 @@ impl Registry {
                 newest.binding = newest.binding.max(r.opt_int(0)?.unwrap_or(0));
                 Ok(())
             })?;
+        let added = self.index.extend(hashes);
+        rows.truncate(added);
+        self.rows.extend(rows);
         self.loaded.manifest = newest.manifest;
         self.loaded.binding = newest.binding;
         Ok(added)
