@@ -248,6 +248,8 @@ def soak(servers, qfile, args, results, backend, n):
                writes=writes, errors=errors, rss_mib_first=samples[0], rss_mib_last=samples[-1],
                rss_mib_max=max(samples))
     results.append(out)
+    if errors:
+        log(f"WARNING: {errors} requests of the soak failed")
     log(f"soak {backend} x{len(servers)}: {requests:,} requests ({writes:,} writes) in {rounds * 10} s, "
         f"errors {errors}, RSS {samples[0]} -> {samples[-1]} MiB (max {max(samples)})")
 

@@ -162,6 +162,9 @@ fn random_b64(seed: &mut u64) -> String {
         *seed ^= *seed << 17;
         *b = *seed as u8;
     }
+    // Base64 of 32 bytes ends in one '=': the 33rd byte, zero, keeps the
+    // last character's unused bits zero, as a strict decoder wants.
+    bytes[32] = 0;
     let mut out = String::new();
     for c in bytes.chunks(3) {
         let n = (u32::from(c[0]) << 16) | (u32::from(c[1]) << 8) | u32::from(c[2]);
@@ -211,7 +214,7 @@ fn main() {
                 while !stop.load(Ordering::Relaxed) {
                     k += 1;
                     let t = Instant::now();
-                    let ok = if write_every > 0 && k % write_every == 0 {
+                    let ok = if write_every > 0 && k.is_multiple_of(write_every) {
                         writes += 1;
                         let body = format!(
                             r#"{{"alg":"org.hallmark.pdq","bindingValue":"{}","manifestId":"{manifest_id}"}}"#,

@@ -72,6 +72,8 @@ pub(super) enum Cell {
     Int(i64),
     Text(String),
     Blob(Vec<u8>),
+    /// PostgreSQL's BOOLEAN (SQLite keeps booleans as integers).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Bool(bool),
 }
 
@@ -153,7 +155,7 @@ pub(super) enum Conn {
     /// restarted or the connection broke.
     #[cfg(feature = "postgres")]
     Postgres {
-        client: std::sync::Mutex<postgres::Client>,
+        client: Box<std::sync::Mutex<postgres::Client>>,
         config: Box<postgres::Config>,
     },
 }

@@ -198,7 +198,7 @@ impl Registry {
             .map_err(|e| db::pg_error(url, e))?;
         let db = Db {
             conn: Conn::Postgres {
-                client: std::sync::Mutex::new(client),
+                client: Box::new(std::sync::Mutex::new(client)),
                 config: Box::new(config),
             },
             name: url.to_string(),
