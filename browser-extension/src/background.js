@@ -122,26 +122,8 @@ async function fetchBytes(url) {
   if (!response.ok) throw new CheckError("fetch.status", `HTTP ${response.status}`);
   const declared = Number(response.headers.get("content-length") || 0);
   if (declared > LIMITS.maxBytes) throw new CheckError("fetch.too_large", `${declared} bytes, over the ${LIMITS.maxBytes} limit`);
-  const reader = response.body.getReader();
-  const chunks = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > LIMITS.maxBytes) {
-      await reader.cancel();
-      throw new CheckError("fetch.too_large", `over the ${LIMITS.maxBytes}-byte limit`);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  return bytes;
+  return limitedBody(response, LIMITS.maxBytes, () =>
+    new CheckError("fetch.too_large", `over the ${LIMITS.maxBytes}-byte limit`));
 }
 
 const REGISTRY_TIMEOUT_MS = 10000;
@@ -158,8 +140,8 @@ function hexBytes(hex) {
   return Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
 }
 
-/** A response's body, refused past `limit` bytes. */
-async function limitedBody(response, limit) {
+/** A response's body, read as it comes and refused past `limit` bytes (`tooLarge()` thrown). */
+async function limitedBody(response, limit, tooLarge = () => new Error(`over ${limit} bytes`)) {
   const reader = response.body.getReader();
   const chunks = [];
   let total = 0;
@@ -169,7 +151,7 @@ async function limitedBody(response, limit) {
     total += value.length;
     if (total > limit) {
       await reader.cancel();
-      throw new Error(`over ${limit} bytes`);
+      throw tooLarge();
     }
     chunks.push(value);
   }

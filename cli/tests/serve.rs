@@ -420,15 +420,7 @@ fn every_endpoint_answers_in_the_api_shapes() {
     assert_eq!(again["manifestId"], id.as_str());
     assert_eq!(again["new"], false);
     assert_eq!(entry_count(&s.db), 1);
-    let other_signed = tmp.path().join("other-signed.jpg");
-    support::sign(
-        &fixture("keys/newsroom"),
-        &fixture("images/other.jpg"),
-        &other_signed,
-        support::NO_ARGS,
-    )
-    .expect_code(0);
-    let other_store = extract_store(&other_signed);
+    let other_store = other_store(tmp.path());
     let stored = post_store(&other_store).expect(200).json();
     assert_eq!(stored["new"], true);
     assert_eq!(stored["verdict"], "trusted");
@@ -496,6 +488,19 @@ fn every_endpoint_answers_in_the_api_shapes() {
     );
     get(a, &format!("/v1/manifests/{}", enc(&other_id))).expect(404);
     assert_eq!(entry_count(&s.db), 1);
+}
+
+/// `images/other.jpg` signed by the newsroom in `dir`: its manifest store.
+fn other_store(dir: &Path) -> Vec<u8> {
+    let signed = dir.join("other-signed.jpg");
+    support::sign(
+        &fixture("keys/newsroom"),
+        &fixture("images/other.jpg"),
+        &signed,
+        support::NO_ARGS,
+    )
+    .expect_code(0);
+    extract_store(&signed)
 }
 
 /// The manifest store of a signed JPEG (its APP11 JUMBF segments joined).
@@ -1025,15 +1030,7 @@ fn two_servers_sharing_postgresql_serve_what_either_stored() {
     // Two stateless servers on one database, each refreshing every second.
     let a = serve_db(tmp.path(), &db, &["--refresh", "1"]);
     let b = serve_db(tmp.path(), &db, &["--refresh", "1"]);
-    let other_signed = tmp.path().join("other-signed.jpg");
-    support::sign(
-        &fixture("keys/newsroom"),
-        &fixture("images/other.jpg"),
-        &other_signed,
-        support::NO_ARGS,
-    )
-    .expect_code(0);
-    let other_store = extract_store(&other_signed);
+    let other_store = other_store(tmp.path());
     let stored = request(
         a.addr,
         "POST",
