@@ -472,7 +472,7 @@ fn a_stripped_copy_of_a_registered_video_is_recovered_by_vpdq() {
     let db = tmp.path().join("registry.db");
     let signed = corpus("c2pa-rs/media/video1.mp4");
     // A version 1 registry holding a picture (made now, then taken back to
-    // version 1, which had no video table, manifest ids or bindings).
+    // version 1, which had no video table, manifest ids, bindings or log).
     let (code, _, err) = hallmark(&[
         "registry".as_ref(),
         "add".as_ref(),
@@ -484,7 +484,7 @@ fn a_stripped_copy_of_a_registered_video_is_recovered_by_vpdq() {
     assert_eq!(code, 0, "{err}");
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute_batch(
-        "DROP TABLE video_hashes; DROP TABLE bindings; DROP INDEX manifests_manifest_id; \
+        "DROP TABLE video_hashes; DROP TABLE bindings; DROP TABLE registry_log; DROP INDEX manifests_manifest_id; \
          ALTER TABLE manifests DROP COLUMN manifest_id; PRAGMA user_version = 1;",
     )
     .unwrap();
