@@ -316,8 +316,13 @@ fn a_connection_the_server_dropped_is_made_again() {
     // The first call may meet the dropped connection (a typed error, no
     // panic); the next one connects again and answers.
     let first = registry.len();
+    // It is the server's "terminating connection" (registry.database) or
+    // the closed connection found (registry.open), as timing has it.
     if let Err(e) = &first {
-        assert_eq!(e.code(), Code::RegistryDatabase, "{e}");
+        assert!(
+            matches!(e.code(), Code::RegistryDatabase | Code::RegistryOpen),
+            "{e}"
+        );
     }
     assert_eq!(registry.len().unwrap(), 1);
     let stripped = read("attacks/stripped.jpg");
