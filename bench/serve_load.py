@@ -166,8 +166,10 @@ def run_load(servers, qfile, clients, seconds, extra=()):
     args = [LOAD, "--queries", qfile, "--clients", str(clients), "--seconds", str(seconds), *extra]
     for s in servers:
         args += ["--addr", s.addr]
-    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
-    r = json.loads(out.strip().splitlines()[-1])
+    done = subprocess.run(args, check=True, capture_output=True, text=True)
+    if done.stderr:
+        log(done.stderr.strip())
+    r = json.loads(done.stdout.strip().splitlines()[-1])
     server_cpu = sum(cpu_seconds(s.proc.pid) - c for s, c in zip(servers, cpu0))
     total = server_cpu + r["load_cpu_s"]
     r["server_cpu_s"] = round(server_cpu, 2)

@@ -220,7 +220,11 @@ fn main() {
                             r#"{{"alg":"org.hallmark.pdq","bindingValue":"{}","manifestId":"{manifest_id}"}}"#,
                             random_b64(&mut seed)
                         );
-                        client.send(&write_head, body.as_bytes()) == Some(204)
+                        let status = client.send(&write_head, body.as_bytes());
+                        if status != Some(204) && writes == errors + 1 {
+                            eprintln!("sbr_load: a write was answered {status:?}");
+                        }
+                        status == Some(204)
                     } else {
                         n = (n + 1) % bodies.len();
                         client.send(head, &bodies[n]) == Some(200)
