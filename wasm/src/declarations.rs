@@ -9,8 +9,8 @@ use hallmark_core::display::{Badge, BadgeState, BankHit, Card, CardRow, CardSect
 use hallmark_core::screen::{Comparison, SourceRect};
 use hallmark_core::vpdq::{Segment, TimeRange, VideoFrames};
 use hallmark_core::{
-    AnchorInfo, ClaimedFacts, ErrorInfo, IdentityReport, IngredientReport, RecoveredInfo,
-    RecoveredVideo, Report, SignerInfo, StatusEntry, Verdict,
+    AnchorInfo, ClaimedFacts, ErrorInfo, IdentityReport, IngredientReport, MatchKind,
+    RecoveredInfo, RecoveredVideo, Report, SignerInfo, StatusEntry, Verdict,
 };
 use ts_rs::{Config, TS};
 
@@ -33,6 +33,7 @@ pub fn generated() -> String {
         declaration::<IngredientReport>(&cfg),
         declaration::<ClaimedFacts>(&cfg),
         declaration::<Segment>(&cfg),
+        declaration::<MatchKind>(&cfg),
         declaration::<RecoveredVideo>(&cfg),
         declaration::<RecoveredInfo>(&cfg),
         declaration::<ErrorInfo>(&cfg),

@@ -73,7 +73,7 @@ test("a bank matches in every orientation, with hallmark match's threshold, but 
 
 test("placement: strict filtering veils all but trusted, known-bad only the known-bad", () => {
   const states = badgeStates().map((s) => s.state);
-  assert.deepEqual(states, ["matched", "mismatch", "tampered", "invalid", "ai", "unknown", "pending", "trusted", "unsigned", "error"]);
+  assert.deepEqual(states, ["matched", "mismatch", "tampered", "invalid", "ai", "unknown", "pending", "trusted", "recovered", "unsigned", "error"]);
   const veiled = (view) => states.filter((s) => placement(s, view, true).veil);
   assert.deepEqual(veiled({ mode: "filter" }), states.filter((s) => s !== "trusted"));
   assert.deepEqual(veiled({ mode: "filter", filter: "known-bad" }), ["matched", "tampered", "invalid", "ai", "unsigned"]);

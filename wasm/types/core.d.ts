@@ -99,6 +99,11 @@ ingredients: Array<IngredientReport>, };
 export type Segment = { query_start: number, query_end: number, compared_start: number, compared_end: number, };
 
 /**
+ * How a recovered file's content matched the registered original.
+ */
+export type MatchKind = "same_pixels" | "similar_picture" | "similar_video";
+
+/**
  * How a video matched a registered one, by the reference vPDQ rule.
  */
 export type RecoveredVideo = { 
