@@ -126,10 +126,6 @@ async function fetchBytes(url) {
     new CheckError("fetch.too_large", `over the ${LIMITS.maxBytes}-byte limit`));
 }
 
-const REGISTRY_TIMEOUT_MS = 10000;
-const MAX_STORE_BYTES = 16 << 20;
-const MAX_REGISTRY_CANDIDATES = 5;
-
 function base64(bytes) {
   let bin = "";
   for (const b of bytes) bin += String.fromCharCode(b);
@@ -183,24 +179,24 @@ async function registryStores(base, bytes) {
       body: JSON.stringify({ alg, value: base64(hexBytes(hex)) }),
       credentials: "omit",
       redirect: "manual",
-      signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS),
+      signal: AbortSignal.timeout(LIMITS.registryTimeoutMs),
     });
     if (!response.ok) return [];
     const answer = JSON.parse(new TextDecoder().decode(await limitedBody(response, 1 << 20)));
     return (answer.matches ?? []).map((m) => m.manifestId).filter((id) => typeof id === "string");
   };
   let ids = await ask("org.hallmark.pixel-digest", h.pixel_digest);
-  if (!ids.length && h.quality >= 50) ids = await ask("org.hallmark.pdq", h.pdq);
+  if (!ids.length && h.quality >= LIMITS.minMatchQuality) ids = await ask("org.hallmark.pdq", h.pdq);
   const found = { ids: [], stores: [] };
-  for (const id of ids.slice(0, MAX_REGISTRY_CANDIDATES)) {
+  for (const id of ids.slice(0, LIMITS.registryCandidates)) {
     const response = await fetch(`${base}/manifests/${encodeURIComponent(id)}`, {
       credentials: "omit",
       redirect: "manual",
-      signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS),
+      signal: AbortSignal.timeout(LIMITS.registryTimeoutMs),
     });
     if (!response.ok) continue;
     found.ids.push(id);
-    found.stores.push(await limitedBody(response, MAX_STORE_BYTES));
+    found.stores.push(await limitedBody(response, LIMITS.maxStoreBytes));
   }
   return found;
 }

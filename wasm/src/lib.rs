@@ -116,6 +116,10 @@ export interface ExtensionLimits {
   captureIntervalMs: number;
   recheckMs: number;
   cropSide: number;
+  minMatchQuality: number;
+  registryCandidates: number;
+  maxStoreBytes: number;
+  registryTimeoutMs: number;
 }
 
 /** What every function throws on failure. */

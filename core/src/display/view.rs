@@ -251,6 +251,15 @@ pub struct ExtensionLimits {
     pub recheck_ms: u32,
     /// Longest edge of a screenshot crop sent to the comparison.
     pub crop_side: u32,
+    /// Least PDQ quality for which a registry service is asked by PDQ hash
+    /// (below it, a picture is matched by its pixel digest only).
+    pub min_match_quality: u8,
+    /// Registry matches whose manifest stores are fetched, at most.
+    pub registry_candidates: usize,
+    /// Largest manifest store fetched from a registry service, in bytes.
+    pub max_store_bytes: usize,
+    /// Time allowed to each request to a registry service.
+    pub registry_timeout_ms: u32,
 }
 
 pub const EXTENSION_LIMITS: ExtensionLimits = ExtensionLimits {
@@ -265,6 +274,10 @@ pub const EXTENSION_LIMITS: ExtensionLimits = ExtensionLimits {
     capture_interval_ms: 600,
     recheck_ms: 3000,
     crop_side: 256,
+    min_match_quality: crate::pdq::MIN_MATCH_QUALITY,
+    registry_candidates: 5,
+    max_store_bytes: 16 << 20,
+    registry_timeout_ms: 10_000,
 };
 
 /// Everything the extension draws for one verified image.
