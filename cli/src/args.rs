@@ -2,7 +2,7 @@
 //! spelling, one help text and one range for `--trust`/`--allowed`,
 //! `--threshold`, `--registry` and `-o/--output`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use hallmark_core::pdq::{DEFAULT_MATCH_THRESHOLD, MAX_MATCH_THRESHOLD};
@@ -62,8 +62,8 @@ pub struct OutputArgs {
 pub struct RegistryArgs {
     /// A registry of signed manifests: unsigned files whose pixels match an
     /// entry become `recovered`. A file, or a registry service's URL
-    /// (http://host/v1): then only the file's hashes are sent, unless
-    /// --send-content.
+    /// (https://host/v1 or http://…): then only the file's hashes are sent,
+    /// unless --send-content.
     #[arg(long, value_name = "DB|URL")]
     pub registry: Option<PathBuf>,
     /// Largest PDQ Hamming distance that matches a registry entry (0–128).
@@ -76,9 +76,14 @@ pub struct RegistryArgs {
     #[arg(long, requires = "registry")]
     pub accept_similar: bool,
     /// With a registry service: send each unsigned file itself (byContent),
-    /// not only its pixel digest and PDQ hash (byBinding).
+    /// not only its hashes (byBinding: a picture's pixel digest and PDQ
+    /// hash, a video's vPDQ hash).
     #[arg(long, requires = "registry")]
     pub send_content: bool,
+    /// With an https registry service: trust only these CA certificates
+    /// (PEM) for its certificate, instead of the built-in Mozilla roots.
+    #[arg(long, value_name = "PEM", requires = "registry")]
+    pub registry_ca: Option<PathBuf>,
 }
 
 impl RegistryArgs {
@@ -92,19 +97,56 @@ impl RegistryArgs {
     /// The registry service, when --registry names one.
     pub fn remote(&self) -> Result<Option<hallmark_core::registry::RemoteRegistry>, CliError> {
         let Some(url) = self.url() else {
-            if self.send_content {
-                return Err(CliError::new(
-                    hallmark_core::Code::Usage,
-                    "--send-content needs a registry service's URL (--registry http://…)",
-                    EXIT_USAGE,
-                ));
+            for (given, flag) in [
+                (self.send_content, "--send-content"),
+                (self.registry_ca.is_some(), "--registry-ca"),
+            ] {
+                if given {
+                    return Err(CliError::new(
+                        hallmark_core::Code::Usage,
+                        format!("{flag} needs a registry service's URL (--registry https://…)"),
+                        EXIT_USAGE,
+                    ));
+                }
             }
             return Ok(None);
         };
-        hallmark_core::registry::RemoteRegistry::new(url)
+        remote_registry(url, self.registry_ca.as_deref())
             .map(|r| Some(r.send_content(self.send_content)))
-            .map_err(|e| CliError::new(e.code(), e.to_string(), EXIT_USAGE))
     }
+}
+
+/// The registry service at `url`, trusting the CA certificates in `ca`
+/// (a PEM file) for its certificate when given.
+pub fn remote_registry(
+    url: &str,
+    ca: Option<&Path>,
+) -> Result<hallmark_core::registry::RemoteRegistry, CliError> {
+    let usage = |e: hallmark_core::registry::RegistryError| {
+        CliError::new(e.code(), e.to_string(), EXIT_USAGE)
+    };
+    let remote = hallmark_core::registry::RemoteRegistry::new(url).map_err(usage)?;
+    let Some(ca) = ca else {
+        return Ok(remote);
+    };
+    if !url.to_ascii_lowercase().starts_with("https://") {
+        return Err(CliError::new(
+            hallmark_core::Code::Usage,
+            "--registry-ca is for an https:// registry service",
+            EXIT_USAGE,
+        ));
+    }
+    let mut pem = Vec::new();
+    std::fs::File::open(ca)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 1 << 20), &mut pem))
+        .map_err(|e| {
+            CliError::new(
+                hallmark_core::Code::Usage,
+                format!("{}: can't read the CA file: {e}", shown(ca)),
+                EXIT_USAGE,
+            )
+        })?;
+    remote.with_ca_pem(&pem).map_err(usage)
 }
 
 /// `--cawg-trust` files (a global option: every command that verifies reads them).

@@ -46,10 +46,14 @@ pub struct ClassifyArgs {
     banks: Vec<String>,
     /// A registry of signed originals: matches are labelled known-original,
     /// and unsigned images that match become `recovered`. A registry
-    /// service's URL (http://host/v1) recovers provenance only, from each
-    /// image's hashes (no known-original label).
+    /// service's URL (https://host/v1 or http://…) recovers provenance
+    /// only, from each file's hashes (no known-original label).
     #[arg(long, value_name = "DB|URL")]
     registry: Option<PathBuf>,
+    /// With an https registry service: trust only these CA certificates
+    /// (PEM) for its certificate, instead of the built-in Mozilla roots.
+    #[arg(long, value_name = "PEM", requires = "registry")]
+    registry_ca: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "auto")]
     device: Device,
     /// Images decoded, hashed and matched together.
@@ -166,10 +170,17 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
                 EXIT_USAGE,
             ))
         }
-        Some(url) => Some(
-            hallmark_core::registry::RemoteRegistry::new(url)
-                .map_err(|e| CliError::new(e.code(), e.to_string(), EXIT_USAGE))?,
-        ),
+        Some(url) => Some(crate::args::remote_registry(
+            url,
+            args.registry_ca.as_deref(),
+        )?),
+        None if args.registry_ca.is_some() => {
+            return Err(CliError::new(
+                Code::Usage,
+                "--registry-ca needs a registry service's URL (--registry https://…)",
+                EXIT_USAGE,
+            ))
+        }
         None => None,
     };
     let registry = match &args.registry {

@@ -57,6 +57,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..=10))]
     pub refresh: u64,
+    /// Serve https: the server's certificate (PEM, then any intermediates).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1),
+    /// readable by its owner only (chmod 600).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
@@ -79,6 +86,19 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
     config.rate_limit = args.rate_limit;
     config.threshold = args.threshold;
     config.refresh = Duration::from_secs(args.refresh);
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        let cert_pem = read_owned(cert, false, "certificate")?;
+        let key_pem = zeroize::Zeroizing::new(read_owned(key, true, "key")?);
+        config.tls = Some(
+            hallmark_server::tls_config(&cert_pem, &key_pem)
+                .map_err(|e| CliError::new(Code::Usage, e.to_string(), EXIT_USAGE))?,
+        );
+    }
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let reads = if args.private {
         "reads need a token"
     } else {
@@ -88,7 +108,7 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
     let db = shown(&args.db);
     hallmark_server::serve(registry, config, |addr| {
         eprintln!(
-            "hallmark: serving {db} ({entries}) at http://{addr}/v1; {reads}; {tokens} token(s)"
+            "hallmark: serving {db} ({entries}) at {scheme}://{addr}/v1; {reads}; {tokens} token(s)"
         );
     })
     .map_err(|e| CliError::new(Code::RegistryOpen, e.to_string(), EXIT_FAILURE))?;
@@ -97,11 +117,26 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
 
 /// The tokens file: owner-only, then parsed (errors name lines, never tokens).
 fn read_tokens(path: &std::path::Path) -> Result<Tokens, CliError> {
+    let bytes = zeroize::Zeroizing::new(read_owned(path, true, "tokens")?);
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        CliError::new(
+            Code::Usage,
+            format!("{}: the tokens file is not UTF-8 text", shown(path)),
+            EXIT_USAGE,
+        )
+    })?;
+    Tokens::parse(text)
+        .map_err(|e| CliError::new(Code::Usage, format!("{}: {e}", shown(path)), EXIT_USAGE))
+}
+
+/// A file of at most 1 MiB, which must be readable by its owner only when
+/// `secret` (a tokens or key file).
+fn read_owned(path: &std::path::Path, secret: bool, what: &str) -> Result<Vec<u8>, CliError> {
     let usage = |message: String| CliError::new(Code::Usage, message, EXIT_USAGE);
     let file = std::fs::File::open(path)
-        .map_err(|e| usage(format!("{}: can't read the tokens file: {e}", shown(path))))?;
+        .map_err(|e| usage(format!("{}: can't read the {what} file: {e}", shown(path))))?;
     #[cfg(unix)]
-    {
+    if secret {
         use std::os::unix::fs::PermissionsExt;
         let mode = file
             .metadata()
@@ -110,14 +145,16 @@ fn read_tokens(path: &std::path::Path) -> Result<Tokens, CliError> {
             .mode();
         if mode & 0o077 != 0 {
             return Err(usage(format!(
-                "{}: the tokens file is readable by others (mode {:o}); chmod 600 it",
+                "{}: the {what} file is readable by others (mode {:o}); chmod 600 it",
                 shown(path),
                 mode & 0o777
             )));
         }
     }
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut std::io::Read::take(file, 1 << 20), &mut text)
-        .map_err(|e| usage(format!("{}: can't read the tokens file: {e}", shown(path))))?;
-    Tokens::parse(&text).map_err(|e| usage(format!("{}: {e}", shown(path))))
+    #[cfg(not(unix))]
+    let _ = secret;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, 1 << 20), &mut bytes)
+        .map_err(|e| usage(format!("{}: can't read the {what} file: {e}", shown(path))))?;
+    Ok(bytes)
 }

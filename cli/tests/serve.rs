@@ -87,13 +87,19 @@ fn serve_db(dir: &Path, db: &Path, extra: &[&str]) -> Server {
     BufReader::new(child.stderr.take().unwrap())
         .read_line(&mut line)
         .unwrap();
+    // "… at http://ADDR/v1; …" (or https), after the database's name,
+    // which may be a URL too. A line without one kills the server first.
     let addr = line
-        .split("http://")
-        .nth(1)
+        .rsplit(" at ")
+        .next()
+        .and_then(|rest| rest.split("://").nth(1))
         .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .parse()
-        .unwrap();
+        .and_then(|addr| addr.parse().ok());
+    let Some(addr) = addr else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("no address in {line:?}");
+    };
     Server { child, addr, db }
 }
 
@@ -299,7 +305,8 @@ fn every_endpoint_answers_in_the_api_shapes() {
             .expect(200)
             .json(),
         serde_json::json!({"watermarks": [], "fingerprints": [
-            {"alg": "org.hallmark.pdq"}, {"alg": "org.hallmark.pixel-digest"}]})
+            {"alg": "org.hallmark.pdq"}, {"alg": "org.hallmark.pixel-digest"},
+            {"alg": "org.hallmark.vpdq"}]})
     );
     let caps = get(a, "/v1/services/capabilities").expect(200).json();
     assert_eq!(caps["c2paSpecificationVersion"], "2.4.0");
@@ -970,12 +977,19 @@ fn verify_recovers_through_a_registry_service() {
     let report = run.json();
     assert_eq!(report["verdict"], "unsigned");
     assert_eq!(report["status"][0]["code"], "registry.remote");
-    // https is refused plainly, and --send-content needs a URL.
+    // A URL that is not one is refused plainly, and --send-content and
+    // --registry-ca need a URL (the CA, an https one).
     hallmark()
-        .args(["verify", "--registry", "https://example.invalid/v1"])
+        .args(["verify", "--registry", "https:///v1"])
         .arg(&stripped)
         .run()
         .expect_error("registry.remote", 2);
+    hallmark()
+        .args(["verify", "--registry", &url, "--registry-ca"])
+        .arg(fixture("keys/newsroom/root.pem"))
+        .arg(&stripped)
+        .run()
+        .expect_error("usage", 2);
     hallmark()
         .args(["verify", "--send-content", "--registry"])
         .arg(tmp.path().join("registry.db"))
@@ -1109,4 +1123,530 @@ fn two_servers_sharing_postgresql_serve_what_either_stored() {
     assert!(gone.is_some(), "A still matches what B deleted");
     get(a.addr, &format!("/v1/manifests/{}", enc(&id))).expect(404);
     eprintln!("staleness: seen by the other server after {lag:?}, deletion after {gone:?}");
+}
+
+/// `openssl` with `args` in `dir` (the tests' independent maker of TLS
+/// certificates; Hallmark itself links no OpenSSL).
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl (Debian's openssl package; scripts/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A test CA `NAME-ca.pem` in `dir`, and a server certificate it issued
+/// for `san` (`IP:127.0.0.1`, `DNS:…`) as `NAME.pem` with its key
+/// `NAME.key` (0600). P-256 keys, valid for two days.
+fn tls_files(dir: &Path, name: &str, san: &str) {
+    let ca = format!("{name}-ca");
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{ca}.key"),
+            "-out",
+            &format!("{ca}.pem"),
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={name} test registry CA"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.csr"),
+            "-subj",
+            &format!("/CN={name} registry"),
+        ],
+    );
+    std::fs::write(
+        dir.join(format!("{name}.ext")),
+        format!("subjectAltName={san}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n"),
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{name}.csr"),
+            "-CA",
+            &format!("{ca}.pem"),
+            "-CAkey",
+            &format!("{ca}.key"),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &format!("{name}.ext"),
+            "-out",
+            &format!("{name}.pem"),
+        ],
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        dir.join(format!("{name}.key")),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+}
+
+/// `serve --tls-cert NAME.pem --tls-key NAME.key`.
+fn serve_tls(dir: &Path, name: &str) -> Server {
+    let cert = dir.join(format!("{name}.pem"));
+    let key = dir.join(format!("{name}.key"));
+    serve(
+        dir,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    )
+}
+
+/// A registry service over https: `verify --registry https://…` recovers
+/// through it when its certificate chains to the CA given (--registry-ca),
+/// and refuses a server whose certificate does not (the built-in roots,
+/// another CA, a certificate for another name), recovering nothing. A key
+/// file others can read is refused. Before, https:// was refused outright.
+#[test]
+fn verify_recovers_through_an_https_registry_service() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(dir);
+    tls_files(dir, "good", "IP:127.0.0.1");
+    tls_files(dir, "elsewhere", "DNS:registry.example");
+    let s = serve_tls(dir, "good");
+    let url = format!("https://{}/v1", s.addr);
+    let stripped = fixture("attacks/stripped.jpg");
+    let verify = |url: &str, ca: Option<&str>, extra: &[&str]| {
+        let mut command = hallmark();
+        command
+            .args(["verify", "--json", "--registry", url])
+            .arg(&stripped)
+            .arg("--trust")
+            .arg(fixture("keys/newsroom/root.pem"))
+            .args(extra);
+        if let Some(ca) = ca {
+            command.arg("--registry-ca").arg(dir.join(ca));
+        }
+        command.run()
+    };
+    for extra in [&[][..], &["--send-content"][..]] {
+        let run = verify(&url, Some("good-ca.pem"), extra);
+        run.expect_code(0);
+        let report = run.json();
+        assert_eq!(report["verdict"], "recovered", "{extra:?}: {report}");
+        assert_eq!(report["recovered"]["match"], "same_pixels");
+        assert_eq!(report["recovered"]["signer"]["name"], "Jane Doe");
+    }
+
+    // A certificate no trusted CA issued: nothing is recovered, and the
+    // note says why.
+    let refused = |run: &support::Run, why: &str| {
+        run.expect_code(1);
+        let report = run.json();
+        assert_eq!(report["verdict"], "unsigned", "{report}");
+        assert_eq!(report["recovered"], Value::Null);
+        let note = &report["status"][0];
+        assert_eq!(note["code"], "registry.remote", "{report}");
+        let text = note["explanation"].as_str().unwrap();
+        assert!(text.contains(why), "{why:?} not in {text:?}");
+    };
+    refused(&verify(&url, None, &[]), "UnknownIssuer");
+    refused(
+        &verify(&url, Some("elsewhere-ca.pem"), &[]),
+        "UnknownIssuer",
+    );
+    // Issued by a trusted CA, for another name.
+    let other = serve_tls(dir, "elsewhere");
+    let other_url = format!("https://{}/v1", other.addr);
+    refused(
+        &verify(&other_url, Some("elsewhere-ca.pem"), &[]),
+        "certificate not valid for name",
+    );
+    // A plain-HTTP server asked over https, and an https one over http.
+    let plain = serve(dir, &[]);
+    refused(
+        &verify(
+            &format!("https://{}/v1", plain.addr),
+            Some("good-ca.pem"),
+            &[],
+        ),
+        "registry lookup failed",
+    );
+    refused(
+        &verify(&format!("http://{}/v1", s.addr), None, &[]),
+        "registry lookup failed",
+    );
+
+    // The CA file must hold a certificate.
+    hallmark()
+        .args(["verify", "--registry", &url, "--registry-ca"])
+        .arg(dir.join("good.key"))
+        .arg(&stripped)
+        .run()
+        .expect_error("registry.remote", 2);
+    // A key others can read is refused, naming the file and never its contents.
+    let key = dir.join("good.key");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = hallmark()
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.join("registry.db"))
+        .arg("--tls-cert")
+        .arg(dir.join("good.pem"))
+        .arg("--tls-key")
+        .arg(&key)
+        .run();
+    run.expect_error("usage", 2);
+    assert!(run.stderr.contains("chmod 600"), "{run:#?}");
+    assert!(!run.stderr.contains("PRIVATE KEY"), "{run:#?}");
+    // A key that is not this certificate's.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let run = hallmark()
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.join("registry.db"))
+        .arg("--tls-cert")
+        .arg(dir.join("good.pem"))
+        .arg("--tls-key")
+        .arg(dir.join("elsewhere.key"))
+        .run();
+    run.expect_error("usage", 2);
+    assert!(run.stderr.contains("don't go together"), "{run:#?}");
+}
+
+/// The active manifest's label in a manifest store (its last `urn:c2pa:`).
+fn manifest_id_of(store: &[u8]) -> String {
+    let text = String::from_utf8_lossy(store);
+    let at = text.rfind("urn:c2pa:").expect("a manifest label");
+    text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_' | '.'))
+        .collect()
+}
+
+/// A registry service that lies: every lookup names manifest `id`, and
+/// `GET /v1/manifests/ID` serves `store`. Its address; it serves until the
+/// test process ends.
+fn lying_service(id: String, store: Vec<u8>) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            if reader.read_line(&mut first).is_err() {
+                continue;
+            }
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = line.split_once(':') {
+                    if k.eq_ignore_ascii_case("content-length") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let (kind, answer) = if first.starts_with("GET /v1/manifests/") {
+                ("application/c2pa", store.clone())
+            } else {
+                let json =
+                    serde_json::json!({"matches": [{"manifestId": id, "similarityScore": 1.0}]});
+                ("application/json", json.to_string().into_bytes())
+            };
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                answer.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&answer);
+        }
+    });
+    addr
+}
+
+/// The manifest store (JUMBF) in a signed MP4's C2PA `uuid` box.
+fn mp4_store(file: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(file).unwrap();
+    let at = bytes
+        .windows(4)
+        .position(|w| w == b"jumb")
+        .expect("a JUMBF box")
+        - 4;
+    let size = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    bytes[at..at + size].to_vec()
+}
+
+/// `ffmpeg` with `args` (Debian's ffmpeg; scripts/setup.sh installs it).
+fn ffmpeg(args: &[&str]) {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg (Debian's ffmpeg package; scripts/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "ffmpeg: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A video Hallmark signed, registered by a service, is recovered from a
+/// stripped, re-encoded, smaller copy through that service: by its vPDQ
+/// hash alone (byBinding `org.hallmark.vpdq`), or by sending the video
+/// (byContent); each time as a similar video, decided here by the frames
+/// its store signed. Another video recovers nothing. Before, videos were
+/// never looked up in a registry service.
+#[test]
+fn a_stripped_video_is_recovered_through_a_registry_service() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(dir);
+    let p = |name: &str| dir.join(name);
+    let id = p("id");
+    hallmark()
+        .args([
+            "keygen",
+            "--no-passphrase",
+            "--name",
+            "Jane Doe",
+            "--org",
+            "Example News",
+            "--out",
+        ])
+        .arg(&id)
+        .run()
+        .expect_code(0);
+    let root = id.join("root.pem");
+    let source = p("source.mp4");
+    let encode = "-c:v mpeg4 -q:v 3 -g 25";
+    let mut args = vec![
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25:duration=8",
+    ];
+    args.extend(encode.split(' '));
+    args.push(source.to_str().unwrap());
+    ffmpeg(&args);
+    let signed = p("signed.mp4");
+    hallmark()
+        .arg("sign")
+        .arg(&source)
+        .arg("-o")
+        .arg(&signed)
+        .arg("--identity")
+        .arg(&id)
+        .run()
+        .expect_code(0);
+    hallmark()
+        .args(["registry", "add", "--db"])
+        .arg(p("registry.db"))
+        .arg(&signed)
+        .arg("--trust")
+        .arg(&root)
+        .run()
+        .expect_code(0);
+    // Stripped: re-encoded at half the size (FFmpeg keeps no C2PA box).
+    let stripped = p("reposted.mp4");
+    let mut args = vec![
+        "-i",
+        signed.to_str().unwrap(),
+        "-map",
+        "0:v",
+        "-vf",
+        "scale=160:-2",
+    ];
+    args.extend(encode.split(' '));
+    args.push(stripped.to_str().unwrap());
+    ffmpeg(&args);
+    let unrelated = p("unrelated.mp4");
+    let mut args = vec![
+        "-f",
+        "lavfi",
+        "-i",
+        "mandelbrot=size=320x240:rate=25",
+        "-t",
+        "8",
+    ];
+    args.extend(encode.split(' '));
+    args.push(unrelated.to_str().unwrap());
+    ffmpeg(&args);
+
+    let s = serve(dir, &["--trust", root.to_str().unwrap()]);
+    let url = format!("http://{}/v1", s.addr);
+    let verify = |file: &Path, extra: &[&str]| {
+        hallmark()
+            .args(["verify", "--json", "--registry", &url, "--trust"])
+            .arg(&root)
+            .arg(file)
+            .args(extra)
+            .run()
+    };
+    for extra in [&[][..], &["--send-content"][..]] {
+        // A similar video is not accepted without --accept-similar.
+        let run = verify(&stripped, extra);
+        run.expect_code(1);
+        let report = run.json();
+        assert_eq!(report["verdict"], "recovered", "{extra:?}: {report}");
+        let r = &report["recovered"];
+        assert_eq!(r["match"], "similar_video");
+        assert_eq!(r["verdict_now"], "trusted");
+        assert_eq!(r["signer"]["name"], "Jane Doe");
+        assert_eq!(r["video"]["query_match_percent"], 100.0, "{report}");
+        assert!(
+            report["summary"]
+                .as_str()
+                .unwrap()
+                .contains("a similar video: 100.0 % of this video's frames match one signed by "),
+            "{report}"
+        );
+        verify(&stripped, &[&["--accept-similar"][..], extra].concat()).expect_code(0);
+    }
+    for extra in [&[][..], &["--send-content"][..]] {
+        let run = verify(&unrelated, &[&["--accept-similar"][..], extra].concat());
+        run.expect_code(1);
+        let report = run.json();
+        assert_eq!(report["verdict"], "unsigned", "{extra:?}: {report}");
+    }
+
+    // A service that was given only the video's bare manifest store
+    // (POST /manifests) finds it by the frames the store signed.
+    let bare = serve_db(dir, &p("bare.db"), &["--trust", root.to_str().unwrap()]);
+    let store = mp4_store(&signed);
+    request(
+        bare.addr,
+        "POST",
+        "/v1/manifests",
+        &[
+            ("Authorization", &bearer(WRITER)),
+            ("Content-Type", "application/c2pa"),
+        ],
+        &store,
+    )
+    .expect(200);
+    let run = hallmark()
+        .args(["verify", "--json", "--accept-similar", "--trust"])
+        .arg(&root)
+        .args(["--registry", &format!("http://{}/v1", bare.addr)])
+        .arg(&stripped)
+        .run();
+    run.expect_code(0);
+    assert_eq!(
+        run.json()["recovered"]["match"],
+        "similar_video",
+        "{run:#?}"
+    );
+
+    // A lying service, which names the signed video's store for whatever it
+    // is asked: another video recovers nothing, and the note says why.
+    let liar = lying_service(manifest_id_of(&store), store.clone());
+    let run = hallmark()
+        .args(["verify", "--json", "--accept-similar", "--trust"])
+        .arg(&root)
+        .args(["--registry", &format!("http://{liar}/v1")])
+        .arg(&unrelated)
+        .run();
+    run.expect_code(1);
+    let report = run.json();
+    assert_eq!(report["verdict"], "unsigned", "{report}");
+    let note = report["status"][0]["explanation"].as_str().unwrap();
+    assert!(
+        note.contains("of this video's frames match a frame its store signed (80 % needed"),
+        "{note}"
+    );
+    // The same liar is believed for the video its store did sign.
+    let run = hallmark()
+        .args(["verify", "--json", "--accept-similar", "--trust"])
+        .arg(&root)
+        .args(["--registry", &format!("http://{liar}/v1")])
+        .arg(&stripped)
+        .run();
+    run.expect_code(0);
+
+    // The service's side: a vPDQ lookup names the video's manifest; a
+    // malformed one is a 400; a vPDQ value is never bound.
+    let out = hallmark()
+        .args(["hash", "--format", "vpdq"])
+        .arg(&stripped)
+        .run();
+    out.expect_code(0);
+    let text = out.stdout.clone();
+    assert!(text.lines().count() >= 8, "{out:#?}");
+    let ask = |value: &str| {
+        let body = serde_json::json!({"alg": "org.hallmark.vpdq", "value": value}).to_string();
+        request(
+            s.addr,
+            "POST",
+            "/v1/matches/byBinding",
+            &[],
+            body.as_bytes(),
+        )
+    };
+    let answer = ask(&b64(text.as_bytes()));
+    answer.expect(200);
+    let found = answer.json();
+    assert_eq!(found["matches"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["matches"][0]["match"], "similar_video");
+    assert_eq!(found["matches"][0]["signer"]["name"], "Jane Doe");
+    let answer = ask(&b64(b"0,100,not-a-hash,0.000\n"));
+    answer.expect(400);
+    assert_eq!(answer.error_code(), "http.bad_request");
+    let manifest_id = found["matches"][0]["manifestId"].as_str().unwrap();
+    let body = serde_json::json!({"bindingValue": b64(text.as_bytes()), "manifestId": manifest_id,
+        "alg": "org.hallmark.vpdq"})
+    .to_string();
+    let answer = request(
+        s.addr,
+        "POST",
+        "/v1/bindings",
+        &[("Authorization", &bearer(WRITER))],
+        body.as_bytes(),
+    );
+    answer.expect(400);
+    let algorithms = get(s.addr, "/v1/services/supportedAlgorithms").json();
+    assert!(
+        algorithms["fingerprints"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!({"alg": "org.hallmark.vpdq"})),
+        "{algorithms}"
+    );
 }

@@ -82,8 +82,8 @@ impl<'a> Checker<'a> {
             return recover(registry, threshold, source, report);
         }
         #[cfg(feature = "remote")]
-        if let (Some((remote, threshold)), Some(bytes)) = (self.remote, source.bytes()) {
-            return remote.recover(bytes, report, self.verifier, threshold);
+        if let Some((remote, threshold)) = self.remote {
+            return remote.recover(source, report, self.verifier, threshold);
         }
         report
     }

@@ -219,6 +219,57 @@ impl Recovery {
     }
 }
 
+/// A manifest store a registry service named, verified here against
+/// `verifier`'s trust (its hard binding unchecked: a bare store has no
+/// asset): its report when trusted or valid, or why it can't be used.
+fn verified_store(store: &[u8], verifier: &Verifier) -> Result<Report, String> {
+    let report = verifier.verify_store(store, STORE_FORMAT);
+    if !matches!(report.verdict, Verdict::Trusted | Verdict::Valid) {
+        return Err(format!(
+            "its store is {} here ({})",
+            report.verdict, report.summary
+        ));
+    }
+    Ok(report)
+}
+
+/// The entry a verified store stands for, its signer and facts taken from
+/// `report` (the store's verification here), with the hashes it signed.
+fn store_entry(
+    report: Report,
+    store: &[u8],
+    id: &str,
+    signed: (PdqHash, u8, PixelDigest),
+    (width, height): (u32, u32),
+) -> Result<(Entry, Option<String>), String> {
+    let signer = report.signer.clone().ok_or("its store names no signer")?;
+    let untrusted_because = report
+        .status
+        .iter()
+        .find(|s| s.code == "signingCredential.untrusted" && s.scope.as_deref() == Some("hallmark"))
+        .and_then(|s| s.explanation.clone());
+    let (pdq, quality, pixel_digest) = signed;
+    let entry = Entry {
+        id: 0,
+        asset_blake3: blake3::hash(store).to_hex().to_string(),
+        format: STORE_FORMAT.to_string(),
+        pdq,
+        quality,
+        pixel_digest,
+        width,
+        height,
+        signer,
+        verdict: report.verdict,
+        title: report.title,
+        signed_at: report.signed_at,
+        digital_source_type: report.digital_source_type,
+        ai_generated: report.ai_generated,
+        registered_at: String::new(),
+        manifest_id: Some(id.to_string()),
+    };
+    Ok((entry, untrusted_because))
+}
+
 /// A recovery from a manifest store a registry service named as `id` for a
 /// file hashed as `hash`: the store is verified here against `verifier`'s
 /// trust (its hard binding unchecked), and the pixel digest and PDQ hash it
@@ -231,47 +282,25 @@ pub fn from_store(
     verifier: &Verifier,
     threshold: u32,
 ) -> Result<Recovery, String> {
-    let report = verifier.verify_store(store, STORE_FORMAT);
-    if !matches!(report.verdict, Verdict::Trusted | Verdict::Valid) {
-        return Err(format!(
-            "its store is {} here ({})",
-            report.verdict, report.summary
-        ));
-    }
+    let report = verified_store(store, verifier)?;
     let signed = report
         .signed_pixels
+        .clone()
         .ok_or("its store signed no pixel digest or PDQ hash to compare with")?;
     let distance = signed.pdq.distance(&hash.pdq);
     let same = signed.digest.ct_eq(&hash.pixel_digest);
     if !same && (hash.quality < MIN_MATCH_QUALITY || distance > threshold) {
         return Err(format!(
-                "the pixels its store signed are {distance} bits from this file's (threshold {threshold})"
-            ));
+            "the pixels its store signed are {distance} bits from this file's (threshold {threshold})"
+        ));
     }
-    let signer = report.signer.clone().ok_or("its store names no signer")?;
-    let untrusted_because = report
-        .status
-        .iter()
-        .find(|s| s.code == "signingCredential.untrusted" && s.scope.as_deref() == Some("hallmark"))
-        .and_then(|s| s.explanation.clone());
-    let entry = Entry {
-        id: 0,
-        asset_blake3: blake3::hash(store).to_hex().to_string(),
-        format: STORE_FORMAT.to_string(),
-        pdq: signed.pdq,
-        quality: signed.quality,
-        pixel_digest: signed.digest,
-        width: signed.width,
-        height: signed.height,
-        signer,
-        verdict: report.verdict,
-        title: report.title,
-        signed_at: report.signed_at,
-        digital_source_type: report.digital_source_type,
-        ai_generated: report.ai_generated,
-        registered_at: String::new(),
-        manifest_id: Some(id.to_string()),
-    };
+    let (entry, untrusted_because) = store_entry(
+        report,
+        store,
+        id,
+        (signed.pdq, signed.quality, signed.digest),
+        (signed.width, signed.height),
+    )?;
     Ok(Recovery {
         distance,
         pixel_digest_match: same,
@@ -289,6 +318,58 @@ pub fn from_store(
     })
 }
 
+/// A recovery from a manifest store a registry service named as `id` for a
+/// video of `width`×`height` hashed as `video` (a frame a second): the store
+/// is verified here, and the frames it signed (Hallmark's per-second soft
+/// binding) are compared here with the video's by the reference rule
+/// (frames within `threshold` bits; 80 % of this video's frames of quality
+/// 50 or more must match a signed frame). A signed frame's quality is not
+/// recorded, so every signed frame takes part.
+pub fn from_video_store(
+    store: &[u8],
+    id: &str,
+    video: &crate::vpdq::VideoHash,
+    (width, height): (u32, u32),
+    verifier: &Verifier,
+    threshold: u32,
+) -> Result<Recovery, String> {
+    use crate::vpdq::CompareOptions;
+    let report = verified_store(store, verifier)?;
+    let signed = report
+        .signed_video
+        .clone()
+        .filter(|frames| !frames.is_empty())
+        .ok_or("its store signed no video frames to compare with")?;
+    let compared = crate::vpdq::signed_video_hash(&signed);
+    let options = CompareOptions {
+        distance: threshold,
+        ..CompareOptions::default()
+    };
+    let comparison = crate::vpdq::compare(video, &compared, &options);
+    if !comparison.matched {
+        return Err(format!(
+            "{:.1} % of this video's frames match a frame its store signed ({:.0} % needed, threshold {threshold})",
+            comparison.query_match_percent, options.query_percent
+        ));
+    }
+    // The signed frames' digest stands in for the pixel digest a picture's
+    // entry carries, in a domain of its own (no picture's digest equals it).
+    let digest = blake3::derive_key(
+        "hallmark recovery 2026 signed video frames v1",
+        crate::vpdq::write_text(&compared).as_bytes(),
+    );
+    let (entry, untrusted_because) = store_entry(
+        report,
+        store,
+        id,
+        (signed[0].pdq, 0, PixelDigest(digest)),
+        (0, 0),
+    )?;
+    let mut recovery = Recovery::from_video_match(entry, comparison, threshold, width, height);
+    recovery.untrusted_because = untrusted_because;
+    Ok(recovery)
+}
+
 /// The best recovery among manifest stores a registry service named for a
 /// file hashed as `hash` (each as its id, and its bytes or why they could
 /// not be fetched), and a `registry.remote` note for each not used.
@@ -298,10 +379,33 @@ pub fn from_stores(
     verifier: &Verifier,
     threshold: u32,
 ) -> (Option<Recovery>, Vec<crate::report::StatusEntry>) {
+    best_of(stores, |store, id| {
+        from_store(store, id, hash, verifier, threshold)
+    })
+}
+
+/// [`from_stores`] for a video of `width`×`height` hashed as `video`
+/// ([`from_video_store`]).
+pub fn from_video_stores(
+    stores: impl IntoIterator<Item = (String, Result<Vec<u8>, String>)>,
+    video: &crate::vpdq::VideoHash,
+    size: (u32, u32),
+    verifier: &Verifier,
+    threshold: u32,
+) -> (Option<Recovery>, Vec<crate::report::StatusEntry>) {
+    best_of(stores, |store, id| {
+        from_video_store(store, id, video, size, verifier, threshold)
+    })
+}
+
+fn best_of(
+    stores: impl IntoIterator<Item = (String, Result<Vec<u8>, String>)>,
+    decide: impl Fn(&[u8], &str) -> Result<Recovery, String>,
+) -> (Option<Recovery>, Vec<crate::report::StatusEntry>) {
     let mut found = Vec::new();
     let mut notes = Vec::new();
     for (id, store) in stores {
-        match store.and_then(|store| from_store(&store, &id, hash, verifier, threshold)) {
+        match store.and_then(|store| decide(&store, &id)) {
             Ok(recovery) => found.push(recovery),
             Err(why) => notes.push(crate::report::StatusEntry {
                 code: crate::code::Code::RemoteRegistry.to_string(),

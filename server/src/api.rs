@@ -13,7 +13,8 @@ use axum::Router;
 use base64::Engine;
 use hallmark_core::code::Code;
 use hallmark_core::registry::{
-    BindMode, Binding, BindingError, Bound, Recovery, Registry, RegistryError, ALGORITHMS, PDQ_ALG,
+    parse_video_binding, BindMode, Binding, BindingError, Bound, Recovery, Registry, RegistryError,
+    LOOKUP_ALGORITHMS, PDQ_ALG, VPDQ_ALG,
 };
 use serde_json::{json, Value};
 
@@ -25,8 +26,12 @@ use crate::Config;
 const SPEC_VERSION: &str = "2.4.0";
 /// Longest query string read (a binding value is 44 characters of base64).
 const MAX_QUERY: usize = 4096;
-/// Largest JSON body (`byBinding`, `bindings`).
+/// Largest JSON body of `bindings`.
 const MAX_JSON: usize = 64 << 10;
+/// Largest JSON body of `byBinding`: an `org.hallmark.vpdq` value, a video's
+/// frames a second in text (about 110 bytes of base64 a frame), fits 2.5
+/// hours of video.
+const MAX_LOOKUP_JSON: usize = 1 << 20;
 /// Most matches returned, whatever `maxResults` asks.
 const MAX_RESULTS: usize = 100;
 
@@ -233,7 +238,10 @@ async fn algorithms(
     headers: HeaderMap,
 ) -> ApiResult {
     gate(&state, &headers, peer, None)?;
-    let fingerprints: Vec<Value> = ALGORITHMS.iter().map(|a| json!({"alg": a})).collect();
+    let fingerprints: Vec<Value> = LOOKUP_ALGORITHMS
+        .iter()
+        .map(|a| json!({"alg": a}))
+        .collect();
     Ok(json_response(json!({
         "watermarks": [],
         "fingerprints": fingerprints,
@@ -374,8 +382,18 @@ fn notes(refused: Vec<hallmark_core::StatusEntry>) -> Vec<Value> {
 }
 
 async fn by_binding(state: Shared, alg: &str, value: &str, limit: usize) -> ApiResult {
-    let binding = Binding::parse(alg, &decode_value(value)?)?;
     let threshold = state.config.threshold;
+    if alg == VPDQ_ALG {
+        // A video's frames, matched against the registered videos; the
+        // query's size is unknown (0×0).
+        let video = parse_video_binding(&decode_value(value)?)?;
+        let found = with_registry(&state, move |r| {
+            Ok(r.lookup_video_hash(&video, threshold, (0, 0))?)
+        })
+        .await?;
+        return Ok(matches_response(found.matches, limit, notes(found.refused)));
+    }
+    let binding = Binding::parse(alg, &decode_value(value)?)?;
     let found = with_registry(&state, move |r| Ok(r.lookup_binding(&binding, threshold)?)).await?;
     Ok(matches_response(found.matches, limit, notes(found.refused)))
 }
@@ -402,13 +420,14 @@ struct BindingQuery {
     alg: String,
 }
 
-/// A JSON body of type `T` (400 when it is not one).
+/// A JSON body of type `T` of at most `limit` bytes (400 when it is not one).
 async fn json_body<T: serde::de::DeserializeOwned>(
     state: &State,
     headers: &HeaderMap,
     body: Body,
+    limit: usize,
 ) -> Result<T, ApiError> {
-    let limit = MAX_JSON.min(state.config.max_body);
+    let limit = limit.min(state.config.max_body);
     let bytes = crate::body::read(headers, body, limit, state.config.timeout).await?;
     serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad(format!("the JSON body can't be read: {e}")))
@@ -423,7 +442,7 @@ async fn by_binding_body(
 ) -> ApiResult {
     gate(&state, &headers, peer, read_scope(&state))?;
     let limit = max_results(&query_params(query.as_deref())?)?;
-    let q: BindingQuery = json_body(&state, &headers, body).await?;
+    let q: BindingQuery = json_body(&state, &headers, body, MAX_LOOKUP_JSON).await?;
     by_binding(state, &q.alg, &q.value, limit).await
 }
 
@@ -564,7 +583,7 @@ async fn bind(
     mode: BindMode,
 ) -> ApiResult {
     gate(&state, &headers, peer, Some(STORE_BINDINGS))?;
-    let b: BindingBody = json_body(&state, &headers, body).await?;
+    let b: BindingBody = json_body(&state, &headers, body, MAX_JSON).await?;
     let binding = Binding::parse(
         b.alg.as_deref().unwrap_or(PDQ_ALG),
         &decode_value(&b.binding_value)?,

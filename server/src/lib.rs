@@ -48,6 +48,8 @@ pub struct Config {
     /// How often the in-memory indexes load what other processes sharing
     /// the database added or deleted: the staleness bound of matches.
     pub refresh: Duration,
+    /// Serve https with this certificate and key ([`tls_config`]); None: http.
+    pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 }
 
 impl Config {
@@ -64,6 +66,7 @@ impl Config {
             threshold: hallmark_core::pdq::DEFAULT_MATCH_THRESHOLD,
             max_connections: 1024,
             refresh: Duration::from_secs(5),
+            tls: None,
         }
     }
 }
@@ -78,6 +81,42 @@ pub enum ServeError {
     },
     #[error("can't start the server's runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+/// A TLS server configuration from PEM text: `cert` the server's
+/// certificate, then any intermediates; `key` its private key (PKCS#8,
+/// PKCS#1 or SEC1). TLS 1.2 and 1.3, rustls's safe defaults; HTTP/1.1 by ALPN.
+pub fn tls_config(
+    cert: &[u8],
+    key: &[u8],
+) -> Result<Arc<tokio_rustls::rustls::ServerConfig>, ServeError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_slice_iter(cert)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ServeError::Tls(format!("the certificate file can't be read: {e}")))?;
+    if chain.is_empty() {
+        return Err(ServeError::Tls(
+            "the certificate file holds no PEM certificate".into(),
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_slice(key)
+        .map_err(|e| ServeError::Tls(format!("the key file holds no private key: {e}")))?;
+    // ring, as the registry client's ureq uses: aws-lc-rs (rustls's choice
+    // for post-quantum key exchange, hence ring's deprecation note) would
+    // add a CMake build of AWS-LC to every build of the CLI.
+    #[allow(deprecated)]
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let mut config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ServeError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| ServeError::Tls(format!("the certificate and key don't go together: {e}")))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
 }
 
 /// Serve `registry` until the process ends. `ready` is called with the
@@ -111,6 +150,7 @@ async fn run(
         source,
     })?;
     let timeout = config.timeout;
+    let tls = config.tls.clone().map(tokio_rustls::TlsAcceptor::from);
     let connections = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
     let state = Arc::new(api::State {
         registry: Mutex::new(registry),
@@ -133,27 +173,47 @@ async fn run(
             }
         };
         let app = app.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let service = hyper::service::service_fn(move |mut request| {
-                request
-                    .extensions_mut()
-                    .insert(axum::extract::ConnectInfo(peer));
-                let app = app.clone();
-                async move {
-                    use tower::Service;
-                    let mut app = app;
-                    app.call(request).await
+            match tls {
+                None => serve_connection(stream, peer, app, timeout).await,
+                // The handshake is held to the header-read time-out, as a
+                // slow client's headers are.
+                Some(acceptor) => {
+                    if let Ok(Ok(stream)) =
+                        tokio::time::timeout(timeout, acceptor.accept(stream)).await
+                    {
+                        serve_connection(stream, peer, app, timeout).await;
+                    }
                 }
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(timeout)
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service);
-            let _ = connection.await;
+            }
         });
     }
+}
+
+/// Serve one connection's requests with `app`, over plain TCP or TLS.
+async fn serve_connection<I>(io: I, peer: SocketAddr, app: axum::Router, timeout: Duration)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |mut request| {
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        let app = app.clone();
+        async move {
+            use tower::Service;
+            let mut app = app;
+            app.call(request).await
+        }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeout)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(io), service);
+    let _ = connection.await;
 }
 
 /// Every `config.refresh`, load into the indexes what other processes

@@ -172,7 +172,7 @@ fn png_ihdr_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((be(&ihdr[8..12]), be(&ihdr[12..16])))
 }
 
-fn check_size(size: u64, max: u64) -> Result<(), MediaError> {
+pub(crate) fn check_size(size: u64, max: u64) -> Result<(), MediaError> {
     if size > max {
         return Err(MediaError::FileTooLarge { size, max });
     }

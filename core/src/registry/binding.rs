@@ -18,8 +18,15 @@ pub const PDQ_ALG: &str = crate::pixels::SOFT_BINDING_ALG;
 /// Hallmark's pixel digest: 32 bytes, BLAKE3 of the decoded RGBA pixels and
 /// size (the `hallmark.pixels` assertion's `digest`).
 pub const DIGEST_ALG: &str = "org.hallmark.pixel-digest";
+/// Hallmark's video binding, for lookups only: a video's vPDQ hash (a frame
+/// a second) in the reference's text form (`frame,quality,hash,seconds` a
+/// line), UTF-8. Matched by the reference rule against registered videos;
+/// never bound to a manifest (a video's row binds by its own hash).
+pub const VPDQ_ALG: &str = "org.hallmark.vpdq";
 /// The algorithms [`Binding::parse`] accepts.
 pub const ALGORITHMS: &[&str] = &[PDQ_ALG, DIGEST_ALG];
+/// The algorithms a lookup (`byBinding`) accepts: [`ALGORITHMS`] and [`VPDQ_ALG`].
+pub const LOOKUP_ALGORITHMS: &[&str] = &[PDQ_ALG, DIGEST_ALG, VPDQ_ALG];
 
 /// A soft-binding value the registry resolves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,11 +39,27 @@ pub enum Binding {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BindingError {
     #[error(
-        "unknown soft-binding algorithm {0:?} (this registry resolves {PDQ_ALG} and {DIGEST_ALG})"
+        "unknown soft-binding algorithm {0:?} (this registry resolves {PDQ_ALG}, {DIGEST_ALG} and, for lookups, {VPDQ_ALG})"
     )]
     UnknownAlg(String),
     #[error("a {alg} value is 32 bytes, not {got}")]
     Length { alg: &'static str, got: usize },
+    #[error("{VPDQ_ALG} values are looked up (byBinding), never bound")]
+    LookupOnly,
+    #[error("the {VPDQ_ALG} value is not a vPDQ hash in text form: {0}")]
+    Video(String),
+}
+
+/// A [`VPDQ_ALG`] value: the video hash it carries.
+pub fn parse_video_binding(value: &[u8]) -> Result<crate::vpdq::VideoHash, BindingError> {
+    let text = std::str::from_utf8(value)
+        .map_err(|_| BindingError::Video("it is not UTF-8 text".into()))?;
+    crate::vpdq::parse_text(text).map_err(|e| BindingError::Video(e.to_string()))
+}
+
+/// The [`VPDQ_ALG`] value of a video hash.
+pub fn video_binding(hash: &crate::vpdq::VideoHash) -> Vec<u8> {
+    crate::vpdq::write_text(hash).into_bytes()
 }
 
 impl Binding {
@@ -45,6 +68,7 @@ impl Binding {
         let alg = match alg {
             PDQ_ALG => PDQ_ALG,
             DIGEST_ALG => DIGEST_ALG,
+            VPDQ_ALG => return Err(BindingError::LookupOnly),
             other => return Err(BindingError::UnknownAlg(other.chars().take(100).collect())),
         };
         let bytes: [u8; 32] = value.try_into().map_err(|_| BindingError::Length {

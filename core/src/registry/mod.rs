@@ -45,7 +45,10 @@ use db::{Conn, Db, Param};
 
 pub use crate::mih::{HashIndex, IndexMatch};
 pub use crate::recovery::{Entry, Match, Recovery};
-pub use binding::{BindMode, Binding, BindingError, Bound, ALGORITHMS, DIGEST_ALG, PDQ_ALG};
+pub use binding::{
+    parse_video_binding, video_binding, BindMode, Binding, BindingError, Bound, ALGORITHMS,
+    DIGEST_ALG, LOOKUP_ALGORITHMS, PDQ_ALG, VPDQ_ALG,
+};
 pub use recover::{Confirmed, FileLookup};
 #[cfg(feature = "remote")]
 pub use remote::RemoteRegistry;
@@ -508,9 +511,10 @@ impl Registry {
     /// [`Verifier::verify_store`] (the signature and the signer's trust;
     /// not the hard binding), and accepted when `trusted` (or `valid`, when
     /// `allow_valid`). Its soft binding is the PDQ hash and pixel digest its
-    /// Hallmark pixels assertion signed, when it has one; a store without
-    /// one is found by its manifest id, or by a binding added later
-    /// ([`Self::bind`]). Its `asset_blake3` is the BLAKE3 of the store.
+    /// Hallmark pixels assertion signed, when it has one, or for a video the
+    /// frames Hallmark signed (one a second) as its vPDQ hash; a store
+    /// without either is found by its manifest id, or by a binding added
+    /// later ([`Self::bind`]). Its `asset_blake3` is the BLAKE3 of the store.
     pub fn add_store(
         &mut self,
         store: &[u8],
@@ -531,8 +535,16 @@ impl Registry {
         }
         let report = verifier.verify_store(store, STORE_FORMAT);
         let signer = accepted_signer(&report, allow_valid)?;
-        let hash = match &report.signed_pixels {
-            Some(p) => pixels::ImageHash {
+        // A video's store: the frames it signed (one a second) are its
+        // vPDQ hash, so that video lookups find it.
+        let video = report
+            .signed_video
+            .as_deref()
+            .filter(|frames| !frames.is_empty())
+            .map(crate::vpdq::signed_video_hash);
+        let hash = match (&report.signed_pixels, &video) {
+            (_, Some(video)) => video_entry_hash(video, 0, 0),
+            (Some(p), None) => pixels::ImageHash {
                 pdq: p.pdq,
                 quality: p.quality,
                 pixel_digest: p.digest,
@@ -541,7 +553,7 @@ impl Registry {
             },
             // No pixels were signed: a digest in a domain of its own, which no
             // picture's equals, and no PDQ hash (quality 0 is never indexed).
-            None => pixels::ImageHash {
+            (None, None) => pixels::ImageHash {
                 pdq: PdqHash::default(),
                 quality: 0,
                 pixel_digest: PixelDigest(blake3::derive_key(
@@ -559,7 +571,7 @@ impl Registry {
             signer,
             report,
             store: store.to_vec(),
-            video: None,
+            video,
         })
     }
 

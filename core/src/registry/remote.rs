@@ -2,22 +2,28 @@
 //! service that resolves Hallmark's bindings): the one place Hallmark goes on
 //! the network while verifying, and only when given a URL.
 //!
-//! By default only hashes leave the machine: the file's pixel digest (the
-//! same pixels), then its PDQ hash (a similar picture), through `byBinding`.
-//! With [`RemoteRegistry::send_content`] the file itself is sent
-//! (`byContent`). The service's word is never taken: each manifest store it
-//! names is fetched and verified here, against the local trust, and its
-//! signed pixel digest and PDQ hash are compared here with the file's own.
+//! By default only hashes leave the machine: a picture's pixel digest (the
+//! same pixels), then its PDQ hash (a similar picture); a video's vPDQ hash
+//! (a frame a second), all through `byBinding`. With
+//! [`RemoteRegistry::send_content`] the file itself is sent (`byContent`).
+//! The service's word is never taken: each manifest store it names is
+//! fetched and verified here, against the local trust, and the pixel digest,
+//! PDQ hash or video frames it signed are compared here with the file's own.
+//!
+//! `https://` services are reached through rustls (ring), their certificate
+//! checked against Mozilla's roots as webpki-roots ships them, or against
+//! the CA certificates given with [`RemoteRegistry::with_ca_pem`] instead.
 
+use std::io::Read;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
 
-use super::binding::{DIGEST_ALG, PDQ_ALG};
+use super::binding::{video_binding, DIGEST_ALG, PDQ_ALG, VPDQ_ALG};
 use super::Recovery;
 use super::RegistryError;
-use crate::code::Code;
-use crate::media::Limits;
+use crate::media::{Limits, MediaFormat, Source};
 use crate::pdq::MIN_MATCH_QUALITY;
 use crate::pixels;
 use crate::report::{Report, StatusEntry, Verdict};
@@ -36,29 +42,51 @@ pub struct RemoteRegistry {
     base: String,
     send_content: bool,
     timeout: Duration,
+    /// The CA certificates an https service's certificate must chain to
+    /// (None: webpki-roots).
+    roots: Option<Arc<Vec<ureq::tls::Certificate<'static>>>>,
 }
 
 impl RemoteRegistry {
-    /// The service whose API root is `url` (`http://…`; its `/v1` path
-    /// included). Plain HTTP only for now: answers are checked here, never
-    /// believed, but a network observer sees the hashes asked about.
+    /// The service whose API root is `url` (`http://…` or `https://…`; its
+    /// `/v1` path included). Over plain HTTP a network observer sees the
+    /// hashes asked about (the answers are checked here either way).
     pub fn new(url: &str) -> Result<Self, RegistryError> {
         let lower = url.to_ascii_lowercase();
-        if !lower.starts_with("http://") {
+        let host = lower
+            .strip_prefix("http://")
+            .or_else(|| lower.strip_prefix("https://"));
+        if host.is_none_or(|h| h.is_empty() || h.starts_with('/')) {
             return Err(RegistryError::Remote {
                 url: url.to_string(),
-                detail: if lower.starts_with("https://") {
-                    "https:// is not supported yet: use http:// (the service's answers are verified here)".into()
-                } else {
-                    "a registry URL starts with http://".into()
-                },
+                detail: "a registry service's URL is http://host/… or https://host/…".into(),
             });
         }
         Ok(Self {
             base: url.trim_end_matches('/').to_string(),
             send_content: false,
             timeout: Duration::from_secs(15),
+            roots: None,
         })
+    }
+
+    /// Trust only the CA certificates in `pem` (one or more PEM
+    /// certificates) for an https service, instead of webpki-roots: a
+    /// private registry's own CA.
+    pub fn with_ca_pem(mut self, pem: &[u8]) -> Result<Self, RegistryError> {
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(pem) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert.to_owned()),
+                Ok(_) => {}
+                Err(e) => return Err(self.error(format!("the CA file can't be read: {e}"))),
+            }
+        }
+        if certs.is_empty() {
+            return Err(self.error("the CA file holds no PEM certificate"));
+        }
+        self.roots = Some(Arc::new(certs));
+        Ok(self)
     }
 
     /// Send the file itself (`byContent`) instead of its hashes.
@@ -79,21 +107,28 @@ impl RemoteRegistry {
     }
 
     fn agent(&self) -> ureq::Agent {
+        let roots = match &self.roots {
+            Some(certs) => ureq::tls::RootCerts::Specific(certs.clone()),
+            None => ureq::tls::RootCerts::WebPki,
+        };
         ureq::Agent::config_builder()
             .timeout_global(Some(self.timeout))
             .max_redirects(0)
             .http_status_as_error(false)
+            .https_only(self.base.to_ascii_lowercase().starts_with("https://"))
+            .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
             .build()
             .into()
     }
 
-    /// Turn an `unsigned` report of `bytes` into `recovered` when the
+    /// Turn an `unsigned` report of `source` into `recovered` when the
     /// service leads to a manifest store that verifies here and signed these
-    /// pixels (or pixels within `threshold` bits). Other reports come back
-    /// unchanged; a lookup that fails adds an informational status entry.
+    /// pixels (or pixels within `threshold` bits; for a video, frames that
+    /// match by the reference rule). Other reports come back unchanged; a
+    /// lookup that fails adds an informational status entry.
     pub fn recover(
         &self,
-        bytes: &[u8],
+        source: Source<'_>,
         report: Report,
         verifier: &Verifier,
         threshold: u32,
@@ -102,7 +137,7 @@ impl RemoteRegistry {
             return report;
         }
         let mut report = report;
-        match self.find(bytes, verifier, threshold) {
+        match self.find(source, verifier, threshold) {
             Ok((Some(recovery), _)) => return recovery.apply(report),
             Ok((None, notes)) => report.status.extend(notes),
             Err(e) => report.status.push(StatusEntry {
@@ -116,27 +151,26 @@ impl RemoteRegistry {
         report
     }
 
-    /// The best recovery for `bytes`, and notes on candidates not used.
+    /// The best recovery for `source`, and notes on candidates not used.
     fn find(
         &self,
-        bytes: &[u8],
+        source: Source<'_>,
         verifier: &Verifier,
         threshold: u32,
     ) -> Result<(Option<Recovery>, Vec<StatusEntry>), RegistryError> {
         let limits = verifier.limits();
-        let format = crate::media::identify(bytes, limits)?;
+        let format = crate::media::identify_source(source, limits)?;
         if format.is_video() {
-            return Ok((
-                None,
-                vec![note(
-                    "videos are not looked up in a remote registry yet".to_string(),
-                )],
-            ));
+            return self.find_video(source, format, verifier, threshold);
         }
-        let hash = pixels::hash_image(bytes, limits)?;
+        let bytes = match source.bytes() {
+            Some(bytes) => std::borrow::Cow::Borrowed(bytes),
+            None => std::borrow::Cow::Owned(read_whole(source, limits)?),
+        };
+        let hash = pixels::hash_image(&bytes, limits)?;
         let agent = self.agent();
         let ids = if self.send_content {
-            self.by_content(&agent, bytes, format.mime())?
+            self.by_content(&agent, Source::Bytes(&bytes), format.mime())?
         } else {
             let mut ids = self.by_binding(&agent, DIGEST_ALG, &hash.pixel_digest.0)?;
             if ids.is_empty() && hash.quality >= MIN_MATCH_QUALITY {
@@ -145,13 +179,52 @@ impl RemoteRegistry {
             }
             ids
         };
-        let stores = ids.into_iter().take(MAX_CANDIDATES).map(|id| {
-            let store = self.fetch_store(&agent, &id, limits);
-            (id, store)
-        });
+        let stores = self.fetch_stores(&agent, ids, limits);
         Ok(crate::recovery::from_stores(
             stores, &hash, verifier, threshold,
         ))
+    }
+
+    /// [`Self::find`] for a video: its vPDQ hash (a frame a second) is
+    /// made here, sent as an `org.hallmark.vpdq` binding (or the video
+    /// itself, with `send_content`), and each store named is decided on by
+    /// the frames it signed.
+    fn find_video(
+        &self,
+        source: Source<'_>,
+        format: MediaFormat,
+        verifier: &Verifier,
+        threshold: u32,
+    ) -> Result<(Option<Recovery>, Vec<StatusEntry>), RegistryError> {
+        let limits = verifier.limits();
+        let (video, width, height) = super::hash_video(source, format, limits)?;
+        let agent = self.agent();
+        let ids = if self.send_content {
+            self.by_content(&agent, source, format.mime())?
+        } else {
+            self.by_binding(&agent, VPDQ_ALG, &video_binding(&video))?
+        };
+        let stores = self.fetch_stores(&agent, ids, limits);
+        Ok(crate::recovery::from_video_stores(
+            stores,
+            &video,
+            (width, height),
+            verifier,
+            threshold,
+        ))
+    }
+
+    /// The first few manifest stores named, each fetched, or why not.
+    fn fetch_stores<'s>(
+        &'s self,
+        agent: &'s ureq::Agent,
+        ids: Vec<String>,
+        limits: &'s Limits,
+    ) -> impl Iterator<Item = (String, Result<Vec<u8>, String>)> + 's {
+        ids.into_iter().take(MAX_CANDIDATES).map(move |id| {
+            let store = self.fetch_store(agent, &id, limits);
+            (id, store)
+        })
     }
 
     /// Manifest ids the service answers a `byBinding` query with.
@@ -173,17 +246,29 @@ impl RemoteRegistry {
         self.manifest_ids(response)
     }
 
+    /// Manifest ids the service answers a `byContent` query with: the
+    /// file itself is sent (a video read in place, never held whole).
     fn by_content(
         &self,
         agent: &ureq::Agent,
-        bytes: &[u8],
+        source: Source<'_>,
         mime: &str,
     ) -> Result<Vec<String>, RegistryError> {
-        let response = agent
+        let request = agent
             .post(format!("{}/matches/byContent", self.base))
-            .header("content-type", mime)
-            .send(bytes)
-            .map_err(|e| self.error(e.to_string()))?;
+            .header("content-type", mime);
+        let response = match source.bytes() {
+            Some(bytes) => request.send(bytes),
+            None => {
+                let mut stream = source
+                    .stream()
+                    .map_err(|e| self.error(format!("reading the file: {e}")))?;
+                request
+                    .header("content-length", source.len())
+                    .send(ureq::SendBody::from_reader(&mut stream))
+            }
+        }
+        .map_err(|e| self.error(e.to_string()))?;
         self.manifest_ids(response)
     }
 
@@ -252,12 +337,20 @@ impl RemoteRegistry {
     }
 }
 
-fn note(explanation: String) -> StatusEntry {
-    StatusEntry {
-        code: Code::RemoteRegistry.to_string(),
-        kind: "informational".into(),
-        explanation: Some(explanation),
-        scope: Some("registry".into()),
-        url: None,
-    }
+/// A picture in an open file, read whole under the limits (pictures are
+/// loaded whole already; this is for a caller that streamed one).
+fn read_whole(source: Source<'_>, limits: &Limits) -> Result<Vec<u8>, RegistryError> {
+    let mut bytes = Vec::new();
+    source
+        .stream()
+        .and_then(|s| {
+            s.take(limits.max_file_bytes.saturating_add(1))
+                .read_to_end(&mut bytes)
+        })
+        .map_err(|e| crate::media::MediaError::Malformed {
+            format: "file",
+            detail: format!("can't be read: {e}"),
+        })?;
+    crate::media::check_size(bytes.len() as u64, limits.max_file_bytes)?;
+    Ok(bytes)
 }

@@ -61,6 +61,24 @@ pub fn soft_binding(hash: &VideoHash, seconds_per_hash: f64) -> serde_json::Valu
     })
 }
 
+/// Signed frames as a video hash, to compare with by the reference rule
+/// ([`super::compare`]): numbered in order, each at its span's start. A
+/// signed frame's quality is not recorded, so each counts as 100.
+pub fn signed_video_hash(signed: &[SignedFrame]) -> VideoHash {
+    VideoHash::new(
+        signed
+            .iter()
+            .enumerate()
+            .map(|(i, f)| super::VpdqFrame {
+                frame: i as u64,
+                time: f.start,
+                pdq: f.pdq,
+                quality: 100,
+            })
+            .collect(),
+    )
+}
+
 /// The signed frames of a soft-binding assertion's data, when it is
 /// Hallmark's video binding: blocks whose scope is a timespan. Blocks that
 /// are not well formed are skipped; `None` when none is.

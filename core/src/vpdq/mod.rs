@@ -22,8 +22,9 @@ pub use bank::{
     MAX_BANK_VIDEOS, MAX_FILE_BYTES as MAX_HASH_FILE_BYTES,
 };
 pub use binding::{
-    clock_ranges, clock_span, compare_signed, signed_frames, soft_binding, SignedFrame, TimeRange,
-    VideoFrames, MAX_SIGNED_FRAMES, SIGNED_SECONDS_PER_HASH, VIDEO_BINDING_NAME,
+    clock_ranges, clock_span, compare_signed, signed_frames, signed_video_hash, soft_binding,
+    SignedFrame, TimeRange, VideoFrames, MAX_SIGNED_FRAMES, SIGNED_SECONDS_PER_HASH,
+    VIDEO_BINDING_NAME,
 };
 pub use matching::{compare, compare_exhaustive, CompareOptions, Comparison, Segment};
 #[cfg(feature = "registry")]
