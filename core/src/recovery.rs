@@ -285,7 +285,6 @@ pub fn from_store(
     let report = verified_store(store, verifier)?;
     let signed = report
         .signed_pixels
-        .clone()
         .ok_or("its store signed no pixel digest or PDQ hash to compare with")?;
     let distance = signed.pdq.distance(&hash.pdq);
     let same = signed.digest.ct_eq(&hash.pixel_digest);
