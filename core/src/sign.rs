@@ -161,7 +161,31 @@ pub fn sign(
     identity: &Identity,
     options: &SignOptions,
 ) -> Result<Vec<u8>, SignError> {
-    sign_in_memory(bytes, identity, options).map(|(signed, ..)| signed)
+    sign_in_memory(bytes, identity, options, None).map(|(signed, ..)| signed)
+}
+
+/// What signing records of a picture's pixels: the pixel digest and the PDQ
+/// soft binding, and the size. The decoded pixels are dropped once these
+/// are taken, before the file is signed.
+#[derive(Debug, Clone, Copy)]
+struct PixelFacts {
+    digest: crate::pixels::PixelDigest,
+    pdq: crate::pdq::Pdq,
+    width: u32,
+    height: u32,
+}
+
+impl PixelFacts {
+    fn of(image: &crate::pixels::DecodedImage) -> Self {
+        // The digest and the hash read the same pixels: side by side.
+        let (digest, pdq) = crate::parallel::join(|| image.digest(), || image.binding_pdq());
+        Self {
+            digest,
+            pdq,
+            width: image.width,
+            height: image.height,
+        }
+    }
 }
 
 /// Sign and verify `bytes` in memory: the signed file, its time-stamp and
@@ -170,12 +194,22 @@ fn sign_in_memory(
     bytes: &[u8],
     identity: &Identity,
     options: &SignOptions,
+    facts: Option<PixelFacts>,
 ) -> Result<(Vec<u8>, Stamp, SignedAs, VideoFrames), SignError> {
     let source = Source::Bytes(bytes);
     let format = format_of(source, &options.limits)?;
     let video = video_frames(source, format.0, options);
     let mut output = Cursor::new(Vec::with_capacity(bytes.len() + 64 * 1024));
-    let stamp = sign_into(source, format, &video, &mut output, identity, options, None)?;
+    let stamp = sign_into(
+        source,
+        format,
+        &video,
+        &mut output,
+        identity,
+        options,
+        None,
+        facts,
+    )?;
     let signed = output.into_inner();
     self_check(Source::Bytes(&signed), identity, options, &stamp)?;
     Ok((signed, stamp, format, video))
@@ -192,13 +226,17 @@ pub fn sign_file(
     identity: &Identity,
     options: &SignOptions,
 ) -> Result<Signed, SignError> {
+    // A colour JPEG's pixels are decoded from the file in place and dropped
+    // before the file is read to be signed: the two are never held together.
+    let facts = crate::pixels::decode_jpeg_file(input, &options.limits)?
+        .map(|image| PixelFacts::of(&image));
     let loaded = load(input, &options.limits).map_err(|e| match e {
         LoadError::Media(e) => SignError::Media(e),
         LoadError::Input(e) => SignError::Input(e.to_string()),
     })?;
     let (size, stamp, format, video) = match &loaded {
         Loaded::Bytes(bytes) => {
-            let (signed, stamp, format, video) = sign_in_memory(bytes, identity, options)?;
+            let (signed, stamp, format, video) = sign_in_memory(bytes, identity, options, facts)?;
             dest.write_all(&signed)
                 .map_err(|e| SignError::Output(dest.error(e)))?;
             (signed.len() as u64, stamp, format, video)
@@ -273,6 +311,7 @@ fn sign_streamed(
         identity,
         options,
         merkle_kb,
+        None,
     );
     if let (Err(_), Some(e)) = (&signed, recording.error.take()) {
         // c2pa's message names the format, not why: the write failed.
@@ -445,6 +484,7 @@ fn rfc3339(unix: u64) -> String {
 }
 
 /// Sign `source` (of `format`) into `dest`, at its start.
+#[allow(clippy::too_many_arguments)]
 fn sign_into<D>(
     source: Source<'_>,
     (format, pixels): (MediaFormat, bool),
@@ -453,6 +493,7 @@ fn sign_into<D>(
     identity: &Identity,
     options: &SignOptions,
     merkle_kb: Option<usize>,
+    facts: Option<PixelFacts>,
 ) -> Result<Stamp, SignError>
 where
     D: Read + Write + Seek + Send,
@@ -485,11 +526,20 @@ where
     let mut assertions = vec![serde_json::json!(
         {"label": "c2pa.actions", "data": {"actions": actions}}
     )];
-    if let (true, Some(bytes)) = (pixels, source.bytes()) {
+    let facts = match (pixels, facts, source.bytes()) {
+        (false, ..) => None,
+        (true, Some(facts), _) => Some(facts),
         // Decoding every pixel also proves the image is whole before we vouch for it.
-        let image = decode_rgba8(bytes, &options.limits)?;
-        // The digest and the hash read the same pixels: compute them side by side.
-        let (digest, pdq) = crate::parallel::join(|| image.digest(), || image.binding_pdq());
+        (true, None, Some(bytes)) => Some(PixelFacts::of(&decode_rgba8(bytes, &options.limits)?)),
+        (true, None, None) => None,
+    };
+    if let Some(PixelFacts {
+        digest,
+        pdq,
+        width,
+        height,
+    }) = facts
+    {
         assertions.push(serde_json::json!({"label": "c2pa.soft-binding", "data": {
             "alg": SOFT_BINDING_ALG,
             "name": "PDQ perceptual hash of the whole image (hex, word 15 first)",
@@ -498,8 +548,8 @@ where
         assertions.push(serde_json::json!({"label": PIXELS_ASSERTION, "data": {
             "digest": digest.to_hex(),
             "digest_alg": "hallmark pixel digest v1: BLAKE3 of LE32 width, LE32 height, RGBA8",
-            "width": image.width,
-            "height": image.height,
+            "width": width,
+            "height": height,
             "pdq": pdq.hash.to_hex(),
             "pdq_quality": pdq.quality,
         }}));

@@ -97,53 +97,128 @@ impl MediaError {
 /// segments and the entropy-coded scans, so a file cut short (which lenient
 /// decoders silently pad with grey) is caught.
 pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    if !bytes.starts_with(&[0xFF, 0xD8]) {
-        return false;
+    jpeg_is_complete_in(bytes).unwrap_or(false)
+}
+
+/// [`jpeg_is_complete`] of a JPEG read from `r` a buffer at a time (an
+/// open file, never held whole).
+pub fn jpeg_is_complete_in(r: impl std::io::Read) -> std::io::Result<bool> {
+    let mut s = Ahead::new(r);
+    if !s.ensure(2)? || s.at(0) != 0xFF || s.at(1) != 0xD8 {
+        return Ok(false);
     }
-    let mut i = 2;
+    s.advance(2);
     loop {
         // Find the next marker (skipping fill bytes).
-        while i < bytes.len() && bytes[i] != 0xFF {
-            i += 1;
+        s.skip_to_ff()?;
+        while s.ensure(1)? && s.at(0) == 0xFF {
+            s.advance(1);
         }
-        while i < bytes.len() && bytes[i] == 0xFF {
-            i += 1;
+        if !s.ensure(1)? {
+            return Ok(false);
         }
-        let Some(&marker) = bytes.get(i) else {
-            return false;
-        };
-        i += 1;
+        let marker = s.at(0);
+        s.advance(1);
         match marker {
-            0xD9 => return true,
+            0xD9 => return Ok(true),
             0x01 | 0xD0..=0xD7 => continue,
             _ => {
-                let Some(len) = bytes
-                    .get(i..i + 2)
-                    .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
-                else {
-                    return false;
-                };
-                if len < 2 || i + len > bytes.len() {
-                    return false;
+                if !s.ensure(2)? {
+                    return Ok(false);
                 }
-                i += len;
+                let len = usize::from(u16::from_be_bytes([s.at(0), s.at(1)]));
+                if len < 2 || !s.skip(len)? {
+                    return Ok(false);
+                }
                 if marker == 0xDA {
                     // Entropy-coded data: runs to the next marker that is not
                     // a stuffed 0xFF00 or a restart marker.
                     loop {
-                        match bytes.get(i..i + 2) {
-                            None => return false,
-                            Some([0xFF, next])
-                                if *next != 0x00 && !(0xD0..=0xD7).contains(next) =>
-                            {
-                                break
-                            }
-                            _ => i += 1,
+                        s.skip_to_ff()?;
+                        if !s.ensure(2)? {
+                            return Ok(false);
                         }
+                        let next = s.at(1);
+                        if next != 0x00 && !(0xD0..=0xD7).contains(&next) {
+                            break;
+                        }
+                        s.advance(1);
                     }
                 }
             }
         }
+    }
+}
+
+/// A reader with a window of bytes looked ahead at.
+struct Ahead<R> {
+    r: R,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    eof: bool,
+}
+
+impl<R: std::io::Read> Ahead<R> {
+    fn new(r: R) -> Self {
+        Self {
+            r,
+            buf: vec![0; 64 << 10],
+            pos: 0,
+            len: 0,
+            eof: false,
+        }
+    }
+
+    /// Whether `n` (at most the window) bytes are there to look at.
+    fn ensure(&mut self, n: usize) -> std::io::Result<bool> {
+        while self.len - self.pos < n && !self.eof {
+            self.buf.copy_within(self.pos..self.len, 0);
+            self.len -= self.pos;
+            self.pos = 0;
+            match self.r.read(&mut self.buf[self.len..]) {
+                Ok(0) => self.eof = true,
+                Ok(read) => self.len += read,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.len - self.pos >= n)
+    }
+
+    fn at(&self, k: usize) -> u8 {
+        self.buf[self.pos + k]
+    }
+
+    fn advance(&mut self, n: usize) {
+        self.pos += n;
+    }
+
+    /// Skip `n` bytes; false when the data ends first.
+    fn skip(&mut self, mut n: usize) -> std::io::Result<bool> {
+        while n > 0 {
+            if !self.ensure(1)? {
+                return Ok(false);
+            }
+            let step = n.min(self.len - self.pos);
+            self.pos += step;
+            n -= step;
+        }
+        Ok(true)
+    }
+
+    /// Move to the next 0xFF byte, or to the end.
+    fn skip_to_ff(&mut self) -> std::io::Result<()> {
+        while self.ensure(1)? {
+            match self.buf[self.pos..self.len].iter().position(|&b| b == 0xFF) {
+                Some(k) => {
+                    self.pos += k;
+                    return Ok(());
+                }
+                None => self.pos = self.len,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -428,6 +503,24 @@ mod tests {
         let mut trailing = jpeg.clone();
         trailing.extend_from_slice(b"trailing data after EOI");
         assert!(jpeg_is_complete(&trailing));
+        // Read a few bytes at a time, as from a pipe: the same answers.
+        struct Dribble<'a>(&'a [u8]);
+        impl std::io::Read for Dribble<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = buf.len().min(self.0.len()).min(3);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        assert!(jpeg_is_complete_in(Dribble(&jpeg)).unwrap());
+        assert!(jpeg_is_complete_in(Dribble(&trailing)).unwrap());
+        for cut in [jpeg.len() - 1, jpeg.len() - 2, jpeg.len() / 2, 3] {
+            assert!(
+                !jpeg_is_complete_in(Dribble(&jpeg[..cut])).unwrap(),
+                "cut at {cut}"
+            );
+        }
     }
 
     #[test]

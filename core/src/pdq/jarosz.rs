@@ -108,6 +108,221 @@ pub fn downsample_64(luma: &mut [f32], rows: usize, cols: usize) -> [f32; 64 * 6
     out
 }
 
+/// Samples of luminance [`downsample_64_banded`] asks for at a time (whole
+/// rows, at least [`BAND_ROWS`] of them): 2 MB a band buffer.
+pub const BAND_SAMPLES: usize = 1 << 19;
+/// The fewest rows of a band.
+pub const BAND_ROWS: usize = 16;
+
+/// [`downsample_64`] of a luminance image never held whole: `fill(first,
+/// band)` writes rows `first..first + band.len() / cols` into `band`, in
+/// order, a band of [`BAND_ROWS`] at a time. What is held at once is a few
+/// bands, the column filter's window of rows, and rows × 64 samples: for a
+/// 48 MP photo about 9 MB, where [`downsample_64`] takes two full-size
+/// buffers (384 MB). Bit-identical to it: every row and every column sees
+/// the same f32 operations in the same order (the column filter's running
+/// sums advance a row at a time, as they do there).
+pub fn downsample_64_banded(
+    rows: usize,
+    cols: usize,
+    fill: &mut dyn FnMut(usize, &mut [f32]),
+) -> [f32; 64 * 64] {
+    if rows == 64 && cols == 64 {
+        let mut luma = vec![0f32; 64 * 64];
+        fill(0, &mut luma);
+        let mut out = [0f32; 64 * 64];
+        out.copy_from_slice(&luma);
+        return out;
+    }
+    let window_rows = jarosz_window(cols, 64);
+    let window_cols = jarosz_window(rows, 64);
+    let sample_rows: Vec<usize> = (0..64)
+        .map(|i| (((i as f64 + 0.5) * rows as f64) / 64.0) as usize)
+        .collect();
+    let sample_cols: Vec<usize> = (0..64)
+        .map(|j| (((j as f64 + 0.5) * cols as f64) / 64.0) as usize)
+        .collect();
+    let band = (BAND_SAMPLES / cols.max(1)).max(BAND_ROWS).min(rows).max(1);
+    let mut luma = Scratch::zeroed(band * cols);
+    let mut pass1 = Scratch::zeroed(band * cols);
+    // Pass 3's input: rows pass 2 gave, filtered (and gathered) when full.
+    let mut pass2 = Pending {
+        rows: Scratch::zeroed(band * cols),
+        held: 0,
+        done: 0,
+        gathered: Scratch::zeroed(rows * 64),
+    };
+    let flush = |pending: &mut Pending| {
+        let (held, done) = (pending.held, pending.done);
+        if held == 0 {
+            return;
+        }
+        box_rows(
+            &pending.rows[..held * cols],
+            &mut pending.gathered[done * 64..(done + held) * 64],
+            held,
+            cols,
+            window_rows,
+            Some(&sample_cols),
+        );
+        pending.done += held;
+        pending.held = 0;
+    };
+    let mut columns = ColumnBox::new(rows, cols, window_cols);
+    for first in (0..rows).step_by(band) {
+        let k = band.min(rows - first);
+        // Pass 1 (rows) of this band.
+        fill(first, &mut luma[..k * cols]);
+        box_rows(
+            &luma[..k * cols],
+            &mut pass1[..k * cols],
+            k,
+            cols,
+            window_rows,
+            None,
+        );
+        // Pass 2 (columns): each row in gives at most one out.
+        for row in pass1[..k * cols].chunks_exact(cols) {
+            if let Some(out) = columns.feed(row) {
+                let held = pass2.held;
+                pass2.rows[held * cols..(held + 1) * cols].copy_from_slice(out);
+                pass2.held += 1;
+            }
+        }
+        flush(&mut pass2);
+    }
+    while let Some(out) = columns.drain() {
+        let held = pass2.held;
+        pass2.rows[held * cols..(held + 1) * cols].copy_from_slice(out);
+        pass2.held += 1;
+        if pass2.held == band {
+            flush(&mut pass2);
+        }
+    }
+    flush(&mut pass2);
+    debug_assert_eq!(pass2.done, rows);
+    // Pass 4 (the 64 kept columns), kept at the sampled rows only.
+    let mut out = [0f32; 64 * 64];
+    box_cols_band(
+        &pass2.gathered,
+        rows,
+        64,
+        0,
+        64,
+        window_cols,
+        Some(&sample_rows),
+        &mut out,
+    );
+    out
+}
+
+/// Rows waiting for pass 3, and what pass 3 gave so far.
+struct Pending {
+    rows: Scratch,
+    held: usize,
+    done: usize,
+    gathered: Scratch,
+}
+
+/// [`box_1d`] down every column of a rows × cols image fed a row at a time:
+/// per column the same f32 operations in the same order, holding only the
+/// window's rows.
+struct ColumnBox {
+    rows: usize,
+    cols: usize,
+    window: usize,
+    phase1: usize,
+    /// Rows fed before the window starts sliding (phases 1 and 2).
+    filled: usize,
+    /// Rows given out at the end, as the window shrinks (phase 4).
+    tail: usize,
+    sum: Vec<f32>,
+    n: usize,
+    /// The last `window + 1` rows fed, row `r` at slot `r % (window + 1)`.
+    ring: Scratch,
+    fed: usize,
+    left: usize,
+    out: Vec<f32>,
+}
+
+impl ColumnBox {
+    fn new(rows: usize, cols: usize, window: usize) -> Self {
+        let half = (window + 2) / 2;
+        Self {
+            rows,
+            cols,
+            window,
+            phase1: half - 1,
+            filled: (half - 1) + (window - half + 1),
+            tail: half - 1,
+            sum: vec![0f32; cols],
+            n: 0,
+            ring: Scratch::zeroed((window + 1) * cols),
+            fed: 0,
+            left: 0,
+            out: vec![0f32; cols],
+        }
+    }
+
+    fn slot(&self, r: usize) -> std::ops::Range<usize> {
+        let at = (r % (self.window + 1)) * self.cols;
+        at..at + self.cols
+    }
+
+    /// The next input row; the output row it completes, if any.
+    fn feed(&mut self, row: &[f32]) -> Option<&[f32]> {
+        let ri = self.fed;
+        debug_assert!(ri < self.rows);
+        let slot = self.slot(ri);
+        self.ring[slot].copy_from_slice(row);
+        self.fed += 1;
+        if ri < self.phase1 {
+            for (s, v) in self.sum.iter_mut().zip(row) {
+                *s += v;
+            }
+            self.n += 1;
+            return None;
+        }
+        if ri < self.filled {
+            self.n += 1;
+            for (s, v) in self.sum.iter_mut().zip(row) {
+                *s += v;
+            }
+        } else {
+            let sub = self.slot(self.left);
+            for ((s, add), sub) in self.sum.iter_mut().zip(row).zip(&self.ring[sub]) {
+                *s += add;
+                *s -= sub;
+            }
+            self.left += 1;
+        }
+        Some(self.emit())
+    }
+
+    /// Once every row is fed: the output rows left, one a call.
+    fn drain(&mut self) -> Option<&[f32]> {
+        if self.fed < self.rows || self.tail == 0 {
+            return None;
+        }
+        self.tail -= 1;
+        self.n -= 1;
+        let sub = self.slot(self.left);
+        for (s, v) in self.sum.iter_mut().zip(&self.ring[sub]) {
+            *s -= v;
+        }
+        self.left += 1;
+        Some(self.emit())
+    }
+
+    fn emit(&mut self) -> &[f32] {
+        let nf = self.n as f32;
+        for (o, s) in self.out.iter_mut().zip(&self.sum) {
+            *o = *s / nf;
+        }
+        &self.out
+    }
+}
+
 /// Box filter along every row, into rows × cols, or with `keep` (sorted
 /// column indices) rows × `keep.len()` of just those columns. Rows are taken
 /// 16 at a time and transposed, so the running sums of 16 rows advance
@@ -357,6 +572,10 @@ mod tests {
             (37, 9),
             (300, 5),
             (480, 720),
+            // Taller than a band, with a column window wider than a band
+            // (rows / 128 > 64): the last rows come out after the last band.
+            (9000, 7),
+            (130, 3000),
         ] {
             let luma: Vec<f32> = (0..rows * cols)
                 .map(|_| {
@@ -367,6 +586,15 @@ mod tests {
                 })
                 .collect();
             let fast = downsample_64(&mut luma.clone(), rows, cols);
+            let banded = downsample_64_banded(rows, cols, &mut |first, band| {
+                band.copy_from_slice(&luma[first * cols..first * cols + band.len()]);
+            });
+            assert!(
+                fast.iter()
+                    .zip(banded.iter())
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "banded {rows}x{cols}"
+            );
             let slow = if (rows, cols) == (64, 64) {
                 let mut o = [0f32; 4096];
                 o.copy_from_slice(&luma);

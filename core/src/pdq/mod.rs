@@ -9,7 +9,7 @@ use std::fmt;
 
 mod jarosz;
 mod scratch;
-pub use jarosz::{downsample_64, jarosz_window};
+pub use jarosz::{downsample_64, downsample_64_banded, jarosz_window, BAND_ROWS, BAND_SAMPLES};
 #[cfg(feature = "video")]
 pub(crate) use scratch::Scratch;
 
@@ -260,6 +260,21 @@ pub fn hash_luma(luma: &mut [f32], rows: usize, cols: usize) -> Pdq {
     }
 }
 
+/// [`hash_luma`] of a luminance image made a band of rows at a time by
+/// `fill` ([`downsample_64_banded`]), never held whole: the same hash.
+pub fn hash_rows(rows: usize, cols: usize, fill: &mut dyn FnMut(usize, &mut [f32])) -> Pdq {
+    match dct_of_rows(rows, cols, fill) {
+        Some((b, quality)) => Pdq {
+            hash: bits_from_dct(&b),
+            quality,
+        },
+        None => Pdq {
+            hash: PdqHash::default(),
+            quality: 0,
+        },
+    }
+}
+
 fn dct_of_luma(luma: &mut [f32], rows: usize, cols: usize) -> Option<([f32; 256], u8)> {
     if rows < MIN_HASHABLE_DIM || cols < MIN_HASHABLE_DIM || luma.len() < rows * cols {
         return None;
@@ -268,9 +283,34 @@ fn dct_of_luma(luma: &mut [f32], rows: usize, cols: usize) -> Option<([f32; 256]
     Some((dct_64_to_16(&small), quality_64(&small)))
 }
 
+fn dct_of_rows(
+    rows: usize,
+    cols: usize,
+    fill: &mut dyn FnMut(usize, &mut [f32]),
+) -> Option<([f32; 256], u8)> {
+    if rows < MIN_HASHABLE_DIM || cols < MIN_HASHABLE_DIM {
+        return None;
+    }
+    let small = downsample_64_banded(rows, cols, fill);
+    Some((dct_64_to_16(&small), quality_64(&small)))
+}
+
 /// Hash all eight rotations and reflections from one DCT.
 pub fn dihedral_luma(luma: &mut [f32], rows: usize, cols: usize) -> Dihedral {
-    let Some((b, quality)) = dct_of_luma(luma, rows, cols) else {
+    dihedral_of(dct_of_luma(luma, rows, cols))
+}
+
+/// [`dihedral_luma`] of a luminance image made a band at a time ([`hash_rows`]).
+pub fn dihedral_rows(
+    rows: usize,
+    cols: usize,
+    fill: &mut dyn FnMut(usize, &mut [f32]),
+) -> Dihedral {
+    dihedral_of(dct_of_rows(rows, cols, fill))
+}
+
+fn dihedral_of(dct: Option<([f32; 256], u8)>) -> Dihedral {
+    let Some((b, quality)) = dct else {
         let zero = PdqHash::default();
         return Dihedral {
             original: zero,

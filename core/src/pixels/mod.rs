@@ -115,10 +115,30 @@ impl DecodedImage {
         PixelDigest(*hasher.finalize().as_bytes())
     }
 
-    /// The PDQ hash of these pixels (alpha ignored, as the reference's RGB conversion does).
+    /// The PDQ hash of these pixels (alpha ignored, as the reference's RGB
+    /// conversion does). Luminance is made and filtered a band of rows at a
+    /// time ([`pdq::hash_rows`]): a few megabytes beside the pixels, whatever
+    /// their size, and the reference's hash bit for bit.
     pub fn pdq(&self) -> Pdq {
-        let mut luma = pdq::luma_from_rgb8(&self.pixels, self.channels);
-        pdq::hash_luma(&mut luma, self.height as usize, self.width as usize)
+        pdq::hash_rows(
+            self.height as usize,
+            self.width as usize,
+            &mut |first, band| self.luma_band(first, band),
+        )
+    }
+
+    /// Luminance of rows `first..` into `band` (whole rows), on every core:
+    /// row for row what [`pdq::luma_from_rgb8`] gives.
+    fn luma_band(&self, first: usize, band: &mut [f32]) {
+        let (w, channels) = (self.width as usize, self.channels.max(3));
+        let rows = band.len() / w.max(1);
+        let src = &self.pixels[first * w * channels..(first + rows) * w * channels];
+        let per = rows.div_ceil(crate::parallel::workers(rows * w)).max(1);
+        let jobs: Vec<_> = band
+            .chunks_mut(per * w)
+            .zip(src.chunks(per * w * channels))
+            .collect();
+        crate::parallel::for_each(jobs, |(dst, src)| pdq::luma_row(src, channels, dst));
     }
 
     /// The PDQ hash Hallmark records at signing and compares at verification.
@@ -162,8 +182,11 @@ impl DecodedImage {
     }
 
     pub fn pdq_dihedral(&self) -> pdq::Dihedral {
-        let mut luma = pdq::luma_from_rgb8(&self.pixels, self.channels);
-        pdq::dihedral_luma(&mut luma, self.height as usize, self.width as usize)
+        pdq::dihedral_rows(
+            self.height as usize,
+            self.width as usize,
+            &mut |first, band| self.luma_band(first, band),
+        )
     }
 }
 
@@ -185,6 +208,17 @@ pub fn decode_rgba8(bytes: &[u8], limits: &Limits) -> Result<DecodedImage, Media
             format: media.format.mime(),
             detail: "the file ends before the image does (truncated)".into(),
         });
+    }
+    if media.format == MediaFormat::Jpeg {
+        if let Some((width, height, pixels)) = decode_jpeg_rgb(bytes, limits)? {
+            return Ok(DecodedImage {
+                width,
+                height,
+                channels: 3,
+                pixels,
+                frames_digest: None,
+            });
+        }
     }
     // `probe` accepts only formats with a decoder; this is never taken.
     let Some(image_format) = media.format.image_format() else {
@@ -215,6 +249,210 @@ pub fn decode_rgba8(bytes: &[u8], limits: &Limits) -> Result<DecodedImage, Media
         pixels,
         frames_digest,
     })
+}
+
+/// A colour JPEG decoded to RGB8 by zune-jpeg, the decoder the `image`
+/// crate uses, with the options it sets (so the very same pixels), but
+/// reading `bytes` in place: `image` first copies the whole file into a
+/// buffer of its own. `None` for a JPEG `image` would not decode to RGB
+/// (greyscale, or with alpha): those go through `image`.
+fn decode_jpeg_rgb(
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<Option<(u32, u32, Vec<u8>)>, MediaError> {
+    decode_jpeg_rgb_from(
+        &mut || Ok(zune_core::bytestream::ZCursor::new(bytes)),
+        limits,
+    )
+}
+
+/// [`decode_jpeg_rgb`] of the JPEG that `open` reads from its start (it is
+/// opened twice: once for the headers, once to decode).
+fn decode_jpeg_rgb_from<R: zune_core::bytestream::ZByteReaderTrait>(
+    open: &mut dyn FnMut() -> std::io::Result<R>,
+    limits: &Limits,
+) -> Result<Option<(u32, u32, Vec<u8>)>, MediaError> {
+    use zune_core::colorspace::ColorSpace;
+    use zune_core::options::DecoderOptions;
+    let malformed = |e: zune_jpeg::errors::DecodeErrors| {
+        // Worded as `image` words a JPEG error.
+        let e = image::ImageError::Decoding(image::error::DecodingError::new(
+            image::error::ImageFormatHint::Exact(image::ImageFormat::Jpeg),
+            e,
+        ));
+        MediaError::Malformed {
+            format: MediaFormat::Jpeg.mime(),
+            detail: e.to_string().trim_end().to_string(),
+        }
+    };
+    let max = limits.max_dimension as usize;
+    let options = DecoderOptions::default()
+        .set_strict_mode(false)
+        .set_max_width(max)
+        .set_max_height(max);
+    let unreadable = |e: std::io::Error| MediaError::Malformed {
+        format: MediaFormat::Jpeg.mime(),
+        detail: format!("can't be read: {e}"),
+    };
+    let mut headers =
+        zune_jpeg::JpegDecoder::new_with_options(open().map_err(unreadable)?, options);
+    headers.decode_headers().map_err(malformed)?;
+    let Some(colorspace) = headers.input_colorspace() else {
+        return Ok(None);
+    };
+    if matches!(
+        colorspace,
+        ColorSpace::RGBA | ColorSpace::Luma | ColorSpace::LumaA
+    ) {
+        return Ok(None);
+    }
+    let Some((width, height)) = headers.dimensions() else {
+        return Ok(None);
+    };
+    // `probe` checked the header's size already; the decoder's own reading
+    // of it is held to the same limits before a byte is allocated.
+    let (w, h) = (
+        u32::try_from(width).unwrap_or(u32::MAX),
+        u32::try_from(height).unwrap_or(u32::MAX),
+    );
+    crate::media::check_dimensions(w, h, limits)?;
+    let len = width * height * 3;
+    let options = options.jpeg_set_out_colorspace(ColorSpace::RGB);
+    let mut decoder =
+        zune_jpeg::JpegDecoder::new_with_options(open().map_err(unreadable)?, options);
+    let mut pixels = vec![0u8; len];
+    decoder.decode_into(&mut pixels).map_err(malformed)?;
+    Ok(Some((w, h, pixels)))
+}
+
+/// [`decode_rgba8`] of an open JPEG file, read in place: its pixels are the
+/// only full-size buffer (a 48 MP photo takes its 144 MB of RGB, not also
+/// the file's bytes). `None` when the file is not a colour JPEG: the caller
+/// reads it whole and decodes it as before. The same checks as
+/// [`decode_rgba8`] (size limits, a file cut short) and the same pixels.
+pub fn decode_jpeg_file(
+    file: &std::fs::File,
+    limits: &Limits,
+) -> Result<Option<DecodedImage>, MediaError> {
+    use std::io::{Read, Seek};
+    let unreadable = |e: std::io::Error| MediaError::Malformed {
+        format: MediaFormat::Jpeg.mime(),
+        detail: format!("can't be read: {e}"),
+    };
+    let rewound = || -> std::io::Result<&std::fs::File> {
+        let mut f = file;
+        f.rewind()?;
+        Ok(f)
+    };
+    let mut head = Vec::with_capacity(crate::media::SNIFF_BYTES);
+    rewound()
+        .and_then(|f| {
+            f.take(crate::media::SNIFF_BYTES as u64)
+                .read_to_end(&mut head)
+        })
+        .map_err(unreadable)?;
+    if MediaFormat::sniff(&head) != Some(MediaFormat::Jpeg) {
+        return Ok(None);
+    }
+    let len = file.metadata().map_err(unreadable)?.len();
+    crate::media::check_size(len, limits.max_file_bytes)?;
+    let complete = rewound()
+        .and_then(crate::media::jpeg_is_complete_in)
+        .map_err(unreadable)?;
+    if !complete {
+        return Err(MediaError::Malformed {
+            format: MediaFormat::Jpeg.mime(),
+            detail: "the file ends before the image does (truncated)".into(),
+        });
+    }
+    let decoded = decode_jpeg_rgb_from(&mut || Ok(InPlace::new(rewound()?)), limits)?;
+    Ok(decoded.map(|(width, height, pixels)| DecodedImage {
+        width,
+        height,
+        channels: 3,
+        pixels,
+        frames_digest: None,
+    }))
+}
+
+/// An open file read through a window of its bytes, where the decoder's
+/// many short look-aheads (a read, then a seek back) stay inside the window:
+/// a `BufReader` drops its buffer at every seek, which cost a system call
+/// or two each (71,000 of them for a 48 MP photo).
+struct InPlace<'a> {
+    file: &'a std::fs::File,
+    buf: Vec<u8>,
+    /// The file offset of `buf[0]`.
+    start: u64,
+    pos: usize,
+    len: usize,
+}
+
+impl<'a> InPlace<'a> {
+    const WINDOW: usize = 256 << 10;
+
+    fn new(file: &'a std::fs::File) -> Self {
+        Self {
+            file,
+            buf: vec![0; Self::WINDOW],
+            start: 0,
+            pos: 0,
+            len: 0,
+        }
+    }
+}
+
+impl std::io::Read for InPlace<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = {
+            let available = std::io::BufRead::fill_buf(self)?;
+            let n = available.len().min(out.len());
+            out[..n].copy_from_slice(&available[..n]);
+            n
+        };
+        std::io::BufRead::consume(self, n);
+        Ok(n)
+    }
+}
+
+impl std::io::BufRead for InPlace<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.pos == self.len {
+            use std::io::{Read, Seek};
+            self.start += self.len as u64;
+            self.pos = 0;
+            self.len = 0;
+            let mut file = self.file;
+            file.seek(std::io::SeekFrom::Start(self.start))?;
+            self.len = file.read(&mut self.buf)?;
+        }
+        Ok(&self.buf[self.pos..self.len])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.len);
+    }
+}
+
+impl std::io::Seek for InPlace<'_> {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let here = self.start + self.pos as u64;
+        let target = match to {
+            std::io::SeekFrom::Start(at) => Some(at),
+            std::io::SeekFrom::Current(by) => here.checked_add_signed(by),
+            std::io::SeekFrom::End(by) => self.file.metadata()?.len().checked_add_signed(by),
+        }
+        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        if (self.start..=self.start + self.len as u64).contains(&target) {
+            self.pos = (target - self.start) as usize;
+        } else {
+            // Outside the window: read from there next.
+            self.start = target;
+            self.pos = 0;
+            self.len = 0;
+        }
+        Ok(target)
+    }
 }
 
 /// The frames digest of a GIF (module docs), one frame in memory at a time,
@@ -286,6 +524,76 @@ impl ImageHash {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// JPEGs decoded in place give `image`'s pixels, byte for byte (the
+    /// pixel digests signed and registered before depend on it), and grey
+    /// JPEGs still go through `image`.
+    #[test]
+    fn jpeg_decoded_in_place_gives_the_image_crates_pixels() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files: Vec<std::path::PathBuf> = [
+            "fixtures/images",
+            "fixtures/signed",
+            "../shared/corpus/pdq",
+            "../shared/corpus/pdq/bridge-mods",
+        ]
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(root.join(dir)).ok())
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jpg" || x == "jpeg"))
+        .collect();
+        files.sort();
+        assert!(files.len() >= 10, "{files:?}");
+        let limits = Limits::default();
+        let mut direct = 0;
+        for file in &files {
+            let bytes = std::fs::read(file).unwrap();
+            let via_image = image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg)
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            match decode_jpeg_rgb(&bytes, &limits).unwrap() {
+                Some((w, h, pixels)) => {
+                    direct += 1;
+                    let rgb = via_image.as_rgb8().expect("image decodes it as RGB too");
+                    assert_eq!((w, h), rgb.dimensions(), "{}", file.display());
+                    assert!(pixels == rgb.as_raw().as_slice(), "{}", file.display());
+                }
+                None => assert!(via_image.as_rgb8().is_none(), "{}", file.display()),
+            }
+        }
+        assert!(direct >= 10, "{direct} of {}", files.len());
+    }
+
+    /// The banded exact hash is the whole-image one, bit for bit, with and
+    /// without alpha, on a picture taller and wider than a band.
+    #[test]
+    fn exact_pdq_in_bands_equals_the_whole_image_hash() {
+        let (w, h) = (1777usize, 1301usize);
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for channels in [3, 4] {
+            let pixels: Vec<u8> = (0..w * h * channels)
+                .map(|i| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ((i / channels % w) as u64 / 7 + (i / channels / w) as u64 / 3 + (state & 15))
+                        as u8
+                })
+                .collect();
+            let mut luma = pdq::luma_from_rgb8(&pixels, channels);
+            let whole = pdq::hash_luma(&mut luma.clone(), h, w);
+            let dihedral = pdq::dihedral_luma(&mut luma, h, w);
+            let image = DecodedImage {
+                width: w as u32,
+                height: h as u32,
+                channels,
+                pixels,
+                frames_digest: None,
+            };
+            assert_eq!(image.pdq(), whole, "{channels} channels");
+            assert_eq!(image.pdq_dihedral(), dihedral, "{channels} channels");
+        }
+    }
 
     #[test]
     fn binding_pdq_equals_luma_then_box_filter_bit_for_bit() {

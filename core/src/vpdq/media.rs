@@ -89,6 +89,10 @@ pub fn read_hashed(
     options: &VideoOptions,
 ) -> Result<Hashed, HashedError> {
     let file = open_input(path)?;
+    // A colour JPEG is decoded in place, never held whole.
+    if let Some(image) = crate::pixels::decode_jpeg_file(&file, limits)? {
+        return Ok(Hashed::Image(image));
+    }
     match load(&file, limits)? {
         Loaded::Bytes(bytes) => {
             if super::looks_like_text(&bytes) {
