@@ -5,10 +5,14 @@ and of signing and verifying a 2 GB video (read in place, never held whole).
 Makes each input in a temporary folder (Pillow, and hand-made bytes), runs
 `hallmark verify`, `hallmark hash` and `hallmark feed classify` on it, and
 reads each child's peak resident memory from wait4(). Prints a table and
-exits non-zero when a run crashed, or when --max-rss-mb / --max-seconds are
-given and exceeded.
+exits non-zero when a run crashed, or when --max-rss-mb / --max-seconds /
+--max-bytes-per-pixel are given and exceeded.
 
-    python3 scripts/limits.py --hallmark target/release/hallmark [--max-rss-mb 256] [--max-seconds 2] [--capped verify]
+Bytes a pixel: what `hash` and `sign` of the 48 MP JPEG hold beyond the
+process's own start-up (the peak RSS of `hallmark --version`, which is the
+binary's pages: 34 MB for a debug build), over its 48 million pixels.
+
+    python3 scripts/limits.py --hallmark target/release/hallmark [--max-rss-mb 256] [--max-seconds 2] [--capped verify] [--max-bytes-per-pixel 4]
 """
 import argparse, io, json, os, struct, subprocess, sys, tempfile, time, zlib
 
@@ -152,6 +156,8 @@ def main():
                     help="the commands the caps apply to (comma-separated)")
     ap.add_argument("--streamed-mb", type=int, default=2048,
                     help="the size of the MP4 signed and verified in place (0: none)")
+    ap.add_argument("--max-bytes-per-pixel", type=float,
+                    help="the most `hash` and `sign` of the 48 MP JPEG may hold a pixel, beyond start-up")
     ap.add_argument("--make", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.make:
@@ -169,8 +175,11 @@ def main():
         # Signing a 48 MP photo, and the same photo tampered after signing
         # (verify then decodes every pixel to tell what changed).
         signed = os.path.join(tmp, "signed-big.jpg")
+        _, base, _, _ = run([h, "--version"])
+        per_pixel = {}
         code, rss, secs, stderr = run([h, "sign", os.path.join(tmp, "big.jpg"), "-o", signed,
                                        "--identity", os.path.join(ROOT, "fixtures", "keys", "newsroom")])
+        per_pixel["sign"] = (rss - base) * (1 << 20) / 48e6
         print(f"{'sign a 48 MP JPEG':<55} {os.path.getsize(signed) / (1 << 20):>6.1f}MB  {'sign':<14} {code:>4} {rss:>7.0f}MB {secs:>6.2f}s")
         if code != 0:
             failures.append(f"sign: exited {code}: {stderr.strip()[:200]}")
@@ -194,6 +203,8 @@ def main():
                 ("feed classify", [h, "feed", "classify", "--device", "cpu", "--bank", bank, p]),
             ]:
                 code, rss, secs, stderr = run(cmd)
+                if p.endswith("big.jpg") and name == "hash":
+                    per_pixel["hash"] = (rss - base) * (1 << 20) / 48e6
                 print(f"{what:<55} {size:>6.1f}MB  {name:<14} {code:>4} {rss:>7.0f}MB {secs:>6.2f}s")
                 if code not in (0, 1, 3, 4) or "panicked" in stderr:
                     failures.append(f"{what}: {name} exited {code}: {stderr.strip()[:200]}")
@@ -202,6 +213,11 @@ def main():
                     failures.append(f"{what}: {name} peaked at {rss:.0f} MB")
                 if capped and args.max_seconds and secs > args.max_seconds:
                     failures.append(f"{what}: {name} took {secs:.2f} s")
+        print(f"48 MP JPEG, beyond start-up ({base:.0f} MB): "
+              + ", ".join(f"{k} {v:.2f} bytes a pixel" for k, v in sorted(per_pixel.items())))
+        for name, value in sorted(per_pixel.items()):
+            if args.max_bytes_per_pixel and value > args.max_bytes_per_pixel:
+                failures.append(f"48 MP JPEG: {name} held {value:.2f} bytes a pixel")
         if args.streamed_mb:
             streamed(h, tmp, args, failures)
     if failures:
