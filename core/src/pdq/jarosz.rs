@@ -144,67 +144,71 @@ pub fn downsample_64_banded(
         .collect();
     let band = (BAND_SAMPLES / cols.max(1)).max(BAND_ROWS).min(rows).max(1);
     let mut luma = Scratch::zeroed(band * cols);
-    let mut pass1 = Scratch::zeroed(band * cols);
-    // Pass 3's input: rows pass 2 gave, filtered (and gathered) when full.
-    let mut pass2 = Pending {
-        rows: Scratch::zeroed(band * cols),
-        held: 0,
-        done: 0,
-        gathered: Scratch::zeroed(rows * 64),
-    };
-    let flush = |pending: &mut Pending| {
-        let (held, done) = (pending.held, pending.done);
-        if held == 0 {
+    // Pass 1's rows, row `r` at slot `r % slots`: the band just filtered and
+    // the column filter's window before it.
+    let slots = window_cols + band;
+    let mut ring = Scratch::zeroed(slots * cols);
+    // Pass 2's rows, filtered by pass 3 (and gathered) when full.
+    let mut pass2 = Scratch::zeroed(band * cols);
+    let mut held = 0usize;
+    let mut gathered = Scratch::zeroed(rows * 64);
+    let mut done = 0usize;
+    let mut flush = |pass2: &[f32], held: &mut usize| {
+        if *held == 0 {
             return;
         }
         box_rows(
-            &pending.rows[..held * cols],
-            &mut pending.gathered[done * 64..(done + held) * 64],
-            held,
+            &pass2[..*held * cols],
+            &mut gathered[done * 64..(done + *held) * 64],
+            *held,
             cols,
             window_rows,
             Some(&sample_cols),
         );
-        pending.done += held;
-        pending.held = 0;
+        done += *held;
+        *held = 0;
     };
-    let mut columns = ColumnBox::new(rows, cols, window_cols);
+    let mut columns = ColumnBox::new(rows, cols, window_cols, slots);
     for first in (0..rows).step_by(band) {
         let k = band.min(rows - first);
-        // Pass 1 (rows) of this band.
         fill(first, &mut luma[..k * cols]);
-        box_rows(
-            &luma[..k * cols],
-            &mut pass1[..k * cols],
-            k,
-            cols,
-            window_rows,
-            None,
-        );
+        // Pass 1 (rows) of this band, into its slots (in two runs where
+        // they wrap around).
+        let mut at = 0;
+        while at < k {
+            let slot = (first + at) % slots;
+            let run = (k - at).min(slots - slot);
+            box_rows(
+                &luma[at * cols..(at + run) * cols],
+                &mut ring[slot * cols..(slot + run) * cols],
+                run,
+                cols,
+                window_rows,
+                None,
+            );
+            at += run;
+        }
         // Pass 2 (columns): each row in gives at most one out.
-        for row in pass1[..k * cols].chunks_exact(cols) {
-            if let Some(out) = columns.feed(row) {
-                let held = pass2.held;
-                pass2.rows[held * cols..(held + 1) * cols].copy_from_slice(out);
-                pass2.held += 1;
+        for _ in 0..k {
+            if columns.feed(&ring, &mut pass2[held * cols..(held + 1) * cols]) {
+                held += 1;
             }
         }
-        flush(&mut pass2);
+        flush(&pass2, &mut held);
     }
-    while let Some(out) = columns.drain() {
-        let held = pass2.held;
-        pass2.rows[held * cols..(held + 1) * cols].copy_from_slice(out);
-        pass2.held += 1;
-        if pass2.held == band {
-            flush(&mut pass2);
+    while columns.drain(&ring, &mut pass2[held * cols..(held + 1) * cols]) {
+        held += 1;
+        if held == band {
+            flush(&pass2, &mut held);
         }
     }
-    flush(&mut pass2);
-    debug_assert_eq!(pass2.done, rows);
+    flush(&pass2, &mut held);
+    drop(flush);
+    debug_assert_eq!(done, rows);
     // Pass 4 (the 64 kept columns), kept at the sampled rows only.
     let mut out = [0f32; 64 * 64];
     box_cols_band(
-        &pass2.gathered,
+        &gathered,
         rows,
         64,
         0,
@@ -216,21 +220,14 @@ pub fn downsample_64_banded(
     out
 }
 
-/// Rows waiting for pass 3, and what pass 3 gave so far.
-struct Pending {
-    rows: Scratch,
-    held: usize,
-    done: usize,
-    gathered: Scratch,
-}
-
-/// [`box_1d`] down every column of a rows × cols image fed a row at a time:
-/// per column the same f32 operations in the same order, holding only the
-/// window's rows.
+/// [`box_1d`] down every column of a rows × cols image whose rows come a
+/// band at a time: per column the same f32 operations in the same order.
+/// The rows are read from a ring of `slots` rows (row `r` at `r % slots`)
+/// that holds each row from when it is fed until the window has left it.
 struct ColumnBox {
     rows: usize,
     cols: usize,
-    window: usize,
+    slots: usize,
     phase1: usize,
     /// Rows fed before the window starts sliding (phases 1 and 2).
     filled: usize,
@@ -238,88 +235,86 @@ struct ColumnBox {
     tail: usize,
     sum: Vec<f32>,
     n: usize,
-    /// The last `window + 1` rows fed, row `r` at slot `r % (window + 1)`.
-    ring: Scratch,
     fed: usize,
     left: usize,
-    out: Vec<f32>,
 }
 
 impl ColumnBox {
-    fn new(rows: usize, cols: usize, window: usize) -> Self {
+    fn new(rows: usize, cols: usize, window: usize, slots: usize) -> Self {
         let half = (window + 2) / 2;
+        debug_assert!(slots > window);
         Self {
             rows,
             cols,
-            window,
+            slots,
             phase1: half - 1,
             filled: (half - 1) + (window - half + 1),
             tail: half - 1,
             sum: vec![0f32; cols],
             n: 0,
-            ring: Scratch::zeroed((window + 1) * cols),
             fed: 0,
             left: 0,
-            out: vec![0f32; cols],
         }
     }
 
-    fn slot(&self, r: usize) -> std::ops::Range<usize> {
-        let at = (r % (self.window + 1)) * self.cols;
-        at..at + self.cols
+    fn row<'r>(&self, ring: &'r [f32], r: usize) -> &'r [f32] {
+        let at = (r % self.slots) * self.cols;
+        &ring[at..at + self.cols]
     }
 
-    /// The next input row; the output row it completes, if any.
-    fn feed(&mut self, row: &[f32]) -> Option<&[f32]> {
+    /// Take the next row from `ring`; true when that completes an output
+    /// row, written into `out`.
+    fn feed(&mut self, ring: &[f32], out: &mut [f32]) -> bool {
         let ri = self.fed;
         debug_assert!(ri < self.rows);
-        let slot = self.slot(ri);
-        self.ring[slot].copy_from_slice(row);
+        let add = self.row(ring, ri);
         self.fed += 1;
         if ri < self.phase1 {
-            for (s, v) in self.sum.iter_mut().zip(row) {
+            for (s, v) in self.sum.iter_mut().zip(add) {
                 *s += v;
             }
             self.n += 1;
-            return None;
+            return false;
         }
         if ri < self.filled {
             self.n += 1;
-            for (s, v) in self.sum.iter_mut().zip(row) {
+            for (s, v) in self.sum.iter_mut().zip(add) {
                 *s += v;
             }
         } else {
-            let sub = self.slot(self.left);
-            for ((s, add), sub) in self.sum.iter_mut().zip(row).zip(&self.ring[sub]) {
+            let sub = self.row(ring, self.left);
+            for ((s, add), sub) in self.sum.iter_mut().zip(add).zip(sub) {
                 *s += add;
                 *s -= sub;
             }
             self.left += 1;
         }
-        Some(self.emit())
+        self.emit(out);
+        true
     }
 
-    /// Once every row is fed: the output rows left, one a call.
-    fn drain(&mut self) -> Option<&[f32]> {
+    /// Once every row is fed: the next output row left, into `out`; false
+    /// when there is none.
+    fn drain(&mut self, ring: &[f32], out: &mut [f32]) -> bool {
         if self.fed < self.rows || self.tail == 0 {
-            return None;
+            return false;
         }
         self.tail -= 1;
         self.n -= 1;
-        let sub = self.slot(self.left);
-        for (s, v) in self.sum.iter_mut().zip(&self.ring[sub]) {
+        let sub = self.row(ring, self.left);
+        for (s, v) in self.sum.iter_mut().zip(sub) {
             *s -= v;
         }
         self.left += 1;
-        Some(self.emit())
+        self.emit(out);
+        true
     }
 
-    fn emit(&mut self) -> &[f32] {
+    fn emit(&self, out: &mut [f32]) {
         let nf = self.n as f32;
-        for (o, s) in self.out.iter_mut().zip(&self.sum) {
+        for (o, s) in out.iter_mut().zip(&self.sum) {
             *o = *s / nf;
         }
-        &self.out
     }
 }
 
