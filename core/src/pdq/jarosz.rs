@@ -203,7 +203,6 @@ pub fn downsample_64_banded(
         }
     }
     flush(&pass2, &mut held);
-    drop(flush);
     debug_assert_eq!(done, rows);
     // Pass 4 (the 64 kept columns), kept at the sampled rows only.
     let mut out = [0f32; 64 * 64];

@@ -285,11 +285,13 @@ fn decode_jpeg_rgb_from<R: zune_core::bytestream::ZByteReaderTrait>(
             detail: e.to_string().trim_end().to_string(),
         }
     };
-    let max = limits.max_dimension as usize;
+    // The headers are read without zune's own size limits, as `image` reads
+    // them, so that a size over ours is `limits.dimensions` (below), not a
+    // decoding error.
     let options = DecoderOptions::default()
         .set_strict_mode(false)
-        .set_max_width(max)
-        .set_max_height(max);
+        .set_max_width(usize::MAX)
+        .set_max_height(usize::MAX);
     let unreadable = |e: std::io::Error| MediaError::Malformed {
         format: MediaFormat::Jpeg.mime(),
         detail: format!("can't be read: {e}"),
@@ -317,7 +319,10 @@ fn decode_jpeg_rgb_from<R: zune_core::bytestream::ZByteReaderTrait>(
     );
     crate::media::check_dimensions(w, h, limits)?;
     let len = width * height * 3;
-    let options = options.jpeg_set_out_colorspace(ColorSpace::RGB);
+    let options = options
+        .jpeg_set_out_colorspace(ColorSpace::RGB)
+        .set_max_width(limits.max_dimension as usize)
+        .set_max_height(limits.max_dimension as usize);
     let mut decoder =
         zune_jpeg::JpegDecoder::new_with_options(open().map_err(unreadable)?, options);
     let mut pixels = vec![0u8; len];
