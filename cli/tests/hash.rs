@@ -71,6 +71,40 @@ fn hash_reports_unreadable_files_and_goes_on() {
     assert_eq!(lines[1]["quality"], 100);
 }
 
+/// JPEGs are hashed from the file in place: a dimension bomb is still
+/// `limits.dimensions` from its header, a file cut short is still refused
+/// as truncated (never padded with grey), and a whole one hashes as before.
+#[test]
+fn jpegs_read_in_place_keep_their_checks_and_their_hash() {
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let dir = tempfile::tempdir().unwrap();
+    let whole = std::fs::read(corpus("bridge-1-original.jpg")).unwrap();
+    let cut = dir.path().join("cut.jpg");
+    std::fs::write(&cut, &whole[..whole.len() * 2 / 3]).unwrap();
+    let (code, out, _) = hallmark(&[
+        "hash".as_ref(),
+        "--json".as_ref(),
+        fixtures.join("attacks/bomb.jpg").as_os_str(),
+        cut.as_os_str(),
+        corpus("bridge-1-original.jpg").as_os_str(),
+    ]);
+    assert_eq!(code, 4, "{out}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["error"]["code"], "limits.dimensions", "{out}");
+    assert_eq!(lines[1]["error"]["code"], "format.malformed", "{out}");
+    assert!(
+        lines[1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("truncated"),
+        "{out}"
+    );
+    assert_eq!(lines[2]["pdq"], BRIDGE);
+}
+
 #[test]
 fn match_labels_copies_rotations_and_strangers() {
     let dir = tempfile::tempdir().unwrap();
