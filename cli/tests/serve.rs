@@ -1414,6 +1414,15 @@ fn mp4_store(file: &Path) -> Vec<u8> {
     bytes[at..at + size].to_vec()
 }
 
+/// FFmpeg's arguments, then MPEG-4 at a fixed quality with a key frame a
+/// second (25 fps), into `out`.
+fn encode(args: &[&str], out: &Path) {
+    let mut all = args.to_vec();
+    all.extend(["-c:v", "mpeg4", "-q:v", "3", "-g", "25"]);
+    all.push(out.to_str().unwrap());
+    ffmpeg(&all);
+}
+
 /// `ffmpeg` with `args` (Debian's ffmpeg; scripts/setup.sh installs it).
 fn ffmpeg(args: &[&str]) {
     let out = std::process::Command::new("ffmpeg")
@@ -1456,16 +1465,15 @@ fn a_stripped_video_is_recovered_through_a_registry_service() {
         .expect_code(0);
     let root = id.join("root.pem");
     let source = p("source.mp4");
-    let encode = "-c:v mpeg4 -q:v 3 -g 25";
-    let mut args = vec![
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=25:duration=8",
-    ];
-    args.extend(encode.split(' '));
-    args.push(source.to_str().unwrap());
-    ffmpeg(&args);
+    encode(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25:duration=8",
+        ],
+        &source,
+    );
     let signed = p("signed.mp4");
     hallmark()
         .arg("sign")
@@ -1486,29 +1494,23 @@ fn a_stripped_video_is_recovered_through_a_registry_service() {
         .expect_code(0);
     // Stripped: re-encoded at half the size (FFmpeg keeps no C2PA box).
     let stripped = p("reposted.mp4");
-    let mut args = vec![
-        "-i",
-        signed.to_str().unwrap(),
-        "-map",
-        "0:v",
-        "-vf",
-        "scale=160:-2",
-    ];
-    args.extend(encode.split(' '));
-    args.push(stripped.to_str().unwrap());
-    ffmpeg(&args);
+    let signed_s = signed.to_str().unwrap();
+    encode(
+        &["-i", signed_s, "-map", "0:v", "-vf", "scale=160:-2"],
+        &stripped,
+    );
     let unrelated = p("unrelated.mp4");
-    let mut args = vec![
-        "-f",
-        "lavfi",
-        "-i",
-        "mandelbrot=size=320x240:rate=25",
-        "-t",
-        "8",
-    ];
-    args.extend(encode.split(' '));
-    args.push(unrelated.to_str().unwrap());
-    ffmpeg(&args);
+    encode(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "mandelbrot=size=320x240:rate=25",
+            "-t",
+            "8",
+        ],
+        &unrelated,
+    );
 
     let s = serve(dir, &["--trust", root.to_str().unwrap()]);
     let url = format!("http://{}/v1", s.addr);

@@ -248,7 +248,12 @@ pub fn bits_from_dct(b: &[f32; 256]) -> PdqHash {
 
 /// Hash a luminance image (row-major, rows × cols). `luma` is used as scratch.
 pub fn hash_luma(luma: &mut [f32], rows: usize, cols: usize) -> Pdq {
-    match dct_of_luma(luma, rows, cols) {
+    pdq_of(dct_of_luma(luma, rows, cols))
+}
+
+/// The hash of a DCT block and its quality; a zero hash of quality 0 for none.
+fn pdq_of(dct: Option<([f32; 256], u8)>) -> Pdq {
+    match dct {
         Some((b, quality)) => Pdq {
             hash: bits_from_dct(&b),
             quality,
@@ -263,16 +268,7 @@ pub fn hash_luma(luma: &mut [f32], rows: usize, cols: usize) -> Pdq {
 /// [`hash_luma`] of a luminance image made a band of rows at a time by
 /// `fill` ([`downsample_64_banded`]), never held whole: the same hash.
 pub fn hash_rows(rows: usize, cols: usize, fill: &mut dyn FnMut(usize, &mut [f32])) -> Pdq {
-    match dct_of_rows(rows, cols, fill) {
-        Some((b, quality)) => Pdq {
-            hash: bits_from_dct(&b),
-            quality,
-        },
-        None => Pdq {
-            hash: PdqHash::default(),
-            quality: 0,
-        },
-    }
+    pdq_of(dct_of_rows(rows, cols, fill))
 }
 
 fn dct_of_luma(luma: &mut [f32], rows: usize, cols: usize) -> Option<([f32; 256], u8)> {
