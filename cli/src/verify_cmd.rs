@@ -78,6 +78,17 @@ pub fn verify(args: VerifyArgs) -> Result<u8, CliError> {
                 "{}",
                 render::report_line(&path.display().to_string(), &report)
             );
+            // Why a registry named recovered nothing (unreachable, a
+            // certificate refused, a match whose store no longer verifies).
+            for note in report
+                .status
+                .iter()
+                .filter(|s| s.scope.as_deref() == Some("registry"))
+            {
+                if let Some(why) = &note.explanation {
+                    outln!("  registry: {why}");
+                }
+            }
             // Passes `--require valid`, not `--require trusted`: valid or recovered.
             let below = report.exit_code(false, true) == 0 && report.exit_code(true, true) != 0;
             if below && require_trusted {

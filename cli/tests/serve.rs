@@ -1284,6 +1284,20 @@ fn verify_recovers_through_an_https_registry_service() {
         assert!(text.contains(why), "{why:?} not in {text:?}");
     };
     refused(&verify(&url, None, &[]), "UnknownIssuer");
+    // People read why too, under the report line.
+    let run = hallmark()
+        .args(["verify", "--registry", &url])
+        .arg(&stripped)
+        .arg("--trust")
+        .arg(fixture("keys/newsroom/root.pem"))
+        .run();
+    run.expect_code(1);
+    assert!(
+        run.stdout
+            .contains("\n  registry: registry lookup failed: ")
+            && run.stdout.contains("UnknownIssuer"),
+        "{run:#?}"
+    );
     refused(
         &verify(&url, Some("elsewhere-ca.pem"), &[]),
         "UnknownIssuer",
