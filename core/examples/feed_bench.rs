@@ -3,14 +3,16 @@
 //!
 //! ```text
 //! cargo run --release -p hallmark-core --example feed_bench -- match DEVICE BANK QUERIES OUT_DIR
-//! cargo run --release -p hallmark-core --example feed_bench -- pdq DEVICE IMAGES SIDE
+//! cargo run --release -p hallmark-core --example feed_bench -- pdq DEVICE IMAGES SIDE [BATCH]
 //! ```
 //! DEVICE is cpu, or (with `--features gpu`) torch-cpu or cuda. `match`
 //! makes BANK random hashes and QUERIES queries (half of them bank hashes
 //! with 0–31 bits flipped), writes bank.bin and queries.bin (32 bytes a
 //! hash, lanes little-endian) and nearest.tsv (id, distance per query, -1
 //! when nothing is within 31 bits) to OUT_DIR, and prints timings as JSON.
-//! `pdq` hashes IMAGES pre-decoded SIDE×SIDE RGB images and prints images/s.
+//! `pdq` hashes IMAGES pre-decoded SIDE×SIDE RGB images and prints images/s:
+//! from host pixels, and (gpu builds, not on `cpu`) from batches of BATCH
+//! images already on the device (default 512 on CUDA, 32 on the CPU).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write;
@@ -109,7 +111,7 @@ fn bench_match(device_name: &str, bank_size: usize, queries: usize, out_dir: &st
     );
 }
 
-fn bench_pdq(device_name: &str, images: usize, side: usize) {
+fn bench_pdq(device_name: &str, images: usize, side: usize, batch_size: Option<usize>) {
     let mut rng = Rng(7);
     let one: Vec<PdqPixels> = (0..images.min(64))
         .map(|_| PdqPixels {
@@ -138,20 +140,28 @@ fn bench_pdq(device_name: &str, images: usize, side: usize) {
     );
     #[cfg(feature = "gpu")]
     if device_name != "cpu" {
-        bench_pdq_resident(device_name, images, side, &one);
+        bench_pdq_resident(device_name, images, side, &one, batch_size);
     }
+    #[cfg(not(feature = "gpu"))]
+    let _ = batch_size;
 }
 
 /// Batches already on the device (N × side × side × 3, u8): the tensor PDQ alone.
 #[cfg(feature = "gpu")]
-fn bench_pdq_resident(device_name: &str, images: usize, side: usize, one: &[PdqPixels]) {
+fn bench_pdq_resident(
+    device_name: &str,
+    images: usize,
+    side: usize,
+    one: &[PdqPixels],
+    batch_size: Option<usize>,
+) {
     use hallmark_core::feed::tensor::TensorPdq;
     let device = if device_name == "cuda" {
         tch::Device::Cuda(0)
     } else {
         tch::Device::Cpu
     };
-    let batch_size = if device.is_cuda() { 512 } else { 32 };
+    let batch_size = batch_size.unwrap_or(if device.is_cuda() { 512 } else { 32 });
     let flat: Vec<u8> = (0..batch_size)
         .flat_map(|i| one[i % one.len()].pixels.iter().copied())
         .collect();
@@ -189,10 +199,15 @@ fn main() {
             arg(3).parse().unwrap(),
             &arg(4),
         ),
-        "pdq" => bench_pdq(&arg(1), arg(2).parse().unwrap(), arg(3).parse().unwrap()),
+        "pdq" => bench_pdq(
+            &arg(1),
+            arg(2).parse().unwrap(),
+            arg(3).parse().unwrap(),
+            arg(4).parse().ok(),
+        ),
         _ => {
             eprintln!(
-                "usage: feed_bench match DEVICE BANK QUERIES OUT_DIR | pdq DEVICE IMAGES SIDE"
+                "usage: feed_bench match DEVICE BANK QUERIES OUT_DIR | pdq DEVICE IMAGES SIDE [BATCH]"
             );
             std::process::exit(2);
         }
