@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use serde_json::Value;
-use support::{fixture, hallmark, RunExt};
+use support::{encode_video as encode, fixture, hallmark, RunExt};
 
 const WRITER: &str = "writer-token-0123456789abcdef";
 const READER: &str = "reader-token-0123456789abcdef";
@@ -1428,29 +1428,6 @@ fn mp4_store(file: &Path) -> Vec<u8> {
     bytes[at..at + size].to_vec()
 }
 
-/// FFmpeg's arguments, then MPEG-4 at a fixed quality with a key frame a
-/// second (25 fps), into `out`.
-fn encode(args: &[&str], out: &Path) {
-    let mut all = args.to_vec();
-    all.extend(["-c:v", "mpeg4", "-q:v", "3", "-g", "25"]);
-    all.push(out.to_str().unwrap());
-    ffmpeg(&all);
-}
-
-/// `ffmpeg` with `args` (Debian's ffmpeg; scripts/setup.sh installs it).
-fn ffmpeg(args: &[&str]) {
-    let out = std::process::Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg (Debian's ffmpeg package; scripts/setup.sh installs it)");
-    assert!(
-        out.status.success(),
-        "ffmpeg: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A video Hallmark signed, registered by a service, is recovered from a
 /// stripped, re-encoded, smaller copy through that service: by its vPDQ
 /// hash alone (byBinding `org.hallmark.vpdq`), or by sending the video
@@ -1463,20 +1440,7 @@ fn a_stripped_video_is_recovered_through_a_registry_service() {
     let dir = tmp.path();
     setup(dir);
     let p = |name: &str| dir.join(name);
-    let id = p("id");
-    hallmark()
-        .args([
-            "keygen",
-            "--no-passphrase",
-            "--name",
-            "Jane Doe",
-            "--org",
-            "Example News",
-            "--out",
-        ])
-        .arg(&id)
-        .run()
-        .expect_code(0);
+    let id = support::jane(dir);
     let root = id.join("root.pem");
     let source = p("source.mp4");
     encode(
@@ -1489,15 +1453,7 @@ fn a_stripped_video_is_recovered_through_a_registry_service() {
         &source,
     );
     let signed = p("signed.mp4");
-    hallmark()
-        .arg("sign")
-        .arg(&source)
-        .arg("-o")
-        .arg(&signed)
-        .arg("--identity")
-        .arg(&id)
-        .run()
-        .expect_code(0);
+    support::sign(&id, &source, &signed, support::NO_ARGS).expect_code(0);
     hallmark()
         .args(["registry", "add", "--db"])
         .arg(p("registry.db"))

@@ -10,6 +10,11 @@ use std::process::Command;
 
 use serde_json::Value;
 
+#[path = "cli/support.rs"]
+#[allow(dead_code)]
+mod support;
+use support::{encode_video as encode, ffmpeg};
+
 fn corpus(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/corpus")
@@ -987,28 +992,6 @@ fn match_reads_sqlite_banks_and_finds_a_banked_picture_in_a_still_video() {
             && text.contains(&format!("100.0 % of its frames match picture {bridge_pdq}")),
         "{text}"
     );
-}
-
-fn ffmpeg(args: &[&OsStr]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg (Debian's ffmpeg package; scripts/setup.sh installs it)");
-    assert!(
-        out.status.success(),
-        "ffmpeg: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// FFmpeg's arguments, then MPEG-4 at a fixed quality with a key frame a
-/// second (25 fps), into `out`.
-fn encode(args: &[&str], out: &Path) {
-    let mut all: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
-    all.extend(["-c:v", "mpeg4", "-q:v", "3", "-g", "25"].map(OsStr::new));
-    all.push(out.as_os_str());
-    ffmpeg(&all);
 }
 
 /// The C2PA manifest store box of an MP4 (a top-level `uuid` box).

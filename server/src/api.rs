@@ -13,8 +13,8 @@ use axum::Router;
 use base64::Engine;
 use hallmark_core::code::Code;
 use hallmark_core::registry::{
-    parse_video_binding, BindMode, Binding, BindingError, Bound, Recovery, Registry, RegistryError,
-    LOOKUP_ALGORITHMS, PDQ_ALG, VPDQ_ALG,
+    BindMode, Binding, BindingError, Bound, Lookup, Recovery, Registry, RegistryError,
+    LOOKUP_ALGORITHMS, PDQ_ALG,
 };
 use serde_json::{json, Value};
 
@@ -382,19 +382,9 @@ fn notes(refused: Vec<hallmark_core::StatusEntry>) -> Vec<Value> {
 }
 
 async fn by_binding(state: Shared, alg: &str, value: &str, limit: usize) -> ApiResult {
+    let lookup = Lookup::parse(alg, &decode_value(value)?)?;
     let threshold = state.config.threshold;
-    if alg == VPDQ_ALG {
-        // A video's frames, matched against the registered videos; the
-        // query's size is unknown (0×0).
-        let video = parse_video_binding(&decode_value(value)?)?;
-        let found = with_registry(&state, move |r| {
-            Ok(r.lookup_video_hash(&video, threshold, (0, 0))?)
-        })
-        .await?;
-        return Ok(matches_response(found.matches, limit, notes(found.refused)));
-    }
-    let binding = Binding::parse(alg, &decode_value(value)?)?;
-    let found = with_registry(&state, move |r| Ok(r.lookup_binding(&binding, threshold)?)).await?;
+    let found = with_registry(&state, move |r| Ok(r.resolve(&lookup, threshold)?)).await?;
     Ok(matches_response(found.matches, limit, notes(found.refused)))
 }
 

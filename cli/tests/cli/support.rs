@@ -329,3 +329,28 @@ pub fn under_sh<S: AsRef<OsStr>>(script: &str, args: &[S]) -> Command {
         .stdin(Stdio::null());
     cmd
 }
+
+/// `ffmpeg` with `args` (Debian's ffmpeg; scripts/setup.sh installs it).
+#[allow(dead_code)] // the video and serve tests'
+pub fn ffmpeg<S: AsRef<OsStr>>(args: &[S]) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg (Debian's ffmpeg package; scripts/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "ffmpeg: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// FFmpeg's arguments, then MPEG-4 at a fixed quality with a key frame a
+/// second (25 fps), into `out`.
+#[allow(dead_code)] // the video and serve tests'
+pub fn encode_video(args: &[&str], out: &Path) {
+    let mut all: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    all.extend(["-c:v", "mpeg4", "-q:v", "3", "-g", "25"].map(OsStr::new));
+    all.push(out.as_os_str());
+    ffmpeg(&all);
+}

@@ -72,14 +72,12 @@ pub fn downsample_64(luma: &mut [f32], rows: usize, cols: usize) -> [f32; 64 * 6
         out.copy_from_slice(&luma[..64 * 64]);
         return out;
     }
-    let window_rows = jarosz_window(cols, 64);
-    let window_cols = jarosz_window(rows, 64);
-    let sample_rows: Vec<usize> = (0..64)
-        .map(|i| (((i as f64 + 0.5) * rows as f64) / 64.0) as usize)
-        .collect();
-    let sample_cols: Vec<usize> = (0..64)
-        .map(|j| (((j as f64 + 0.5) * cols as f64) / 64.0) as usize)
-        .collect();
+    let Plan {
+        window_rows,
+        window_cols,
+        sample_rows,
+        sample_cols,
+    } = Plan::new(rows, cols);
     let mut scratch = Scratch::zeroed(rows * cols);
     // Pass 1 (rows), pass 2 (columns).
     box_rows(luma, &mut scratch, rows, cols, window_rows, None);
@@ -94,15 +92,51 @@ pub fn downsample_64(luma: &mut [f32], rows: usize, cols: usize) -> [f32; 64 * 6
         window_rows,
         Some(&sample_cols),
     );
-    // Pass 4 (those 64 columns), kept at the sampled rows only.
+    pass_4(&gathered, rows, window_cols, &sample_rows, out)
+}
+
+/// The filter's windows and the 64 rows and columns sampled, for an image
+/// of rows × cols.
+struct Plan {
+    window_rows: usize,
+    window_cols: usize,
+    sample_rows: Vec<usize>,
+    sample_cols: Vec<usize>,
+}
+
+impl Plan {
+    fn new(rows: usize, cols: usize) -> Self {
+        let samples = |len: usize| -> Vec<usize> {
+            (0..64)
+                .map(|i| (((i as f64 + 0.5) * len as f64) / 64.0) as usize)
+                .collect()
+        };
+        Self {
+            window_rows: jarosz_window(cols, 64),
+            window_cols: jarosz_window(rows, 64),
+            sample_rows: samples(rows),
+            sample_cols: samples(cols),
+        }
+    }
+}
+
+/// Pass 4: the 64 columns pass 3 kept (`gathered`, rows × 64), filtered down
+/// the rows and kept at the sampled rows only, into `out`.
+fn pass_4(
+    gathered: &[f32],
+    rows: usize,
+    window_cols: usize,
+    sample_rows: &[usize],
+    mut out: [f32; 64 * 64],
+) -> [f32; 64 * 64] {
     box_cols_band(
-        &gathered,
+        gathered,
         rows,
         64,
         0,
         64,
         window_cols,
-        Some(&sample_rows),
+        Some(sample_rows),
         &mut out,
     );
     out
@@ -128,20 +162,16 @@ pub fn downsample_64_banded(
     fill: &mut dyn FnMut(usize, &mut [f32]),
 ) -> [f32; 64 * 64] {
     if rows == 64 && cols == 64 {
-        let mut luma = vec![0f32; 64 * 64];
-        fill(0, &mut luma);
         let mut out = [0f32; 64 * 64];
-        out.copy_from_slice(&luma);
+        fill(0, &mut out);
         return out;
     }
-    let window_rows = jarosz_window(cols, 64);
-    let window_cols = jarosz_window(rows, 64);
-    let sample_rows: Vec<usize> = (0..64)
-        .map(|i| (((i as f64 + 0.5) * rows as f64) / 64.0) as usize)
-        .collect();
-    let sample_cols: Vec<usize> = (0..64)
-        .map(|j| (((j as f64 + 0.5) * cols as f64) / 64.0) as usize)
-        .collect();
+    let Plan {
+        window_rows,
+        window_cols,
+        sample_rows,
+        sample_cols,
+    } = Plan::new(rows, cols);
     let band = (BAND_SAMPLES / cols.max(1)).max(BAND_ROWS).min(rows).max(1);
     let mut luma = Scratch::zeroed(band * cols);
     // Pass 1's rows, row `r` at slot `r % slots`: the band just filtered and
@@ -204,19 +234,7 @@ pub fn downsample_64_banded(
     }
     flush(&pass2, &mut held);
     debug_assert_eq!(done, rows);
-    // Pass 4 (the 64 kept columns), kept at the sampled rows only.
-    let mut out = [0f32; 64 * 64];
-    box_cols_band(
-        &gathered,
-        rows,
-        64,
-        0,
-        64,
-        window_cols,
-        Some(&sample_rows),
-        &mut out,
-    );
-    out
+    pass_4(&gathered, rows, window_cols, &sample_rows, [0f32; 64 * 64])
 }
 
 /// [`box_1d`] down every column of a rows × cols image whose rows come a

@@ -57,6 +57,23 @@ pub fn parse_video_binding(value: &[u8]) -> Result<crate::vpdq::VideoHash, Bindi
     crate::vpdq::parse_text(text).map_err(|e| BindingError::Video(e.to_string()))
 }
 
+/// What a `byBinding` lookup asks for: a soft binding, or a video's frames.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup {
+    Binding(Binding),
+    Video(crate::vpdq::VideoHash),
+}
+
+impl Lookup {
+    /// A decoded lookup value of algorithm `alg` (any of [`LOOKUP_ALGORITHMS`]).
+    pub fn parse(alg: &str, value: &[u8]) -> Result<Self, BindingError> {
+        if alg == VPDQ_ALG {
+            return parse_video_binding(value).map(Self::Video);
+        }
+        Binding::parse(alg, value).map(Self::Binding)
+    }
+}
+
 /// The [`VPDQ_ALG`] value of a video hash.
 pub fn video_binding(hash: &crate::vpdq::VideoHash) -> Vec<u8> {
     crate::vpdq::write_text(hash).into_bytes()
@@ -170,6 +187,17 @@ impl Registry {
             }
         };
         self.confirm(candidates)
+    }
+
+    /// What `lookup` leads to, best first, each verified again: a binding
+    /// ([`Self::lookup_binding`]), or a video's frames matched against the
+    /// registered videos ([`Self::lookup_video_hash`]; the query's size is
+    /// unknown, so recoveries carry 0×0).
+    pub fn resolve(&self, lookup: &Lookup, threshold: u32) -> Result<Confirmed, RegistryError> {
+        match lookup {
+            Lookup::Binding(binding) => self.lookup_binding(binding, threshold),
+            Lookup::Video(video) => self.lookup_video_hash(video, threshold, (0, 0)),
+        }
     }
 
     /// Point `binding` at the entry of manifest id `manifest_id`.

@@ -46,7 +46,7 @@ use db::{Conn, Db, Param};
 pub use crate::mih::{HashIndex, IndexMatch};
 pub use crate::recovery::{Entry, Match, Recovery};
 pub use binding::{
-    parse_video_binding, video_binding, BindMode, Binding, BindingError, Bound, ALGORITHMS,
+    parse_video_binding, video_binding, BindMode, Binding, BindingError, Bound, Lookup, ALGORITHMS,
     DIGEST_ALG, LOOKUP_ALGORITHMS, PDQ_ALG, VPDQ_ALG,
 };
 pub use recover::{Confirmed, FileLookup};

@@ -74,6 +74,9 @@ impl RemoteRegistry {
     /// certificates) for an https service, instead of webpki-roots: a
     /// private registry's own CA.
     pub fn with_ca_pem(mut self, pem: &[u8]) -> Result<Self, RegistryError> {
+        if !self.base.to_ascii_lowercase().starts_with("https://") {
+            return Err(self.error("a CA file is for an https:// registry service"));
+        }
         let mut certs = Vec::new();
         for item in ureq::tls::parse_pem(pem) {
             match item {
