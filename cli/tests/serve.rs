@@ -1519,6 +1519,22 @@ fn a_stripped_video_is_recovered_through_a_registry_service() {
         assert_eq!(report["verdict"], "unsigned", "{extra:?}: {report}");
     }
 
+    // Unsigned audio, read in place, has nothing to look up: it is neither
+    // read whole nor sent, and no lookup is noted.
+    let audio = p("tone.wav");
+    support::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=1",
+        audio.to_str().unwrap(),
+    ]);
+    let run = verify(&audio, &[]);
+    run.expect_code(1);
+    let report = run.json();
+    assert_eq!(report["verdict"], "unsigned", "{report}");
+    assert_eq!(report["status"], serde_json::json!([]), "{report}");
+
     // A service that was given only the video's bare manifest store
     // (POST /manifests) finds it by the frames the store signed.
     let bare = serve_db(dir, &p("bare.db"), &["--trust", root.to_str().unwrap()]);

@@ -14,7 +14,6 @@
 //! checked against Mozilla's roots as webpki-roots ships them, or against
 //! the CA certificates given with [`RemoteRegistry::with_ca_pem`] instead.
 
-use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -166,14 +165,15 @@ impl RemoteRegistry {
         if format.is_video() {
             return self.find_video(source, format, verifier, threshold);
         }
-        let bytes = match source.bytes() {
-            Some(bytes) => std::borrow::Cow::Borrowed(bytes),
-            None => std::borrow::Cow::Owned(read_whole(source, limits)?),
+        // Pictures are loaded whole; what is read in place and is not a
+        // video (audio) has no pixels to look up, and is never read whole.
+        let Some(bytes) = source.bytes() else {
+            return Ok((None, Vec::new()));
         };
-        let hash = pixels::hash_image(&bytes, limits)?;
+        let hash = pixels::hash_image(bytes, limits)?;
         let agent = self.agent();
         let ids = if self.send_content {
-            self.by_content(&agent, Source::Bytes(&bytes), format.mime())?
+            self.by_content(&agent, source, format.mime())?
         } else {
             let mut ids = self.by_binding(&agent, DIGEST_ALG, &hash.pixel_digest.0)?;
             if ids.is_empty() && hash.quality >= MIN_MATCH_QUALITY {
@@ -338,22 +338,4 @@ impl RemoteRegistry {
             .read_to_vec()
             .map_err(|e| format!("fetching its store: {e}"))
     }
-}
-
-/// A picture in an open file, read whole under the limits (pictures are
-/// loaded whole already; this is for a caller that streamed one).
-fn read_whole(source: Source<'_>, limits: &Limits) -> Result<Vec<u8>, RegistryError> {
-    let mut bytes = Vec::new();
-    source
-        .stream()
-        .and_then(|s| {
-            s.take(limits.max_file_bytes.saturating_add(1))
-                .read_to_end(&mut bytes)
-        })
-        .map_err(|e| crate::media::MediaError::Malformed {
-            format: "file",
-            detail: format!("can't be read: {e}"),
-        })?;
-    crate::media::check_size(bytes.len() as u64, limits.max_file_bytes)?;
-    Ok(bytes)
 }
