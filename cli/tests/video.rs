@@ -1176,3 +1176,47 @@ fn a_signed_video_painted_over_for_three_seconds_says_which_seconds_changed() {
         "Tampered: no signed frame matches: the credentials do not belong to this video"
     );
 }
+
+/// FFmpeg's libraries (and the ~130 they need) are opened when a video is
+/// first decoded, not when the process starts: before, every run, a photo's
+/// verify included, spent 30-40 ms in the dynamic loader on them.
+#[test]
+fn ffmpeg_is_not_linked_at_start_up_and_still_decodes() {
+    let out = Command::new("readelf")
+        .args(["--dynamic", "--wide", env!("CARGO_BIN_EXE_hallmark")])
+        .output()
+        .expect("readelf (binutils) is needed to read the binary's dynamic section");
+    assert!(
+        out.status.success(),
+        "readelf: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dynamic = String::from_utf8(out.stdout).unwrap();
+    let needed: Vec<&str> = dynamic
+        .lines()
+        .filter(|line| line.contains("(NEEDED)"))
+        .filter_map(|line| line.split('[').nth(1)?.split(']').next())
+        .collect();
+    assert!(needed.contains(&"libc.so.6"), "{dynamic}");
+    let ffmpeg: Vec<&&str> = needed
+        .iter()
+        .filter(|lib| {
+            ["libav", "libsw", "libpostproc"]
+                .iter()
+                .any(|p| lib.starts_with(p))
+        })
+        .collect();
+    assert!(
+        ffmpeg.is_empty(),
+        "FFmpeg libraries linked at start-up: {ffmpeg:?} (a function ffmpeg-next calls \
+         is missing from core/src/vpdq/lazy.rs); {dynamic}"
+    );
+    // Opened on demand, the same frames as ever (the clip's reference hash).
+    let clip = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/media/clip.mp4");
+    let (code, stdout, stderr) = hallmark(&[OsStr::new("hash"), clip.as_os_str()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("0.000s  2a140bdfd4a407e6b919ade65295bd66d4bcd219ec66521952e6d019a95aade6  q=100 frame 0"),
+        "{stdout}"
+    );
+}

@@ -208,6 +208,10 @@ impl Seek for FileAt {
 
 fn init() -> Result<(), MediaError> {
     static INIT: OnceLock<bool> = OnceLock::new();
+    super::lazy::load().map_err(|why| MediaError::Unsupported {
+        format: "video",
+        why,
+    })?;
     let ok = *INIT.get_or_init(|| {
         let ok = ffmpeg::init().is_ok();
         // The library never prints: FFmpeg's complaints about a damaged file become counts.

@@ -11,6 +11,8 @@ mod bank;
 mod binding;
 #[cfg(feature = "video")]
 pub mod decode;
+#[cfg(feature = "video")]
+mod lazy;
 mod matching;
 mod media;
 mod text;
