@@ -173,6 +173,7 @@ impl Command {
 }
 
 fn main() -> ExitCode {
+    hallmark_core::tune_allocator();
     let cli = Cli::parse();
     let opened = match cli.command.output() {
         Some(output) => out::open(output.output.as_deref(), output.force),

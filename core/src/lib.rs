@@ -58,6 +58,28 @@ mod trust_dir;
 #[cfg(feature = "tsa")]
 pub mod tsa;
 mod verify;
+
+/// Sets glibc's allocator for what a program that checks files does (the
+/// CLI calls it first thing; a no-op elsewhere). A photo is read whole and
+/// the C2PA SDK reads it whole again, twice, a few MB each time. By default
+/// glibc maps each such buffer fresh and unmaps it when freed, so the next
+/// one faults in and zeroes new pages again: a third of the time of
+/// verifying a 12 MP JPEG (3,945 page faults). Serving buffers under 32 MiB
+/// from the heap, and keeping up to 32 MiB of it when freed, reuses those
+/// pages (2,320 faults; 16.6 -> 10.4 ms, `perf stat`). Larger buffers
+/// (decoded pictures) are still mapped, and returned when freed.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        const KEEP: libc::c_int = 32 << 20;
+        // SAFETY: mallopt only sets the allocator's parameters, under its
+        // own lock; a refusal (0) leaves the defaults.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, KEEP);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, KEEP);
+        }
+    }
+}
 pub mod vpdq;
 
 pub use cert::CertificateInfo;

@@ -297,13 +297,16 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, MediaError> {
     if let Some((width, height)) = png_ihdr_dimensions(bytes) {
         check_dimensions(width, height, limits)?;
     }
-    let reader = image::ImageReader::with_format(Cursor::new(bytes), image_format);
-    let (width, height) = reader
-        .into_dimensions()
-        .map_err(|e| MediaError::Malformed {
-            format: format.mime(),
-            detail: e.to_string().trim_end().to_string(),
-        })?;
+    let (width, height) = if format == MediaFormat::Jpeg {
+        crate::pixels::jpeg_dimensions(bytes)?
+    } else {
+        image::ImageReader::with_format(Cursor::new(bytes), image_format)
+            .into_dimensions()
+            .map_err(|e| MediaError::Malformed {
+                format: format.mime(),
+                detail: e.to_string().trim_end().to_string(),
+            })?
+    };
     if width == 0 || height == 0 {
         return Err(MediaError::Malformed {
             format: format.mime(),

@@ -36,6 +36,23 @@ impl Read for Stream<'_> {
             Self::File(f) => f.read(buf),
         }
     }
+
+    // The reference SDK reads a JPEG, PNG, … whole, twice, through
+    // `read_to_end`: the default one grows its buffer by doubling (copies and
+    // fresh pages each time); these size it once.
+    fn read_to_end(&mut self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+        match self {
+            Self::Bytes(c) => c.read_to_end(buf),
+            Self::File(f) => f.read_to_end(buf),
+        }
+    }
+
+    fn read_exact(&mut self, buf: &mut [u8]) -> std::io::Result<()> {
+        match self {
+            Self::Bytes(c) => c.read_exact(buf),
+            Self::File(f) => f.read_exact(buf),
+        }
+    }
 }
 
 impl Seek for Stream<'_> {
