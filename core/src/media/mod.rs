@@ -2,10 +2,12 @@
 //! are willing to process. Formats are sniffed from content, never from names.
 
 mod format;
+mod jpeg;
 mod source;
 mod tiff;
 
 pub use format::{MediaFormat, SNIFF_BYTES};
+pub(crate) use jpeg::{jpeg_dimensions, jpeg_error, jpeg_header_options};
 pub(crate) use source::identify_source;
 pub use source::{load, LoadError, Loaded, Source, Stream};
 pub use tiff::MAX_TIFF_DIRECTORIES;
@@ -298,7 +300,7 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<Probe, MediaError> {
         check_dimensions(width, height, limits)?;
     }
     let (width, height) = if format == MediaFormat::Jpeg {
-        crate::pixels::jpeg_dimensions(bytes)?
+        jpeg_dimensions(bytes)?
     } else {
         image::ImageReader::with_format(Cursor::new(bytes), image_format)
             .into_dimensions()

@@ -251,63 +251,6 @@ pub fn decode_rgba8(bytes: &[u8], limits: &Limits) -> Result<DecodedImage, Media
     })
 }
 
-/// zune-jpeg's error as a [`MediaError`], worded as `image` words it
-/// (`ImageError::from_jpeg`): the same message whichever of the two decoded.
-fn jpeg_error(e: zune_jpeg::errors::DecodeErrors) -> MediaError {
-    use image::error::{
-        DecodingError, ImageFormatHint, LimitError, LimitErrorKind, UnsupportedError,
-        UnsupportedErrorKind,
-    };
-    use zune_jpeg::errors::DecodeErrors;
-    let jpeg = || ImageFormatHint::Exact(image::ImageFormat::Jpeg);
-    let e = match e {
-        DecodeErrors::Unsupported(desc) => {
-            image::ImageError::Unsupported(UnsupportedError::from_format_and_kind(
-                jpeg(),
-                UnsupportedErrorKind::GenericFeature(format!("{desc:?}")),
-            ))
-        }
-        DecodeErrors::LargeDimensions(_) => {
-            image::ImageError::Limits(LimitError::from_kind(LimitErrorKind::DimensionError))
-        }
-        e => image::ImageError::Decoding(DecodingError::new(jpeg(), e)),
-    };
-    MediaError::Malformed {
-        format: MediaFormat::Jpeg.mime(),
-        detail: e.to_string().trim_end().to_string(),
-    }
-}
-
-/// The options `image` reads a JPEG's headers with: without zune's own size
-/// limits, so that a size over ours is `limits.dimensions`, not a decoding
-/// error.
-fn jpeg_header_options() -> zune_core::options::DecoderOptions {
-    zune_core::options::DecoderOptions::default()
-        .set_strict_mode(false)
-        .set_max_width(usize::MAX)
-        .set_max_height(usize::MAX)
-}
-
-/// A JPEG's width and height from its headers, read in place, as `image`'s
-/// `into_dimensions` reads them (which first copies the whole file: 3 MB for
-/// a 12 MP photo, on every verify).
-pub(crate) fn jpeg_dimensions(bytes: &[u8]) -> Result<(u32, u32), MediaError> {
-    let mut headers = zune_jpeg::JpegDecoder::new_with_options(
-        zune_core::bytestream::ZCursor::new(bytes),
-        jpeg_header_options(),
-    );
-    headers.decode_headers().map_err(jpeg_error)?;
-    let (width, height) = headers.dimensions().ok_or_else(|| MediaError::Malformed {
-        format: MediaFormat::Jpeg.mime(),
-        detail: "no frame header".into(),
-    })?;
-    // A JPEG's sides are 16-bit.
-    Ok((
-        u32::try_from(width).unwrap_or(u32::MAX),
-        u32::try_from(height).unwrap_or(u32::MAX),
-    ))
-}
-
 /// A colour JPEG decoded to RGB8 by zune-jpeg, the decoder the `image`
 /// crate uses, with the options it sets (so the very same pixels), but
 /// reading `bytes` in place: `image` first copies the whole file into a
@@ -330,8 +273,8 @@ fn decode_jpeg_rgb_from<R: zune_core::bytestream::ZByteReaderTrait>(
     limits: &Limits,
 ) -> Result<Option<(u32, u32, Vec<u8>)>, MediaError> {
     use zune_core::colorspace::ColorSpace;
-    let malformed = jpeg_error;
-    let options = jpeg_header_options();
+    let malformed = crate::media::jpeg_error;
+    let options = crate::media::jpeg_header_options();
     let unreadable = |e: std::io::Error| MediaError::Malformed {
         format: MediaFormat::Jpeg.mime(),
         detail: format!("can't be read: {e}"),
