@@ -66,11 +66,16 @@ macro_rules! forward {
         impl Table {
             #[allow(non_snake_case)]
             fn open() -> Result<Table, String> {
+                Self::open_from(&sonames())
+            }
+
+            #[allow(non_snake_case)]
+            fn open_from(sonames: &[String; 4]) -> Result<Table, String> {
                 let mut libraries = Vec::new();
-                for soname in sonames() {
+                for soname in sonames {
                     // SAFETY: FFmpeg's libraries run no initialisers that
                     // depend on the loading process's state.
-                    let library = unsafe { Library::open(Some(&soname), OPEN_FLAGS) }
+                    let library = unsafe { Library::open(Some(soname), OPEN_FLAGS) }
                         .map_err(|e| format!("{soname} could not be loaded ({e})"))?;
                     libraries.push(library);
                 }
@@ -84,7 +89,7 @@ macro_rules! forward {
                             .get::<unsafe extern "C" fn($($ty),*) $(-> $ret)?>(
                                 concat!(stringify!($name), "\0").as_bytes(),
                             )
-                            .map_err(|e| format!("{} has no {} ({e})", sonames()[$lib], stringify!($name)))?
+                            .map_err(|e| format!("{} has no {} ({e})", sonames[$lib], stringify!($name)))?
                     };
                 )*
                 Ok(Table { $($name,)* _libraries: libraries })
@@ -187,5 +192,28 @@ fn table() -> &'static Table {
             eprintln!("hallmark: FFmpeg was called before its libraries were loaded");
             std::process::abort()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_function_is_found_in_the_installed_libraries() {
+        assert!(Table::open().is_ok());
+    }
+
+    #[test]
+    fn a_missing_library_or_function_is_an_error_naming_it() {
+        let mut names = sonames();
+        names[2] = "libavcodec.so.999".into();
+        let why = Table::open_from(&names).err().unwrap_or_default();
+        assert!(why.starts_with("libavcodec.so.999 could not be loaded ("), "{why}");
+        // A library without FFmpeg's functions (libm) in avformat's place.
+        let mut names = sonames();
+        names[3] = "libm.so.6".into();
+        let why = Table::open_from(&names).err().unwrap_or_default();
+        assert!(why.starts_with("libm.so.6 has no av_find_best_stream ("), "{why}");
     }
 }
