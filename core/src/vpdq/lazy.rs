@@ -209,11 +209,17 @@ mod tests {
         let mut names = sonames();
         names[2] = "libavcodec.so.999".into();
         let why = Table::open_from(&names).err().unwrap_or_default();
-        assert!(why.starts_with("libavcodec.so.999 could not be loaded ("), "{why}");
+        assert!(
+            why.starts_with("libavcodec.so.999 could not be loaded ("),
+            "{why}"
+        );
         // A library without FFmpeg's functions (libm) in avformat's place.
         let mut names = sonames();
         names[3] = "libm.so.6".into();
         let why = Table::open_from(&names).err().unwrap_or_default();
-        assert!(why.starts_with("libm.so.6 has no av_find_best_stream ("), "{why}");
+        assert!(
+            why.starts_with("libm.so.6 has no av_find_best_stream ("),
+            "{why}"
+        );
     }
 }
