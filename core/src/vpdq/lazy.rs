@@ -43,11 +43,27 @@ fn sonames() -> [String; 4] {
 /// `RTLD_DEEPBIND`: the executable exports the definitions below (the linker
 /// saw the libraries refer to them), so without it FFmpeg's calls between its
 /// own libraries (`av_free`, `av_frame_alloc`, …) would bind to them and come
-/// back through this module.
+/// back through this module (correct, one indirect call more). Except under a
+/// sanitizer (the fuzz targets' AddressSanitizer), whose runtime kills a
+/// process that opens a library with `RTLD_DEEPBIND`.
+fn open_flags() -> c_int {
+    // cargo-fuzz builds every crate with `--cfg fuzzing`; the runtime check
+    // covers other sanitizer builds whose runtime exports its symbols.
+    #[cfg(target_env = "gnu")]
+    if !cfg!(fuzzing) && !under_sanitizer() {
+        return RTLD_NOW | RTLD_LOCAL | libc::RTLD_DEEPBIND;
+    }
+    RTLD_NOW | RTLD_LOCAL
+}
+
+/// Whether a sanitizer runtime is in the process (every one defines
+/// `__sanitizer_print_stack_trace`).
 #[cfg(target_env = "gnu")]
-const OPEN_FLAGS: c_int = RTLD_NOW | RTLD_LOCAL | libc::RTLD_DEEPBIND;
-#[cfg(not(target_env = "gnu"))]
-const OPEN_FLAGS: c_int = RTLD_NOW | RTLD_LOCAL;
+fn under_sanitizer() -> bool {
+    let this = Library::this();
+    // SAFETY: only the symbol's presence is asked; nothing is called.
+    unsafe { this.get::<*const c_void>(b"__sanitizer_print_stack_trace\0") }.is_ok()
+}
 
 type ReadPacket = Option<unsafe extern "C" fn(*mut c_void, *mut u8, c_int) -> c_int>;
 type WritePacket = Option<unsafe extern "C" fn(*mut c_void, *mut u8, c_int) -> c_int>;
@@ -75,7 +91,7 @@ macro_rules! forward {
                 for soname in sonames {
                     // SAFETY: FFmpeg's libraries run no initialisers that
                     // depend on the loading process's state.
-                    let library = unsafe { Library::open(Some(soname), OPEN_FLAGS) }
+                    let library = unsafe { Library::open(Some(soname), open_flags()) }
                         .map_err(|e| format!("{soname} could not be loaded ({e})"))?;
                     libraries.push(library);
                 }
@@ -202,6 +218,14 @@ mod tests {
     #[test]
     fn every_function_is_found_in_the_installed_libraries() {
         assert!(Table::open().is_ok());
+    }
+
+    #[cfg(target_env = "gnu")]
+    #[test]
+    fn deep_binding_unless_a_sanitizer_runs() {
+        // Tests are not built with a sanitizer; the fuzz targets are.
+        assert!(!under_sanitizer());
+        assert_eq!(open_flags() & libc::RTLD_DEEPBIND, libc::RTLD_DEEPBIND);
     }
 
     #[test]
