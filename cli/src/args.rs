@@ -89,9 +89,7 @@ pub struct RegistryArgs {
 impl RegistryArgs {
     /// The registry service's URL, when --registry names one.
     pub fn url(&self) -> Option<&str> {
-        let text = self.registry.as_deref()?.to_str()?;
-        let lower = text.to_ascii_lowercase();
-        (lower.starts_with("http://") || lower.starts_with("https://")).then_some(text)
+        service_url(self.registry.as_deref())
     }
 
     /// The registry service, when --registry names one.
@@ -102,11 +100,7 @@ impl RegistryArgs {
                 (self.registry_ca.is_some(), "--registry-ca"),
             ] {
                 if given {
-                    return Err(CliError::new(
-                        hallmark_core::Code::Usage,
-                        format!("{flag} needs a registry service's URL (--registry https://…)"),
-                        EXIT_USAGE,
-                    ));
+                    return Err(needs_url(flag));
                 }
             }
             return Ok(None);
@@ -114,6 +108,23 @@ impl RegistryArgs {
         remote_registry(url, self.registry_ca.as_deref())
             .map(|r| Some(r.send_content(self.send_content)))
     }
+}
+
+/// The registry service `--registry` names, when it is a URL (http:// or
+/// https://) rather than a registry file.
+pub fn service_url(registry: Option<&Path>) -> Option<&str> {
+    let text = registry?.to_str()?;
+    let lower = text.to_ascii_lowercase();
+    (lower.starts_with("http://") || lower.starts_with("https://")).then_some(text)
+}
+
+/// The usage error of `flag` given without a registry service's URL.
+pub fn needs_url(flag: &str) -> CliError {
+    CliError::new(
+        hallmark_core::Code::Usage,
+        format!("{flag} needs a registry service's URL (--registry https://…)"),
+        EXIT_USAGE,
+    )
 }
 
 /// The registry service at `url`, trusting the CA certificates in `ca`

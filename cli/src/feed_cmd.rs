@@ -154,15 +154,7 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
             EXIT_USAGE,
         ));
     }
-    let url = args
-        .registry
-        .as_deref()
-        .and_then(|p| p.to_str())
-        .filter(|t| {
-            t.to_ascii_lowercase().starts_with("http://")
-                || t.to_ascii_lowercase().starts_with("https://")
-        });
-    let remote = match url {
+    let remote = match crate::args::service_url(args.registry.as_deref()) {
         Some(_) if args.no_provenance => {
             return Err(CliError::new(
                 Code::Usage,
@@ -174,13 +166,7 @@ fn classify(args: ClassifyArgs) -> Result<u8, CliError> {
             url,
             args.registry_ca.as_deref(),
         )?),
-        None if args.registry_ca.is_some() => {
-            return Err(CliError::new(
-                Code::Usage,
-                "--registry-ca needs a registry service's URL (--registry https://…)",
-                EXIT_USAGE,
-            ))
-        }
+        None if args.registry_ca.is_some() => return Err(crate::args::needs_url("--registry-ca")),
         None => None,
     };
     let registry = match &args.registry {

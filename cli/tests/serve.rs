@@ -1128,16 +1128,7 @@ fn two_servers_sharing_postgresql_serve_what_either_stored() {
 /// `openssl` with `args` in `dir` (the tests' independent maker of TLS
 /// certificates; Hallmark itself links no OpenSSL).
 fn openssl(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl (Debian's openssl package; scripts/setup.sh installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::tool("openssl", Some(dir), args);
 }
 
 /// A test CA `NAME-ca.pem` in `dir`, and a server certificate it issued

@@ -1182,16 +1182,11 @@ fn a_signed_video_painted_over_for_three_seconds_says_which_seconds_changed() {
 /// verify included, spent 30-40 ms in the dynamic loader on them.
 #[test]
 fn ffmpeg_is_not_linked_at_start_up_and_still_decodes() {
-    let out = Command::new("readelf")
-        .args(["--dynamic", "--wide", env!("CARGO_BIN_EXE_hallmark")])
-        .output()
-        .expect("readelf (binutils) is needed to read the binary's dynamic section");
-    assert!(
-        out.status.success(),
-        "readelf: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let dynamic = support::tool(
+        "readelf",
+        None,
+        &["--dynamic", "--wide", env!("CARGO_BIN_EXE_hallmark")],
     );
-    let dynamic = String::from_utf8(out.stdout).unwrap();
     let needed: Vec<&str> = dynamic
         .lines()
         .filter(|line| line.contains("(NEEDED)"))

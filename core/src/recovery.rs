@@ -243,11 +243,7 @@ fn store_entry(
     (width, height): (u32, u32),
 ) -> Result<(Entry, Option<String>), String> {
     let signer = report.signer.clone().ok_or("its store names no signer")?;
-    let untrusted_because = report
-        .status
-        .iter()
-        .find(|s| s.code == "signingCredential.untrusted" && s.scope.as_deref() == Some("hallmark"))
-        .and_then(|s| s.explanation.clone());
+    let untrusted_because = report.untrusted_because();
     let (pdq, quality, pixel_digest) = signed;
     let entry = Entry {
         id: 0,
@@ -351,17 +347,14 @@ pub fn from_video_store(
             comparison.query_match_percent, options.query_percent
         ));
     }
-    // The signed frames' digest stands in for the pixel digest a picture's
-    // entry carries, in a domain of its own (no picture's digest equals it).
-    let digest = blake3::derive_key(
-        "hallmark recovery 2026 signed video frames v1",
-        crate::vpdq::write_text(&compared).as_bytes(),
-    );
+    // The signed frames stand in for a picture's hashes as a registry
+    // entry of the video carries them.
+    let hash = video_entry_hash(&compared, 0, 0);
     let (entry, untrusted_because) = store_entry(
         report,
         store,
         id,
-        (signed[0].pdq, 0, PixelDigest(digest)),
+        (hash.pdq, hash.quality, hash.pixel_digest),
         (0, 0),
     )?;
     let mut recovery = Recovery::from_video_match(entry, comparison, threshold, width, height);
@@ -417,4 +410,32 @@ fn best_of(
     }
     found.sort_by_key(Recovery::rank);
     (found.into_iter().next(), notes)
+}
+
+/// A video's row in `manifests`: its best frame's PDQ hash and quality (the
+/// first of the highest quality), and as pixel digest a keyed BLAKE3 of its
+/// vPDQ text, in a domain of its own so that no picture's digest equals it.
+pub(crate) fn video_entry_hash(
+    video: &crate::vpdq::VideoHash,
+    width: u32,
+    height: u32,
+) -> ImageHash {
+    let best = video
+        .frames
+        .iter()
+        .fold(None::<&crate::vpdq::VpdqFrame>, |best, f| match best {
+            Some(b) if b.quality >= f.quality => Some(b),
+            _ => Some(f),
+        });
+    let digest = blake3::derive_key(
+        "hallmark registry 2026 video vpdq digest v1",
+        crate::vpdq::write_text(video).as_bytes(),
+    );
+    ImageHash {
+        pdq: best.map(|f| f.pdq).unwrap_or_default(),
+        quality: best.map_or(0, |f| f.quality),
+        pixel_digest: PixelDigest(digest),
+        width,
+        height,
+    }
 }

@@ -409,6 +409,18 @@ impl Report {
         self.verdict.exit_code(require_trusted)
     }
 
+    /// Why Hallmark's certificate path validation refused the signer's
+    /// chain, when it did (the `signingCredential.untrusted` failure the
+    /// verifier adds, scope `hallmark`).
+    pub(crate) fn untrusted_because(&self) -> Option<String> {
+        self.status
+            .iter()
+            .find(|s| {
+                s.code == "signingCredential.untrusted" && s.scope.as_deref() == Some("hallmark")
+            })
+            .and_then(|s| s.explanation.clone())
+    }
+
     /// An empty report with a verdict and summary; the rest filled by the verifier.
     pub(crate) fn new(verdict: Verdict, summary: impl Into<String>) -> Self {
         Self {

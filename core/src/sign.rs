@@ -161,7 +161,7 @@ pub fn sign(
     identity: &Identity,
     options: &SignOptions,
 ) -> Result<Vec<u8>, SignError> {
-    sign_in_memory(bytes, identity, options, None).map(|(signed, ..)| signed)
+    sign_in_memory(bytes, identity, options).map(|(signed, ..)| signed)
 }
 
 /// What signing records of a picture's pixels: the pixel digest and the PDQ
@@ -194,22 +194,12 @@ fn sign_in_memory(
     bytes: &[u8],
     identity: &Identity,
     options: &SignOptions,
-    facts: Option<PixelFacts>,
 ) -> Result<(Vec<u8>, Stamp, SignedAs, VideoFrames), SignError> {
     let source = Source::Bytes(bytes);
     let format = format_of(source, &options.limits)?;
     let video = video_frames(source, format.0, options);
     let mut output = Cursor::new(Vec::with_capacity(bytes.len() + 64 * 1024));
-    let stamp = sign_into(
-        source,
-        format,
-        &video,
-        &mut output,
-        identity,
-        options,
-        None,
-        facts,
-    )?;
+    let stamp = sign_into(source, format, &video, &mut output, identity, options, None)?;
     let signed = output.into_inner();
     self_check(Source::Bytes(&signed), identity, options, &stamp)?;
     Ok((signed, stamp, format, video))
@@ -226,17 +216,13 @@ pub fn sign_file(
     identity: &Identity,
     options: &SignOptions,
 ) -> Result<Signed, SignError> {
-    // A colour JPEG's pixels are decoded from the file in place and dropped
-    // before the file is read to be signed: the two are never held together.
-    let facts = crate::pixels::decode_jpeg_file(input, &options.limits)?
-        .map(|image| PixelFacts::of(&image));
     let loaded = load(input, &options.limits).map_err(|e| match e {
         LoadError::Media(e) => SignError::Media(e),
         LoadError::Input(e) => SignError::Input(e.to_string()),
     })?;
     let (size, stamp, format, video) = match &loaded {
         Loaded::Bytes(bytes) => {
-            let (signed, stamp, format, video) = sign_in_memory(bytes, identity, options, facts)?;
+            let (signed, stamp, format, video) = sign_in_memory(bytes, identity, options)?;
             dest.write_all(&signed)
                 .map_err(|e| SignError::Output(dest.error(e)))?;
             (signed.len() as u64, stamp, format, video)
@@ -311,7 +297,6 @@ fn sign_streamed(
         identity,
         options,
         merkle_kb,
-        None,
     );
     if let (Err(_), Some(e)) = (&signed, recording.error.take()) {
         // c2pa's message names the format, not why: the write failed.
@@ -493,7 +478,6 @@ fn sign_into<D>(
     identity: &Identity,
     options: &SignOptions,
     merkle_kb: Option<usize>,
-    facts: Option<PixelFacts>,
 ) -> Result<Stamp, SignError>
 where
     D: Read + Write + Seek + Send,
@@ -526,12 +510,13 @@ where
     let mut assertions = vec![serde_json::json!(
         {"label": "c2pa.actions", "data": {"actions": actions}}
     )];
-    let facts = match (pixels, facts, source.bytes()) {
-        (false, ..) => None,
-        (true, Some(facts), _) => Some(facts),
-        // Decoding every pixel also proves the image is whole before we vouch for it.
-        (true, None, Some(bytes)) => Some(PixelFacts::of(&decode_rgba8(bytes, &options.limits)?)),
-        (true, None, None) => None,
+    // The pixels recorded are decoded from the very bytes signed (never from
+    // another read of the file, which could have changed in between); the
+    // decoded image is dropped before signing. Decoding every pixel also
+    // proves the image is whole before we vouch for it.
+    let facts = match (pixels, source.bytes()) {
+        (true, Some(bytes)) => Some(PixelFacts::of(&decode_rgba8(bytes, &options.limits)?)),
+        _ => None,
     };
     if let Some(PixelFacts {
         digest,

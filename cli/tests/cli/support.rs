@@ -330,19 +330,37 @@ pub fn under_sh<S: AsRef<OsStr>>(script: &str, args: &[S]) -> Command {
     cmd
 }
 
-/// `ffmpeg` with `args` (Debian's ffmpeg; scripts/setup.sh installs it).
+/// An independent tool the tests check against (`ffmpeg` and `openssl`,
+/// which scripts/setup.sh installs; `readelf`, of binutils, which the
+/// linker comes with), run with `args` in `dir` (or here): it must
+/// succeed; its standard output.
 #[allow(dead_code)] // the video and serve tests'
-pub fn ffmpeg<S: AsRef<OsStr>>(args: &[S]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
+pub fn tool<S: AsRef<OsStr>>(program: &str, dir: Option<&Path>, args: &[S]) -> String {
+    let mut command = Command::new(program);
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let out = command
         .args(args)
         .output()
-        .expect("ffmpeg (Debian's ffmpeg package; scripts/setup.sh installs it)");
+        .unwrap_or_else(|e| panic!("{program} can't be run: {e}"));
     assert!(
         out.status.success(),
-        "ffmpeg: {}",
+        "{program} {:?}: {}",
+        args.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `ffmpeg` with `args`, quietly, overwriting its output.
+#[allow(dead_code)] // the video and serve tests'
+pub fn ffmpeg<S: AsRef<OsStr>>(args: &[S]) {
+    let mut all: Vec<&OsStr> = ["-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
+        .map(OsStr::new)
+        .to_vec();
+    all.extend(args.iter().map(AsRef::as_ref));
+    tool("ffmpeg", None, &all);
 }
 
 /// FFmpeg's arguments, then MPEG-4 at a fixed quality with a key frame a

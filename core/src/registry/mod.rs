@@ -491,7 +491,10 @@ impl Registry {
                 format,
                 verifier.limits(),
             )?;
-            (video_entry_hash(&video, width, height), Some(video))
+            (
+                crate::recovery::video_entry_hash(&video, width, height),
+                Some(video),
+            )
         } else {
             (pixels::hash_image(bytes, verifier.limits())?, None)
         };
@@ -543,7 +546,7 @@ impl Registry {
             .filter(|frames| !frames.is_empty())
             .map(crate::vpdq::signed_video_hash);
         let hash = match (&report.signed_pixels, &video) {
-            (_, Some(video)) => video_entry_hash(video, 0, 0),
+            (_, Some(video)) => crate::recovery::video_entry_hash(video, 0, 0),
             (Some(p), None) => pixels::ImageHash {
                 pdq: p.pdq,
                 quality: p.quality,
@@ -835,28 +838,4 @@ pub(crate) fn hash_video(
     let options = crate::vpdq::VideoOptions::default();
     crate::vpdq::hash_source(source, format, limits, &options)
         .map(|(info, hash)| (hash, info.width, info.height))
-}
-
-/// A video's row in `manifests`: its best frame's PDQ hash and quality (the
-/// first of the highest quality), and as pixel digest a keyed BLAKE3 of its
-/// vPDQ text, in a domain of its own so that no picture's digest equals it.
-fn video_entry_hash(video: &VideoHash, width: u32, height: u32) -> pixels::ImageHash {
-    let best = video
-        .frames
-        .iter()
-        .fold(None::<&crate::vpdq::VpdqFrame>, |best, f| match best {
-            Some(b) if b.quality >= f.quality => Some(b),
-            _ => Some(f),
-        });
-    let digest = blake3::derive_key(
-        "hallmark registry 2026 video vpdq digest v1",
-        crate::vpdq::write_text(video).as_bytes(),
-    );
-    pixels::ImageHash {
-        pdq: best.map(|f| f.pdq).unwrap_or_default(),
-        quality: best.map_or(0, |f| f.quality),
-        pixel_digest: PixelDigest(digest),
-        width,
-        height,
-    }
 }

@@ -45,7 +45,7 @@ impl Registry {
         if format.is_video() {
             let (video, width, height) =
                 super::hash_video(crate::media::Source::Bytes(bytes), format, &self.limits)?;
-            let hash = super::video_entry_hash(&video, width, height);
+            let hash = crate::recovery::video_entry_hash(&video, width, height);
             let found = self.lookup_video_hash(&video, threshold, (width, height))?;
             return Ok(FileLookup {
                 hash,

@@ -74,6 +74,7 @@ impl Registry {
                 report.verdict, report.summary
             ));
         }
+        let untrusted_because = report.untrusted_because();
         let signer = report
             .signer
             .ok_or_else(|| "its stored credentials name no signing certificate".to_string())?;
@@ -88,13 +89,6 @@ impl Registry {
                 );
             }
         }
-        let untrusted_because = report
-            .status
-            .iter()
-            .find(|s| {
-                s.code == "signingCredential.untrusted" && s.scope.as_deref() == Some("hallmark")
-            })
-            .and_then(|s| s.explanation.clone());
         Ok(Now {
             untrusted_because,
             verdict: report.verdict,
