@@ -172,6 +172,12 @@ impl Command {
     }
 }
 
+/// Large buffers (a picture read whole, decoded rows) in huge pages: see
+/// [`hallmark_core::alloc`].
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[global_allocator]
+static ALLOCATOR: hallmark_core::alloc::Allocator = hallmark_core::alloc::Allocator;
+
 fn main() -> ExitCode {
     hallmark_core::tune_allocator();
     let cli = Cli::parse();

@@ -13,6 +13,11 @@ use std::time::Instant;
 use hallmark_core::pixels::{decode_jpeg_file, decode_rgba8, fast_pdq, DecodedImage};
 use hallmark_core::Limits;
 
+/// The allocator the CLI runs with (large buffers in huge pages).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[global_allocator]
+static ALLOCATOR: hallmark_core::alloc::Allocator = hallmark_core::alloc::Allocator;
+
 fn best_ms(reps: usize, mut f: impl FnMut() -> String) -> (f64, String) {
     let mut best = f64::MAX;
     let mut out = String::new();

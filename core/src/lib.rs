@@ -20,6 +20,8 @@
 //! ```
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub mod alloc;
 pub mod bank;
 mod cawg;
 mod cert;

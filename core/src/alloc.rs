@@ -1,0 +1,325 @@
+//! A global allocator for Hallmark's programs (Linux): large buffers in
+//! transparent huge pages.
+//!
+//! Verifying a picture reads it whole (and the reference SDK copies it twice
+//! more); decoding one fills buffers of tens of MB. Each fresh 4 KiB page of
+//! such a buffer costs a page fault, and on a virtual machine a fault is
+//! dear: `perf` put page faults at half of a 12 MP JPEG's verify. Here a
+//! buffer of [`LARGE`] bytes or more is its own anonymous mapping (the
+//! kernel places those on 2 MiB boundaries) marked `MADV_HUGEPAGE`, so it
+//! faults in 2 MiB at a time; everything smaller goes to the system
+//! allocator. A few freed mappings are kept for the next large buffer, so
+//! a scan of thousands of files reuses its pages instead of faulting afresh
+//! for every file.
+//!
+//! Opt in with `#[global_allocator]` (the CLI and the server do); the
+//! library works with any allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// Buffers this large or larger get mappings of their own.
+pub const LARGE: usize = 1 << 20;
+/// Mappings are whole huge pages.
+const HUGE: usize = 2 << 20;
+/// Freed mappings kept for reuse, and at most this many bytes of them.
+const KEPT: usize = 8;
+const KEPT_BYTES: usize = 256 << 20;
+
+/// See the [module](self) documentation.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Allocator;
+
+/// The mapping length for a buffer of `size` bytes (the same for the same
+/// size, so `dealloc` needs no record of it).
+fn mapped_len(size: usize) -> usize {
+    size.div_ceil(HUGE).saturating_mul(HUGE)
+}
+
+fn is_large(layout: &Layout) -> bool {
+    // Page alignment at most: a fresh mapping is page-aligned.
+    layout.size() >= LARGE && layout.align() <= 4096
+}
+
+/// Freed mappings: address and length pairs, 0 for an empty slot, under a
+/// spin lock (held for a few loads and stores; never while allocating).
+struct Kept {
+    lock: AtomicBool,
+    addr: [AtomicUsize; KEPT],
+    len: [AtomicUsize; KEPT],
+}
+
+static KEPT_MAPS: Kept = Kept {
+    lock: AtomicBool::new(false),
+    addr: [const { AtomicUsize::new(0) }; KEPT],
+    len: [const { AtomicUsize::new(0) }; KEPT],
+};
+
+impl Kept {
+    fn with<T>(&self, f: impl FnOnce(&Self) -> T) -> T {
+        while self
+            .lock
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            std::hint::spin_loop();
+        }
+        let out = f(self);
+        self.lock.store(false, Ordering::Release);
+        out
+    }
+
+    /// A kept mapping, taken out: one of `len` bytes if there is one, else
+    /// the largest, with its length.
+    fn take(&self, len: usize) -> Option<(*mut u8, usize)> {
+        self.with(|k| {
+            let lens = |i: usize| k.len[i].load(Ordering::Relaxed);
+            let i = (0..KEPT)
+                .find(|&i| lens(i) == len)
+                .or_else(|| (0..KEPT).filter(|&i| lens(i) > 0).max_by_key(|&i| lens(i)))?;
+            let taken = k.len[i].swap(0, Ordering::Relaxed);
+            Some((k.addr[i].swap(0, Ordering::Relaxed) as *mut u8, taken))
+        })
+    }
+
+    /// Keep a mapping for reuse; `false` when there is no room.
+    fn put(&self, addr: *mut u8, len: usize) -> bool {
+        self.with(|k| {
+            let held: usize = k.len.iter().map(|l| l.load(Ordering::Relaxed)).sum();
+            if held.saturating_add(len) > KEPT_BYTES {
+                return false;
+            }
+            let Some(i) = (0..KEPT).find(|&i| k.len[i].load(Ordering::Relaxed) == 0) else {
+                return false;
+            };
+            k.addr[i].store(addr as usize, Ordering::Relaxed);
+            k.len[i].store(len, Ordering::Relaxed);
+            true
+        })
+    }
+}
+
+/// A fresh mapping of `len` bytes (zeroed), or null.
+fn map(len: usize) -> *mut u8 {
+    // SAFETY: an anonymous private mapping at an address the kernel picks
+    // touches no existing memory; failure is MAP_FAILED, checked.
+    unsafe {
+        let p = libc::mmap(
+            ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        if p == libc::MAP_FAILED {
+            return ptr::null_mut();
+        }
+        // Advice only: without transparent huge pages it is refused, and the
+        // mapping still works with small pages.
+        libc::madvise(p, len, libc::MADV_HUGEPAGE);
+        p.cast()
+    }
+}
+
+/// # Safety
+/// `addr` and `len` are a whole mapping made by [`map`], used by no one.
+unsafe fn unmap(addr: *mut u8, len: usize) {
+    // SAFETY: per the contract above. A failure would leak the mapping,
+    // which is all that can be done from a deallocator.
+    unsafe {
+        libc::munmap(addr.cast(), len);
+    }
+}
+
+fn alloc_large(size: usize, zeroed: bool) -> *mut u8 {
+    let len = mapped_len(size);
+    let Some((kept, kept_len)) = KEPT_MAPS.take(len) else {
+        return map(len);
+    };
+    // SAFETY: a kept mapping is whole and owned by no one once taken out;
+    // mremap shrinks it in place or grows it (moving it if need be) with its
+    // pages, or fails and leaves it as it was, to be unmapped.
+    let p = match kept_len == len {
+        true => kept,
+        false => unsafe {
+            let q = libc::mremap(kept.cast(), kept_len, len, libc::MREMAP_MAYMOVE);
+            if q == libc::MAP_FAILED {
+                unmap(kept, kept_len);
+                return map(len);
+            }
+            q.cast()
+        },
+    };
+    if zeroed {
+        // SAFETY: the mapping is `len >= size` writable bytes, ours.
+        unsafe { ptr::write_bytes(p, 0, size) };
+    }
+    p
+}
+
+/// # Safety
+/// `p` came from [`alloc_large`] for a buffer of `size` bytes, and is used
+/// by no one after this.
+unsafe fn free_large(p: *mut u8, size: usize) {
+    let len = mapped_len(size);
+    if !KEPT_MAPS.put(p, len) {
+        // SAFETY: per the contract above, the whole mapping.
+        unsafe { unmap(p, len) };
+    }
+}
+
+// SAFETY: every block handed out is either the system allocator's (for a
+// small layout, returned to it for the same layout) or a private mapping of
+// at least `size` bytes, page-aligned (alignment ≤ 4096 is required for
+// those), owned by the caller until `dealloc` with the same size, which
+// finds it by the same rule. Nothing here allocates through the global
+// allocator.
+unsafe impl GlobalAlloc for Allocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if is_large(&layout) {
+            alloc_large(layout.size(), false)
+        } else {
+            // SAFETY: the caller's layout contract, passed on.
+            unsafe { System.alloc(layout) }
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if is_large(&layout) {
+            alloc_large(layout.size(), true)
+        } else {
+            // SAFETY: as for `alloc`.
+            unsafe { System.alloc_zeroed(layout) }
+        }
+    }
+
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        if is_large(&layout) {
+            // SAFETY: a large layout's block came from `alloc_large`.
+            unsafe { free_large(p, layout.size()) }
+        } else {
+            // SAFETY: a small layout's block came from the system allocator.
+            unsafe { System.dealloc(p, layout) }
+        }
+    }
+
+    unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller guarantees `new_size` with `layout.align()` is
+        // a valid layout.
+        let new = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        match (is_large(&layout), is_large(&new)) {
+            // SAFETY: the system allocator's block, resized by it.
+            (false, false) => unsafe { System.realloc(p, layout, new_size) },
+            (true, true) if mapped_len(layout.size()) == mapped_len(new_size) => p,
+            (true, true) => {
+                let (old_len, len) = (mapped_len(layout.size()), mapped_len(new_size));
+                // SAFETY: `p` is a whole mapping of `old_len` bytes; the
+                // kernel moves or grows it, keeping its contents (and its
+                // huge-page advice). MAP_FAILED leaves it as it was.
+                let q = unsafe { libc::mremap(p.cast(), old_len, len, libc::MREMAP_MAYMOVE) };
+                if q == libc::MAP_FAILED {
+                    ptr::null_mut()
+                } else {
+                    q.cast()
+                }
+            }
+            _ => {
+                // Across the threshold: a new block, the contents copied.
+                // SAFETY: `new` is a valid layout (above).
+                let q = unsafe { self.alloc(new) };
+                if !q.is_null() {
+                    // SAFETY: both blocks hold at least the smaller size;
+                    // they are distinct; the old one is then freed once.
+                    unsafe {
+                        ptr::copy_nonoverlapping(p, q, layout.size().min(new_size));
+                        self.dealloc(p, layout);
+                    }
+                }
+                q
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(size: usize) -> Layout {
+        Layout::from_size_align(size, 8).unwrap()
+    }
+
+    #[test]
+    fn large_blocks_are_zeroed_when_asked_even_when_reused() {
+        let a = Allocator;
+        unsafe {
+            let p = a.alloc(layout(3 << 20));
+            assert!(!p.is_null());
+            ptr::write_bytes(p, 0xAB, 3 << 20);
+            a.dealloc(p, layout(3 << 20));
+            // The same mapping length: the kept mapping comes back, zeroed.
+            let q = a.alloc_zeroed(layout((3 << 20) + 5));
+            assert!(!q.is_null());
+            let s = std::slice::from_raw_parts(q, (3 << 20) + 5);
+            assert!(s.iter().all(|&b| b == 0));
+            a.dealloc(q, layout((3 << 20) + 5));
+        }
+    }
+
+    #[test]
+    fn realloc_keeps_contents_across_the_threshold_and_between_sizes() {
+        let a = Allocator;
+        unsafe {
+            let mut size = 1000;
+            let mut p = a.alloc(layout(size));
+            for i in 0..size {
+                *p.add(i) = (i % 251) as u8;
+            }
+            // Small -> large -> larger (another mapping length) -> small.
+            for new_size in [LARGE + 1, 5 << 20, 9 << 20, 4000, 700] {
+                p = a.realloc(p, layout(size), new_size);
+                assert!(!p.is_null());
+                let kept = size.min(new_size).min(1000);
+                for i in 0..kept {
+                    assert_eq!(
+                        *p.add(i),
+                        (i % 251) as u8,
+                        "byte {i} after {size} -> {new_size}"
+                    );
+                }
+                size = new_size;
+            }
+            a.dealloc(p, layout(size));
+        }
+    }
+
+    #[test]
+    fn over_aligned_large_layouts_go_to_the_system_allocator() {
+        let a = Allocator;
+        let l = Layout::from_size_align(LARGE * 2, 1 << 16).unwrap();
+        assert!(!is_large(&l));
+        unsafe {
+            let p = a.alloc(l);
+            assert!(!p.is_null());
+            assert_eq!(p as usize % (1 << 16), 0);
+            a.dealloc(p, l);
+        }
+    }
+
+    #[test]
+    fn the_kept_mappings_are_bounded() {
+        let a = Allocator;
+        let size = 40 << 20;
+        unsafe {
+            let blocks: Vec<*mut u8> = (0..KEPT + 2).map(|_| a.alloc(layout(size))).collect();
+            for &p in &blocks {
+                assert!(!p.is_null());
+                a.dealloc(p, layout(size));
+            }
+        }
+        let held: usize = KEPT_MAPS.with(|k| k.len.iter().map(|l| l.load(Ordering::Relaxed)).sum());
+        assert!(held <= KEPT_BYTES, "{held} bytes kept");
+    }
+}
