@@ -4,7 +4,8 @@
 //!   computes it (luminance and the Jarosz filter a band of rows at a time);
 //! - `pdq_bench whole RAW W H REPS`: the same with the whole-image filter
 //!   (full-size luminance and scratch buffers), the peer of `pixels`;
-//! - `pdq_bench exact FILE REPS`: a file → decoded pixels → the exact hash;
+//! - `pdq_bench exact FILE REPS`: a file → decoded pixels → the exact hash
+//!   and the pixel digest (what `hallmark hash` computes);
 //! - `pdq_bench file FILE REPS`: a file → the feed's hash (JPEG decoded at
 //!   reduced scale).
 
@@ -65,7 +66,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         let bytes = std::fs::read(&args[2]).ok()?;
                         decode_rgba8(&bytes, &limits).ok()
                     });
-                decoded.map(|i| i.pdq().hash.to_hex()).unwrap_or_default()
+                // What `hallmark hash` computes: PDQ and the pixel digest.
+                decoded
+                    .map(|i| hallmark_core::pixels::ImageHash::of(&i).pdq.to_hex())
+                    .unwrap_or_default()
             })
         }
         Some("file") => {

@@ -70,14 +70,18 @@ impl Kept {
         out
     }
 
-    /// A kept mapping, taken out: one of `len` bytes if there is one, else
-    /// the largest, with its length.
+    /// A kept mapping, taken out, with its length: the smallest of at least
+    /// `len` bytes (to be shrunk: a small buffer must not take, and cut
+    /// down, the large one the next large buffer would have reused), else
+    /// the largest (to be grown).
     fn take(&self, len: usize) -> Option<(*mut u8, usize)> {
         self.with(|k| {
             let lens = |i: usize| k.len[i].load(Ordering::Relaxed);
-            let i = (0..KEPT)
-                .find(|&i| lens(i) == len)
-                .or_else(|| (0..KEPT).filter(|&i| lens(i) > 0).max_by_key(|&i| lens(i)))?;
+            let kept = || (0..KEPT).filter(|&i| lens(i) > 0);
+            let i = kept()
+                .filter(|&i| lens(i) >= len)
+                .min_by_key(|&i| lens(i))
+                .or_else(|| kept().max_by_key(|&i| lens(i)))?;
             let taken = k.len[i].swap(0, Ordering::Relaxed);
             Some((k.addr[i].swap(0, Ordering::Relaxed) as *mut u8, taken))
         })
@@ -306,6 +310,24 @@ mod tests {
             assert_eq!(p as usize % (1 << 16), 0);
             a.dealloc(p, l);
         }
+    }
+
+    #[test]
+    fn a_small_buffer_takes_the_smallest_kept_mapping_that_fits() {
+        let kept = Kept {
+            lock: AtomicBool::new(false),
+            addr: [const { AtomicUsize::new(0) }; KEPT],
+            len: [const { AtomicUsize::new(0) }; KEPT],
+        };
+        // Addresses are only recorded here, never touched.
+        assert!(kept.put(0x1000 as *mut u8, 40 * HUGE));
+        assert!(kept.put(0x2000 as *mut u8, 2 * HUGE));
+        assert!(kept.put(0x3000 as *mut u8, 4 * HUGE));
+        assert_eq!(kept.take(HUGE), Some((0x2000 as *mut u8, 2 * HUGE)));
+        assert_eq!(kept.take(40 * HUGE), Some((0x1000 as *mut u8, 40 * HUGE)));
+        // None large enough: the largest, to grow.
+        assert_eq!(kept.take(8 * HUGE), Some((0x3000 as *mut u8, 4 * HUGE)));
+        assert_eq!(kept.take(HUGE), None);
     }
 
     #[test]
