@@ -10,7 +10,8 @@
 //! faults in 2 MiB at a time; everything smaller goes to the system
 //! allocator. A few freed mappings are kept for the next large buffer, so
 //! a scan of thousands of files reuses its pages instead of faulting afresh
-//! for every file.
+//! for every file; a mapping's first page records its length, since one
+//! handed out again may be longer than its new buffer.
 //!
 //! Opt in with `#[global_allocator]` (the CLI and the server do); the
 //! library works with any allocator.
@@ -31,10 +32,52 @@ const KEPT_BYTES: usize = 256 << 20;
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Allocator;
 
-/// The mapping length for a buffer of `size` bytes (the same for the same
-/// size, so `dealloc` needs no record of it).
+/// Each mapping starts with a page of its own holding its length (a kept
+/// mapping handed out again may be longer than its new buffer needs); the
+/// buffer follows, page-aligned.
+const HEADER: usize = 4096;
+
+/// The mapping length a buffer of `size` bytes needs.
 fn mapped_len(size: usize) -> usize {
-    size.div_ceil(HUGE).saturating_mul(HUGE)
+    size.saturating_add(HEADER)
+        .div_ceil(HUGE)
+        .saturating_mul(HUGE)
+}
+
+/// The buffer in the mapping at `base` of `len` bytes, its length recorded.
+///
+/// # Safety
+/// `base` is a whole mapping of `len > HEADER` writable bytes, ours.
+unsafe fn block(base: *mut u8, len: usize) -> *mut u8 {
+    // SAFETY: the header page is the mapping's first page, page-aligned.
+    unsafe {
+        base.cast::<usize>().write(len);
+        base.add(HEADER)
+    }
+}
+
+/// The mapping (address, length) of a buffer [`block`] handed out.
+///
+/// # Safety
+/// `p` came from [`block`].
+unsafe fn mapping(p: *mut u8) -> (*mut u8, usize) {
+    // SAFETY: the header page precedes the buffer in the same mapping.
+    unsafe {
+        let base = p.sub(HEADER);
+        (base, base.cast::<usize>().read())
+    }
+}
+
+/// Move or resize a whole mapping; `None` (and the mapping as it was) when
+/// the kernel refuses.
+///
+/// # Safety
+/// `base` and `len` are a whole mapping, ours.
+unsafe fn remap(base: *mut u8, len: usize, new_len: usize) -> Option<*mut u8> {
+    // SAFETY: per the contract; the kernel keeps the contents (and the
+    // huge-page advice) of what stays mapped.
+    let q = unsafe { libc::mremap(base.cast(), len, new_len, libc::MREMAP_MAYMOVE) };
+    (q != libc::MAP_FAILED).then_some(q.cast())
 }
 
 fn is_large(layout: &Layout) -> bool {
@@ -138,48 +181,56 @@ unsafe fn unmap(addr: *mut u8, len: usize) {
 }
 
 fn alloc_large(size: usize, zeroed: bool) -> *mut u8 {
-    let len = mapped_len(size);
-    let Some((kept, kept_len)) = KEPT_MAPS.take(len) else {
-        return map(len);
-    };
-    // SAFETY: a kept mapping is whole and owned by no one once taken out;
-    // mremap shrinks it in place or grows it (moving it if need be) with its
-    // pages, or fails and leaves it as it was, to be unmapped.
-    let p = match kept_len == len {
-        true => kept,
-        false => unsafe {
-            let q = libc::mremap(kept.cast(), kept_len, len, libc::MREMAP_MAYMOVE);
-            if q == libc::MAP_FAILED {
-                unmap(kept, kept_len);
-                return map(len);
+    let need = mapped_len(size);
+    let (base, len) = match KEPT_MAPS.take(need) {
+        // Up to twice what is needed: handed out whole, its pages kept
+        // (cutting it to size would give them back, and the next larger
+        // buffer would fault them in afresh).
+        Some((kept, len)) if len >= need && len <= need.saturating_mul(2) => (kept, len),
+        // Much larger (cut down, so a small buffer does not hold a large
+        // one's pages) or smaller (grown, its pages kept).
+        // SAFETY: a kept mapping is whole and ours once taken out.
+        Some((kept, len)) => match unsafe { remap(kept, len, need) } {
+            Some(q) => (q, need),
+            None => {
+                // SAFETY: as above; given up.
+                unsafe { unmap(kept, len) };
+                (map(need), need)
             }
-            q.cast()
         },
+        None => (map(need), need),
     };
+    if base.is_null() {
+        return base;
+    }
+    // SAFETY: `base` is a whole mapping of `len` bytes, ours.
+    let p = unsafe { block(base, len) };
     if zeroed {
-        // SAFETY: the mapping is `len >= size` writable bytes, ours.
+        // SAFETY: the buffer is at least `size` writable bytes, ours (a
+        // fresh mapping is zero already, a kept one holds old bytes).
         unsafe { ptr::write_bytes(p, 0, size) };
     }
     p
 }
 
 /// # Safety
-/// `p` came from [`alloc_large`] for a buffer of `size` bytes, and is used
-/// by no one after this.
-unsafe fn free_large(p: *mut u8, size: usize) {
-    let len = mapped_len(size);
-    if !KEPT_MAPS.put(p, len) {
-        // SAFETY: per the contract above, the whole mapping.
-        unsafe { unmap(p, len) };
+/// `p` came from [`alloc_large`] and is used by no one after this.
+unsafe fn free_large(p: *mut u8) {
+    // SAFETY: per the contract above.
+    let (base, len) = unsafe { mapping(p) };
+    if !KEPT_MAPS.put(base, len) {
+        // SAFETY: the whole mapping, used by no one.
+        unsafe { unmap(base, len) };
     }
 }
 
 // SAFETY: every block handed out is either the system allocator's (for a
-// small layout, returned to it for the same layout) or a private mapping of
-// at least `size` bytes, page-aligned (alignment ≤ 4096 is required for
-// those), owned by the caller until `dealloc` with the same size, which
-// finds it by the same rule. Nothing here allocates through the global
-// allocator.
+// small layout, returned to it for the same layout) or the part after the
+// header page of a private mapping, at least `size` bytes, page-aligned
+// (alignment ≤ 4096 is required for those), owned by the caller until
+// `dealloc` with a layout of the same size, which tells the two apart by
+// the same rule and finds the mapping from the header. Nothing here
+// allocates through the global allocator.
 unsafe impl GlobalAlloc for Allocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if is_large(&layout) {
@@ -202,7 +253,7 @@ unsafe impl GlobalAlloc for Allocator {
     unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
         if is_large(&layout) {
             // SAFETY: a large layout's block came from `alloc_large`.
-            unsafe { free_large(p, layout.size()) }
+            unsafe { free_large(p) }
         } else {
             // SAFETY: a small layout's block came from the system allocator.
             unsafe { System.dealloc(p, layout) }
@@ -216,17 +267,17 @@ unsafe impl GlobalAlloc for Allocator {
         match (is_large(&layout), is_large(&new)) {
             // SAFETY: the system allocator's block, resized by it.
             (false, false) => unsafe { System.realloc(p, layout, new_size) },
-            (true, true) if mapped_len(layout.size()) == mapped_len(new_size) => p,
             (true, true) => {
-                let (old_len, len) = (mapped_len(layout.size()), mapped_len(new_size));
-                // SAFETY: `p` is a whole mapping of `old_len` bytes; the
-                // kernel moves or grows it, keeping its contents (and its
-                // huge-page advice). MAP_FAILED leaves it as it was.
-                let q = unsafe { libc::mremap(p.cast(), old_len, len, libc::MREMAP_MAYMOVE) };
-                if q == libc::MAP_FAILED {
-                    ptr::null_mut()
-                } else {
-                    q.cast()
+                // SAFETY: a large layout's block came from `alloc_large`.
+                let (base, len) = unsafe { mapping(p) };
+                let need = mapped_len(new_size);
+                if len >= need && len <= need.saturating_mul(2) {
+                    return p;
+                }
+                // SAFETY: the whole mapping, ours; its buffer moves with it.
+                match unsafe { remap(base, len, need) } {
+                    Some(q) => unsafe { block(q, need) },
+                    None => ptr::null_mut(),
                 }
             }
             _ => {
@@ -251,12 +302,16 @@ unsafe impl GlobalAlloc for Allocator {
 mod tests {
     use super::*;
 
+    /// The tests share the kept mappings: one at a time.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     fn layout(size: usize) -> Layout {
         Layout::from_size_align(size, 8).unwrap()
     }
 
     #[test]
     fn large_blocks_are_zeroed_when_asked_even_when_reused() {
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let a = Allocator;
         unsafe {
             let p = a.alloc(layout(3 << 20));
@@ -274,6 +329,7 @@ mod tests {
 
     #[test]
     fn realloc_keeps_contents_across_the_threshold_and_between_sizes() {
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let a = Allocator;
         unsafe {
             let mut size = 1000;
@@ -300,7 +356,37 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_mapping_up_to_twice_the_need_is_reused_whole() {
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let a = Allocator;
+        unsafe {
+            // A distinctive size, so that no other test's kept mapping fits.
+            let p = a.alloc(layout(77 << 20));
+            assert!(!p.is_null());
+            let (_, len) = mapping(p);
+            assert_eq!(len, mapped_len(77 << 20));
+            a.dealloc(p, layout(77 << 20));
+            // 45 MiB fits in the kept 78 MiB mapping (under twice its need):
+            // handed out whole, every byte of the new size writable.
+            let q = a.alloc(layout(45 << 20));
+            assert!(!q.is_null());
+            let (_, len) = mapping(q);
+            assert!(
+                len >= mapped_len(45 << 20) && len <= 2 * mapped_len(45 << 20),
+                "{len}"
+            );
+            ptr::write_bytes(q, 7, 45 << 20);
+            // Growing within the mapping keeps the address.
+            let r = a.realloc(q, layout(45 << 20), 60 << 20);
+            assert_eq!(r, q);
+            assert_eq!(*r.add((45 << 20) - 1), 7);
+            a.dealloc(r, layout(60 << 20));
+        }
+    }
+
+    #[test]
     fn over_aligned_large_layouts_go_to_the_system_allocator() {
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let a = Allocator;
         let l = Layout::from_size_align(LARGE * 2, 1 << 16).unwrap();
         assert!(!is_large(&l));
@@ -332,6 +418,7 @@ mod tests {
 
     #[test]
     fn the_kept_mappings_are_bounded() {
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let a = Allocator;
         let size = 40 << 20;
         unsafe {

@@ -27,7 +27,7 @@ fn cores() -> usize {
 /// Run `f` with every split of work inside it done inline on this thread: for
 /// callers that already keep every core busy with one job a thread, where a
 /// job's own threads would only add spawns and contention.
-#[cfg(any(feature = "video", test))]
+#[cfg(any(feature = "video", feature = "scan", test))]
 pub(crate) fn serial<R>(f: impl FnOnce() -> R) -> R {
     struct Restore(bool);
     impl Drop for Restore {
