@@ -10,8 +10,9 @@
 //! faults in 2 MiB at a time; everything smaller goes to the system
 //! allocator. A few freed mappings are kept for the next large buffer, so
 //! a scan of thousands of files reuses its pages instead of faulting afresh
-//! for every file; a mapping's first page records its length, since one
-//! handed out again may be longer than its new buffer.
+//! for every file (a kept mapping up to twice as long as a new buffer needs
+//! is split, its tail kept in turn; a much longer one is cut down, so a
+//! large buffer's pages never stay resident behind a small one).
 //!
 //! Opt in with `#[global_allocator]` (the CLI and the server do); the
 //! library works with any allocator.
@@ -32,40 +33,10 @@ const KEPT_BYTES: usize = 256 << 20;
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Allocator;
 
-/// Each mapping starts with a page of its own holding its length (a kept
-/// mapping handed out again may be longer than its new buffer needs); the
-/// buffer follows, page-aligned.
-const HEADER: usize = 4096;
-
-/// The mapping length a buffer of `size` bytes needs.
+/// The mapping length for a buffer of `size` bytes (the same for the same
+/// size, so `dealloc` needs no record of it).
 fn mapped_len(size: usize) -> usize {
-    size.saturating_add(HEADER)
-        .div_ceil(HUGE)
-        .saturating_mul(HUGE)
-}
-
-/// The buffer in the mapping at `base` of `len` bytes, its length recorded.
-///
-/// # Safety
-/// `base` is a whole mapping of `len > HEADER` writable bytes, ours.
-unsafe fn block(base: *mut u8, len: usize) -> *mut u8 {
-    // SAFETY: the header page is the mapping's first page, page-aligned.
-    unsafe {
-        base.cast::<usize>().write(len);
-        base.add(HEADER)
-    }
-}
-
-/// The mapping (address, length) of a buffer [`block`] handed out.
-///
-/// # Safety
-/// `p` came from [`block`].
-unsafe fn mapping(p: *mut u8) -> (*mut u8, usize) {
-    // SAFETY: the header page precedes the buffer in the same mapping.
-    unsafe {
-        let base = p.sub(HEADER);
-        (base, base.cast::<usize>().read())
-    }
+    size.div_ceil(HUGE).saturating_mul(HUGE)
 }
 
 /// Move or resize a whole mapping; `None` (and the mapping as it was) when
@@ -182,55 +153,60 @@ unsafe fn unmap(addr: *mut u8, len: usize) {
 
 fn alloc_large(size: usize, zeroed: bool) -> *mut u8 {
     let need = mapped_len(size);
-    let (base, len) = match KEPT_MAPS.take(need) {
-        // Up to twice what is needed: handed out whole, its pages kept
-        // (cutting it to size would give them back, and the next larger
-        // buffer would fault them in afresh).
-        Some((kept, len)) if len >= need && len <= need.saturating_mul(2) => (kept, len),
-        // Much larger (cut down, so a small buffer does not hold a large
-        // one's pages) or smaller (grown, its pages kept).
+    // The mapping, and how many of the buffer's first bytes may hold old
+    // data (a fresh mapping, or a grown one's new part, reads as zeros).
+    let (p, stale) = match KEPT_MAPS.take(need) {
+        // At most twice the need: split, the tail kept (or, without room,
+        // given back), so its pages serve the next buffer.
+        Some((kept, len)) if len >= need && len - need <= need => {
+            if len > need {
+                // SAFETY: the tail is the rest of a whole kept mapping, ours
+                // once taken out: itself a whole mapping from now on (both
+                // are multiples of the huge-page size).
+                unsafe { keep_or_unmap(kept.add(need), len - need) };
+            }
+            (kept, size)
+        }
+        // Much longer: cut down, its tail's pages given back (kept, a large
+        // buffer's pages would stay resident behind a small one: signing a
+        // 48 MP photo held twice the memory), or shorter: grown, its pages
+        // kept, moved if need be.
         // SAFETY: a kept mapping is whole and ours once taken out.
         Some((kept, len)) => match unsafe { remap(kept, len, need) } {
-            Some(q) => (q, need),
+            Some(q) => (q, size.min(len).min(need)),
             None => {
                 // SAFETY: as above; given up.
                 unsafe { unmap(kept, len) };
-                (map(need), need)
+                (map(need), 0)
             }
         },
-        None => (map(need), need),
+        None => (map(need), 0),
     };
-    if base.is_null() {
-        return base;
-    }
-    // SAFETY: `base` is a whole mapping of `len` bytes, ours.
-    let p = unsafe { block(base, len) };
-    if zeroed {
-        // SAFETY: the buffer is at least `size` writable bytes, ours (a
-        // fresh mapping is zero already, a kept one holds old bytes).
-        unsafe { ptr::write_bytes(p, 0, size) };
+    if zeroed && !p.is_null() {
+        // SAFETY: `stale <= size` bytes of a mapping of `need >= size`
+        // writable bytes, ours.
+        unsafe { ptr::write_bytes(p, 0, stale) };
     }
     p
 }
 
+/// Keep a whole mapping for reuse, or give it back when there is no room.
+///
 /// # Safety
-/// `p` came from [`alloc_large`] and is used by no one after this.
-unsafe fn free_large(p: *mut u8) {
-    // SAFETY: per the contract above.
-    let (base, len) = unsafe { mapping(p) };
-    if !KEPT_MAPS.put(base, len) {
-        // SAFETY: the whole mapping, used by no one.
-        unsafe { unmap(base, len) };
+/// `p` and `len` are a whole mapping, used by no one.
+unsafe fn keep_or_unmap(p: *mut u8, len: usize) {
+    if !KEPT_MAPS.put(p, len) {
+        // SAFETY: per the contract above.
+        unsafe { unmap(p, len) };
     }
 }
 
 // SAFETY: every block handed out is either the system allocator's (for a
-// small layout, returned to it for the same layout) or the part after the
-// header page of a private mapping, at least `size` bytes, page-aligned
-// (alignment ≤ 4096 is required for those), owned by the caller until
-// `dealloc` with a layout of the same size, which tells the two apart by
-// the same rule and finds the mapping from the header. Nothing here
-// allocates through the global allocator.
+// small layout, returned to it for the same layout) or a whole private
+// mapping of `mapped_len(size)` bytes, page-aligned (alignment ≤ 4096 is
+// required for those), owned by the caller until `dealloc` with a layout of
+// the same size, which tells the two apart by the same rule and so knows the
+// mapping's length. Nothing here allocates through the global allocator.
 unsafe impl GlobalAlloc for Allocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if is_large(&layout) {
@@ -252,8 +228,9 @@ unsafe impl GlobalAlloc for Allocator {
 
     unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
         if is_large(&layout) {
-            // SAFETY: a large layout's block came from `alloc_large`.
-            unsafe { free_large(p) }
+            // SAFETY: a large layout's block is a whole mapping of this
+            // length, from `alloc_large`, used by no one after this.
+            unsafe { keep_or_unmap(p, mapped_len(layout.size())) }
         } else {
             // SAFETY: a small layout's block came from the system allocator.
             unsafe { System.dealloc(p, layout) }
@@ -268,15 +245,15 @@ unsafe impl GlobalAlloc for Allocator {
             // SAFETY: the system allocator's block, resized by it.
             (false, false) => unsafe { System.realloc(p, layout, new_size) },
             (true, true) => {
-                // SAFETY: a large layout's block came from `alloc_large`.
-                let (base, len) = unsafe { mapping(p) };
-                let need = mapped_len(new_size);
-                if len >= need && len <= need.saturating_mul(2) {
+                let (len, need) = (mapped_len(layout.size()), mapped_len(new_size));
+                if len == need {
                     return p;
                 }
-                // SAFETY: the whole mapping, ours; its buffer moves with it.
-                match unsafe { remap(base, len, need) } {
-                    Some(q) => unsafe { block(q, need) },
+                // SAFETY: the block is a whole mapping of `len` bytes, ours;
+                // the kernel keeps its contents (up to the smaller length)
+                // and moves it if it must.
+                match unsafe { remap(p, len, need) } {
+                    Some(q) => q,
                     None => ptr::null_mut(),
                 }
             }
@@ -302,8 +279,17 @@ unsafe impl GlobalAlloc for Allocator {
 mod tests {
     use super::*;
 
-    /// The tests share the kept mappings: one at a time.
+    /// The tests share the kept mappings: one at a time, each starting
+    /// with none kept.
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn alone() -> std::sync::MutexGuard<'static, ()> {
+        let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some((base, len)) = KEPT_MAPS.take(0) {
+            unsafe { unmap(base, len) };
+        }
+        guard
+    }
 
     fn layout(size: usize) -> Layout {
         Layout::from_size_align(size, 8).unwrap()
@@ -311,7 +297,7 @@ mod tests {
 
     #[test]
     fn large_blocks_are_zeroed_when_asked_even_when_reused() {
-        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let _one = alone();
         let a = Allocator;
         unsafe {
             let p = a.alloc(layout(3 << 20));
@@ -329,7 +315,7 @@ mod tests {
 
     #[test]
     fn realloc_keeps_contents_across_the_threshold_and_between_sizes() {
-        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let _one = alone();
         let a = Allocator;
         unsafe {
             let mut size = 1000;
@@ -356,37 +342,97 @@ mod tests {
     }
 
     #[test]
-    fn a_kept_mapping_up_to_twice_the_need_is_reused_whole() {
-        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    fn a_fresh_zeroed_block_is_zero_and_is_not_written_to_zero_it() {
+        let _one = alone();
+        let a = Allocator;
+        let size = 250 << 20;
+        let resident = || {
+            let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+            statm.split(' ').nth(1).unwrap().parse::<usize>().unwrap() * 4096
+        };
+        unsafe {
+            let before = resident();
+            // Larger than anything kept: a fresh mapping, or a kept one
+            // grown (only its old, resident part is zeroed).
+            let p = a.alloc_zeroed(layout(size));
+            assert!(!p.is_null());
+            // The new pages are not touched by the allocator: not resident
+            // yet (a memset would have faulted in all 250 MiB).
+            assert!(
+                resident() < before + (64 << 20),
+                "{} -> {}",
+                before,
+                resident()
+            );
+            let s = std::slice::from_raw_parts(p, size);
+            assert!(s.iter().step_by(4096).all(|&b| b == 0));
+            a.dealloc(p, layout(size));
+        }
+    }
+
+    #[test]
+    fn a_kept_mapping_grown_for_a_zeroed_block_is_zero_throughout() {
+        let _one = alone();
         let a = Allocator;
         unsafe {
-            // A distinctive size, so that no other test's kept mapping fits.
+            let p = a.alloc(layout(5 << 20));
+            ptr::write_bytes(p, 0xCD, 5 << 20);
+            a.dealloc(p, layout(5 << 20));
+            // The kept 6 MiB mapping, grown to 14 MiB: its old part zeroed,
+            // its new part zero already.
+            let q = a.alloc_zeroed(layout(13 << 20));
+            assert!(!q.is_null());
+            let s = std::slice::from_raw_parts(q, 13 << 20);
+            assert!(s.iter().all(|&b| b == 0));
+            a.dealloc(q, layout(13 << 20));
+        }
+    }
+
+    #[test]
+    fn a_kept_mapping_longer_than_needed_is_split_and_its_tail_kept() {
+        let _one = alone();
+        let a = Allocator;
+        let kept_lens = || {
+            let mut v: Vec<usize> = KEPT_MAPS.with(|k| {
+                k.len
+                    .iter()
+                    .map(|l| l.load(Ordering::Relaxed))
+                    .filter(|&l| l > 0)
+                    .collect()
+            });
+            v.sort();
+            v
+        };
+        unsafe {
             let p = a.alloc(layout(77 << 20));
             assert!(!p.is_null());
-            let (_, len) = mapping(p);
-            assert_eq!(len, mapped_len(77 << 20));
             a.dealloc(p, layout(77 << 20));
-            // 45 MiB fits in the kept 78 MiB mapping (under twice its need):
-            // handed out whole, every byte of the new size writable.
+            assert_eq!(kept_lens(), vec![78 << 20]);
+            // 45 MiB takes the first 46 MiB of it, in place; the other 32
+            // MiB (pages and all) stay kept.
             let q = a.alloc(layout(45 << 20));
-            assert!(!q.is_null());
-            let (_, len) = mapping(q);
-            assert!(
-                len >= mapped_len(45 << 20) && len <= 2 * mapped_len(45 << 20),
-                "{len}"
-            );
+            assert_eq!(q, p);
+            assert_eq!(kept_lens(), vec![32 << 20]);
             ptr::write_bytes(q, 7, 45 << 20);
-            // Growing within the mapping keeps the address.
-            let r = a.realloc(q, layout(45 << 20), 60 << 20);
+            // A size within the same mapping length keeps the address.
+            let r = a.realloc(q, layout(45 << 20), (46 << 20) - 1);
             assert_eq!(r, q);
             assert_eq!(*r.add((45 << 20) - 1), 7);
-            a.dealloc(r, layout(60 << 20));
+            a.dealloc(r, layout((46 << 20) - 1));
+            assert_eq!(kept_lens(), vec![32 << 20, 46 << 20]);
+            // 5 MiB takes the 32 MiB mapping (the smallest that fits), more
+            // than twice its need: cut down to 6 MiB, the rest given back.
+            let t = a.alloc(layout(5 << 20));
+            assert!(!t.is_null());
+            assert_eq!(kept_lens(), vec![46 << 20]);
+            a.dealloc(t, layout(5 << 20));
+            assert_eq!(kept_lens(), vec![6 << 20, 46 << 20]);
         }
     }
 
     #[test]
     fn over_aligned_large_layouts_go_to_the_system_allocator() {
-        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let _one = alone();
         let a = Allocator;
         let l = Layout::from_size_align(LARGE * 2, 1 << 16).unwrap();
         assert!(!is_large(&l));
@@ -418,7 +464,7 @@ mod tests {
 
     #[test]
     fn the_kept_mappings_are_bounded() {
-        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let _one = alone();
         let a = Allocator;
         let size = 40 << 20;
         unsafe {
