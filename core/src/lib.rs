@@ -20,6 +20,31 @@
 //! ```
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+/// `$vis fn $name(args)` running `$plain(args)` compiled for AVX2 where the
+/// CPU has it (checked at run time), else as it is: the same operations in
+/// wider registers, so the same values (Rust never fuses a multiply and an
+/// add). `$plain` should be `#[inline(always)]`, to be compiled into both.
+macro_rules! avx2_or_plain {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $plain:ident) => {
+        $(#[$m])*
+        $vis fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn avx2($($arg: $ty),*) {
+                    $plain($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: this CPU has AVX2, checked just above.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $plain($($arg),*)
+        }
+    };
+}
+
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 pub mod alloc;
 pub mod bank;

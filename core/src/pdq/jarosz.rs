@@ -461,47 +461,26 @@ fn box_cols(input: &[f32], output: &mut [f32], rows: usize, cols: usize, window:
     }
 }
 
-/// Columns `start..start+width` of `input`, filtered down the rows into
-/// `out`: rows × width, or with `keep` (sorted row indices, repeats allowed)
-/// `keep.len()` × width of just those rows. Sums advance over every row
-/// either way; only the kept rows are divided and stored.
-///
-/// With AVX2 (checked at run time) eight columns a register instead of four:
-/// the same f32 operations, so the same values.
-#[allow(clippy::too_many_arguments)]
-fn box_cols_band(
-    input: &[f32],
-    rows: usize,
-    cols: usize,
-    start: usize,
-    width: usize,
-    window: usize,
-    keep: Option<&[usize]>,
-    out: &mut [f32],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: this CPU has AVX2, checked just above.
-        return unsafe { box_cols_band_avx2(input, rows, cols, start, width, window, keep, out) };
-    }
-    box_cols_band_any(input, rows, cols, start, width, window, keep, out);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn box_cols_band_avx2(
-    input: &[f32],
-    rows: usize,
-    cols: usize,
-    start: usize,
-    width: usize,
-    window: usize,
-    keep: Option<&[usize]>,
-    out: &mut [f32],
-) {
-    box_cols_band_any(input, rows, cols, start, width, window, keep, out);
-}
+avx2_or_plain!(
+    /// Columns `start..start+width` of `input`, filtered down the rows into
+    /// `out`: rows × width, or with `keep` (sorted row indices, repeats allowed)
+    /// `keep.len()` × width of just those rows. Sums advance over every row
+    /// either way; only the kept rows are divided and stored.
+    ///
+    /// With AVX2 (checked at run time) eight columns a register instead of four:
+    /// the same f32 operations, so the same values.
+    #[allow(clippy::too_many_arguments)]
+    fn box_cols_band(
+        input: &[f32],
+        rows: usize,
+        cols: usize,
+        start: usize,
+        width: usize,
+        window: usize,
+        keep: Option<&[usize]>,
+        out: &mut [f32],
+    ) => box_cols_band_any
+);
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]

@@ -156,24 +156,13 @@ pub fn luma_from_rgb8(pixels: &[u8], channels: usize) -> Vec<f32> {
     luma
 }
 
-/// One row (or any run) of pixels to luma, as [`luma_from_rgb8`] computes it.
-/// With AVX2 (checked at run time) four pixels at a time: the same f64
-/// products and sums, so the same values bit for bit (Rust never fuses a
-/// multiply and an add).
-pub(crate) fn luma_row(src: &[u8], channels: usize, dst: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: this CPU has AVX2, checked just above.
-        return unsafe { luma_row_avx2(src, channels, dst) };
-    }
-    luma_row_any(src, channels, dst);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn luma_row_avx2(src: &[u8], channels: usize, dst: &mut [f32]) {
-    luma_row_any(src, channels, dst);
-}
+avx2_or_plain!(
+    /// One row (or any run) of pixels to luma, as [`luma_from_rgb8`] computes it.
+    /// With AVX2 (checked at run time) four pixels at a time: the same f64
+    /// products and sums, so the same values bit for bit (Rust never fuses a
+    /// multiply and an add).
+    pub(crate) fn luma_row(src: &[u8], channels: usize, dst: &mut [f32]) => luma_row_any
+);
 
 #[inline(always)]
 fn luma_row_any(src: &[u8], channels: usize, dst: &mut [f32]) {

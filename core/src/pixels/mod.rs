@@ -193,25 +193,14 @@ impl DecodedImage {
     }
 }
 
-/// `row[i] += luma[i·factor] + … + luma[i·factor + factor − 1]`, summed
-/// left to right (as `Iterator::sum` does: luma is never −0, so its start
-/// value changes nothing). With the factor a constant and AVX2 where the CPU
-/// has it, the compiler sums several blocks at once; the same f32 additions
-/// in the same order, so the same values.
-fn add_block_sums(luma: &[f32], factor: usize, row: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: this CPU has AVX2, checked just above.
-        return unsafe { add_block_sums_avx2(luma, factor, row) };
-    }
-    add_block_sums_any(luma, factor, row);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn add_block_sums_avx2(luma: &[f32], factor: usize, row: &mut [f32]) {
-    add_block_sums_any(luma, factor, row);
-}
+avx2_or_plain!(
+    /// `row[i] += luma[i·factor] + … + luma[i·factor + factor − 1]`, summed
+    /// left to right (as `Iterator::sum` does: luma is never −0, so its start
+    /// value changes nothing). With the factor a constant and AVX2 where the CPU
+    /// has it, the compiler sums several blocks at once; the same f32 additions
+    /// in the same order, so the same values.
+    fn add_block_sums(luma: &[f32], factor: usize, row: &mut [f32]) => add_block_sums_any
+);
 
 #[inline(always)]
 fn add_block_sums_any(luma: &[f32], factor: usize, row: &mut [f32]) {
