@@ -599,11 +599,9 @@ mod tests {
                 let path = entry.path();
                 if path.is_dir() {
                     jpegs(&path, out);
-                } else if path
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg"))
-                {
+                } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    e.eq_ignore_ascii_case("jpg") || e.eq_ignore_ascii_case("jpeg")
+                }) {
                     out.extend(
                         std::fs::read(&path)
                             .ok()
@@ -642,7 +640,10 @@ mod tests {
             }
         }
         // Both answers occur (whole files are complete; most cuts are not).
-        assert!(complete >= files.len() && incomplete >= files.len(), "{complete} / {incomplete}");
+        assert!(
+            complete >= files.len() && incomplete >= files.len(),
+            "{complete} / {incomplete}"
+        );
     }
 
     #[test]
