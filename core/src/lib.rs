@@ -20,13 +20,20 @@
 //! ```
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-/// `$vis fn $name(args)` running `$plain(args)` compiled for AVX2 where the
-/// CPU has it (checked at run time), else as it is: the same operations in
-/// wider registers, so the same values (Rust never fuses a multiply and an
-/// add). `$plain` should be `#[inline(always)]`, to be compiled into both.
+/// `$vis fn $name(args) body`, compiled for AVX2 where the CPU has it
+/// (checked at run time), else as it is: the same operations in wider
+/// registers, so the same values (Rust never fuses a multiply and an add).
+/// The body is also the private `$plain` (`#[inline(always)]`, compiled into
+/// both), which tests compare with the dispatched path.
 macro_rules! avx2_or_plain {
-    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $plain:ident) => {
+    ($(#[$m:meta])* $vis:vis fn $name:ident | $plain:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        #[doc = concat!("[`", stringify!($name), "`] without the AVX2 dispatch.")]
+        #[inline(always)]
+        #[allow(clippy::too_many_arguments)]
+        fn $plain($($arg: $ty),*) $body
+
         $(#[$m])*
+        #[allow(clippy::too_many_arguments)]
         $vis fn $name($($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
             {

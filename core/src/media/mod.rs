@@ -99,11 +99,8 @@ impl MediaError {
 /// segments and the entropy-coded scans, so a file cut short (which lenient
 /// decoders silently pad with grey) is caught. Walks `bytes` in place.
 pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let mut s = InMemory { bytes, pos: 0 };
-    match walk_to_eoi(&mut s) {
-        Ok(complete) => complete,
-        Err(never) => match never {},
-    }
+    let Ok(complete) = walk_to_eoi(&mut InMemory { bytes, pos: 0 });
+    complete
 }
 
 /// [`jpeg_is_complete`] of a JPEG read from `r` a buffer at a time (an

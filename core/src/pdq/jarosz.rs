@@ -461,7 +461,7 @@ fn box_cols(input: &[f32], output: &mut [f32], rows: usize, cols: usize, window:
     }
 }
 
-avx2_or_plain!(
+avx2_or_plain! {
     /// Columns `start..start+width` of `input`, filtered down the rows into
     /// `out`: rows × width, or with `keep` (sorted row indices, repeats allowed)
     /// `keep.len()` × width of just those rows. Sums advance over every row
@@ -469,8 +469,7 @@ avx2_or_plain!(
     ///
     /// With AVX2 (checked at run time) eight columns a register instead of four:
     /// the same f32 operations, so the same values.
-    #[allow(clippy::too_many_arguments)]
-    fn box_cols_band(
+    fn box_cols_band | box_cols_band_any(
         input: &[f32],
         rows: usize,
         cols: usize,
@@ -479,82 +478,69 @@ avx2_or_plain!(
         window: usize,
         keep: Option<&[usize]>,
         out: &mut [f32],
-    ) => box_cols_band_any
-);
-
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn box_cols_band_any(
-    input: &[f32],
-    rows: usize,
-    cols: usize,
-    start: usize,
-    width: usize,
-    window: usize,
-    keep: Option<&[usize]>,
-    out: &mut [f32],
-) {
-    let half = (window + 2) / 2;
-    let phase1 = half - 1;
-    let phase2 = window - half + 1;
-    let phase3 = rows.saturating_sub(window);
-    let phase4 = half - 1;
-    let mut sum = vec![0f32; width];
-    let row = |r: usize| &input[r * cols + start..r * cols + start + width];
-    let mut next = 0usize;
-    // Output row `oi` is `sum / n`: stored in place, or where `keep` wants it.
-    let mut emit = |oi: usize, sum: &[f32], nf: f32, out: &mut [f32]| match keep {
-        None => {
-            for (o, s) in out[oi * width..(oi + 1) * width].iter_mut().zip(sum) {
-                *o = *s / nf;
-            }
-        }
-        Some(keep) => {
-            while keep.get(next) == Some(&oi) {
-                for (o, s) in out[next * width..(next + 1) * width].iter_mut().zip(sum) {
+    ) {
+        let half = (window + 2) / 2;
+        let phase1 = half - 1;
+        let phase2 = window - half + 1;
+        let phase3 = rows.saturating_sub(window);
+        let phase4 = half - 1;
+        let mut sum = vec![0f32; width];
+        let row = |r: usize| &input[r * cols + start..r * cols + start + width];
+        let mut next = 0usize;
+        // Output row `oi` is `sum / n`: stored in place, or where `keep` wants it.
+        let mut emit = |oi: usize, sum: &[f32], nf: f32, out: &mut [f32]| match keep {
+            None => {
+                for (o, s) in out[oi * width..(oi + 1) * width].iter_mut().zip(sum) {
                     *o = *s / nf;
                 }
-                next += 1;
             }
+            Some(keep) => {
+                while keep.get(next) == Some(&oi) {
+                    for (o, s) in out[next * width..(next + 1) * width].iter_mut().zip(sum) {
+                        *o = *s / nf;
+                    }
+                    next += 1;
+                }
+            }
+        };
+        let (mut li, mut ri, mut oi) = (0usize, 0usize, 0usize);
+        let mut n = 0usize;
+        for _ in 0..phase1 {
+            for (s, v) in sum.iter_mut().zip(row(ri)) {
+                *s += v;
+            }
+            n += 1;
+            ri += 1;
         }
-    };
-    let (mut li, mut ri, mut oi) = (0usize, 0usize, 0usize);
-    let mut n = 0usize;
-    for _ in 0..phase1 {
-        for (s, v) in sum.iter_mut().zip(row(ri)) {
-            *s += v;
+        for _ in 0..phase2 {
+            n += 1;
+            for (s, v) in sum.iter_mut().zip(row(ri)) {
+                *s += v;
+            }
+            emit(oi, &sum, n as f32, out);
+            ri += 1;
+            oi += 1;
         }
-        n += 1;
-        ri += 1;
-    }
-    for _ in 0..phase2 {
-        n += 1;
-        for (s, v) in sum.iter_mut().zip(row(ri)) {
-            *s += v;
+        let nf = n as f32;
+        for _ in 0..phase3 {
+            for ((s, add), sub) in sum.iter_mut().zip(row(ri)).zip(row(li)) {
+                *s += add;
+                *s -= sub;
+            }
+            emit(oi, &sum, nf, out);
+            li += 1;
+            ri += 1;
+            oi += 1;
         }
-        emit(oi, &sum, n as f32, out);
-        ri += 1;
-        oi += 1;
-    }
-    let nf = n as f32;
-    for _ in 0..phase3 {
-        for ((s, add), sub) in sum.iter_mut().zip(row(ri)).zip(row(li)) {
-            *s += add;
-            *s -= sub;
+        for _ in 0..phase4 {
+            n -= 1;
+            for (s, v) in sum.iter_mut().zip(row(li)) {
+                *s -= v;
+            }
+            emit(oi, &sum, n as f32, out);
+            li += 1;
+            oi += 1;
         }
-        emit(oi, &sum, nf, out);
-        li += 1;
-        ri += 1;
-        oi += 1;
-    }
-    for _ in 0..phase4 {
-        n -= 1;
-        for (s, v) in sum.iter_mut().zip(row(li)) {
-            *s -= v;
-        }
-        emit(oi, &sum, n as f32, out);
-        li += 1;
-        oi += 1;
     }
 }
 

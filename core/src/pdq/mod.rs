@@ -156,21 +156,18 @@ pub fn luma_from_rgb8(pixels: &[u8], channels: usize) -> Vec<f32> {
     luma
 }
 
-avx2_or_plain!(
+avx2_or_plain! {
     /// One row (or any run) of pixels to luma, as [`luma_from_rgb8`] computes it.
     /// With AVX2 (checked at run time) eight pixels at a time: the same
     /// integer sums and f32 division (see [`luma_of`]), so the same values.
-    pub(crate) fn luma_row(src: &[u8], channels: usize, dst: &mut [f32]) => luma_row_any
-);
-
-#[inline(always)]
-fn luma_row_any(src: &[u8], channels: usize, dst: &mut [f32]) {
-    match channels {
-        3 => luma_pixels::<3>(src, dst),
-        4 => luma_pixels::<4>(src, dst),
-        n => {
-            for (y, p) in dst.iter_mut().zip(src.chunks_exact(n.max(3))) {
-                *y = luma_of(p[0], p[1], p[2]);
+    pub(crate) fn luma_row | luma_row_any(src: &[u8], channels: usize, dst: &mut [f32]) {
+        match channels {
+            3 => luma_pixels::<3>(src, dst),
+            4 => luma_pixels::<4>(src, dst),
+            n => {
+                for (y, p) in dst.iter_mut().zip(src.chunks_exact(n.max(3))) {
+                    *y = luma_of(p[0], p[1], p[2]);
+                }
             }
         }
     }

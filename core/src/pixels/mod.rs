@@ -193,37 +193,34 @@ impl DecodedImage {
     }
 }
 
-avx2_or_plain!(
+avx2_or_plain! {
     /// `row[i] += luma[i·factor] + … + luma[i·factor + factor − 1]`, summed
     /// left to right (as `Iterator::sum` does: luma is never −0, so its start
     /// value changes nothing). With the factor a constant and AVX2 where the CPU
     /// has it, the compiler sums several blocks at once; the same f32 additions
     /// in the same order, so the same values.
-    fn add_block_sums(luma: &[f32], factor: usize, row: &mut [f32]) => add_block_sums_any
-);
-
-#[inline(always)]
-fn add_block_sums_any(luma: &[f32], factor: usize, row: &mut [f32]) {
-    #[inline(always)]
-    fn fixed<const F: usize>(luma: &[f32], row: &mut [f32]) {
-        let (blocks, _) = luma.as_chunks::<F>();
-        for (out, block) in row.iter_mut().zip(blocks) {
-            let mut sum = block[0];
-            for v in &block[1..] {
-                sum += v;
+    fn add_block_sums | add_block_sums_any(luma: &[f32], factor: usize, row: &mut [f32]) {
+        #[inline(always)]
+        fn fixed<const F: usize>(luma: &[f32], row: &mut [f32]) {
+            let (blocks, _) = luma.as_chunks::<F>();
+            for (out, block) in row.iter_mut().zip(blocks) {
+                let mut sum = block[0];
+                for v in &block[1..] {
+                    sum += v;
+                }
+                *out += sum;
             }
-            *out += sum;
         }
-    }
-    match factor {
-        2 => fixed::<2>(luma, row),
-        3 => fixed::<3>(luma, row),
-        4 => fixed::<4>(luma, row),
-        5 => fixed::<5>(luma, row),
-        6 => fixed::<6>(luma, row),
-        _ => {
-            for (out, block) in row.iter_mut().zip(luma.chunks_exact(factor.max(1))) {
-                *out += block.iter().sum::<f32>();
+        match factor {
+            2 => fixed::<2>(luma, row),
+            3 => fixed::<3>(luma, row),
+            4 => fixed::<4>(luma, row),
+            5 => fixed::<5>(luma, row),
+            6 => fixed::<6>(luma, row),
+            _ => {
+                for (out, block) in row.iter_mut().zip(luma.chunks_exact(factor.max(1))) {
+                    *out += block.iter().sum::<f32>();
+                }
             }
         }
     }
